@@ -1,0 +1,72 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace Granary.Storage;
+
+/// <summary>
+/// Forcing data to disk. On Linux it uses fdatasync(2), which skips the metadata an append does not need
+/// (mtime); elsewhere it falls back to <see cref="RandomAccess.FlushToDisk"/>. Directories are fsynced after a
+/// file is created or renamed so that the name itself survives a crash.
+/// </summary>
+public static partial class FileSync
+{
+    private const int ENOSPC = 28;
+    private const int EDQUOT = 122;
+
+    /// <summary>Forces the file's data (and the size, when it changed) to stable storage.</summary>
+    public static void FlushData(SafeFileHandle handle)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            if (fdatasync(handle) != 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                throw new IOException($"fdatasync failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
+            }
+            return;
+        }
+        RandomAccess.FlushToDisk(handle);
+    }
+
+    /// <summary>Makes created, renamed or deleted names in <paramref name="directory"/> durable. No-op where unsupported.</summary>
+    public static void FlushDirectory(string directory)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        int fd = open(directory, 0 /* O_RDONLY */);
+        if (fd < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            throw new IOException($"open('{directory}') failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
+        }
+        try
+        {
+            if (fsync(fd) != 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                throw new IOException($"fsync('{directory}') failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
+            }
+        }
+        finally
+        {
+            _ = close(fd);
+        }
+    }
+
+    /// <summary>True when <paramref name="exception"/> reports a full disk or an exceeded quota.</summary>
+    public static bool IsDiskFull(IOException exception) =>
+        exception.HResult is ENOSPC or EDQUOT
+        || (exception.HResult & 0xFFFF) is 0x70 /* ERROR_DISK_FULL */ or 0x27 /* ERROR_HANDLE_DISK_FULL */
+        || exception.Message.Contains("No space left on device", StringComparison.OrdinalIgnoreCase);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fdatasync(SafeFileHandle fd);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int open(string path, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fsync(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int close(int fd);
+}

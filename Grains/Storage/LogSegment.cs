@@ -1,0 +1,178 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace Granary.Storage;
+
+/// <summary>
+/// One segment file with its sparse indexes. Bytes [0, <see cref="Size"/>) hold the header and whole batches; a
+/// reader never looks past <see cref="Size"/>, which the writer publishes only after a batch is completely written.
+/// Writer methods (<see cref="Append"/>, <see cref="Track"/>, <see cref="TruncateTo"/>, <see cref="SaveIndexes"/>) must
+/// be called under the owning log's write lock. Readers hold a reference (<see cref="TryAcquire"/>/<see cref="Release"/>)
+/// so that retention can unlink the files while a read is under way; the handle closes with the last reference.
+/// </summary>
+internal sealed class LogSegment
+{
+    private readonly SafeFileHandle _handle;
+    private long _size;
+    private long _nextOffset;
+    private long _maxTimestampMs = long.MinValue;
+    private long _lastBatchBaseOffset = -1;
+    private int _bytesSinceIndexEntry;
+    private int _references = 1;
+
+    private LogSegment(string directory, long baseOffset, long createdAtMs, SafeFileHandle handle)
+    {
+        Directory = directory;
+        BaseOffset = baseOffset;
+        CreatedAtMs = createdAtMs;
+        LogPath = LogFileNames.LogFile(directory, baseOffset);
+        _handle = handle;
+        _size = SegmentHeader.Size;
+        _nextOffset = baseOffset;
+    }
+
+    public string Directory { get; }
+    public string LogPath { get; }
+    public long BaseOffset { get; }
+    public long CreatedAtMs { get; }
+    public OffsetIndex OffsetIndex { get; } = new();
+    public TimeIndex TimeIndex { get; } = new();
+    public long Size => Volatile.Read(ref _size);
+    public long NextOffset => Volatile.Read(ref _nextOffset);
+    public long MaxTimestampMs => Volatile.Read(ref _maxTimestampMs);
+    public bool IsEmpty => NextOffset == BaseOffset;
+    public SafeFileHandle Handle => _handle;
+
+    /// <summary>Creates a new segment file with its header, fsynced. The caller fsyncs the directory.</summary>
+    public static LogSegment Create(string directory, long baseOffset, long createdAtMs)
+    {
+        string path = LogFileNames.LogFile(directory, baseOffset);
+        var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
+        try
+        {
+            Span<byte> header = stackalloc byte[SegmentHeader.Size];
+            SegmentHeader.Create(baseOffset, createdAtMs).Write(header);
+            RandomAccess.Write(handle, header, 0);
+            FileSync.FlushData(handle);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+        return new LogSegment(directory, baseOffset, createdAtMs, handle);
+    }
+
+    /// <summary>Wraps an existing file; recovery then replays its batches through <see cref="Track"/>.</summary>
+    public static LogSegment OpenExisting(string directory, long baseOffset, long createdAtMs, SafeFileHandle handle) =>
+        new(directory, baseOffset, createdAtMs, handle);
+
+    /// <summary>
+    /// Writes one batch (given as gathered pieces) at the end with one positional write, then indexes and publishes it.
+    /// </summary>
+    public void Append(IReadOnlyList<ReadOnlyMemory<byte>> pieces, int length, long baseOffset, int recordCount, long maxTimestampMs, int indexIntervalBytes)
+    {
+        long position = _size;
+        RandomAccess.Write(_handle, pieces, position);
+        Track(position, length, baseOffset, recordCount, maxTimestampMs, indexIntervalBytes);
+    }
+
+    /// <summary>Records a whole batch at <paramref name="position"/> in the indexes and publishes it to readers.</summary>
+    public void Track(long position, int length, long baseOffset, int recordCount, long maxTimestampMs, int indexIntervalBytes)
+    {
+        int relativeOffset = (int)(baseOffset - BaseOffset);
+        if (maxTimestampMs > _maxTimestampMs) Volatile.Write(ref _maxTimestampMs, maxTimestampMs);
+        if (OffsetIndex.Count == 0 || _bytesSinceIndexEntry >= indexIntervalBytes)
+        {
+            OffsetIndex.Add(relativeOffset, (int)position);
+            if (_maxTimestampMs > TimeIndex.LastTimestampMs) TimeIndex.Add(_maxTimestampMs, relativeOffset);
+            _bytesSinceIndexEntry = 0;
+        }
+        _bytesSinceIndexEntry += length;
+        _lastBatchBaseOffset = baseOffset;
+        Volatile.Write(ref _size, position + length);
+        Volatile.Write(ref _nextOffset, baseOffset + recordCount);
+    }
+
+    /// <summary>Restores the state that loaded index files describe, without replaying those batches.</summary>
+    public void RestoreFromIndexes(long coveredBytes, long nextOffset)
+    {
+        _size = coveredBytes;
+        _nextOffset = nextOffset;
+        _maxTimestampMs = TimeIndex.LastTimestampMs;
+        _bytesSinceIndexEntry = 0;
+        _lastBatchBaseOffset = -1;
+    }
+
+    /// <summary>Makes the next tracked batch get index entries (after a damaged region, so reads can start past it).</summary>
+    public void ForceIndexEntry() => _bytesSinceIndexEntry = int.MaxValue;
+
+    /// <summary>
+    /// Publishes a damaged tail inside confirmed data: readers reaching it get a corruption error instead of an end of
+    /// data, and the offsets it held are not given out again.
+    /// </summary>
+    public void MarkDamagedTail(long fileLength, long nextOffset)
+    {
+        Volatile.Write(ref _size, fileLength);
+        Volatile.Write(ref _nextOffset, Math.Max(nextOffset, _nextOffset));
+    }
+
+    public int Read(long position, Span<byte> destination) => RandomAccess.Read(_handle, destination, position);
+
+    public ValueTask<int> ReadAsync(long position, Memory<byte> destination, CancellationToken cancellationToken) =>
+        RandomAccess.ReadAsync(_handle, destination, position, cancellationToken);
+
+    public long FileLength() => RandomAccess.GetLength(_handle);
+
+    public void Flush() => FileSync.FlushData(_handle);
+
+    /// <summary>
+    /// Writes both index files. The time index gets a last entry for the newest timestamp so that, loaded again,
+    /// it still tells the segment's largest timestamp (retention by age needs it).
+    /// </summary>
+    public void SaveIndexes()
+    {
+        if (_lastBatchBaseOffset >= 0 && _maxTimestampMs > TimeIndex.LastTimestampMs)
+            TimeIndex.Add(_maxTimestampMs, (int)(_lastBatchBaseOffset - BaseOffset));
+        OffsetIndex.Save(LogFileNames.OffsetIndexFile(Directory, BaseOffset), Size, NextOffset);
+        TimeIndex.Save(LogFileNames.TimeIndexFile(Directory, BaseOffset), Size, NextOffset);
+    }
+
+    /// <summary>Cuts the file at <paramref name="position"/> (a batch boundary) and forgets what followed.</summary>
+    public void TruncateTo(long position, long nextOffset)
+    {
+        RandomAccess.SetLength(_handle, position);
+        OffsetIndex.TruncateFromPosition(position);
+        TimeIndex.TruncateFromOffset(nextOffset - BaseOffset);
+        _bytesSinceIndexEntry = int.MaxValue;
+        _lastBatchBaseOffset = -1;
+        if (TimeIndex.LastTimestampMs < _maxTimestampMs) Volatile.Write(ref _maxTimestampMs, TimeIndex.LastTimestampMs);
+        Volatile.Write(ref _size, position);
+        Volatile.Write(ref _nextOffset, nextOffset);
+    }
+
+    public bool TryAcquire()
+    {
+        int current = Volatile.Read(ref _references);
+        while (current > 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _references, current + 1, current);
+            if (seen == current) return true;
+            current = seen;
+        }
+        return false;
+    }
+
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _references) == 0) _handle.Dispose();
+    }
+
+    /// <summary>Unlinks the files now; the handle stays usable by readers that hold a reference until they release it.</summary>
+    public void Delete()
+    {
+        File.Delete(LogPath);
+        File.Delete(LogFileNames.OffsetIndexFile(Directory, BaseOffset));
+        File.Delete(LogFileNames.TimeIndexFile(Directory, BaseOffset));
+        Release();
+    }
+}

@@ -1,0 +1,49 @@
+using System.Runtime.InteropServices;
+
+namespace Granary.Storage;
+
+/// <summary>An offset index entry: the batch whose base is <c>segmentBase + RelativeOffset</c> starts at <c>Position</c>.</summary>
+[StructLayout(LayoutKind.Sequential, Pack = 4)]
+internal readonly record struct OffsetIndexEntry(int RelativeOffset, int Position);
+
+/// <summary>Sparse map from offsets to batch positions in one segment: one entry per index interval of bytes.</summary>
+internal sealed class OffsetIndex : SparseIndex<OffsetIndexEntry>
+{
+    public void Add(int relativeOffset, int position) => Add(new OffsetIndexEntry(relativeOffset, position));
+
+    /// <summary>The last entry at or before <paramref name="relativeOffset"/>, or null when there is none.</summary>
+    public OffsetIndexEntry? FindFloor(long relativeOffset)
+    {
+        var entries = Snapshot();
+        int lo = 0, hi = entries.Length - 1, found = -1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (entries[mid].RelativeOffset <= relativeOffset) { found = mid; lo = mid + 1; }
+            else hi = mid - 1;
+        }
+        return found < 0 ? null : entries[found];
+    }
+
+    /// <summary>Drops the entries at or after <paramref name="position"/>.</summary>
+    public void TruncateFromPosition(long position)
+    {
+        var entries = Snapshot();
+        int keep = entries.Length;
+        while (keep > 0 && entries[keep - 1].Position >= position) keep--;
+        TruncateTo(keep);
+    }
+
+    /// <summary>True when entries grow strictly and point inside the segment.</summary>
+    public bool IsConsistent(long segmentSize)
+    {
+        var entries = Snapshot();
+        for (int i = 0; i < entries.Length; i++)
+        {
+            var e = entries[i];
+            if (e.RelativeOffset < 0 || e.Position < SegmentHeader.Size || e.Position >= segmentSize) return false;
+            if (i > 0 && (e.RelativeOffset <= entries[i - 1].RelativeOffset || e.Position <= entries[i - 1].Position)) return false;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,224 @@
+using System.Buffers.Binary;
+
+namespace Granary.Storage;
+
+public sealed partial class PartitionLog
+{
+    // Group commit: appends that need a flush wait on the one completion source pending at the time they wrote;
+    // the flush loop swaps it out together with the end offset it will cover, fsyncs once and completes it.
+    private TaskCompletionSource? _pendingFlush;
+    private int _flushRequested;
+    private readonly SemaphoreSlim _flushSignal = new(0);
+    private readonly Task _flushLoop;
+    private long _lastCheckpointAt;
+    private long _flushCount;
+
+    /// <summary>Number of fsyncs the group-commit loop has issued since the log was opened.</summary>
+    public long FlushCount => Interlocked.Read(ref _flushCount);
+
+    // Reused under the write lock: the stamped base offset and the gather list for one positional write.
+    private readonly byte[] _baseOffsetStamp = new byte[8];
+    private readonly ReadOnlyMemory<byte>[] _gather = new ReadOnlyMemory<byte>[2];
+
+    /// <inheritdoc />
+    public ValueTask<LogAppendResult> AppendAsync(ReadOnlyMemory<byte> batch, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (RecordBatchCodec.Validate(batch.Span, _options.EffectiveMaxBatchBytes) is { } problem)
+            throw new ArgumentException($"Invalid record batch: {problem}.", nameof(batch));
+
+        LogAppendResult result;
+        TaskCompletionSource flush;
+        lock (_writeLock)
+        {
+            ThrowIfNotWritable();
+            result = AppendLocked(batch);
+            if (_options.FlushPolicy != FlushPolicy.Always) return ValueTask.FromResult(result);
+            flush = _pendingFlush ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        RequestFlush();
+        return WaitForFlushAsync(flush.Task, result);
+    }
+
+    private static async ValueTask<LogAppendResult> WaitForFlushAsync(Task flush, LogAppendResult result)
+    {
+        await flush.ConfigureAwait(false);
+        return result;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
+    {
+        Task flush;
+        lock (_writeLock)
+        {
+            if (_failure is not null) throw _failure;
+            if (_closed || _endOffset == Volatile.Read(ref _flushedOffset)) return;
+            flush = (_pendingFlush ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+        RequestFlush();
+        await flush.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private LogAppendResult AppendLocked(ReadOnlyMemory<byte> batch)
+    {
+        var span = batch.Span;
+        int count = RecordBatchCodec.ReadRecordCount(span);
+        long maxTimestamp = RecordBatchCodec.ReadMaxTimestamp(span);
+        var segment = _segments[^1];
+        if (NeedsRoll(segment, batch.Length, count)) segment = RollLocked();
+
+        long baseOffset = _endOffset;
+        BinaryPrimitives.WriteInt64LittleEndian(_baseOffsetStamp, baseOffset);
+        _gather[0] = _baseOffsetStamp;
+        _gather[1] = batch[8..];
+        try
+        {
+            segment.Append(_gather, batch.Length, baseOffset, count, maxTimestamp, _options.IndexIntervalBytes);
+        }
+        catch (IOException e)
+        {
+            throw FailLocked(e);
+        }
+        finally
+        {
+            _gather[1] = default; // never keep the caller's buffer
+        }
+        Volatile.Write(ref _endOffset, baseOffset + count);
+        return new LogAppendResult(baseOffset, count);
+    }
+
+    private bool NeedsRoll(LogSegment segment, int batchBytes, int recordCount) =>
+        _forceRoll
+        || (!segment.IsEmpty && (segment.Size + batchBytes > _options.SegmentBytes
+            || NowMs() - segment.CreatedAtMs >= (long)_options.SegmentMaxAge.TotalMilliseconds
+            || _endOffset + recordCount - segment.BaseOffset > int.MaxValue));
+
+    /// <summary>
+    /// Seals the active segment (fsynced whatever the policy, so a sealed segment is never torn) and starts a new one.
+    /// Write lock held.
+    /// </summary>
+    private LogSegment RollLocked()
+    {
+        var old = _segments[^1];
+        try
+        {
+            old.Flush();
+            old.SaveIndexes();
+            var next = LogSegment.Create(Directory, _endOffset, NowMs());
+            FileSync.FlushDirectory(Directory);
+            Volatile.Write(ref _segments, [.. _segments, next]);
+            _forceRoll = false;
+            // Everything before the new segment is now durable: release the appends waiting for that.
+            Volatile.Write(ref _flushedOffset, _endOffset);
+            _pendingFlush?.TrySetResult();
+            _pendingFlush = null;
+            new RecoveryCheckpoint(_endOffset, next.BaseOffset, next.Size).Write(Directory);
+            _lastCheckpointAt = _time.GetTimestamp();
+            return next;
+        }
+        catch (IOException e)
+        {
+            throw FailLocked(e);
+        }
+    }
+
+    private void ThrowIfNotWritable()
+    {
+        if (_failure is not null) throw _failure;
+        if (_closed) throw new LogWriteException(LogWriteFailure.Closed, $"The partition log {Directory} is closed.");
+    }
+
+    /// <summary>Turns an I/O error into the typed failure the log keeps until reopened. Write lock held.</summary>
+    private LogWriteException FailLocked(IOException e)
+    {
+        if (_failure is null)
+        {
+            bool full = FileSync.IsDiskFull(e);
+            _failure = new LogWriteException(
+                full ? LogWriteFailure.DiskFull : LogWriteFailure.IoError,
+                full ? $"The disk holding {Directory} is full; the log refuses writes until it is reopened."
+                     : $"An I/O error occurred in {Directory}; the log refuses writes until it is reopened: {e.Message}",
+                e);
+            StorageLog.LogFailed(_logger, Directory, e);
+        }
+        _pendingFlush?.TrySetException(_failure);
+        _pendingFlush = null;
+        return _failure;
+    }
+
+    private void RequestFlush()
+    {
+        if (Interlocked.Exchange(ref _flushRequested, 1) == 0) _flushSignal.Release();
+    }
+
+    private async Task RunFlushLoopAsync()
+    {
+        var interval = _options.FlushPolicy == FlushPolicy.Interval ? _options.FlushInterval : Timeout.InfiniteTimeSpan;
+        while (true)
+        {
+            if (!Volatile.Read(ref _closed)) await _flushSignal.WaitAsync(interval).ConfigureAwait(false);
+            Volatile.Write(ref _flushRequested, 0);
+
+            TaskCompletionSource? waiters;
+            LogSegment segment;
+            long target, position;
+            lock (_writeLock)
+            {
+                if (_closed && _pendingFlush is null) return;
+                if (_failure is not null)
+                {
+                    _pendingFlush?.TrySetException(_failure);
+                    _pendingFlush = null;
+                    if (_closed) return;
+                    continue;
+                }
+                waiters = _pendingFlush;
+                _pendingFlush = null;
+                target = _endOffset;
+                segment = _segments[^1];
+                position = segment.Size;
+                if (target == Volatile.Read(ref _flushedOffset))
+                {
+                    waiters?.TrySetResult();
+                    continue;
+                }
+                // Cannot fail: the segment is in the list, which holds a reference, and the lock is held.
+                segment.TryAcquire();
+            }
+
+            try
+            {
+                segment.Flush();
+                Interlocked.Increment(ref _flushCount);
+                lock (_writeLock)
+                {
+                    if (target > _flushedOffset) Volatile.Write(ref _flushedOffset, target);
+                    MaybeCheckpointLocked(segment, position, target);
+                }
+                waiters?.TrySetResult();
+            }
+            catch (IOException e)
+            {
+                // After a failed fsync the kernel may have dropped the dirty pages: nothing it covered may be confirmed.
+                lock (_writeLock)
+                {
+                    var failure = FailLocked(e);
+                    waiters?.TrySetException(failure);
+                }
+            }
+            finally
+            {
+                segment.Release();
+            }
+        }
+    }
+
+    private void MaybeCheckpointLocked(LogSegment segment, long position, long nextOffset)
+    {
+        if (_time.GetElapsedTime(_lastCheckpointAt) < _options.CheckpointInterval) return;
+        if (!ReferenceEquals(segment, _segments[^1]) || position > segment.Size) return; // rolled or truncated meanwhile
+        new RecoveryCheckpoint(nextOffset, segment.BaseOffset, position).Write(Directory);
+        _lastCheckpointAt = _time.GetTimestamp();
+    }
+}

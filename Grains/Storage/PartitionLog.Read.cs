@@ -1,0 +1,183 @@
+using System.Buffers;
+
+namespace Granary.Storage;
+
+public sealed partial class PartitionLog
+{
+    private const int MinReadBytes = 64 * 1024;
+
+    /// <inheritdoc />
+    public async ValueTask<LogReadResult> ReadAsync(long fromOffset, int maxBytes, long maxOffset = long.MaxValue, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(fromOffset);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBytes);
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var segments = Volatile.Read(ref _segments);
+            long start = segments[0].BaseOffset;
+            long end = EndOffset;
+            if (fromOffset < start || fromOffset > end) return LogReadResult.OutOfRange(fromOffset, start, end);
+            long limit = Math.Min(end, maxOffset);
+            if (fromOffset >= limit) return LogReadResult.Empty(fromOffset, start, end);
+
+            bool retry = false;
+            for (int i = FindSegment(segments, fromOffset); i < segments.Length; i++)
+            {
+                var segment = segments[i];
+                if (!segment.TryAcquire())
+                {
+                    retry = true; // deleted by retention since the snapshot; look again
+                    break;
+                }
+                try
+                {
+                    if (fromOffset >= segment.NextOffset) continue; // at the end of this segment: the next one holds it
+                    var result = await ReadFromSegmentAsync(segment, fromOffset, maxBytes, limit, start, end, cancellationToken).ConfigureAwait(false);
+                    if (result is not null) return result;
+                }
+                finally
+                {
+                    segment.Release();
+                }
+            }
+            if (!retry) return LogReadResult.Empty(fromOffset, start, end);
+        }
+    }
+
+    /// <summary>
+    /// Reads from the index position at or before <paramref name="fromOffset"/>, skips whole batches below it, and
+    /// returns the batches that follow, each verified. Null when the segment holds nothing at or after the offset.
+    /// </summary>
+    private async ValueTask<LogReadResult?> ReadFromSegmentAsync(LogSegment segment, long fromOffset, int maxBytes, long limitOffset, long logStart, long logEnd, CancellationToken cancellationToken)
+    {
+        long size = segment.Size; // batches below this are whole
+        var entry = segment.OffsetIndex.FindFloor(fromOffset - segment.BaseOffset);
+        long position = entry?.Position ?? SegmentHeader.Size;
+        // The CRC does not cover the base offset, so every batch walked is checked against the sequence instead.
+        long expected = entry is { } e ? segment.BaseOffset + e.RelativeOffset : segment.BaseOffset;
+        // The index may lag by one interval, so read that much more than asked.
+        int chunk = (int)Math.Min(size - position, Math.Max((long)maxBytes + _options.IndexIntervalBytes, MinReadBytes));
+        if (chunk <= 0) return null;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(chunk);
+        try
+        {
+            int filled = await ReadExactlyAsync(segment, position, buffer.AsMemory(0, chunk), cancellationToken).ConfigureAwait(false);
+            int cursor = 0, first = -1, count = 0;
+            long next = fromOffset;
+            while (position + cursor < size)
+            {
+                long batchPosition = position + cursor;
+                if (cursor + RecordBatchCodec.HeaderSize > filled)
+                {
+                    if (first >= 0) break;
+                    // The batch we need starts near the end of the window: move the window to it.
+                    (buffer, filled, position, cursor) = await RefillAsync(segment, buffer, batchPosition, size, RecordBatchCodec.HeaderSize, cancellationToken).ConfigureAwait(false);
+                    if (filled < RecordBatchCodec.HeaderSize) throw Corrupted(segment, batchPosition, "file ends inside a batch header", next);
+                    continue;
+                }
+                var header = buffer.AsSpan(cursor, RecordBatchCodec.HeaderSize);
+                long baseOffset = RecordBatchCodec.ReadBaseOffset(header);
+                string? problem = RecordBatchCodec.CheckHeader(header, size - batchPosition)
+                    ?? (baseOffset != expected ? $"batch has base offset {baseOffset} where {expected} was expected" : null);
+                if (problem is not null)
+                {
+                    if (first >= 0) break; // return the good batches; the next read reports the damage
+                    throw Corrupted(segment, batchPosition, problem, Math.Max(expected, fromOffset));
+                }
+                int total = (int)RecordBatchCodec.ReadTotalSize(header);
+                long batchNext = baseOffset + RecordBatchCodec.ReadRecordCount(header);
+                expected = batchNext;
+                if (batchNext <= fromOffset)
+                {
+                    cursor += total;
+                    continue;
+                }
+                if (baseOffset >= limitOffset) break;
+                if (first >= 0 && ((cursor - first) + total > maxBytes || cursor + total > filled)) break;
+                if (cursor + total > filled)
+                {
+                    (buffer, filled, position, cursor) = await RefillAsync(segment, buffer, batchPosition, size, total, cancellationToken).ConfigureAwait(false);
+                    if (filled < total) throw Corrupted(segment, batchPosition, "file ends inside a batch", next);
+                    continue;
+                }
+                if (!RecordBatchCodec.IsChecksumValid(buffer.AsSpan(cursor, total)))
+                {
+                    if (first >= 0) break; // return the good batches; the next read reports the damage
+                    throw Corrupted(segment, batchPosition, "CRC32C mismatch", Math.Max(next, baseOffset));
+                }
+                if (first < 0) first = cursor;
+                count++;
+                next = batchNext;
+                cursor += total;
+            }
+            if (first < 0)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                return fromOffset >= segment.NextOffset ? null : LogReadResult.Empty(fromOffset, logStart, logEnd);
+            }
+            var result = LogReadResult.Data(buffer, buffer.AsMemory(first, cursor - first), count, next, logStart, logEnd);
+            buffer = null!;
+            return result;
+        }
+        catch
+        {
+            if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+
+    private static async ValueTask<(byte[] Buffer, int Filled, long Position, int Cursor)> RefillAsync(
+        LogSegment segment, byte[] buffer, long position, long size, int atLeast, CancellationToken cancellationToken)
+    {
+        int length = (int)Math.Min(size - position, Math.Max(atLeast, buffer.Length));
+        if (length > buffer.Length)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = ArrayPool<byte>.Shared.Rent(length);
+        }
+        int filled = await ReadExactlyAsync(segment, position, buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+        return (buffer, filled, position, 0);
+    }
+
+    private static async ValueTask<int> ReadExactlyAsync(LogSegment segment, long position, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        int total = 0;
+        while (total < destination.Length)
+        {
+            int read = await segment.ReadAsync(position + total, destination[total..], cancellationToken).ConfigureAwait(false);
+            if (read == 0) break;
+            total += read;
+        }
+        return total;
+    }
+
+    private static LogCorruptedException Corrupted(LogSegment segment, long position, string reason, long offset) =>
+        new(segment.LogPath, position, reason, offset);
+
+    /// <inheritdoc />
+    public async ValueTask<long> FindOffsetByTimestampAsync(long timestampMs, CancellationToken cancellationToken = default)
+    {
+        foreach (var segment in Volatile.Read(ref _segments))
+        {
+            if (segment.MaxTimestampMs < timestampMs) continue; // every record in it is older
+            int? relative = segment.TimeIndex.FindLastBefore(timestampMs);
+            long offset = Math.Max(StartOffset, relative is { } r ? segment.BaseOffset + r : segment.BaseOffset);
+            while (offset < segment.NextOffset)
+            {
+                using var read = await ReadAsync(offset, MinReadBytes, segment.NextOffset, cancellationToken).ConfigureAwait(false);
+                if (read.BatchCount == 0) break;
+                foreach (var batch in read.GetBatches())
+                {
+                    if (batch.MaxTimestampMs < timestampMs) continue;
+                    foreach (var record in batch)
+                    {
+                        if (record.Offset >= offset && record.TimestampMs >= timestampMs) return record.Offset;
+                    }
+                }
+                offset = read.NextOffset;
+            }
+        }
+        return EndOffset;
+    }
+}

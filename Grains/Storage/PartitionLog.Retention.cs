@@ -1,0 +1,118 @@
+namespace Granary.Storage;
+
+public sealed partial class PartitionLog
+{
+    /// <inheritdoc />
+    public int ApplyRetention()
+    {
+        if (_options.RetentionTime is null && _options.RetentionBytes is null) return 0;
+        lock (_writeLock)
+        {
+            ThrowIfNotWritable();
+            var segments = _segments;
+            long total = 0;
+            foreach (var segment in segments) total += segment.Size;
+            long now = NowMs();
+            int expired = 0;
+            var reasons = new List<string>();
+            // Oldest first, never the active segment; stop at the first one that is kept so offsets stay contiguous.
+            for (; expired < segments.Length - 1; expired++)
+            {
+                var segment = segments[expired];
+                long newest = segment.IsEmpty ? segment.CreatedAtMs : segment.MaxTimestampMs;
+                if (_options.RetentionTime is { } time && now - newest > (long)time.TotalMilliseconds)
+                    reasons.Add($"older than the retention time {time}");
+                else if (_options.RetentionBytes is { } bytes && total > bytes)
+                    reasons.Add($"log size {total} bytes exceeds the retention size {bytes}");
+                else
+                    break;
+                total -= segment.Size;
+            }
+            if (expired == 0) return 0;
+
+            Volatile.Write(ref _segments, segments[expired..]);
+            try
+            {
+                for (int i = 0; i < expired; i++)
+                {
+                    segments[i].Delete();
+                    StorageLog.SegmentDeleted(_logger, segments[i].LogPath, reasons[i]);
+                }
+                FileSync.FlushDirectory(Directory);
+            }
+            catch (IOException e)
+            {
+                throw FailLocked(e);
+            }
+            return expired;
+        }
+    }
+
+    /// <inheritdoc />
+    public long TruncateTo(long offset)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        lock (_writeLock)
+        {
+            ThrowIfNotWritable();
+            long previousEnd = _endOffset;
+            if (offset >= previousEnd) return previousEnd;
+            try
+            {
+                var segments = _segments;
+                int keep = FindSegment(segments, offset);
+                if (segments[keep].BaseOffset > offset) keep = -1; // below the whole log
+                // Whole segments at or after the offset go, newest first; the first segment is only emptied.
+                int firstRemoved = keep < 0 ? 1 : (segments[keep].BaseOffset == offset && keep > 0 ? keep : keep + 1);
+                for (int i = segments.Length - 1; i >= firstRemoved; i--) segments[i].Delete();
+                segments = segments[..firstRemoved];
+
+                var last = segments[^1];
+                long cutOffset = Math.Max(offset, last.BaseOffset);
+                long cutPosition = FindBatchStart(last, cutOffset, out long newNext);
+                last.TruncateTo(cutPosition, newNext);
+                last.Flush();
+                FileSync.FlushDirectory(Directory);
+                Volatile.Write(ref _segments, segments);
+                Volatile.Write(ref _endOffset, newNext);
+                if (_flushedOffset > newNext) Volatile.Write(ref _flushedOffset, newNext);
+                _pendingFlush?.TrySetException(new LogWriteException(LogWriteFailure.IoError, $"The log was truncated to offset {newNext} before this append was flushed."));
+                _pendingFlush = null;
+                new RecoveryCheckpoint(newNext, last.BaseOffset, last.Size).Write(Directory);
+                StorageLog.Truncated(_logger, Directory, newNext, previousEnd);
+                return newNext;
+            }
+            catch (IOException e)
+            {
+                throw FailLocked(e);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Position of the batch that holds <paramref name="offset"/> (or of the end, when none does) and the offset that
+    /// starts there. Write lock held.
+    /// </summary>
+    private static long FindBatchStart(LogSegment segment, long offset, out long offsetAtPosition)
+    {
+        var entry = segment.OffsetIndex.FindFloor(offset - segment.BaseOffset);
+        long position = entry?.Position ?? SegmentHeader.Size;
+        offsetAtPosition = entry is { } e ? segment.BaseOffset + e.RelativeOffset : segment.BaseOffset;
+        long size = segment.Size;
+        Span<byte> header = stackalloc byte[RecordBatchCodec.HeaderSize];
+        while (position < size)
+        {
+            if (segment.Read(position, header) < header.Length) break;
+            long baseOffset = RecordBatchCodec.ReadBaseOffset(header);
+            long next = baseOffset + RecordBatchCodec.ReadRecordCount(header);
+            if (next > offset)
+            {
+                offsetAtPosition = baseOffset; // this batch holds the offset: cut before it
+                return position;
+            }
+            position += RecordBatchCodec.ReadTotalSize(header);
+            offsetAtPosition = next;
+        }
+        return position;
+    }
+}

@@ -1,0 +1,70 @@
+namespace Granary.Storage;
+
+/// <summary>Settings of one partition log. Validate with <see cref="Validate"/> before use.</summary>
+public sealed class PartitionLogOptions
+{
+    /// <summary>Configuration section these options bind to.</summary>
+    public const string SectionName = "Granary:Storage";
+
+    /// <summary>Roll to a new segment once the active one would exceed this many bytes. Default 1 GiB; at most 2 GiB - 1.</summary>
+    public long SegmentBytes { get; set; } = 1L << 30;
+
+    /// <summary>Roll to a new segment once the active one is this old (since its creation). Default 7 days.</summary>
+    public TimeSpan SegmentMaxAge { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Add an offset index entry after at least this many bytes of batches. Default 4096.</summary>
+    public int IndexIntervalBytes { get; set; } = 4096;
+
+    /// <summary>When appends are forced to disk. Default <see cref="FlushPolicy.Always"/>.</summary>
+    public FlushPolicy FlushPolicy { get; set; } = FlushPolicy.Always;
+
+    /// <summary>Period of the background fsync under <see cref="FlushPolicy.Interval"/>. Default 200 ms.</summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// How often, at most, the recovery checkpoint is rewritten after a flush. Recovery re-verifies only what the
+    /// checkpoint does not cover. Default 10 seconds.
+    /// </summary>
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Delete sealed segments whose newest record is older than this. Default: keep forever (null).</summary>
+    public TimeSpan? RetentionTime { get; set; }
+
+    /// <summary>Delete the oldest sealed segments while the log is larger than this. Default: no limit (null).</summary>
+    public long? RetentionBytes { get; set; }
+
+    /// <summary>
+    /// Largest encoded record batch accepted by an append, in bytes. Default 16 MiB. A batch must also fit in an empty
+    /// segment, so the effective limit is the smaller of this and <see cref="SegmentBytes"/> minus the segment header.
+    /// </summary>
+    public int MaxBatchBytes { get; set; } = 16 << 20;
+
+    /// <summary>The limit appends enforce: <see cref="MaxBatchBytes"/>, capped by what an empty segment can hold.</summary>
+    public int EffectiveMaxBatchBytes => (int)Math.Min(MaxBatchBytes, SegmentBytes - SegmentHeader.Size);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that is out of range.</summary>
+    public void Validate()
+    {
+        if (SegmentBytes < 4096 || SegmentBytes > int.MaxValue)
+            throw new ArgumentException($"{SectionName}:{nameof(SegmentBytes)} must be between 4096 and {int.MaxValue}; it is {SegmentBytes}.");
+        if (SegmentMaxAge <= TimeSpan.Zero)
+            throw new ArgumentException($"{SectionName}:{nameof(SegmentMaxAge)} must be positive; it is {SegmentMaxAge}.");
+        if (IndexIntervalBytes < 1)
+            throw new ArgumentException($"{SectionName}:{nameof(IndexIntervalBytes)} must be positive; it is {IndexIntervalBytes}.");
+        if (!Enum.IsDefined(FlushPolicy))
+            throw new ArgumentException($"{SectionName}:{nameof(FlushPolicy)} must be Always, Interval or None; it is {FlushPolicy}.");
+        if (FlushInterval <= TimeSpan.Zero)
+            throw new ArgumentException($"{SectionName}:{nameof(FlushInterval)} must be positive; it is {FlushInterval}.");
+        if (CheckpointInterval < TimeSpan.Zero)
+            throw new ArgumentException($"{SectionName}:{nameof(CheckpointInterval)} must not be negative; it is {CheckpointInterval}.");
+        if (RetentionTime is { } time && time <= TimeSpan.Zero)
+            throw new ArgumentException($"{SectionName}:{nameof(RetentionTime)} must be positive when set; it is {time}.");
+        if (RetentionBytes is { } bytes && bytes < 0)
+            throw new ArgumentException($"{SectionName}:{nameof(RetentionBytes)} must not be negative when set; it is {bytes}.");
+        if (MaxBatchBytes < RecordBatchCodec.HeaderSize)
+            throw new ArgumentException($"{SectionName}:{nameof(MaxBatchBytes)} must be at least {RecordBatchCodec.HeaderSize}; it is {MaxBatchBytes}.");
+    }
+
+    /// <summary>A copy of these options, so later changes by the caller do not reach an open log.</summary>
+    public PartitionLogOptions Clone() => (PartitionLogOptions)MemberwiseClone();
+}

@@ -1,0 +1,40 @@
+using System.Diagnostics;
+using Granary.Storage;
+
+namespace Granary.LoadTest.Scenarios;
+
+/// <summary>The raw limits of a disk, measured with the same calls the engine uses: positional writes and fdatasync.</summary>
+internal static class DiskProbe
+{
+    /// <summary>Sequential write+fdatasync of <paramref name="writeBytes"/>-byte chunks: bytes per second.</summary>
+    public static double SequentialSyncedBandwidth(string directory, int writeBytes, TimeSpan duration)
+    {
+        var (operations, elapsed) = WriteAndSync(directory, writeBytes, duration);
+        return operations * (double)writeBytes / elapsed.TotalSeconds;
+    }
+
+    /// <summary>Single-thread write+fdatasync of <paramref name="writeBytes"/>-byte appends: operations per second.</summary>
+    public static double SyncedWriteRate(string directory, int writeBytes, TimeSpan duration)
+    {
+        var (operations, elapsed) = WriteAndSync(directory, writeBytes, duration);
+        return operations / elapsed.TotalSeconds;
+    }
+
+    private static (long Operations, TimeSpan Elapsed) WriteAndSync(string directory, int writeBytes, TimeSpan duration)
+    {
+        string path = Path.Combine(directory, $"probe-{Guid.NewGuid():N}");
+        var buffer = new byte[writeBytes];
+        new Random(1).NextBytes(buffer);
+        using var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, FileOptions.DeleteOnClose);
+        long position = 0, operations = 0;
+        var stopwatch = Stopwatch.StartNew();
+        while (stopwatch.Elapsed < duration)
+        {
+            RandomAccess.Write(handle, buffer, position);
+            FileSync.FlushData(handle);
+            position += writeBytes;
+            operations++;
+        }
+        return (operations, stopwatch.Elapsed);
+    }
+}

@@ -1,0 +1,73 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Granary.Storage;
+using Granary.Tests.Fixtures;
+using static Granary.Tests.Storage.LogTestKit;
+
+namespace Granary.Tests.Storage;
+
+public sealed class ConcurrencyTests
+{
+    [Fact]
+    public async Task Readers_WhileTheWriterAppendsAndRolls_SeeEveryRecordInOrder()
+    {
+        using var dir = new TempDirectory();
+        await using var log = PartitionLog.Open(dir.Path, Options(FlushPolicy.None, segmentBytes: 16 * 1024));
+        const int total = 3000;
+        using var done = new CancellationTokenSource();
+
+        var writer = Task.Run(async () =>
+        {
+            for (int i = 0; i < total; i += 3)
+                await log.AppendAsync(Batch($"{i}", $"{i + 1}", $"{i + 2}"));
+        });
+        var readers = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            long offset = 0;
+            var deadline = DateTime.UtcNow.AddMinutes(2);
+            while (offset < total)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"reader stuck at offset {offset}");
+                using var result = await log.ReadAsync(offset, 2048);
+                Assert.Equal(LogReadStatus.Ok, result.Status);
+                foreach (var record in result.GetBatches().SelectMany(b => b))
+                {
+                    if (record.Offset < offset) continue;
+                    Assert.Equal(offset, record.Offset);
+                    Assert.Equal(offset.ToString(System.Globalization.CultureInfo.InvariantCulture), Encoding.UTF8.GetString(record.Payload.Span));
+                    offset++;
+                }
+                if (result.BatchCount == 0) await Task.Yield();
+            }
+        })).ToList();
+
+        await writer;
+        await Task.WhenAll(readers);
+        Assert.True(log.SegmentCount > 2);
+    }
+
+    [Fact]
+    public async Task ConcurrentAppenders_UnderAlways_EveryAwaitedAppendIsThereAfterReopen()
+    {
+        using var dir = new TempDirectory();
+        var confirmed = new ConcurrentDictionary<long, string>();
+        await using (var log = PartitionLog.Open(dir.Path, Options(FlushPolicy.Always, segmentBytes: 64 * 1024)))
+        {
+            await Task.WhenAll(Enumerable.Range(0, 16).Select(appender => Task.Run(async () =>
+            {
+                for (int seq = 0; seq < 150; seq++)
+                {
+                    string payload = $"{appender}-{seq}";
+                    var result = await log.AppendAsync(Batch(payload));
+                    Assert.True(log.FlushedOffset > result.BaseOffset, "confirmed before the flush covered it");
+                    Assert.True(confirmed.TryAdd(result.BaseOffset, payload), $"offset {result.BaseOffset} given twice");
+                }
+            })));
+        }
+
+        await using var reopened = PartitionLog.Open(dir.Path, Options(FlushPolicy.Always, segmentBytes: 64 * 1024));
+        var stored = (await ReadAllAsync(reopened)).ToDictionary(r => r.Offset, r => r.Payload);
+        Assert.Equal(16 * 150, stored.Count);
+        foreach (var (offset, payload) in confirmed) Assert.Equal(payload, stored[offset]);
+    }
+}

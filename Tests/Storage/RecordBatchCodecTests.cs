@@ -1,0 +1,136 @@
+using System.Text;
+using Granary.Storage;
+
+namespace Granary.Tests.Storage;
+
+public sealed class RecordBatchCodecTests
+{
+    [Fact]
+    public void RoundTrip_AllFields_DecodesWhatWasEncoded()
+    {
+        var records = new[]
+        {
+            new LogRecord(Encoding.UTF8.GetBytes("first"))
+            {
+                Key = Encoding.UTF8.GetBytes("order-42"),
+                Headers = [new RecordHeader("content-type", Encoding.UTF8.GetBytes("text/plain")), new RecordHeader("trace-ïd", new byte[] { 0, 255 })],
+                TimestampMs = 1_700_000_000_500,
+                ExpiresAtMs = 1_700_000_060_500,
+                DeliverAtMs = 1_700_000_010_000,
+                ProducerId = 987_654_321_012,
+                Sequence = 41,
+            },
+            // Timestamps may go backwards inside a batch (producer clocks); deltas are signed.
+            new LogRecord(Encoding.UTF8.GetBytes("second")) { TimestampMs = 1_700_000_000_100, ProducerId = 987_654_321_012, Sequence = 42 },
+        };
+
+        var decoded = Decode(RecordBatchBuilder.Encode(records));
+
+        Assert.Equal(2, decoded.Count);
+        var first = decoded[0];
+        Assert.Equal(0, first.Offset);
+        Assert.Equal("first", Encoding.UTF8.GetString(first.Payload.Span));
+        Assert.Equal("order-42", Encoding.UTF8.GetString(first.Key!.Value.Span));
+        var headers = first.GetHeaders();
+        Assert.Equal(["content-type", "trace-ïd"], headers.Select(h => h.Name));
+        Assert.Equal("text/plain", Encoding.UTF8.GetString(headers[0].Value.Span));
+        Assert.Equal(new byte[] { 0, 255 }, headers[1].Value.ToArray());
+        Assert.Equal(1_700_000_000_500, first.TimestampMs);
+        Assert.Equal(1_700_000_060_500, first.ExpiresAtMs);
+        Assert.Equal(1_700_000_010_000, first.DeliverAtMs);
+        Assert.Equal(987_654_321_012, first.ProducerId);
+        Assert.Equal(41, first.Sequence);
+
+        var second = decoded[1];
+        Assert.Equal(1, second.Offset);
+        Assert.Equal(1_700_000_000_100, second.TimestampMs);
+        Assert.Null(second.Key);
+        Assert.Null(second.ExpiresAtMs);
+        Assert.Null(second.DeliverAtMs);
+        Assert.Equal(42, second.Sequence);
+        Assert.Equal(0, second.HeaderCount);
+    }
+
+    [Fact]
+    public void RoundTrip_EmptyKeyAndNoHeaders_KeepsEmptyKeyDistinctFromNoKey()
+    {
+        var decoded = Decode(RecordBatchBuilder.Encode([
+            new LogRecord(Array.Empty<byte>()) { Key = Array.Empty<byte>(), Headers = [] },
+            new LogRecord(Array.Empty<byte>()),
+        ]));
+
+        Assert.NotNull(decoded[0].Key);
+        Assert.Equal(0, decoded[0].Key!.Value.Length);
+        Assert.Null(decoded[1].Key);
+        Assert.All(decoded, r => Assert.Equal(0, r.Payload.Length));
+        Assert.All(decoded, r => Assert.Empty(r.GetHeaders()));
+    }
+
+    [Fact]
+    public void RoundTrip_OneMebibytePayload_IsByteForByteEqual()
+    {
+        var payload = new byte[1 << 20];
+        new Random(7).NextBytes(payload);
+
+        var batch = RecordBatchBuilder.Encode([new LogRecord(payload) { Key = new byte[] { 1 } }]);
+
+        Assert.Null(RecordBatchCodec.Validate(batch, int.MaxValue));
+        Assert.True(Decode(batch)[0].Payload.Span.SequenceEqual(payload));
+    }
+
+    [Fact]
+    public void Validate_AnyFlippedBitAfterTheBaseOffset_IsRejected()
+    {
+        var batch = RecordBatchBuilder.Encode([
+            new LogRecord(Encoding.UTF8.GetBytes("payload")) { Key = Encoding.UTF8.GetBytes("k"), Headers = [new RecordHeader("h", new byte[] { 9 })] },
+        ]);
+        Assert.Null(RecordBatchCodec.Validate(batch, int.MaxValue));
+
+        // The base offset (bytes 0-7) is stamped by the log and checked by sequence, not by the CRC.
+        for (int position = 8; position < batch.Length; position++)
+        {
+            for (int bit = 0; bit < 8; bit++)
+            {
+                var damaged = (byte[])batch.Clone();
+                damaged[position] ^= (byte)(1 << bit);
+                Assert.NotNull(RecordBatchCodec.Validate(damaged, int.MaxValue));
+            }
+        }
+    }
+
+    [Fact]
+    public void Validate_TruncatedOrOversizedOrUnknownVersion_IsRejectedWithReason()
+    {
+        var batch = LogTestKit.Batch("a", "b");
+
+        Assert.Contains("length", RecordBatchCodec.Validate(batch.AsSpan(0, batch.Length - 1), int.MaxValue));
+        Assert.Contains("shorter", RecordBatchCodec.Validate(batch.AsSpan(0, 10), int.MaxValue));
+        Assert.Contains("exceeds the limit", RecordBatchCodec.Validate(batch, batch.Length - 1));
+        var future = (byte[])batch.Clone();
+        future[16] = 2;
+        Assert.Contains("version", RecordBatchCodec.Validate(future, int.MaxValue));
+    }
+
+    [Fact]
+    public void Build_WithoutRecords_Throws()
+    {
+        using var builder = new RecordBatchBuilder();
+        Assert.Throws<InvalidOperationException>(() => builder.Build());
+    }
+
+    [Fact]
+    public void Builder_Reset_StartsANewBatchInTheSameBuffer()
+    {
+        using var builder = new RecordBatchBuilder(64);
+        for (int i = 0; i < 1000; i++) builder.Add(new LogRecord(Encoding.UTF8.GetBytes($"first-{i}")));
+        builder.Build();
+        builder.Reset();
+        builder.Add(new LogRecord(Encoding.UTF8.GetBytes("only")));
+
+        var decoded = Decode(builder.Build().ToArray());
+
+        Assert.Equal("only", Encoding.UTF8.GetString(Assert.Single(decoded).Payload.Span));
+    }
+
+    private static List<StoredRecord> Decode(byte[] batch) => [.. new RecordBatch(batch)];
+}
