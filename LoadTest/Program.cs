@@ -12,13 +12,21 @@ var seconds = new Option<double>("--seconds")
     DefaultValueFactory = _ => 2.0,
 };
 
+var cases = new Option<string[]>("--case")
+{
+    Description = "Run only these cases, as RECORDBYTESxBATCHxAPPENDERS (e.g. 100x1x8); repeatable. Default: all twelve.",
+    AllowMultipleArgumentsPerToken = true,
+};
+
 var logBench = new Command("log-bench", "Measure the partition log engine under FlushPolicy.Always against the raw limits of the same disk.")
 {
     dataDirectory,
     seconds,
+    cases,
 };
 logBench.SetAction((parse, cancellationToken) =>
-    new LogBenchmark(parse.GetValue(dataDirectory)!, TimeSpan.FromSeconds(parse.GetValue(seconds)), Console.Out).RunAsync(cancellationToken));
+    new LogBenchmark(parse.GetValue(dataDirectory)!, TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(cases) ?? [], Console.Out)
+        .RunAsync(cancellationToken));
 
 var root = new RootCommand("Granary load-test tool.") { logBench };
 return await root.Parse(args).InvokeAsync();

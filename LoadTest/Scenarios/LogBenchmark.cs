@@ -10,7 +10,7 @@ namespace Granary.LoadTest.Scenarios;
 /// batches of 1, 100 and 1000, 1 and 8 concurrent appenders; the raw limits of the same disk measured in the same
 /// run; and reading a log back from the page cache. Prints a Markdown table and the three target checks.
 /// </summary>
-internal sealed class LogBenchmark(string dataDirectory, TimeSpan caseDuration, TextWriter output)
+internal sealed class LogBenchmark(string dataDirectory, TimeSpan caseDuration, IReadOnlyCollection<string> onlyCases, TextWriter output)
 {
     private static readonly int[] RecordSizes = [100, 1024];
     private static readonly int[] BatchSizes = [1, 100, 1000];
@@ -31,39 +31,62 @@ internal sealed class LogBenchmark(string dataDirectory, TimeSpan caseDuration, 
                     foreach (int appenders in AppenderCounts)
                     {
                         cancellationToken.ThrowIfCancellationRequested();
+                        if (onlyCases.Count > 0 && !onlyCases.Contains(Invariant($"{recordBytes}x{batchRecords}x{appenders}"))) continue;
                         var result = await RunCaseAsync(root, recordBytes, batchRecords, appenders, cancellationToken);
                         results.Add(result);
                         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                             $"  {recordBytes,5} B x {batchRecords,4} x {appenders} appenders: {result.RecordsPerSecond,12:N0} records/s"));
                     }
+            PrintTable(results);
 
-            var bulk = results.Single(r => r.RecordBytes == 1024 && r.BatchRecords == 1000 && r.Appenders == 1);
-            double rawBandwidth = DiskProbe.SequentialSyncedBandwidth(root, bulk.WriteBytes, caseDuration);
-            var single = results.Single(r => r.RecordBytes == 100 && r.BatchRecords == 1 && r.Appenders == 1);
-            double rawSyncRate = DiskProbe.SyncedWriteRate(root, single.WriteBytes, caseDuration);
+            // The disk's own limits drift on shared storage (we saw synced bandwidth halve within one run), so each
+            // target compares the engine with the raw disk in back-to-back pairs, and reports the median pair.
+            output.WriteLine();
+            output.WriteLine("| paired with the raw disk (3 rounds, raw then engine) | raw | engine | engine / raw (median) |");
+            output.WriteLine("|---|---:|---:|---:|");
+            double bandwidthShare = await PairAsync(
+                Invariant($"sequential write+fdatasync of {BulkWriteBytes:N0} B vs 1 KB x 1000, 1 appender (MB/s)"),
+                () => DiskProbe.SequentialSyncedBandwidth(root, BulkWriteBytes, caseDuration) / 1e6,
+                async () => (await RunCaseAsync(root, 1024, 1000, 1, cancellationToken)).MegabytesPerSecond);
+            double groupCommit = await PairAsync(
+                Invariant($"single-thread write+fdatasync of {SingleWriteBytes} B vs 8 appenders x single 100 B records (per s)"),
+                () => DiskProbe.SyncedWriteRate(root, SingleWriteBytes, caseDuration),
+                async () => (await RunCaseAsync(root, 100, 1, 8, cancellationToken)).RecordsPerSecond);
             double readBytesPerSecond = await MeasureReadAsync(root, cancellationToken);
 
-            PrintTable(results);
-            var grouped = results.Single(r => r.RecordBytes == 100 && r.BatchRecords == 1 && r.Appenders == 8);
-            var bulkBest = results.Where(r => r.RecordBytes == 1024 && r.BatchRecords == 1000).MaxBy(r => r.MegabytesPerSecond)!;
-            output.WriteLine();
-            output.WriteLine("| disk limit (same run) | value |");
-            output.WriteLine("|---|---:|");
-            output.WriteLine(Invariant($"| sequential write+fdatasync, {bulk.WriteBytes:N0} B writes | {rawBandwidth / 1e6:N1} MB/s |"));
-            output.WriteLine(Invariant($"| single-thread write+fdatasync, {single.WriteBytes} B writes | {rawSyncRate:N0} /s |"));
             output.WriteLine();
             output.WriteLine("| target | measured | required | result |");
             output.WriteLine("|---|---:|---:|---|");
-            Check("1 KB x 1000, 1 appender: share of raw synced bandwidth", bulk.MegabytesPerSecond * 1e6 / rawBandwidth, 0.75, "P0");
-            Check("1 KB x 1000, best of 1/8 appenders: share of raw synced bandwidth", bulkBest.MegabytesPerSecond * 1e6 / rawBandwidth, 0.75, "P0");
-            Check("8 appenders x single 100 B records: multiple of raw fdatasync rate", grouped.RecordsPerSecond / rawSyncRate, 4.0, "0.0x");
+            Check("1 KB x 1000 under Always: share of raw synced bandwidth", bandwidthShare, 0.75, "P0");
+            Check("8 appenders x single 100 B records: multiple of raw fdatasync rate", groupCommit, 4.0, "0.0x");
             Check("read back from the page cache (GB/s)", readBytesPerSecond / 1e9, 1.0, "0.00");
             return 0;
+
         }
         finally
         {
             Directory.Delete(root, recursive: true);
         }
+    }
+
+    // The engine's write sizes for the two raw comparisons: one 1000 x 1 KB batch, one single 100 B record batch.
+    private static readonly int BulkWriteBytes = EncodeBatch(1024, 1000).Length;
+    private static readonly int SingleWriteBytes = EncodeBatch(100, 1).Length;
+
+    private async Task<double> PairAsync(string name, Func<double> raw, Func<Task<double>> engine)
+    {
+        var raws = new List<double>();
+        var engines = new List<double>();
+        var ratios = new List<double>();
+        for (int round = 0; round < 3; round++)
+        {
+            raws.Add(raw());
+            engines.Add(await engine());
+            ratios.Add(engines[^1] / raws[^1]);
+        }
+        double median = ratios.Order().ElementAt(1);
+        output.WriteLine(Invariant($"| {name} | {string.Join(" / ", raws.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))} | {string.Join(" / ", engines.Select(e => e.ToString("N0", CultureInfo.InvariantCulture)))} | {median:0.00} |"));
+        return median;
     }
 
     private void Check(string name, double measured, double required, string format) =>
@@ -132,12 +155,20 @@ internal sealed class LogBenchmark(string dataDirectory, TimeSpan caseDuration, 
         return bytes / stopwatch.Elapsed.TotalSeconds;
     }
 
+    /// <summary>
+    /// Every record gets its own random payload: storage that compresses or deduplicates (virtual disks may) would
+    /// otherwise make repeated payloads look faster than the random bytes of the raw probe.
+    /// </summary>
     private static byte[] EncodeBatch(int recordBytes, int batchRecords)
     {
-        var payload = new byte[recordBytes];
-        new Random(recordBytes).NextBytes(payload);
+        var random = new Random(recordBytes * 31 + batchRecords);
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        return RecordBatchBuilder.Encode(Enumerable.Range(0, batchRecords).Select(_ => new LogRecord(payload) { TimestampMs = now }));
+        return RecordBatchBuilder.Encode(Enumerable.Range(0, batchRecords).Select(_ =>
+        {
+            var payload = new byte[recordBytes];
+            random.NextBytes(payload);
+            return new LogRecord(payload) { TimestampMs = now };
+        }));
     }
 
     private void PrintTable(List<CaseResult> results)
