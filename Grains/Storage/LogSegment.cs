@@ -137,9 +137,14 @@ internal sealed class LogSegment
         TimeIndex.Save(LogFileNames.TimeIndexFile(Directory, BaseOffset), Size, NextOffset);
     }
 
-    /// <summary>Cuts the file at <paramref name="position"/> (a batch boundary) and forgets what followed.</summary>
+    /// <summary>
+    /// Cuts the file at <paramref name="position"/> (a batch boundary) and forgets what followed. The saved index files
+    /// go too: they describe the old bytes, and new batches written past the cut would not match them after a crash.
+    /// </summary>
     public void TruncateTo(long position, long nextOffset)
     {
+        File.Delete(LogFileNames.OffsetIndexFile(Directory, BaseOffset));
+        File.Delete(LogFileNames.TimeIndexFile(Directory, BaseOffset));
         RandomAccess.SetLength(_handle, position);
         OffsetIndex.TruncateFromPosition(position);
         TimeIndex.TruncateFromOffset(nextOffset - BaseOffset);

@@ -14,25 +14,12 @@ internal sealed class OffsetIndex : SparseIndex<OffsetIndexEntry>
     /// <summary>The last entry at or before <paramref name="relativeOffset"/>, or null when there is none.</summary>
     public OffsetIndexEntry? FindFloor(long relativeOffset)
     {
-        var entries = Snapshot();
-        int lo = 0, hi = entries.Length - 1, found = -1;
-        while (lo <= hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            if (entries[mid].RelativeOffset <= relativeOffset) { found = mid; lo = mid + 1; }
-            else hi = mid - 1;
-        }
-        return found < 0 ? null : entries[found];
+        int index = FindLast(relativeOffset, static (e, key) => e.RelativeOffset <= key);
+        return index < 0 ? null : EntryAt(index);
     }
 
     /// <summary>Drops the entries at or after <paramref name="position"/>.</summary>
-    public void TruncateFromPosition(long position)
-    {
-        var entries = Snapshot();
-        int keep = entries.Length;
-        while (keep > 0 && entries[keep - 1].Position >= position) keep--;
-        TruncateTo(keep);
-    }
+    public void TruncateFromPosition(long position) => TruncateTo(FindLast(position, static (e, key) => e.Position < key) + 1);
 
     /// <summary>True when entries grow strictly and point inside the segment.</summary>
     public bool IsConsistent(long segmentSize)

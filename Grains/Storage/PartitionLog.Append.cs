@@ -9,6 +9,7 @@ public sealed partial class PartitionLog
     private TaskCompletionSource? _pendingFlush;
     private int _flushRequested;
     private readonly SemaphoreSlim _flushSignal = new(0);
+    private readonly CancellationTokenSource _closing = new();
     private readonly Task _flushLoop;
     private long _lastCheckpointAt;
     private long _flushCount;
@@ -33,7 +34,11 @@ public sealed partial class PartitionLog
         {
             ThrowIfNotWritable();
             result = AppendLocked(batch);
-            if (_options.FlushPolicy != FlushPolicy.Always) return ValueTask.FromResult(result);
+            if (_options.FlushPolicy != FlushPolicy.Always)
+            {
+                if (_options.FlushPolicy == FlushPolicy.Interval) RequestFlush();
+                return ValueTask.FromResult(result);
+            }
             flush = _pendingFlush ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
         RequestFlush();
@@ -154,10 +159,16 @@ public sealed partial class PartitionLog
 
     private async Task RunFlushLoopAsync()
     {
-        var interval = _options.FlushPolicy == FlushPolicy.Interval ? _options.FlushInterval : Timeout.InfiniteTimeSpan;
         while (true)
         {
-            if (!Volatile.Read(ref _closed)) await _flushSignal.WaitAsync(interval).ConfigureAwait(false);
+            if (!Volatile.Read(ref _closed)) await _flushSignal.WaitAsync().ConfigureAwait(false);
+            // Interval: the first write after a flush wakes the loop, which lets writes gather for one interval; an
+            // idle log never wakes. An explicit FlushAsync waits at most that interval.
+            if (_options.FlushPolicy == FlushPolicy.Interval && !Volatile.Read(ref _closed))
+            {
+                await Task.Delay(_options.FlushInterval, _time, _closing.Token)
+                    .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
             // Queue behind the continuations the last flush released: they append first, so this fsync covers them
             // too instead of alternating small and large groups. No timed wait, so a lone appender loses ~nothing.
             await Task.Yield();

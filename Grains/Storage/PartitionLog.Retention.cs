@@ -8,7 +8,8 @@ public sealed partial class PartitionLog
         if (_options.RetentionTime is null && _options.RetentionBytes is null) return 0;
         lock (_writeLock)
         {
-            ThrowIfNotWritable();
+            // Allowed after a write failure: deleting old segments is how a full disk gets space back.
+            if (_closed) return 0;
             var segments = _segments;
             long total = 0;
             foreach (var segment in segments) total += segment.Size;

@@ -99,6 +99,7 @@ public sealed partial class PartitionLog : IPartitionLog
             if (_closed) return;
             _closed = true;
         }
+        _closing.Cancel();
         _flushSignal.Release();
         await _flushLoop.ConfigureAwait(false);
 
@@ -123,6 +124,7 @@ public sealed partial class PartitionLog : IPartitionLog
             foreach (var segment in segments) segment.Release();
         }
         _flushSignal.Dispose();
+        _closing.Dispose();
     }
 
     private long NowMs() => _time.GetUtcNow().ToUnixTimeMilliseconds();

@@ -48,6 +48,25 @@ internal class SparseIndex<TEntry> where TEntry : unmanaged
 
     public void Clear() => TruncateTo(0);
 
+    /// <summary>
+    /// Index of the last entry for which <paramref name="isBefore"/> holds, or -1. The predicate must hold for a prefix
+    /// of the entries and not after it (entries are ordered).
+    /// </summary>
+    protected int FindLast(long key, Func<TEntry, long, bool> isBefore)
+    {
+        var entries = Snapshot();
+        int lo = 0, hi = entries.Length - 1, found = -1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (isBefore(entries[mid], key)) { found = mid; lo = mid + 1; }
+            else hi = mid - 1;
+        }
+        return found;
+    }
+
+    protected TEntry EntryAt(int index) => Snapshot()[index];
+
     /// <summary>Writes the index file atomically (temp file, then rename).</summary>
     public void Save(string path, long coveredBytes, long nextOffset)
     {

@@ -29,25 +29,12 @@ internal sealed class TimeIndex : SparseIndex<TimeIndexEntry>
     /// </summary>
     public int? FindLastBefore(long timestampMs)
     {
-        var entries = Snapshot();
-        int lo = 0, hi = entries.Length - 1, found = -1;
-        while (lo <= hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            if (entries[mid].TimestampMs < timestampMs) { found = mid; lo = mid + 1; }
-            else hi = mid - 1;
-        }
-        return found < 0 ? null : entries[found].RelativeOffset;
+        int index = FindLast(timestampMs, static (e, key) => e.TimestampMs < key);
+        return index < 0 ? null : EntryAt(index).RelativeOffset;
     }
 
     /// <summary>Drops the entries at or after <paramref name="relativeOffset"/>.</summary>
-    public void TruncateFromOffset(long relativeOffset)
-    {
-        var entries = Snapshot();
-        int keep = entries.Length;
-        while (keep > 0 && entries[keep - 1].RelativeOffset >= relativeOffset) keep--;
-        TruncateTo(keep);
-    }
+    public void TruncateFromOffset(long relativeOffset) => TruncateTo(FindLast(relativeOffset, static (e, key) => e.RelativeOffset < key) + 1);
 
     /// <summary>True when timestamps never decrease and offsets grow strictly.</summary>
     public bool IsConsistent(long nextRelativeOffset)

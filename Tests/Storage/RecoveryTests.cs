@@ -164,6 +164,36 @@ public sealed class RecoveryTests
     }
 
     [Fact]
+    public async Task Recover_CrashAfterTruncateAndNewAppends_ReadsTheNewRecordsNotTheOldIndex()
+    {
+        using var dir = new TempDirectory();
+        var options = Options();
+        await using (var log = PartitionLog.Open(dir.Path, options))
+        {
+            for (int i = 0; i < 10; i++) await log.AppendAsync(Batch($"old-{i}:{new string('o', 50 + i)}"));
+        }
+        using var crashImage = new TempDirectory();
+        await using (var log = PartitionLog.Open(dir.Path, options))
+        {
+            log.TruncateTo(5);
+            for (int i = 5; i < 15; i++) await log.AppendAsync(Batch($"new-{i}:{new string('n', 10 + 3 * i)}"));
+            // The files as a crash would leave them: no close, no index save, no final checkpoint.
+            CopyDirectory(dir.Path, crashImage.Path);
+        }
+
+        await using var recovered = PartitionLog.Open(crashImage.Path, options);
+
+        Assert.Equal(15, recovered.EndOffset);
+        for (long offset = 0; offset < 15; offset++)
+        {
+            // One read per offset, so each starts from the index entry at or before it.
+            using var read = await recovered.ReadAsync(offset, 1);
+            string payload = Encoding.UTF8.GetString(read.GetBatches().Single().Single().Payload.Span);
+            Assert.Equal(offset < 5 ? $"old-{offset}:{new string('o', 50 + (int)offset)}" : $"new-{offset}:{new string('n', 10 + 3 * (int)offset)}", payload);
+        }
+    }
+
+    [Fact]
     public async Task Recover_MissingOrDamagedCheckpoint_VerifiesTheTailAndKeepsEverything()
     {
         using var dir = new TempDirectory();
