@@ -1,0 +1,262 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Granary.Client.Internal;
+using Granary.Grains;
+
+namespace Granary.Client;
+
+/// <summary>
+/// A member of a consumer group. Every group receives every message of its topic; within a group each message goes
+/// to one member at a time. The consumer pulls from every partition, holds at most <see cref="ConsumerOptions.MaxPrefetch"/>
+/// unacknowledged messages, sends acks in batches, heartbeats, and leaves the group when disposed: what it had not
+/// acknowledged goes to the other members at once.
+/// </summary>
+public sealed class GranaryConsumer : IAsyncDisposable
+{
+    private readonly GranaryClient _client;
+    private readonly ConsumerOptions _options;
+    private readonly Channel<ReceivedMessage> _messages = Channel.CreateUnbounded<ReceivedMessage>(new UnboundedChannelOptions { SingleWriter = false });
+    private readonly Channel<Settlement> _settlements = Channel.CreateUnbounded<Settlement>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentDictionary<ReceivedMessage, byte> _unsettled = new();
+    // One share of the prefetch per partition: a pull that long-polls an idle partition must not hold credits that a
+    // busy partition needs (with one shared pool, idle loops re-grabbed them and starved the busy one for seconds).
+    private SemaphoreSlim[] _credits = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _gate = new();
+    private Task? _running;
+    private int _partitions;
+
+    internal GranaryConsumer(GranaryClient client, string topic, string group, ConsumerOptions options)
+    {
+        Names.Validate(topic, "topic");
+        Names.Validate(group, "group");
+        options.Validate();
+        _client = client;
+        Topic = topic;
+        Group = group;
+        _options = options;
+    }
+
+    /// <summary>The topic.</summary>
+    public string Topic { get; }
+
+    /// <summary>The consumer group.</summary>
+    public string Group { get; }
+
+    /// <summary>This member's id in the group, unique per consumer instance.</summary>
+    public string MemberId { get; } = Guid.NewGuid().ToString("N");
+
+    private IConsumerGroupGrain GroupGrain => _client.Cluster.GetGrain<IConsumerGroupGrain>($"{Topic}/{Group}");
+
+    private IPartitionCursorGrain Cursor(int partition) => _client.Cluster.GetGrain<IPartitionCursorGrain>($"{Topic}/{Group}/{partition}");
+
+    /// <summary>
+    /// Joins the group (if not yet) and yields messages as they arrive, until cancelled. Several readers may share
+    /// one consumer.
+    /// </summary>
+    /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/> when the topic does not exist or is deleted.</exception>
+    public async IAsyncEnumerable<ReceivedMessage> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await StartAsync().ConfigureAwait(false);
+        await foreach (var message in _messages.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return message;
+        }
+    }
+
+    /// <summary>Joins the group and starts pulling; <see cref="ReadAllAsync"/> does this on first use.</summary>
+    public Task StartAsync()
+    {
+        ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
+        lock (_gate) return _running ??= RunAsync();
+    }
+
+    /// <summary>Stops pulling and leaves the group; unacknowledged messages go to the other members.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stopping.IsCancellationRequested) return;
+        _stopping.Cancel();
+        _settlements.Writer.TryComplete();
+        if (_running is not null)
+        {
+            await _running.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            try
+            {
+                await GroupGrain.LeaveAsync(MemberId).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Leaving is a courtesy: the session timeout and the leases end the membership anyway.
+            }
+        }
+        _messages.Writer.TryComplete();
+        _stopping.Dispose();
+    }
+
+    internal Task SettleAsync(ReceivedMessage message, bool ack)
+    {
+        var settlement = new Settlement(message, ack);
+        if (!_settlements.Writer.TryWrite(settlement))
+            return Task.FromException(new GranaryException(ErrorCode.Closed, "The consumer was disposed; the message will be redelivered."));
+        return settlement.Completion.Task;
+    }
+
+    private async Task RunAsync()
+    {
+        var joined = await GranaryClient.CallAsync(() => GroupGrain.JoinAsync(MemberId, _options.StartPosition)).ConfigureAwait(false);
+        _partitions = joined.Partitions;
+        int share = _options.MaxPrefetch / _partitions, extra = _options.MaxPrefetch % _partitions;
+        _credits = Enumerable.Range(0, _partitions).Select(p => new SemaphoreSlim(Math.Max(1, share + (p < extra ? 1 : 0)))).ToArray();
+        var loops = Enumerable.Range(0, _partitions).Select(PullLoopAsync)
+            .Append(SettleLoopAsync())
+            .Append(HeartbeatLoopAsync())
+            .Append(ReclaimExpiredLeasesLoopAsync());
+        _ = Task.WhenAll(loops).ContinueWith(t => _messages.Writer.TryComplete(t.Exception?.InnerException), TaskScheduler.Default);
+    }
+
+    private async Task PullLoopAsync(int partition)
+    {
+        var stopping = _stopping.Token;
+        var cursor = Cursor(partition);
+        var credits = _credits[partition];
+        var backoff = TimeSpan.FromMilliseconds(100);
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await credits.WaitAsync(stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            int taken = 1;
+            while (credits.Wait(0)) taken++;
+            Delivery[] deliveries;
+            try
+            {
+                deliveries = await cursor.PullAsync(MemberId, taken, _options.AckTimeout, _options.PollWait).ConfigureAwait(false);
+                backoff = TimeSpan.FromMilliseconds(100);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                credits.Release(taken);
+                var error = Errors.Translate(e);
+                if (Errors.IsFatal(error))
+                {
+                    _messages.Writer.TryComplete(error);
+                    return;
+                }
+                try
+                {
+                    await Task.Delay(backoff, stopping).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+                continue;
+            }
+            if (taken > deliveries.Length) credits.Release(taken - deliveries.Length);
+            var leaseEnd = DateTimeOffset.UtcNow + _options.AckTimeout;
+            foreach (var delivery in deliveries)
+            {
+                var message = new ReceivedMessage(this, delivery, leaseEnd);
+                _unsettled[message] = 0;
+                _messages.Writer.TryWrite(message);
+            }
+        }
+    }
+
+    /// <summary>Sends queued acks and nacks in batches, one call per partition and kind.</summary>
+    private async Task SettleLoopAsync()
+    {
+        var reader = _settlements.Reader;
+        var batch = new List<Settlement>();
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < 1000 && reader.TryRead(out var settlement)) batch.Add(settlement);
+            foreach (var group in batch.GroupBy(s => (s.Message.Partition, s.Ack)))
+            {
+                var items = group.ToArray();
+                long[] offsets = Array.ConvertAll(items, s => s.Message.Offset);
+                try
+                {
+                    var cursor = Cursor(group.Key.Partition);
+                    await (group.Key.Ack ? cursor.AckAsync(offsets) : cursor.NackAsync(offsets)).ConfigureAwait(false);
+                    foreach (var item in items) item.Completion.TrySetResult();
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    var error = Errors.Translate(e);
+                    foreach (var item in items) item.Completion.TrySetException(error);
+                }
+                foreach (var item in items) ReturnCredit(item.Message);
+            }
+            batch.Clear();
+        }
+    }
+
+    private async Task HeartbeatLoopAsync()
+    {
+        var stopping = _stopping.Token;
+        using var timer = new PeriodicTimer(_options.HeartbeatInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
+            {
+                try
+                {
+                    if (!await GroupGrain.HeartbeatAsync(MemberId).ConfigureAwait(false))
+                        await GroupGrain.JoinAsync(MemberId, _options.StartPosition).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    var error = Errors.Translate(e);
+                    if (Errors.IsFatal(error))
+                    {
+                        _messages.Writer.TryComplete(error);
+                        return;
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>A message whose lease ran out is the broker's again: its prefetch slot is freed for new messages.</summary>
+    private async Task ReclaimExpiredLeasesLoopAsync()
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                var now = DateTimeOffset.UtcNow;
+                foreach (var message in _unsettled.Keys)
+                {
+                    if (message.LeaseExpiresAt <= now) ReturnCredit(message);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private void ReturnCredit(ReceivedMessage message)
+    {
+        if (_unsettled.TryRemove(message, out _)) _credits[message.Partition].Release();
+    }
+
+    private sealed class Settlement(ReceivedMessage message, bool ack)
+    {
+        public ReceivedMessage Message { get; } = message;
+        public bool Ack { get; } = ack;
+        public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

@@ -1,0 +1,121 @@
+using System.Net;
+using Granary.Client.Internal;
+using Granary.Grains;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+
+namespace Granary.Client;
+
+/// <summary>
+/// A connection to a Granary cluster. Long-lived and thread-safe: create one per application and share it; it hands
+/// out producers, consumers and the <see cref="Admin"/> API.
+/// </summary>
+public sealed class GranaryClient : IAsyncDisposable
+{
+    private readonly IHost? _ownedHost;
+
+    private GranaryClient(IClusterClient cluster, IHost? ownedHost)
+    {
+        Cluster = cluster;
+        _ownedHost = ownedHost;
+        Admin = new GranaryAdmin(cluster);
+    }
+
+    internal IClusterClient Cluster { get; }
+
+    /// <summary>Topic administration.</summary>
+    public GranaryAdmin Admin { get; }
+
+    /// <summary>Connects to the gateways in <paramref name="options"/>.</summary>
+    /// <exception cref="GranaryException"><see cref="ErrorCode.Timeout"/> when no gateway answers within the connect timeout.</exception>
+    public static async Task<GranaryClient> ConnectAsync(GranaryClientOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var endpoints = await Task.WhenAll(options.Gateways.Select(ResolveAsync)).ConfigureAwait(false);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.UseOrleansClient(client => client
+            .Configure<ClusterOptions>(o => { o.ClusterId = options.ClusterId; o.ServiceId = options.ServiceId; })
+            .UseStaticClustering(endpoints));
+        var host = builder.Build();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.ConnectTimeout);
+        try
+        {
+            await host.StartAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            host.Dispose();
+            throw new GranaryException(ErrorCode.Timeout, $"No gateway of {string.Join(", ", options.Gateways)} accepted the connection within {options.ConnectTimeout}.");
+        }
+        return new GranaryClient(host.Services.GetRequiredService<IClusterClient>(), host);
+    }
+
+    /// <summary>Wraps an Orleans client the application already runs (for example inside a silo or a test cluster).</summary>
+    public static GranaryClient Create(IClusterClient cluster)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        return new GranaryClient(cluster, ownedHost: null);
+    }
+
+    /// <summary>Creates a producer for <paramref name="topic"/>. Share it: it batches for all its callers.</summary>
+    /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidName"/>.</exception>
+    public GranaryProducer CreateProducer(string topic, ProducerOptions? options = null) => new(this, topic, options ?? new ProducerOptions());
+
+    /// <summary>Creates a consumer of <paramref name="topic"/> in <paramref name="group"/>; it joins when first read.</summary>
+    /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidName"/>.</exception>
+    public GranaryConsumer CreateConsumer(string topic, string group, ConsumerOptions? options = null) => new(this, topic, group, options ?? new ConsumerOptions());
+
+    /// <summary>Disconnects (when this client made the connection).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_ownedHost is null) return;
+        try
+        {
+            await _ownedHost.StopAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _ownedHost.Dispose();
+        }
+    }
+
+    private static async Task<IPEndPoint> ResolveAsync(string gateway)
+    {
+        if (IPEndPoint.TryParse(gateway, out var endpoint) && endpoint.Port != 0) return endpoint;
+        int colon = gateway.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(gateway.AsSpan(colon + 1), out int port))
+            throw new ArgumentException($"Gateway '{gateway}' is not host:port.", nameof(gateway));
+        var addresses = await Dns.GetHostAddressesAsync(gateway[..colon]).ConfigureAwait(false);
+        var address = addresses.FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) ?? addresses.First();
+        return new IPEndPoint(address, port);
+    }
+
+    internal static async Task<T> CallAsync<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not GranaryException and not OperationCanceledException)
+        {
+            throw Errors.Translate(e);
+        }
+    }
+
+    internal static async Task CallAsync(Func<Task> call)
+    {
+        try
+        {
+            await call().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not GranaryException and not OperationCanceledException)
+        {
+            throw Errors.Translate(e);
+        }
+    }
+
+    internal ITopicGrain Topic(string topic) => Cluster.GetGrain<ITopicGrain>(topic);
+}

@@ -1,0 +1,25 @@
+namespace Granary.Client;
+
+/// <summary>How to reach a Granary cluster.</summary>
+public sealed class GranaryClientOptions
+{
+    /// <summary>Gateway endpoints as <c>host:port</c> (e.g. <c>127.0.0.1:30000</c>). At least one.</summary>
+    public IList<string> Gateways { get; set; } = [];
+
+    /// <summary>Cluster id; must match the silos' <c>Granary:ClusterId</c>. Default <c>granary</c>.</summary>
+    public string ClusterId { get; set; } = "granary";
+
+    /// <summary>Service id; must match the silos' <c>Granary:ServiceId</c>. Default <c>granary</c>.</summary>
+    public string ServiceId { get; set; } = "granary";
+
+    /// <summary>How long <see cref="GranaryClient.ConnectAsync"/> tries before it fails. Default 30 s.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    internal void Validate()
+    {
+        if (Gateways is not { Count: > 0 }) throw new ArgumentException("At least one gateway endpoint is needed.", nameof(Gateways));
+        ArgumentException.ThrowIfNullOrWhiteSpace(ClusterId);
+        ArgumentException.ThrowIfNullOrWhiteSpace(ServiceId);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ConnectTimeout, TimeSpan.Zero);
+    }
+}

@@ -1,0 +1,19 @@
+using Orleans.Runtime;
+
+namespace Granary.Client.Internal;
+
+/// <summary>Maps what a grain call can throw to <see cref="GranaryException"/>.</summary>
+internal static class Errors
+{
+    public static GranaryException Translate(Exception exception) => exception switch
+    {
+        GranaryException granary => granary,
+        TimeoutException => new GranaryException(ErrorCode.Timeout, "The cluster did not answer in time.", exception),
+        SiloUnavailableException or OrleansMessageRejectionException or OrleansException
+            => new GranaryException(ErrorCode.PartitionUnavailable, $"The cluster is not reachable right now: {exception.Message}", exception),
+        ObjectDisposedException => new GranaryException(ErrorCode.Closed, "The client was disposed.", exception),
+        _ => new GranaryException(ErrorCode.PartitionUnavailable, $"The call failed: {exception.Message}", exception),
+    };
+
+    public static bool IsFatal(GranaryException exception) => !exception.IsRetriable;
+}

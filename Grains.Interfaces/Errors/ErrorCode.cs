@@ -1,0 +1,28 @@
+namespace Granary;
+
+/// <summary>What went wrong, in terms a client can act on.</summary>
+public enum ErrorCode
+{
+    /// <summary>A topic or group name breaks the naming rule <c>[a-zA-Z0-9._-]{1,200}</c>.</summary>
+    InvalidName = 1,
+    /// <summary>An argument is out of range (a partition count of zero, a negative offset, ...).</summary>
+    InvalidArgument = 2,
+    /// <summary>The topic does not exist (never created, or deleted).</summary>
+    TopicNotFound = 3,
+    /// <summary>A topic with that name exists already.</summary>
+    TopicAlreadyExists = 4,
+    /// <summary>A message is larger than the topic's <c>MaxMessageBytes</c>.</summary>
+    MessageTooLarge = 5,
+    /// <summary>The message was acknowledged or negatively acknowledged already.</summary>
+    AlreadyAcknowledged = 6,
+    /// <summary>The partition cannot serve right now (its log failed, or its silo is going away); retry.</summary>
+    PartitionUnavailable = 7,
+    /// <summary>The disk holding the partition is full; retry once space is freed.</summary>
+    DiskFull = 8,
+    /// <summary>Stored data failed its checksum; the damaged messages cannot be read.</summary>
+    CorruptData = 9,
+    /// <summary>The operation did not complete in time; retry.</summary>
+    Timeout = 10,
+    /// <summary>The client or consumer was disposed.</summary>
+    Closed = 11,
+}

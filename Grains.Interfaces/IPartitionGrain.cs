@@ -1,0 +1,26 @@
+namespace Granary.Grains;
+
+/// <summary>
+/// One partition of a topic and the owner of its log. Key: <c>{topic}/{partition}</c>. Appends are confirmed only
+/// once the log's flush policy is satisfied (on disk under the default policy).
+/// </summary>
+[Alias("granary.IPartitionGrain")]
+public interface IPartitionGrain : IGrainWithStringKey
+{
+    /// <summary>Appends a batch and returns where it landed, once durable.</summary>
+    /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, <see cref="ErrorCode.MessageTooLarge"/>,
+    /// <see cref="ErrorCode.DiskFull"/> or <see cref="ErrorCode.PartitionUnavailable"/>.</exception>
+    [Alias("Append")] Task<AppendResult> AppendAsync([Immutable] MessageBatch batch);
+
+    /// <summary>
+    /// Confirmed messages from <paramref name="fromOffset"/>, waiting up to <paramref name="maxWait"/> when there
+    /// are none yet. An offset below the retained start resumes at the start.
+    /// </summary>
+    [Alias("Fetch")] Task<FetchResult> FetchAsync(long fromOffset, int maxMessages, TimeSpan maxWait);
+
+    /// <summary>Offsets, size and silo of the partition.</summary>
+    [Alias("Describe")] Task<PartitionInfo> DescribeAsync();
+
+    /// <summary>Closes and deletes the log (the topic is being deleted).</summary>
+    [Alias("Delete")] Task DeleteAsync();
+}

@@ -1,0 +1,22 @@
+namespace Granary.Grains;
+
+/// <summary>A topic: its persisted settings and its consumer groups. Key: the topic name.</summary>
+[Alias("granary.ITopicGrain")]
+public interface ITopicGrain : IGrainWithStringKey
+{
+    /// <summary>Creates the topic.</summary>
+    /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidName"/>, <see cref="ErrorCode.InvalidArgument"/> or <see cref="ErrorCode.TopicAlreadyExists"/>.</exception>
+    [Alias("Create")] Task CreateAsync(TopicConfig config);
+
+    /// <summary>The settings, or <see cref="ErrorCode.TopicNotFound"/>.</summary>
+    [Alias("GetConfig")] Task<TopicConfig> GetConfigAsync();
+
+    /// <summary>Settings, groups and, when <paramref name="withPartitions"/>, each partition's offsets and silo.</summary>
+    [Alias("Describe")] Task<TopicDescription> DescribeAsync(bool withPartitions);
+
+    /// <summary>Deletes the topic: its partition logs, groups and their cursors.</summary>
+    [Alias("Delete")] Task DeleteAsync();
+
+    /// <summary>Records a consumer group reading the topic.</summary>
+    [Alias("RegisterGroup")] Task RegisterGroupAsync(string group);
+}

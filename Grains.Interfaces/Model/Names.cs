@@ -1,0 +1,20 @@
+using System.Text.RegularExpressions;
+
+namespace Granary.Grains;
+
+/// <summary>The naming rule for topics and consumer groups: <c>[a-zA-Z0-9._-]{1,200}</c>.</summary>
+public static partial class Names
+{
+    /// <summary>True when <paramref name="name"/> is a valid topic or group name.</summary>
+    public static bool IsValid(string? name) => name is not null && NamePattern().IsMatch(name);
+
+    /// <summary>Throws <see cref="GranaryException"/> with <see cref="ErrorCode.InvalidName"/> when the name is invalid.</summary>
+    public static void Validate(string? name, string what)
+    {
+        if (!IsValid(name))
+            throw new GranaryException(ErrorCode.InvalidName, $"Invalid {what} name '{name}': use 1 to 200 of the characters a-z, A-Z, 0-9, '.', '_' and '-'.");
+    }
+
+    [GeneratedRegex("^[a-zA-Z0-9._-]{1,200}$", RegexOptions.CultureInvariant)]
+    private static partial Regex NamePattern();
+}

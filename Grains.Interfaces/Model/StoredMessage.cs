@@ -1,0 +1,29 @@
+namespace Granary.Grains;
+
+/// <summary>A message as stored in a partition.</summary>
+[GenerateSerializer, Immutable, Alias("granary.StoredMessage")]
+public sealed record StoredMessage(
+    [property: Id(0)] long Offset,
+    [property: Id(1)] long TimestampMs,
+    [property: Id(2)] byte[]? Key,
+    [property: Id(3)] ReadOnlyMemory<byte> Payload,
+    [property: Id(4)] MessageHeader[]? Headers);
+
+/// <summary>What a fetch found.</summary>
+/// <param name="Messages">Messages at or after the requested offset, in offset order.</param>
+/// <param name="NextOffset">Where the next fetch should start.</param>
+/// <param name="StartOffset">The partition's first retained offset.</param>
+/// <param name="EndOffset">The partition's confirmed end.</param>
+[GenerateSerializer, Immutable, Alias("granary.FetchResult")]
+public sealed record FetchResult(
+    [property: Id(0)] StoredMessage[] Messages,
+    [property: Id(1)] long NextOffset,
+    [property: Id(2)] long StartOffset,
+    [property: Id(3)] long EndOffset);
+
+/// <summary>A message leased to one group member.</summary>
+/// <param name="Partition">Partition number.</param>
+/// <param name="Message">The message.</param>
+/// <param name="Attempt">1 for the first delivery, raised on every redelivery.</param>
+[GenerateSerializer, Immutable, Alias("granary.Delivery")]
+public sealed record Delivery([property: Id(0)] int Partition, [property: Id(1)] StoredMessage Message, [property: Id(2)] int Attempt);

@@ -1,0 +1,291 @@
+using Orleans.Concurrency;
+using Granary.Grains.Hosting;
+using Granary.Grains.Placement;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Granary.Grains.Cursors;
+
+/// <summary>
+/// One consumer group on one partition. Messages are fetched from the partition into a buffer, leased to one member
+/// at a time, and return to the buffer when nacked, when their lease expires (a timer checks while anything is in
+/// flight) or when their member leaves. Acks advance the committed offset. A reminder, registered while delivered
+/// messages are unacknowledged, reactivates the cursor after a deactivation or a silo restart. Reentrant: a
+/// long-polling pull does not hold up acks from other members.
+/// </summary>
+[Reentrant, PartitionPlacement, GrainType("granary.cursor")]
+internal sealed partial class PartitionCursorGrain(
+    [PersistentState("cursor", "granary")] IPersistentState<CursorState> state,
+    IOptions<GranaryOptions> options,
+    ILogger<PartitionCursorGrain> logger) : Grain, IPartitionCursorGrain, IRemindable
+{
+    private const int BufferLimit = 2000;
+    private const string ReminderName = "redelivery";
+    private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan SaveInterval = TimeSpan.FromMilliseconds(100);
+
+    private readonly SortedDictionary<long, StoredMessage> _available = [];
+    private readonly Dictionary<long, Lease> _inFlight = [];
+    private readonly HashSet<string> _departed = [];
+    private SortedSet<long> _acked = [];
+    private Dictionary<long, int> _attempts = [];
+    private string _topic = "", _group = "";
+    private int _partition;
+    private long _committed, _fetchOffset;
+    private Task? _initializing, _fetching, _saving;
+    private bool _dirty;
+    private TaskCompletionSource _availableSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private IGrainTimer? _leaseTimer;
+    private IGrainReminder? _reminder;
+
+    private sealed record Lease(StoredMessage Message, string Member, DateTime ExpiresAt);
+
+    private IPartitionGrain Partition => GrainFactory.GetGrain<IPartitionGrain>(GrainKeys.Partition(_topic, _partition));
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        (_topic, _group, _partition) = GrainKeys.ParseCursor(this.GetPrimaryKeyString());
+        return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_saving is not null) await _saving;
+        if (_dirty) await SaveAsync();
+    }
+
+    public async Task<Delivery[]> PullAsync(string memberId, int maxMessages, TimeSpan lease, TimeSpan maxWait)
+    {
+        if (maxMessages < 1 || lease <= TimeSpan.Zero)
+            throw new GranaryException(ErrorCode.InvalidArgument, "A pull needs a positive message count and lease.");
+        await EnsureInitializedAsync();
+        var deadline = DateTime.UtcNow + maxWait;
+        while (true)
+        {
+            if (_departed.Contains(memberId)) return [];
+            var deliveries = Take(memberId, maxMessages, lease);
+            if (_available.Count < BufferLimit / 2) _fetching ??= FetchAsync(TimeSpan.Zero);
+            if (deliveries.Length > 0) return deliveries;
+
+            var remaining = deadline - DateTime.UtcNow;
+            if (remaining <= TimeSpan.Zero) return [];
+            var fetch = _fetching ??= FetchAsync(remaining);
+            await ((Task)Task.WhenAny(fetch, _availableSignal.Task)).WaitAsync(remaining)
+                .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+            if (fetch.IsFaulted) await fetch; // TopicNotFound and the like reach the member
+        }
+    }
+
+    public async Task AckAsync(long[] offsets)
+    {
+        await EnsureInitializedAsync();
+        foreach (long offset in offsets)
+        {
+            if (offset < _committed || _acked.Contains(offset)) continue;
+            // A late ack (lease expired, message back in the buffer) still counts: the work was done.
+            if (!_inFlight.Remove(offset)) _available.Remove(offset);
+            _acked.Add(offset);
+            _attempts.Remove(offset);
+        }
+        while (_acked.Remove(_committed)) _committed++;
+        MarkDirty();
+    }
+
+    public async Task NackAsync(long[] offsets)
+    {
+        await EnsureInitializedAsync();
+        foreach (long offset in offsets)
+        {
+            if (_inFlight.Remove(offset, out var lease)) _available[offset] = lease.Message;
+        }
+        SignalAvailable();
+    }
+
+    public async Task ReleaseMemberAsync(string memberId)
+    {
+        await EnsureInitializedAsync();
+        _departed.Add(memberId);
+        foreach (var (offset, lease) in _inFlight.Where(l => l.Value.Member == memberId).ToList())
+        {
+            _inFlight.Remove(offset);
+            _available[offset] = lease.Message;
+        }
+        SignalAvailable();
+    }
+
+    public async Task<CursorInfo> DescribeAsync()
+    {
+        await EnsureInitializedAsync();
+        return new CursorInfo(_committed, _inFlight.Count, _available.Count);
+    }
+
+    public async Task DeleteAsync()
+    {
+        if (_reminder is not null) await this.UnregisterReminder(_reminder);
+        _reminder = null;
+        await state.ClearStateAsync();
+        _dirty = false;
+        this.DeactivateOnIdle();
+    }
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) => EnsureInitializedAsync();
+
+    private Delivery[] Take(string memberId, int maxMessages, TimeSpan lease)
+    {
+        if (_available.Count == 0) return [];
+        var deliveries = new List<Delivery>(Math.Min(maxMessages, _available.Count));
+        var expiresAt = DateTime.UtcNow + lease;
+        while (deliveries.Count < maxMessages && _available.Count > 0)
+        {
+            var (offset, message) = _available.First(); // lowest offset first: redeliveries before newer messages
+            _available.Remove(offset);
+            int attempt = _attempts.GetValueOrDefault(offset) + 1;
+            _attempts[offset] = attempt;
+            _inFlight[offset] = new Lease(message, memberId, expiresAt);
+            deliveries.Add(new Delivery(_partition, message, attempt));
+        }
+        _leaseTimer ??= this.RegisterGrainTimer(ExpireLeasesAsync, new GrainTimerCreationOptions
+        {
+            DueTime = options.Value.LeaseCheckInterval,
+            Period = options.Value.LeaseCheckInterval,
+            KeepAlive = true,
+        });
+        MarkDirty();
+        return [.. deliveries];
+    }
+
+    private Task ExpireLeasesAsync()
+    {
+        var now = DateTime.UtcNow;
+        foreach (var (offset, lease) in _inFlight.Where(l => l.Value.ExpiresAt <= now).ToList())
+        {
+            _inFlight.Remove(offset);
+            _available[offset] = lease.Message;
+        }
+        SignalAvailable();
+        if (_inFlight.Count == 0)
+        {
+            _leaseTimer?.Dispose();
+            _leaseTimer = null;
+        }
+        return Task.CompletedTask;
+    }
+
+    private async Task FetchAsync(TimeSpan maxWait)
+    {
+        try
+        {
+            int room = BufferLimit - _available.Count;
+            if (room <= 0) return;
+            var result = await Partition.FetchAsync(_fetchOffset, room, maxWait);
+            if (result.StartOffset > _committed && _inFlight.Count == 0)
+            {
+                // Retention removed messages this group never acknowledged: move past them.
+                LogSkipped(logger, result.StartOffset - _committed, _topic, _group, _partition);
+                _committed = result.StartOffset;
+                _acked.RemoveWhere(o => o < _committed);
+                foreach (long old in _attempts.Keys.Where(o => o < _committed).ToList()) _attempts.Remove(old);
+                MarkDirty();
+            }
+            bool added = false;
+            foreach (var message in result.Messages)
+            {
+                if (message.Offset < _committed || _acked.Contains(message.Offset) || _inFlight.ContainsKey(message.Offset)) continue;
+                added |= _available.TryAdd(message.Offset, message);
+            }
+            _fetchOffset = Math.Max(_fetchOffset, result.NextOffset);
+            if (added) SignalAvailable();
+        }
+        finally
+        {
+            _fetching = null;
+        }
+    }
+
+    private void SignalAvailable()
+    {
+        var signal = _availableSignal;
+        _availableSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        signal.TrySetResult();
+    }
+
+    private Task EnsureInitializedAsync() => _initializing ??= InitializeAsync();
+
+    private async Task InitializeAsync()
+    {
+        try
+        {
+            if (state.State.CommittedOffset is { } committed)
+            {
+                _committed = committed;
+            }
+            else
+            {
+                long? start = await GrainFactory.GetGrain<IConsumerGroupGrain>(GrainKeys.Group(_topic, _group)).GetStartOffsetAsync(_partition);
+                _committed = start ?? (await Partition.DescribeAsync()).StartOffset;
+                _dirty = true;
+            }
+            _acked = [.. state.State.AckedAbove];
+            _attempts = new Dictionary<long, int>(state.State.Attempts);
+            _fetchOffset = _committed;
+            if (_dirty || _attempts.Count > 0) MarkDirty();
+        }
+        catch
+        {
+            _initializing = null;
+            throw;
+        }
+    }
+
+    private void MarkDirty()
+    {
+        _dirty = true;
+        _saving ??= SaveLoopAsync();
+    }
+
+    /// <summary>
+    /// One write at a time, at most one per <see cref="SaveInterval"/>: acks arrive in many small batches and each write
+    /// is fsynced, so changes made meanwhile are folded into the next write. A crash loses at most that interval of
+    /// acks, and those messages are delivered again (at-least-once).
+    /// </summary>
+    private async Task SaveLoopAsync()
+    {
+        try
+        {
+            while (_dirty)
+            {
+                await Task.Delay(SaveInterval);
+                await SaveAsync();
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogSaveFailed(logger, e, _topic, _group, _partition);
+        }
+        finally
+        {
+            _saving = null;
+        }
+    }
+
+    private async Task SaveAsync()
+    {
+        _dirty = false;
+        state.State = new CursorState { CommittedOffset = _committed, AckedAbove = [.. _acked], Attempts = new Dictionary<long, int>(_attempts) };
+        await state.WriteStateAsync();
+        // Delivered but unacknowledged messages must come back even if nobody calls this cursor again.
+        if (_attempts.Count > 0 && _reminder is null)
+            _reminder = await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
+        else if (_attempts.Count == 0 && _reminder is not null)
+        {
+            await this.UnregisterReminder(_reminder);
+            _reminder = null;
+        }
+    }
+
+    [LoggerMessage(3001, LogLevel.Warning, "Retention deleted {Count} messages that group {Group} had not acknowledged on partition {Partition} of topic {Topic}")]
+    private static partial void LogSkipped(ILogger logger, long count, string topic, string group, int partition);
+
+    [LoggerMessage(3002, LogLevel.Error, "Could not save the cursor of group {Group} on partition {Partition} of topic {Topic}")]
+    private static partial void LogSaveFailed(ILogger logger, Exception exception, string topic, string group, int partition);
+}

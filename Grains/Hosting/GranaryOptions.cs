@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Options;
+
+namespace Granary.Grains.Hosting;
+
+/// <summary>Silo-wide Granary settings, bound from <c>Granary:*</c>.</summary>
+public sealed class GranaryOptions
+{
+    /// <summary>Configuration section.</summary>
+    public const string SectionName = "Granary";
+
+    /// <summary>Root of partition logs, grain state and reminders. Default <c>./data</c>.</summary>
+    public string DataDirectory { get; set; } = "./data";
+
+    /// <summary>Directory of the partition logs.</summary>
+    public string LogsDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "logs");
+
+    /// <summary>Directory of grain state files.</summary>
+    public string StateDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "state");
+
+    /// <summary>The reminder table file.</summary>
+    public string RemindersFile => Path.Combine(Path.GetFullPath(DataDirectory), "reminders.json");
+
+    /// <summary>How often a cursor checks its leases for expiry while it has messages in flight. Default 1 s.</summary>
+    public TimeSpan LeaseCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A member that sends no heartbeat for this long leaves its group. Default 30 s.</summary>
+    public TimeSpan SessionTimeout { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>Validates <see cref="GranaryOptions"/> at startup.</summary>
+internal sealed class GranaryOptionsValidator : IValidateOptions<GranaryOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GranaryOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.DataDirectory)) return ValidateOptionsResult.Fail("Granary:DataDirectory must be set.");
+        if (options.LeaseCheckInterval <= TimeSpan.Zero) return ValidateOptionsResult.Fail("Granary:LeaseCheckInterval must be positive.");
+        if (options.SessionTimeout <= TimeSpan.Zero) return ValidateOptionsResult.Fail("Granary:SessionTimeout must be positive.");
+        return ValidateOptionsResult.Success;
+    }
+}

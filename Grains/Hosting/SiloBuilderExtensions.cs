@@ -1,0 +1,53 @@
+using Granary.Grains.Partitions;
+using Granary.Grains.Placement;
+using Granary.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime.Hosting;
+using Orleans.Serialization;
+using Orleans.Serialization.Serializers;
+
+namespace Granary.Grains.Hosting;
+
+/// <summary>Registers Granary in a silo.</summary>
+public static class SiloBuilderExtensions
+{
+    /// <summary>The grain storage provider Granary's grains use.</summary>
+    public const string StorageName = "granary";
+
+    private const int MinPoolThreads = 32;
+
+    /// <summary>
+    /// Adds Granary's grains and services: partition logs under <c>Granary:DataDirectory</c> (settings from
+    /// <c>Granary:Storage</c>), partition placement, and, unless <paramref name="embeddedStorage"/> is false, durable
+    /// file-backed grain state and reminders under the data directory (embedded mode, no database).
+    /// </summary>
+    public static ISiloBuilder AddGranary(this ISiloBuilder builder, Action<GranaryOptions>? configure = null, bool embeddedStorage = true)
+    {
+        // Partition logs (group commit) and the file-backed state issue blocking fsync calls from pool threads. On a
+        // small machine the pool starts with one thread per core and grows slowly, so a slow disk would stall every
+        // grain; a higher floor keeps the silo responsive while fsyncs are in flight.
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        if (workers < MinPoolThreads) ThreadPool.SetMinThreads(MinPoolThreads, Math.Max(io, MinPoolThreads));
+
+        var granary = builder.Services.AddOptions<GranaryOptions>().BindConfiguration(GranaryOptions.SectionName).ValidateOnStart();
+        if (configure is not null) granary.Configure(configure);
+        builder.Services.TryAddSingleton<IValidateOptions<GranaryOptions>, GranaryOptionsValidator>();
+        builder.Services.AddOptions<PartitionLogOptions>().BindConfiguration(PartitionLogOptions.SectionName)
+            .Validate(o => { o.Validate(); return true; }).ValidateOnStart();
+        builder.Services.TryAddSingleton<PartitionLogManager>();
+        builder.AddPlacementDirector<PartitionPlacement, PartitionPlacementDirector>();
+
+        if (embeddedStorage)
+        {
+            builder.Services.AddGrainStorage(StorageName, (services, _) =>
+                new FileGrainStorage(services.GetRequiredService<IOptions<GranaryOptions>>().Value.StateDirectory,
+                    services.GetRequiredService<Serializer>(), services.GetRequiredService<IActivatorProvider>()));
+            builder.AddReminders();
+            builder.Services.AddSingleton<IReminderTable>(services =>
+                new FileReminderTable(services.GetRequiredService<IOptions<GranaryOptions>>().Value.RemindersFile));
+        }
+        return builder;
+    }
+}

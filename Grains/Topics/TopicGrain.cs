@@ -1,0 +1,61 @@
+namespace Granary.Grains.Topics;
+
+/// <summary>Persisted topic settings and groups.</summary>
+[GenerateSerializer, Alias("granary.TopicState")]
+internal sealed class TopicState
+{
+    [Id(0)] public bool Exists { get; set; }
+    [Id(1)] public TopicConfig Config { get; set; } = new();
+    [Id(2)] public DateTimeOffset CreatedAt { get; set; }
+    [Id(3)] public SortedSet<string> Groups { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>A topic's settings and groups; creates and deletes the topic.</summary>
+[GrainType("granary.topic")]
+internal sealed class TopicGrain(
+    [PersistentState("topic", "granary")] IPersistentState<TopicState> state) : Grain, ITopicGrain
+{
+    private string Name => this.GetPrimaryKeyString();
+
+    public async Task CreateAsync(TopicConfig config)
+    {
+        Names.Validate(Name, "topic");
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        if (state.State.Exists) throw new GranaryException(ErrorCode.TopicAlreadyExists, $"Topic '{Name}' exists already.");
+        state.State = new TopicState { Exists = true, Config = config, CreatedAt = DateTimeOffset.UtcNow };
+        await state.WriteStateAsync();
+        await GrainFactory.GetGrain<ITopicRegistryGrain>(ITopicRegistryGrain.Key).AddAsync(Name);
+    }
+
+    public Task<TopicConfig> GetConfigAsync() => Task.FromResult(EnsureExists().Config);
+
+    public async Task<TopicDescription> DescribeAsync(bool withPartitions)
+    {
+        var topic = EnsureExists();
+        PartitionInfo[] partitions = withPartitions
+            ? await Task.WhenAll(Enumerable.Range(0, topic.Config.Partitions).Select(p => GrainFactory.GetGrain<IPartitionGrain>(GrainKeys.Partition(Name, p)).DescribeAsync()))
+            : [];
+        return new TopicDescription(Name, topic.Config, topic.CreatedAt, [.. topic.Groups], partitions);
+    }
+
+    public async Task DeleteAsync()
+    {
+        var topic = EnsureExists();
+        // Mark deleted first: from here on producers and consumers get TopicNotFound, then the data goes.
+        state.State = new TopicState();
+        await state.WriteStateAsync();
+        await Task.WhenAll(Enumerable.Range(0, topic.Config.Partitions).Select(p => GrainFactory.GetGrain<IPartitionGrain>(GrainKeys.Partition(Name, p)).DeleteAsync()));
+        await Task.WhenAll(topic.Groups.Select(g => GrainFactory.GetGrain<IConsumerGroupGrain>(GrainKeys.Group(Name, g)).DeleteAsync()));
+        await GrainFactory.GetGrain<ITopicRegistryGrain>(ITopicRegistryGrain.Key).RemoveAsync(Name);
+    }
+
+    public async Task RegisterGroupAsync(string group)
+    {
+        var topic = EnsureExists();
+        if (topic.Groups.Add(group)) await state.WriteStateAsync();
+    }
+
+    private TopicState EnsureExists() =>
+        state.State.Exists ? state.State : throw new GranaryException(ErrorCode.TopicNotFound, $"Topic '{Name}' does not exist.");
+}

@@ -1,0 +1,30 @@
+namespace Granary.Tests.Fixtures;
+
+/// <summary>Waiting on conditions with generous deadlines, never on fixed sleeps.</summary>
+public static class Eventually
+{
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>Reads messages until <paramref name="done"/> says enough, failing after the timeout.</summary>
+    public static async Task<List<T>> CollectAsync<T>(IAsyncEnumerable<T> source, Func<List<T>, bool> done, TimeSpan? timeout = null, Func<T, Task>? onEach = null)
+    {
+        using var cancel = new CancellationTokenSource(timeout ?? DefaultTimeout);
+        var items = new List<T>();
+        if (done(items)) return items;
+        try
+        {
+            await foreach (var item in source.WithCancellation(cancel.Token))
+            {
+                items.Add(item);
+                if (onEach is not null) await onEach(item);
+                if (done(items)) return items;
+            }
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            Assert.Fail($"only {items.Count} items arrived before the deadline");
+        }
+        Assert.Fail($"the stream ended after {items.Count} items");
+        return items;
+    }
+}
