@@ -12,10 +12,10 @@ namespace Granary.Storage;
 ///   8  length:int32            bytes after this field (batch size - 12)
 ///  12  crc32c:uint32           CRC32C of bytes [16, end): everything after the crc field
 ///  16  magic:uint8             batch format version = 1
-///  17  attributes:uint8        reserved, 0
+///  17  attributes:uint8        reserved, 0 (appends refuse anything else)
 ///  18  recordCount:int32       at least 1; record i has offset baseOffset + i
 ///  22  firstTimestampMs:int64  timestamp of the first record
-///  30  maxTimestampMs:int64    largest record timestamp (drives the time index)
+///  30  maxTimestampMs:int64    largest record timestamp (drives the time index; appends check it)
 ///  38  records...
 /// Record (v = zigzag LEB128 varint)
 ///   bodyLength:v               bytes after this field
@@ -100,52 +100,79 @@ public static class RecordBatchCodec
         BinaryPrimitives.ReadUInt32LittleEndian(batch[CrcPosition..]) == Checksum.Crc32C(batch[MagicPosition..]);
 
     /// <summary>
-    /// Fully validates one encoded batch that is exactly <paramref name="batch"/>: header, CRC, and that every record
-    /// decodes within its bounds. Returns null when valid, else the reason.
+    /// Fully validates one encoded batch that is exactly <paramref name="batch"/>: header, CRC, the reserved attributes,
+    /// that every record decodes within its bounds with UTF-8 header names, and that the header's max timestamp is the
+    /// largest record timestamp. Returns null when valid, else the reason.
     /// </summary>
     public static string? Validate(ReadOnlySpan<byte> batch, long maxTotalSize)
     {
         if (CheckHeader(batch, maxTotalSize) is { } reason) return reason;
         if (ReadTotalSize(batch) != batch.Length) return $"batch length field says {ReadTotalSize(batch)} bytes but {batch.Length} were given";
         if (!IsChecksumValid(batch)) return "CRC32C mismatch";
+        // Reserved for flags a later format may define: a reader of this version could not honour them.
+        if (batch[AttributesPosition] != 0) return $"reserved attributes byte is {batch[AttributesPosition]}, not 0";
         int count = ReadRecordCount(batch);
+        long firstTimestamp = BinaryPrimitives.ReadInt64LittleEndian(batch[FirstTimestampPosition..]);
+        long maxTimestamp = long.MinValue;
         int position = HeaderSize;
         for (int i = 0; i < count; i++)
         {
-            if (!TryReadRecordBounds(batch, ref position, out _)) return $"record {i} is malformed";
+            if (!TryReadRecordBounds(batch, ref position, out long timestampDelta)) return $"record {i} is malformed";
+            // Same arithmetic as the reader, so the check is against the timestamps consumers will see.
+            maxTimestamp = Math.Max(maxTimestamp, unchecked(firstTimestamp + timestampDelta));
         }
-        return position == batch.Length ? null : $"{batch.Length - position} bytes after the last record";
+        if (position != batch.Length) return $"{batch.Length - position} bytes after the last record";
+        // The time index, timestamp lookups and retention by age trust the header; a wrong value hides records.
+        long stated = ReadMaxTimestamp(batch);
+        return stated == maxTimestamp ? null : $"header max timestamp {stated} is not the largest record timestamp {maxTimestamp}";
     }
 
-    /// <summary>Advances over one record; false if it does not decode within the batch.</summary>
-    internal static bool TryReadRecordBounds(ReadOnlySpan<byte> batch, ref int position, out int bodyStart)
+    /// <summary>
+    /// Advances over one record; false if it does not decode within the batch or a header name is not valid UTF-8.
+    /// </summary>
+    internal static bool TryReadRecordBounds(ReadOnlySpan<byte> batch, ref int position, out long timestampDelta)
     {
-        bodyStart = 0;
+        timestampDelta = 0;
         if (!VarInt.TryRead(batch, ref position, out long bodyLength) || bodyLength < 1 || bodyLength > batch.Length - position) return false;
-        bodyStart = position;
         int end = position + (int)bodyLength;
         var body = batch[..end];
         int p = position;
         byte flags = body[p++];
         if ((flags & ~(FlagKey | FlagExpiry | FlagDeliverAt | FlagProducer)) != 0) return false;
-        if (!VarInt.TryRead(body, ref p, out _)) return false;
+        if (!VarInt.TryRead(body, ref p, out timestampDelta)) return false;
         if ((flags & FlagExpiry) != 0 && !VarInt.TryRead(body, ref p, out _)) return false;
         if ((flags & FlagDeliverAt) != 0 && !VarInt.TryRead(body, ref p, out _)) return false;
         if ((flags & FlagProducer) != 0 && (!VarInt.TryRead(body, ref p, out _) || !VarInt.TryRead(body, ref p, out _))) return false;
-        if ((flags & FlagKey) != 0 && !TrySkipBytes(body, ref p)) return false;
+        if ((flags & FlagKey) != 0 && !TrySkipBytes(body, ref p, out _)) return false;
         if (!VarInt.TryRead(body, ref p, out long headerCount) || headerCount < 0 || headerCount > end - p) return false;
         for (long h = 0; h < headerCount; h++)
         {
-            if (!TrySkipBytes(body, ref p) || !TrySkipBytes(body, ref p)) return false;
+            if (!TrySkipBytes(body, ref p, out var name) || !IsStrictUtf8(name) || !TrySkipBytes(body, ref p, out _)) return false;
         }
-        if (!TrySkipBytes(body, ref p) || p != end) return false;
+        if (!TrySkipBytes(body, ref p, out _) || p != end) return false;
         position = end;
         return true;
     }
 
-    private static bool TrySkipBytes(ReadOnlySpan<byte> body, ref int p)
+    // Decodes with the encoding StoredRecord.GetHeaders uses, so an accepted name is one every consumer can read.
+    private static bool IsStrictUtf8(ReadOnlySpan<byte> bytes)
     {
+        try
+        {
+            StrictUtf8.GetCharCount(bytes);
+            return true;
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
+        }
+    }
+
+    private static bool TrySkipBytes(ReadOnlySpan<byte> body, ref int p, out ReadOnlySpan<byte> skipped)
+    {
+        skipped = default;
         if (!VarInt.TryRead(body, ref p, out long length) || length < 0 || length > body.Length - p) return false;
+        skipped = body.Slice(p, (int)length);
         p += (int)length;
         return true;
     }

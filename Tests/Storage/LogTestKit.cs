@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text;
 using Granary.Storage;
 
@@ -43,6 +44,14 @@ internal static class LogTestKit
 
     public static async Task<List<string>> ReadAllPayloadsAsync(IPartitionLog log) =>
         (await ReadAllAsync(log)).Select(r => r.Payload).ToList();
+
+    /// <summary>Applies <paramref name="patch"/> to an encoded batch and recomputes its CRC, so only the patch is wrong.</summary>
+    public static byte[] PatchAndRecrc(byte[] batch, Action<byte[]> patch)
+    {
+        patch(batch);
+        BinaryPrimitives.WriteUInt32LittleEndian(batch.AsSpan(12), Checksum.Crc32C(batch.AsSpan(16)));
+        return batch;
+    }
 
     public static void AppendBytes(string file, byte[] bytes)
     {

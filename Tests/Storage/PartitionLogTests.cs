@@ -116,6 +116,23 @@ public sealed class PartitionLogTests
     }
 
     [Fact]
+    public async Task Append_HeaderMaxTimestampBelowItsRecords_IsRejectedSoLookupsDoNotSkipThem()
+    {
+        using var dir = new TempDirectory();
+        const long t0 = 1_700_000_000_000;
+        await using var log = PartitionLog.Open(dir.Path, Options());
+        await log.AppendAsync(Batch(t0 - 1000, "older"));
+        var lying = PatchAndRecrc(Batch(t0, "at t0"), b => System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(b.AsSpan(30), 0));
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(async () => await log.AppendAsync(lying));
+
+        Assert.Contains("max timestamp", error.Message);
+        await log.AppendAsync(Batch(t0, "at t0"));
+        await log.AppendAsync(Batch(t0 + 1000, "newer"));
+        Assert.Equal(1, await log.FindOffsetByTimestampAsync(t0));
+    }
+
+    [Fact]
     public async Task Reopen_AfterClose_KeepsEveryRecordAndContinuesOffsets()
     {
         using var dir = new TempDirectory();

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text;
 using Granary.Storage;
 
@@ -109,6 +110,51 @@ public sealed class RecordBatchCodecTests
         var future = (byte[])batch.Clone();
         future[16] = 2;
         Assert.Contains("version", RecordBatchCodec.Validate(future, int.MaxValue));
+    }
+
+    [Theory]
+    [InlineData(0)]                 // below the record's timestamp: lookups and retention would skip it
+    [InlineData(1_700_000_000_001)] // above it
+    public void Validate_HeaderMaxTimestampNotTheLargestRecordTimestamp_IsRejected(long statedMax)
+    {
+        var batch = LogTestKit.Batch(1_700_000_000_000, "a", "b");
+        Assert.Null(RecordBatchCodec.Validate(batch, int.MaxValue));
+
+        var lying = LogTestKit.PatchAndRecrc(batch, b => BinaryPrimitives.WriteInt64LittleEndian(b.AsSpan(30), statedMax));
+
+        Assert.Contains("max timestamp", RecordBatchCodec.Validate(lying, int.MaxValue));
+    }
+
+    [Fact]
+    public void Validate_MaxTimestampOfRecordsOutOfOrder_IsAccepted()
+    {
+        var batch = RecordBatchBuilder.Encode([
+            new LogRecord(Encoding.UTF8.GetBytes("late")) { TimestampMs = 1_700_000_000_900 },
+            new LogRecord(Encoding.UTF8.GetBytes("early")) { TimestampMs = 1_700_000_000_100 },
+        ]);
+
+        Assert.Null(RecordBatchCodec.Validate(batch, int.MaxValue));
+    }
+
+    [Fact]
+    public void Validate_HeaderNameNotValidUtf8_IsRejected()
+    {
+        var batch = RecordBatchBuilder.Encode([new LogRecord(Encoding.UTF8.GetBytes("p")) { Headers = [new RecordHeader("n", new byte[] { 1 })] }]);
+        int nameAt = batch.AsSpan(RecordBatchCodec.HeaderSize).IndexOf((byte)'n') + RecordBatchCodec.HeaderSize;
+
+        var invalid = LogTestKit.PatchAndRecrc(batch, b => b[nameAt] = 0xFF);
+
+        Assert.Contains("malformed", RecordBatchCodec.Validate(invalid, int.MaxValue));
+        // What acceptance would have stored: a record every consumer fails to decode.
+        Assert.ThrowsAny<DecoderFallbackException>(() => new RecordBatch(invalid).First().GetHeaders());
+    }
+
+    [Fact]
+    public void Validate_NonZeroReservedAttributes_IsRejected()
+    {
+        var batch = LogTestKit.PatchAndRecrc(LogTestKit.Batch("x"), b => b[17] = 0x80);
+
+        Assert.Contains("attributes", RecordBatchCodec.Validate(batch, int.MaxValue));
     }
 
     [Fact]
