@@ -87,9 +87,9 @@ public sealed partial class PartitionLog
                 }
                 int total = (int)RecordBatchCodec.ReadTotalSize(header);
                 long batchNext = baseOffset + RecordBatchCodec.ReadRecordCount(header);
-                expected = batchNext;
                 if (batchNext <= fromOffset)
                 {
+                    expected = batchNext;
                     cursor += total;
                     continue;
                 }
@@ -108,6 +108,8 @@ public sealed partial class PartitionLog
                 }
                 if (first < 0) first = cursor;
                 count++;
+                // Only once the batch is taken: a refill above comes back to this same header, still expecting it.
+                expected = batchNext;
                 next = batchNext;
                 cursor += total;
             }

@@ -61,6 +61,21 @@ public sealed class PartitionLogTests
     }
 
     [Fact]
+    public async Task Read_BatchLargerThanTheReadWindowAfterASmallOne_IsReturnedWhole()
+    {
+        using var dir = new TempDirectory();
+        await using var log = PartitionLog.Open(dir.Path, Options());
+        string large = new('L', 100_000);
+        await log.AppendAsync(Batch("small"));
+        await log.AppendAsync(Batch(large));
+
+        // The window starts at the index entry before "small", so the large batch needs a refill to be read.
+        using var read = await log.ReadAsync(1, 1024);
+
+        Assert.Equal(large, Encoding.UTF8.GetString(read.GetBatches().Single().Single().Payload.Span));
+    }
+
+    [Fact]
     public async Task Read_OutsideTheLog_ReportsOutOfRangeAndRejectsBadArguments()
     {
         using var dir = new TempDirectory();
