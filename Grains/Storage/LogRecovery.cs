@@ -16,18 +16,16 @@ internal sealed class LogRecovery : IDisposable
 
     private readonly LogSegment _segment;
     private readonly long _fileLength;
-    private readonly int _maxBatchBytes;
     private readonly int _indexIntervalBytes;
     private readonly ILogger _logger;
     private byte[] _window = ArrayPool<byte>.Shared.Rent(WindowBytes);
     private long _windowStart = -1;
     private int _windowLength;
 
-    public LogRecovery(LogSegment segment, long fileLength, int maxBatchBytes, int indexIntervalBytes, ILogger logger)
+    public LogRecovery(LogSegment segment, long fileLength, int indexIntervalBytes, ILogger logger)
     {
         _segment = segment;
         _fileLength = fileLength;
-        _maxBatchBytes = maxBatchBytes;
         _indexIntervalBytes = indexIntervalBytes;
         _logger = logger;
     }
@@ -79,8 +77,10 @@ internal sealed class LogRecovery : IDisposable
         var header = Window(position, RecordBatchCodec.HeaderSize);
         long baseOffset = RecordBatchCodec.ReadBaseOffset(header);
         long length = RecordBatchCodec.ReadTotalSize(header);
-        if (length >= RecordBatchCodec.HeaderSize && length <= _maxBatchBytes && position + length > _fileLength) return "file ends inside a batch";
-        if (RecordBatchCodec.CheckHeader(header, Math.Min(_maxBatchBytes, _fileLength - position)) is { } problem) return problem;
+        // Bounded by what the file and a segment can hold, not by MaxBatchBytes: that limit applies to new appends,
+        // and lowering it must not turn batches stored under a larger one into a "torn tail".
+        if (length >= RecordBatchCodec.HeaderSize && length <= int.MaxValue && position + length > _fileLength) return "file ends inside a batch";
+        if (RecordBatchCodec.CheckHeader(header, Math.Min(int.MaxValue, _fileLength - position)) is { } problem) return problem;
         if (baseOffset != expectedOffset) return $"batch has base offset {baseOffset} where {expectedOffset} was expected";
         total = (int)length;
         count = RecordBatchCodec.ReadRecordCount(header);

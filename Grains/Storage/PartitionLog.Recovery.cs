@@ -59,7 +59,7 @@ public sealed partial class PartitionLog
                 }
 
                 if (scanFrom >= fileLength) continue;
-                using var recovery = new LogRecovery(segment, fileLength, options.EffectiveMaxBatchBytes, options.IndexIntervalBytes, logger);
+                using var recovery = new LogRecovery(segment, fileLength, options.IndexIntervalBytes, logger);
                 var outcome = recovery.Scan(scanFrom, expectedOffset, trustedEnd);
                 if (!isLast) segment.SaveIndexes(); // sealed: its rebuilt index will not change again
                 scannedBytes += recovery.ScannedBytes;

@@ -194,6 +194,28 @@ public sealed class RecoveryTests
     }
 
     [Fact]
+    public async Task Recover_MaxBatchBytesLoweredSinceABatchWasWritten_KeepsTheBatch()
+    {
+        using var source = new TempDirectory();
+        using var crashImage = new TempDirectory();
+        string large = new('b', 100_000);
+        await using (var log = PartitionLog.Open(source.Path, Options()))
+        {
+            await log.AppendAsync(Batch("a"));
+            await log.AppendAsync(Batch(large));
+            // No close: the checkpoint does not cover the batches, so recovery verifies them.
+            CopyDirectory(source.Path, crashImage.Path);
+        }
+        var smaller = Options();
+        smaller.MaxBatchBytes = 64 * 1024;
+
+        await using var reopened = PartitionLog.Open(crashImage.Path, smaller);
+
+        Assert.Equal(2, reopened.EndOffset);
+        Assert.Equal(["a", large], await ReadAllPayloadsAsync(reopened));
+    }
+
+    [Fact]
     public async Task Recover_MissingOrDamagedCheckpoint_VerifiesTheTailAndKeepsEverything()
     {
         using var dir = new TempDirectory();
