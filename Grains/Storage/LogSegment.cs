@@ -143,16 +143,72 @@ internal sealed class LogSegment
     /// </summary>
     public void TruncateTo(long position, long nextOffset)
     {
+        // Recovery cuts a torn tail it never tracked: the batches kept, and so the max timestamp, stay as they are.
+        bool dropsTrackedBatches = position < _size;
         File.Delete(LogFileNames.OffsetIndexFile(Directory, BaseOffset));
         File.Delete(LogFileNames.TimeIndexFile(Directory, BaseOffset));
         RandomAccess.SetLength(_handle, position);
         OffsetIndex.TruncateFromPosition(position);
         TimeIndex.TruncateFromOffset(nextOffset - BaseOffset);
         _bytesSinceIndexEntry = int.MaxValue;
-        _lastBatchBaseOffset = -1;
-        if (TimeIndex.LastTimestampMs < _maxTimestampMs) Volatile.Write(ref _maxTimestampMs, TimeIndex.LastTimestampMs);
+        if (dropsTrackedBatches) RecomputeMaxTimestamp(position);
         Volatile.Write(ref _size, position);
         Volatile.Write(ref _nextOffset, nextOffset);
+    }
+
+    /// <summary>
+    /// The largest timestamp of the batches before <paramref name="end"/>, after a truncation cut the rest: the last
+    /// time index entry covers the batches up to its own, and the batches after it are read. The time index alone is
+    /// not enough: it only gets an entry per index interval, so it may lag the batches kept.
+    /// </summary>
+    private void RecomputeMaxTimestamp(long end)
+    {
+        long max = TimeIndex.LastTimestampMs;
+        long lastBase = -1;
+        if (max < _maxTimestampMs)
+        {
+            var lastEntry = TimeIndex.LastRelativeOffset is { } relative ? OffsetIndex.FindFloor(relative) : null;
+            long position = lastEntry?.Position ?? SegmentHeader.Size;
+            long expected = BaseOffset + (lastEntry?.RelativeOffset ?? 0);
+            while (position < end)
+            {
+                if (ReadBatchHeader(position, end, expected, out int total, out int count, out long batchMax) is not null)
+                {
+                    // Damage in what is kept: an estimate above the truth only keeps data longer, one below loses it.
+                    // Not saved with the indexes (no last batch known), so the next open falls back to the index.
+                    max = _maxTimestampMs;
+                    lastBase = -1;
+                    break;
+                }
+                max = Math.Max(max, batchMax);
+                lastBase = expected;
+                expected += count;
+                position += total;
+            }
+        }
+        _lastBatchBaseOffset = lastBase; // lets SaveIndexes record the max for the next open
+        Volatile.Write(ref _maxTimestampMs, max);
+    }
+
+    /// <summary>
+    /// Reads the header of the batch at <paramref name="position"/> and checks that it is plausible, ends by
+    /// <paramref name="end"/> and has base offset <paramref name="expectedOffset"/>. Null when it does, else why not.
+    /// The CRC is not checked: callers walk batches that recovery or an append already verified, and only need to
+    /// stop at damage instead of misreading it.
+    /// </summary>
+    public string? ReadBatchHeader(long position, long end, long expectedOffset, out int totalSize, out int recordCount, out long maxTimestampMs)
+    {
+        totalSize = recordCount = 0;
+        maxTimestampMs = long.MinValue;
+        Span<byte> header = stackalloc byte[RecordBatchCodec.HeaderSize];
+        if (end - position < header.Length || Read(position, header) < header.Length) return "segment ends inside a batch header";
+        if (RecordBatchCodec.CheckHeader(header, end - position) is { } problem) return problem;
+        long baseOffset = RecordBatchCodec.ReadBaseOffset(header);
+        if (baseOffset != expectedOffset) return $"batch has base offset {baseOffset} where {expectedOffset} was expected";
+        totalSize = (int)RecordBatchCodec.ReadTotalSize(header);
+        recordCount = RecordBatchCodec.ReadRecordCount(header);
+        maxTimestampMs = RecordBatchCodec.ReadMaxTimestamp(header);
+        return null;
     }
 
     public bool TryAcquire()

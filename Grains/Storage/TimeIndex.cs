@@ -21,6 +21,16 @@ internal sealed class TimeIndex : SparseIndex<TimeIndexEntry>
         }
     }
 
+    /// <summary>Relative offset of the batch the last entry ends at, or null when there is no entry.</summary>
+    public int? LastRelativeOffset
+    {
+        get
+        {
+            var entries = Snapshot();
+            return entries.IsEmpty ? null : entries[^1].RelativeOffset;
+        }
+    }
+
     public void Add(long timestampMs, int relativeOffset) => Add(new TimeIndexEntry(timestampMs, relativeOffset));
 
     /// <summary>

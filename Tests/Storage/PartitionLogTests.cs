@@ -297,6 +297,27 @@ public sealed class PartitionLogTests
         Assert.Empty(await ReadAllAsync(reopened));
     }
 
+    [Fact]
+    public async Task TruncateTo_KeptBatchesAfterTheLastTimeIndexEntry_KeepTheirMaxTimestamp()
+    {
+        using var dir = new TempDirectory();
+        const long t0 = 1_700_000_000_000;
+        var options = Options(indexIntervalBytes: 4096); // the time index holds only the first batch
+        await using (var log = PartitionLog.Open(dir.Path, options))
+        {
+            await log.AppendAsync(Batch(t0, "a"));
+            await log.AppendAsync(Batch(t0 + 5000, "b"));
+            await log.AppendAsync(Batch(t0 + 6000, "c"));
+
+            Assert.Equal(2, log.TruncateTo(2));
+
+            Assert.Equal(1, await log.FindOffsetByTimestampAsync(t0 + 4000));
+            Assert.Equal(2, await log.FindOffsetByTimestampAsync(t0 + 5001));
+        }
+        await using var reopened = PartitionLog.Open(dir.Path, options);
+        Assert.Equal(1, await reopened.FindOffsetByTimestampAsync(t0 + 4000));
+    }
+
     [Theory]
     [InlineData(FlushPolicy.Interval)]
     [InlineData(FlushPolicy.None)]

@@ -1,6 +1,7 @@
 using System.Text;
 using Granary.Storage;
 using Granary.Tests.Fixtures;
+using Microsoft.Extensions.Time.Testing;
 using static Granary.Tests.Storage.LogTestKit;
 
 namespace Granary.Tests.Storage;
@@ -213,6 +214,40 @@ public sealed class RecoveryTests
 
         Assert.Equal(2, reopened.EndOffset);
         Assert.Equal(["a", large], await ReadAllPayloadsAsync(reopened));
+    }
+
+    [Fact]
+    public async Task Recover_TornTailAfterBatchesTheTimeIndexDoesNotCover_KeepsTheSegmentMaxTimestamp()
+    {
+        using var source = new TempDirectory();
+        using var crashImage = new TempDirectory();
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000));
+        long now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        // One index entry per 4 KiB: the time index holds only the first batch's timestamp.
+        var options = Options(segmentBytes: 4096, indexIntervalBytes: 4096);
+        options.RetentionTime = TimeSpan.FromHours(1);
+        await using (var log = PartitionLog.Open(source.Path, options, timeProvider: time))
+        {
+            await log.AppendAsync(Batch(now - (long)TimeSpan.FromHours(3).TotalMilliseconds, "old"));
+            await log.AppendAsync(Batch(now - 60_000, "fresh"));
+            CopyDirectory(source.Path, crashImage.Path);
+        }
+        AppendBytes(crashImage.SegmentFile(0), Batch(now, "torn")[..20]);
+
+        // Right after the cut, and again after a clean close (the max must survive in the saved time index).
+        for (int open = 0; open < 2; open++)
+        {
+            await using var reopened = PartitionLog.Open(crashImage.Path, options, timeProvider: time);
+            Assert.Equal(2, reopened.EndOffset);
+            Assert.Equal(1, await reopened.FindOffsetByTimestampAsync(now - 120_000));
+        }
+        await using (var reopened = PartitionLog.Open(crashImage.Path, options, timeProvider: time))
+        {
+            await reopened.AppendAsync(Batch(now, new string('x', 4000))); // seals the segment
+            Assert.Equal(2, reopened.SegmentCount);
+
+            Assert.Equal(0, reopened.ApplyRetention()); // it holds a record one minute old
+        }
     }
 
     [Fact]
