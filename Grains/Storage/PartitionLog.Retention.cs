@@ -92,7 +92,9 @@ public sealed partial class PartitionLog
 
     /// <summary>
     /// Position of the batch that holds <paramref name="offset"/> (or of the end, when none does) and the offset that
-    /// starts there. Write lock held.
+    /// starts there. A batch that fails its header or offset sequence check is damage that recovery kept (a hole or
+    /// a damaged tail): the walk stops there, so the cut removes it with everything after, and the new end is the
+    /// first offset the damage hid, at or below <paramref name="offset"/>. Write lock held.
     /// </summary>
     private static long FindBatchStart(LogSegment segment, long offset, out long offsetAtPosition)
     {
@@ -100,18 +102,12 @@ public sealed partial class PartitionLog
         long position = entry?.Position ?? SegmentHeader.Size;
         offsetAtPosition = entry is { } e ? segment.BaseOffset + e.RelativeOffset : segment.BaseOffset;
         long size = segment.Size;
-        Span<byte> header = stackalloc byte[RecordBatchCodec.HeaderSize];
         while (position < size)
         {
-            if (segment.Read(position, header) < header.Length) break;
-            long baseOffset = RecordBatchCodec.ReadBaseOffset(header);
-            long next = baseOffset + RecordBatchCodec.ReadRecordCount(header);
-            if (next > offset)
-            {
-                offsetAtPosition = baseOffset; // this batch holds the offset: cut before it
-                return position;
-            }
-            position += RecordBatchCodec.ReadTotalSize(header);
+            if (segment.ReadBatchHeader(position, size, offsetAtPosition, out int total, out int count, out _) is not null) break;
+            long next = offsetAtPosition + count;
+            if (next > offset) break; // this batch holds the offset: cut before it
+            position += total;
             offsetAtPosition = next;
         }
         return position;
