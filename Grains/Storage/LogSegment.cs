@@ -99,7 +99,9 @@ internal sealed class LogSegment
         _size = coveredBytes;
         _nextOffset = nextOffset;
         _maxTimestampMs = TimeIndex.LastTimestampMs;
-        _bytesSinceIndexEntry = 0;
+        // The bytes since the last entry are unknown here (they may be a damaged tail): the next batch gets an entry,
+        // so reads of it never have to walk them.
+        _bytesSinceIndexEntry = int.MaxValue;
         _lastBatchBaseOffset = -1;
     }
 

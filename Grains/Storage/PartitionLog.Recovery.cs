@@ -78,6 +78,10 @@ public sealed partial class PartitionLog
                 }
             }
 
+            // Appends after a damaged tail go to a new segment now, not at the first append: a clean close would
+            // save indexes that cover the damage, and the next open would not know it has to roll.
+            if (forceRoll) forceRoll = !TryRollPastDamagedTail(directory, segments, time, logger);
+
             if (segments.Count == 0)
             {
                 segments.Add(LogSegment.Create(directory, 0, time.GetUtcNow().ToUnixTimeMilliseconds()));
@@ -106,6 +110,46 @@ public sealed partial class PartitionLog
         var log = new PartitionLog(directory, options, logger, time, segments, forceRoll);
         StorageLog.Recovered(logger, directory, segments.Count, log.StartOffset, log.EndOffset, scannedBytes, stopwatch.ElapsedMilliseconds);
         return log;
+    }
+
+    /// <summary>Seals the last segment, whose tail is damaged, and starts a new one after it. False if it could not.</summary>
+    private static bool TryRollPastDamagedTail(string directory, List<LogSegment> segments, TimeProvider time, ILogger logger)
+    {
+        // A full disk must not keep the log from opening for reads: then the first append rolls (or fails the same way).
+        var damaged = segments[^1];
+        long nextBase = damaged.NextOffset;
+        try
+        {
+            damaged.Flush();
+            damaged.SaveIndexes();
+        }
+        catch (IOException e)
+        {
+            StorageLog.RecoveryStepSkipped(logger, directory, "seal the segment with the damaged tail", e.Message);
+            return false;
+        }
+        try
+        {
+            segments.Add(LogSegment.Create(directory, nextBase, time.GetUtcNow().ToUnixTimeMilliseconds()));
+        }
+        catch (IOException e)
+        {
+            // The file may exist without its header: remove it, or the deferred roll could not create it again.
+            try { File.Delete(LogFileNames.LogFile(directory, nextBase)); }
+            catch (IOException) { }
+            StorageLog.RecoveryStepSkipped(logger, directory, "start a segment after the damaged tail", e.Message);
+            return false;
+        }
+        try
+        {
+            FileSync.FlushDirectory(directory);
+        }
+        catch (IOException e)
+        {
+            // Rolled all the same: if the new name is lost in a crash, the next open finds the damaged tail again.
+            StorageLog.RecoveryStepSkipped(logger, directory, "fsync the directory after the roll", e.Message);
+        }
+        return true;
     }
 
     /// <summary>Opens one segment file and checks its header; null when it holds nothing and was removed.</summary>

@@ -33,4 +33,7 @@ internal static partial class StorageLog
 
     [LoggerMessage(1010, LogLevel.Warning, "Truncated partition log {Directory} to offset {Offset} (end was {PreviousEnd})")]
     public static partial void Truncated(ILogger logger, string directory, long offset, long previousEnd);
+
+    [LoggerMessage(1011, LogLevel.Warning, "Recovery of {Directory} could not {Step} ({Reason}); it goes on without it")]
+    public static partial void RecoveryStepSkipped(ILogger logger, string directory, string step, string reason);
 }

@@ -131,6 +131,45 @@ public sealed class RecoveryTests
             Assert.Equal("first", Encoding.UTF8.GetString(first.GetBatches().First().First().Payload.Span));
     }
 
+    [Theory]
+    [InlineData(false)] // trusted through the saved indexes: the damage is found by reads only
+    [InlineData(true)]  // verified against the checkpoint: a damaged tail, kept and reported
+    public async Task Recover_DamagedLastBatchThenCleanCloseWithoutAppends_AppendsAfterTheNextOpenAreReadable(bool deleteIndexes)
+    {
+        using var dir = new TempDirectory();
+        long damagedStart;
+        await using (var log = PartitionLog.Open(dir.Path, Options()))
+        {
+            await log.AppendAsync(Batch("a", "b"));
+            damagedStart = new FileInfo(dir.SegmentFile(0)).Length;
+            await log.AppendAsync(Batch("c"));
+        }
+        var bytes = File.ReadAllBytes(dir.SegmentFile(0));
+        bytes[damagedStart + 16] ^= 0xFF; // the last batch's magic
+        File.WriteAllBytes(dir.SegmentFile(0), bytes);
+        if (deleteIndexes)
+        {
+            File.Delete(LogFileNames.OffsetIndexFile(dir.Path, 0));
+            File.Delete(LogFileNames.TimeIndexFile(dir.Path, 0));
+        }
+        await using (var log = PartitionLog.Open(dir.Path, Options()))
+        {
+            // A damaged tail found now is sealed at once, not at the first append: closing saves indexes that cover
+            // it, and the next open would not find it again.
+            Assert.Equal(deleteIndexes ? [0L, 3L] : [0L], log.SegmentBaseOffsets);
+        }
+
+        await using var reopened = PartitionLog.Open(dir.Path, Options());
+        var appended = await reopened.AppendAsync(Batch("new"));
+
+        Assert.Equal(3, appended.BaseOffset);
+        using (var read = await reopened.ReadAsync(appended.BaseOffset, 1024))
+            Assert.Equal("new", Encoding.UTF8.GetString(read.GetBatches().Single().Single().Payload.Span));
+        using (var read = await reopened.ReadAsync(0, 1024))
+            Assert.Equal(["a", "b"], read.GetBatches().Single().Select(r => Encoding.UTF8.GetString(r.Payload.Span)));
+        await Assert.ThrowsAsync<LogCorruptedException>(async () => await reopened.ReadAsync(2, 1024));
+    }
+
     [Fact]
     public async Task Recover_DeletedOrDamagedIndexes_AreRebuiltAndLookupsStayCorrect()
     {
