@@ -5,10 +5,11 @@ namespace Granary.Storage;
 
 /// <summary>
 /// Replays one segment file from a position: every batch is checked (length bounds, magic, offset sequence, CRC32C)
-/// and indexed. At a bad batch it looks for the next valid batch further on; if one exists the damage is a hole in
-/// the middle (bit rot: logged, kept, reported on read); if none exists the bad bytes are the tail. A tail beyond
-/// <c>trustedEnd</c> was never covered by a flush the checkpoint knows of, so it is a torn write and the caller cuts
-/// it; a tail inside trusted data is kept and reported, never silently dropped.
+/// and indexed. After a bad batch, valid batches resume only at a position the writer itself produced (see
+/// <see cref="FindResumePoint"/>); if there is one the damage is a hole in the middle (bit rot: logged, kept, reported
+/// on read); if not, the bad bytes are the tail. A tail beyond <c>trustedEnd</c> was never covered by a flush the
+/// checkpoint knows of, so it is a torn write and the caller cuts it; a tail inside trusted data is kept and
+/// reported, never silently dropped.
 /// </summary>
 internal sealed class LogRecovery : IDisposable
 {
@@ -36,7 +37,11 @@ internal sealed class LogRecovery : IDisposable
     /// <summary>Outcome of a scan.</summary>
     public readonly record struct Outcome(long ValidEnd, long NextOffset, long? TornAt, string? TornReason, bool DamagedTail);
 
-    public Outcome Scan(long position, long expectedOffset, long trustedEnd)
+    /// <param name="position">Where to start; a batch boundary.</param>
+    /// <param name="expectedOffset">The base offset of the batch at <paramref name="position"/>.</param>
+    /// <param name="trustedEnd">Bytes before it were on disk at the last checkpoint (or are covered by saved indexes).</param>
+    /// <param name="trustedEndOffset">The base offset of the batch at <paramref name="trustedEnd"/>, when known.</param>
+    public Outcome Scan(long position, long expectedOffset, long trustedEnd, long? trustedEndOffset)
     {
         while (position < _fileLength)
         {
@@ -49,7 +54,7 @@ internal sealed class LogRecovery : IDisposable
                 continue;
             }
 
-            if (FindNextValidBatch(position + 1, expectedOffset) is { } resume)
+            if (FindResumePoint(position, expectedOffset, trustedEnd, trustedEndOffset) is { } resume)
             {
                 StorageLog.CorruptRegion(_logger, _segment.LogPath, position, resume.Position, expectedOffset, resume.BaseOffset, problem);
                 _segment.ForceIndexEntry();
@@ -89,20 +94,33 @@ internal sealed class LogRecovery : IDisposable
     }
 
     /// <summary>
-    /// The first position after <paramref name="from"/> that holds a whole valid batch whose base offset is plausible
-    /// for a run that went missing since <paramref name="expectedOffset"/>.
+    /// Where valid batches resume after the bad batch at <paramref name="position"/>, or null when that is not known.
+    /// A valid-looking batch found by scanning byte by byte proves nothing: a record's payload may be an encoded batch
+    /// (anything a producer sends), its base offset sits outside the CRC, and a forged one placed at the end of a
+    /// payload is even followed by the real batches, so no chain check tells it apart. Only batch starts the writer
+    /// produced are used: where the bad batch's own length field says it ends (its length is the writer's unless the
+    /// damage hit exactly it, and then only a coincidence lands on a whole valid batch with a plausible base offset),
+    /// and the checkpoint position (written after an fsync). Valid batches after damage elsewhere are lost to reads:
+    /// kept and reported inside trusted data, cut as torn beyond it.
     /// </summary>
-    private (long Position, long BaseOffset)? FindNextValidBatch(long from, long expectedOffset)
+    private (long Position, long BaseOffset)? FindResumePoint(long position, long expectedOffset, long trustedEnd, long? trustedEndOffset)
     {
-        for (long candidate = from; candidate + RecordBatchCodec.HeaderSize <= _fileLength; candidate++)
+        if (_fileLength - position >= RecordBatchCodec.LogOverhead)
         {
-            var header = Window(candidate, RecordBatchCodec.HeaderSize);
-            if (header[RecordBatchCodec.MagicPosition] != RecordBatchCodec.CurrentMagic) continue;
-            long baseOffset = RecordBatchCodec.ReadBaseOffset(header);
-            // Every lost record took at least one byte, so offsets cannot run ahead of the bytes skipped.
-            if (baseOffset < expectedOffset || baseOffset - expectedOffset > candidate - from + 1) continue;
-            if (Check(candidate, baseOffset, out _, out _, out _) is null) return (candidate, baseOffset);
+            long end = position + RecordBatchCodec.ReadTotalSize(Window(position, RecordBatchCodec.LogOverhead));
+            if (end >= position + RecordBatchCodec.HeaderSize && end + RecordBatchCodec.HeaderSize <= _fileLength)
+            {
+                long baseOffset = RecordBatchCodec.ReadBaseOffset(Window(end, RecordBatchCodec.HeaderSize));
+                // The bad batch held at least one record, and every record took at least one byte.
+                if (baseOffset > expectedOffset && baseOffset - expectedOffset <= end - position
+                    && Check(end, baseOffset, out _, out _, out _) is null)
+                {
+                    return (end, baseOffset);
+                }
+            }
         }
+        if (trustedEndOffset is { } offset && position < trustedEnd && trustedEnd < _fileLength && offset >= expectedOffset)
+            return (trustedEnd, offset); // the scan checks the batch there like any other
         return null;
     }
 

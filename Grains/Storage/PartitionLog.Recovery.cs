@@ -40,9 +40,15 @@ public sealed partial class PartitionLog
 
                 long fileLength = segment.FileLength();
                 long trustedEnd = fileLength;
+                long? trustedEndOffset = null; // the offset of the batch at trustedEnd, where the checkpoint tells it
                 if (isLast)
                 {
-                    trustedEnd = checkpoint is { } cp && cp.SegmentBaseOffset == segment.BaseOffset ? Math.Min(cp.Position, fileLength) : SegmentHeader.Size;
+                    trustedEnd = SegmentHeader.Size;
+                    if (checkpoint is { } cp && cp.SegmentBaseOffset == segment.BaseOffset)
+                    {
+                        trustedEnd = Math.Min(cp.Position, fileLength);
+                        if (cp.Position <= fileLength) trustedEndOffset = cp.NextOffset;
+                    }
                 }
 
                 long scanFrom = SegmentHeader.Size, expectedOffset = segment.BaseOffset;
@@ -51,7 +57,7 @@ public sealed partial class PartitionLog
                     segment.RestoreFromIndexes(covered, coveredNext);
                     scanFrom = covered;
                     expectedOffset = coveredNext;
-                    trustedEnd = Math.Max(trustedEnd, covered);
+                    if (covered > trustedEnd) (trustedEnd, trustedEndOffset) = (covered, coveredNext);
                 }
                 else if (fileLength > SegmentHeader.Size)
                 {
@@ -60,7 +66,7 @@ public sealed partial class PartitionLog
 
                 if (scanFrom >= fileLength) continue;
                 using var recovery = new LogRecovery(segment, fileLength, options.IndexIntervalBytes, logger);
-                var outcome = recovery.Scan(scanFrom, expectedOffset, trustedEnd);
+                var outcome = recovery.Scan(scanFrom, expectedOffset, trustedEnd, trustedEndOffset);
                 if (!isLast) segment.SaveIndexes(); // sealed: its rebuilt index will not change again
                 scannedBytes += recovery.ScannedBytes;
                 if (outcome.TornAt is { } tornAt)

@@ -171,6 +171,74 @@ public sealed class RecoveryTests
     }
 
     [Fact]
+    public async Task Recover_DamagedBatchWhosePayloadIsAnEncodedBatch_SkipsItByItsLengthAndNeverServesThePayload()
+    {
+        using var source = new TempDirectory();
+        using var crashImage = new TempDirectory();
+        var outer = RecordBatchBuilder.Encode([new LogRecord(Batch("forged"))]);
+        await using (var log = PartitionLog.Open(source.Path, Options()))
+        {
+            await log.AppendAsync(outer);
+            await log.AppendAsync(Batch("real-1"));
+            CopyDirectory(source.Path, crashImage.Path); // no checkpoint covers the batches: recovery verifies them
+        }
+        var bytes = File.ReadAllBytes(crashImage.SegmentFile(0));
+        bytes[SegmentHeader.Size + 25] ^= 1; // the outer batch's first timestamp: its CRC fails, its length is intact
+        File.WriteAllBytes(crashImage.SegmentFile(0), bytes);
+
+        await using var reopened = PartitionLog.Open(crashImage.Path, Options());
+
+        Assert.Equal(2, reopened.EndOffset);
+        await Assert.ThrowsAsync<LogCorruptedException>(async () => await reopened.ReadAsync(0, 1024));
+        Assert.Equal([(1L, "real-1")], await ReadAllAsync(reopened, from: 1));
+    }
+
+    [Theory]
+    [InlineData(false)] // nothing after the damage is known to be a batch start: cut as a torn tail
+    [InlineData(true)]  // the checkpoint marks a batch start after the damage: reading resumes there
+    public async Task Recover_DamagedLengthOfABatchWhosePayloadIsAnEncodedBatch_ResumesOnlyWhereTheCheckpointSays(bool checkpointAfterTheDamage)
+    {
+        using var source = new TempDirectory();
+        using var crashImage = new TempDirectory();
+        var outer = RecordBatchBuilder.Encode([new LogRecord(Batch("forged"))]);
+        await using (var log = PartitionLog.Open(source.Path, Options()))
+        {
+            await log.AppendAsync(outer);
+            await log.AppendAsync(Batch("real-1"));
+            if (!checkpointAfterTheDamage) CopyDirectory(source.Path, crashImage.Path); // checkpoint: the empty segment
+        }
+        if (checkpointAfterTheDamage)
+        {
+            await using (var log = PartitionLog.Open(source.Path, Options())) // checkpoints the end of "real-1"
+            {
+                await log.AppendAsync(Batch("real-2"));
+                CopyDirectory(source.Path, crashImage.Path);
+            }
+            // Without the indexes of the clean close, recovery verifies the whole segment.
+            File.Delete(LogFileNames.OffsetIndexFile(crashImage.Path, 0));
+            File.Delete(LogFileNames.TimeIndexFile(crashImage.Path, 0));
+        }
+        var bytes = File.ReadAllBytes(crashImage.SegmentFile(0));
+        bytes[SegmentHeader.Size + RecordBatchCodec.LengthPosition + 2] ^= 0x80; // the outer length now runs past the file
+        File.WriteAllBytes(crashImage.SegmentFile(0), bytes);
+
+        await using var reopened = PartitionLog.Open(crashImage.Path, Options());
+
+        if (checkpointAfterTheDamage)
+        {
+            Assert.Equal(3, reopened.EndOffset);
+            await Assert.ThrowsAsync<LogCorruptedException>(async () => await reopened.ReadAsync(0, 1024));
+            await Assert.ThrowsAsync<LogCorruptedException>(async () => await reopened.ReadAsync(1, 1024));
+            Assert.Equal([(2L, "real-2")], await ReadAllAsync(reopened, from: 2));
+        }
+        else
+        {
+            Assert.Equal(0, reopened.EndOffset);
+            Assert.Equal(SegmentHeader.Size, new FileInfo(crashImage.SegmentFile(0)).Length);
+        }
+    }
+
+    [Fact]
     public async Task Recover_DeletedOrDamagedIndexes_AreRebuiltAndLookupsStayCorrect()
     {
         using var dir = new TempDirectory();
