@@ -47,9 +47,11 @@ public interface IPartitionLog : IAsyncDisposable
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A negative offset or a non-positive byte limit.</exception>
     /// <exception cref="LogCorruptedException">The first batch to return is damaged.</exception>
+    /// <exception cref="ObjectDisposedException">The log is closed.</exception>
     ValueTask<LogReadResult> ReadAsync(long fromOffset, int maxBytes, long maxOffset = long.MaxValue, CancellationToken cancellationToken = default);
 
     /// <summary>The first offset whose record timestamp is at or after <paramref name="timestampMs"/>; <see cref="EndOffset"/> if none.</summary>
+    /// <exception cref="ObjectDisposedException">The log is closed.</exception>
     ValueTask<long> FindOffsetByTimestampAsync(long timestampMs, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes whole sealed segments past the retention time or size; returns how many were deleted.</summary>

@@ -233,9 +233,15 @@ internal sealed class LogSegment
     /// <summary>Unlinks the files now; the handle stays usable by readers that hold a reference until they release it.</summary>
     public void Delete()
     {
-        File.Delete(LogPath);
-        File.Delete(LogFileNames.OffsetIndexFile(Directory, BaseOffset));
-        File.Delete(LogFileNames.TimeIndexFile(Directory, BaseOffset));
-        Release();
+        try
+        {
+            File.Delete(LogPath);
+            File.Delete(LogFileNames.OffsetIndexFile(Directory, BaseOffset));
+            File.Delete(LogFileNames.TimeIndexFile(Directory, BaseOffset));
+        }
+        finally
+        {
+            Release(); // the caller has already dropped the segment from the list: nothing else would close it
+        }
     }
 }

@@ -14,6 +14,8 @@ public sealed partial class PartitionLog
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            // Closing releases every segment, so after it the retry below would never find one it can hold.
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _closed), this);
             var segments = Volatile.Read(ref _segments);
             long start = segments[0].BaseOffset;
             long end = EndOffset;
@@ -160,6 +162,7 @@ public sealed partial class PartitionLog
     /// <inheritdoc />
     public async ValueTask<long> FindOffsetByTimestampAsync(long timestampMs, CancellationToken cancellationToken = default)
     {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _closed), this);
         foreach (var segment in Volatile.Read(ref _segments))
         {
             if (segment.MaxTimestampMs < timestampMs) continue; // every record in it is older

@@ -65,6 +65,9 @@ public sealed partial class PartitionLog
                 if (segments[keep].BaseOffset > offset) keep = -1; // below the whole log
                 // Whole segments at or after the offset go, newest first; the first segment is only emptied.
                 int firstRemoved = keep < 0 ? 1 : (segments[keep].BaseOffset == offset && keep > 0 ? keep : keep + 1);
+                // Readers must stop seeing a segment before its last reference goes: one that cannot be acquired
+                // makes them retry until the array changes, which after a failed delete would be never.
+                Volatile.Write(ref _segments, segments[..firstRemoved]);
                 for (int i = segments.Length - 1; i >= firstRemoved; i--) segments[i].Delete();
                 segments = segments[..firstRemoved];
 
@@ -74,7 +77,6 @@ public sealed partial class PartitionLog
                 last.TruncateTo(cutPosition, newNext);
                 last.Flush();
                 FileSync.FlushDirectory(Directory);
-                Volatile.Write(ref _segments, segments);
                 Volatile.Write(ref _endOffset, newNext);
                 if (_flushedOffset > newNext) Volatile.Write(ref _flushedOffset, newNext);
                 _pendingFlush?.TrySetException(new LogWriteException(LogWriteFailure.IoError, $"The log was truncated to offset {newNext} before this append was flushed."));

@@ -357,6 +357,42 @@ public sealed class PartitionLogTests
         Assert.Equal(1, await reopened.FindOffsetByTimestampAsync(t0 + 4000));
     }
 
+    [Fact]
+    public async Task TruncateTo_FailingToDeleteASegment_ReadsOfItsRangeStillComplete()
+    {
+        using var dir = new TempDirectory();
+        var log = PartitionLog.Open(dir.Path, Options(segmentBytes: 4096));
+        await using var _ = log;
+        for (int i = 0; i < 40; i++) await log.AppendAsync(Batch($"{i}:{new string('s', 300)}"));
+        var bases = log.SegmentBaseOffsets;
+        Assert.True(bases.Count >= 3);
+        // Deleting the second newest segment fails (after the newest one was deleted): its time index is a directory.
+        string timeIndex = LogFileNames.TimeIndexFile(dir.Path, bases[^2]);
+        File.Delete(timeIndex);
+        Directory.CreateDirectory(timeIndex);
+
+        Assert.ThrowsAny<Exception>(() => log.TruncateTo(bases[^2] - 1));
+
+        // A read that retries on a segment it cannot acquire would spin until cancelled.
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var read = await log.ReadAsync(bases[^1], 1024, cancellationToken: deadline.Token);
+        Assert.Equal(0, read.BatchCount);
+    }
+
+    [Fact]
+    public async Task ReadAndFindOffsetByTimestamp_AfterDispose_ThrowObjectDisposed()
+    {
+        using var dir = new TempDirectory();
+        var log = PartitionLog.Open(dir.Path, Options());
+        await log.AppendAsync(Batch("a"));
+        await log.DisposeAsync();
+
+        // Fails instead of hanging if a read retries forever on the released segments.
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await log.ReadAsync(0, 1024, cancellationToken: deadline.Token));
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await log.FindOffsetByTimestampAsync(0, deadline.Token));
+    }
+
     [Theory]
     [InlineData(FlushPolicy.Interval)]
     [InlineData(FlushPolicy.None)]
