@@ -9,6 +9,11 @@ public enum LogWriteFailure
     IoError = 2,
     /// <summary>The log was closed.</summary>
     Closed = 3,
+    /// <summary>
+    /// <see cref="IPartitionLog.TruncateTo"/> ran before the write was flushed: it may have been cut. The log stays
+    /// writable.
+    /// </summary>
+    Truncated = 4,
 }
 
 /// <summary>

@@ -13,6 +13,9 @@ public sealed partial class PartitionLog
     private readonly Task _flushLoop;
     private long _lastCheckpointAt;
     private long _flushCount;
+    // Bumped by every TruncateTo that removes something (write lock held). The flush loop fsyncs outside the lock; if
+    // this changed meanwhile, what it captured may have been cut and rewritten, so the fsync proves nothing.
+    private long _truncations;
 
     /// <summary>Number of fsyncs the group-commit loop has issued since the log was opened.</summary>
     public long FlushCount => Interlocked.Read(ref _flushCount);
@@ -152,6 +155,9 @@ public sealed partial class PartitionLog
         return _failure;
     }
 
+    private LogWriteException TruncatedBeforeFlush() =>
+        new(LogWriteFailure.Truncated, $"The partition log {Directory} was truncated before this write was flushed; it may not be in the log.");
+
     private void RequestFlush()
     {
         if (Interlocked.Exchange(ref _flushRequested, 1) == 0) _flushSignal.Release();
@@ -176,7 +182,7 @@ public sealed partial class PartitionLog
 
             TaskCompletionSource? waiters;
             LogSegment segment;
-            long target, position;
+            long target, position, truncations;
             lock (_writeLock)
             {
                 if (_closed && _pendingFlush is null) return;
@@ -190,6 +196,7 @@ public sealed partial class PartitionLog
                 waiters = _pendingFlush;
                 _pendingFlush = null;
                 target = _endOffset;
+                truncations = _truncations;
                 segment = _segments[^1];
                 position = segment.Size;
                 if (target == Volatile.Read(ref _flushedOffset))
@@ -205,12 +212,19 @@ public sealed partial class PartitionLog
             {
                 segment.Flush();
                 Interlocked.Increment(ref _flushCount);
+                bool truncatedMeanwhile;
                 lock (_writeLock)
                 {
-                    if (target > _flushedOffset) Volatile.Write(ref _flushedOffset, target);
-                    MaybeCheckpointLocked(segment, position, target);
+                    truncatedMeanwhile = truncations != _truncations;
+                    if (!truncatedMeanwhile)
+                    {
+                        if (target > _flushedOffset) Volatile.Write(ref _flushedOffset, Math.Min(target, _endOffset));
+                        MaybeCheckpointLocked(segment, position, target);
+                    }
                 }
-                waiters?.TrySetResult();
+                // Their batches were cut, or rewritten after the cut: the fsync may have run before the new bytes.
+                if (truncatedMeanwhile) waiters?.TrySetException(TruncatedBeforeFlush());
+                else waiters?.TrySetResult();
             }
             catch (IOException e)
             {

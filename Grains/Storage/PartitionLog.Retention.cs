@@ -58,6 +58,7 @@ public sealed partial class PartitionLog
             ThrowIfNotWritable();
             long previousEnd = _endOffset;
             if (offset >= previousEnd) return previousEnd;
+            _truncations++;
             try
             {
                 var segments = _segments;
@@ -79,7 +80,7 @@ public sealed partial class PartitionLog
                 FileSync.FlushDirectory(Directory);
                 Volatile.Write(ref _endOffset, newNext);
                 if (_flushedOffset > newNext) Volatile.Write(ref _flushedOffset, newNext);
-                _pendingFlush?.TrySetException(new LogWriteException(LogWriteFailure.IoError, $"The log was truncated to offset {newNext} before this append was flushed."));
+                _pendingFlush?.TrySetException(TruncatedBeforeFlush());
                 _pendingFlush = null;
                 new RecoveryCheckpoint(newNext, last.BaseOffset, last.Size).Write(Directory);
                 StorageLog.Truncated(_logger, Directory, newNext, previousEnd);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text;
 using Granary.Storage;
 using Granary.Tests.Fixtures;
@@ -69,5 +70,35 @@ public sealed class ConcurrencyTests
         var stored = (await ReadAllAsync(reopened)).ToDictionary(r => r.Offset, r => r.Payload);
         Assert.Equal(16 * 150, stored.Count);
         foreach (var (offset, payload) in confirmed) Assert.Equal(payload, stored[offset]);
+    }
+
+    [Fact]
+    public async Task TruncateTo_DuringAnInFlightFsync_NeverLeavesTheFlushedOffsetAboveTheEnd()
+    {
+        using var dir = new TempDirectory();
+        await using var log = PartitionLog.Open(dir.Path, Options(FlushPolicy.None, segmentBytes: 1L << 30));
+        var big = Batch(new string('x', 1 << 20));
+        // 8 MiB of dirty pages make the fsync last milliseconds; a random wait lands the truncation before the flush
+        // loop takes the work, during its fsync or after it. Each round hits the fsync about a third of the time.
+        for (int round = 0; round < 30; round++)
+        {
+            for (int i = 0; i < 8; i++) await log.AppendAsync(big);
+            var flush = log.FlushAsync().AsTask();
+            var waited = Stopwatch.StartNew();
+            double waitMs = Random.Shared.NextDouble() * 2;
+            while (waited.Elapsed.TotalMilliseconds < waitMs) Thread.SpinWait(10);
+
+            log.TruncateTo(0);
+
+            try { await flush; }
+            catch (LogWriteException e) { Assert.Equal(LogWriteFailure.Truncated, e.Failure); }
+            // Above the end, the next writes up to it would count as flushed without an fsync.
+            Assert.True(log.FlushedOffset <= log.EndOffset, $"round {round}: flushed offset {log.FlushedOffset} above the end {log.EndOffset}");
+            long fsyncs = log.FlushCount;
+            await log.AppendAsync(Batch("after"));
+            await log.FlushAsync();
+            Assert.True(log.FlushCount > fsyncs, $"round {round}: a write after the truncation was flushed without an fsync");
+            log.TruncateTo(0);
+        }
     }
 }

@@ -393,6 +393,25 @@ public sealed class PartitionLogTests
         await Assert.ThrowsAsync<ObjectDisposedException>(async () => await log.FindOffsetByTimestampAsync(0, deadline.Token));
     }
 
+    [Fact]
+    public async Task TruncateTo_WithAFlushPending_FailsItAsTruncatedAndStaysWritable()
+    {
+        using var dir = new TempDirectory();
+        // Interval flushes wait for the fake clock, so the flush is certainly still pending at the truncation.
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000));
+        await using var log = PartitionLog.Open(dir.Path, Options(FlushPolicy.Interval), timeProvider: time);
+        await log.AppendAsync(Batch("a"));
+        await log.AppendAsync(Batch("b"));
+        var flush = log.FlushAsync().AsTask();
+
+        Assert.Equal(1, log.TruncateTo(1));
+
+        var error = await Assert.ThrowsAsync<LogWriteException>(() => flush);
+        Assert.Equal(LogWriteFailure.Truncated, error.Failure);
+        Assert.Equal(1, (await log.AppendAsync(Batch("c"))).BaseOffset);
+        Assert.Equal(["a", "c"], await ReadAllPayloadsAsync(log));
+    }
+
     [Theory]
     [InlineData(FlushPolicy.Interval)]
     [InlineData(FlushPolicy.None)]
