@@ -123,7 +123,8 @@ public sealed partial class PartitionLog : IPartitionLog
             }
             foreach (var segment in segments) segment.Release();
         }
-        _flushSignal.Dispose();
+        // _flushSignal is not disposed: an append that left the lock before the close still signals it, and a
+        // SemaphoreSlim whose wait handle is never asked for holds nothing that needs disposing.
         _closing.Dispose();
     }
 

@@ -101,4 +101,37 @@ public sealed class ConcurrencyTests
             log.TruncateTo(0);
         }
     }
+
+    [Fact]
+    public async Task DisposeAsync_RacingAppenders_EveryAppendSucceedsOrFailsAsClosed()
+    {
+        // A race, not a certainty: an append that leaves the lock just before the close still signals the flush loop.
+        var unexpected = new ConcurrentBag<Exception>();
+        for (int round = 0; round < 50 && unexpected.IsEmpty; round++)
+        {
+            using var dir = new TempDirectory();
+            var log = PartitionLog.Open(dir.Path, Options());
+            var appenders = Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+            {
+                while (true)
+                {
+                    try { await log.AppendAsync(Batch("x")); }
+                    catch (LogWriteException e) when (e.Failure == LogWriteFailure.Closed) { return; }
+                    catch (Exception e) { unexpected.Add(e); return; }
+                }
+            })).ToArray();
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            long closeAt = Random.Shared.Next(1, 200);
+            while (log.EndOffset < closeAt)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"round {round}: appenders stuck at offset {log.EndOffset}");
+                await Task.Yield();
+            }
+
+            await log.DisposeAsync();
+
+            await Task.WhenAll(appenders).WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        Assert.Empty(unexpected);
+    }
 }
