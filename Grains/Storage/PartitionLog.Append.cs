@@ -125,7 +125,7 @@ public sealed partial class PartitionLog
             _lastCheckpointAt = _time.GetTimestamp();
             return next;
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw FailLocked(e);
         }
@@ -138,11 +138,11 @@ public sealed partial class PartitionLog
     }
 
     /// <summary>Turns an I/O error into the typed failure the log keeps until reopened. Write lock held.</summary>
-    private LogWriteException FailLocked(IOException e)
+    private LogWriteException FailLocked(Exception e)
     {
         if (_failure is null)
         {
-            bool full = FileSync.IsDiskFull(e);
+            bool full = e is IOException io && FileSync.IsDiskFull(io);
             _failure = new LogWriteException(
                 full ? LogWriteFailure.DiskFull : LogWriteFailure.IoError,
                 full ? $"The disk holding {Directory} is full; the log refuses writes until it is reopened."
@@ -226,9 +226,11 @@ public sealed partial class PartitionLog
                 if (truncatedMeanwhile) waiters?.TrySetException(TruncatedBeforeFlush());
                 else waiters?.TrySetResult();
             }
-            catch (IOException e)
+            catch (Exception e)
             {
                 // After a failed fsync the kernel may have dropped the dirty pages: nothing it covered may be confirmed.
+                // Not only I/O errors: the checkpoint write can also throw UnauthorizedAccessException, and whatever
+                // escapes ends this loop, after which every append under Always would wait forever.
                 lock (_writeLock)
                 {
                     var failure = FailLocked(e);

@@ -41,7 +41,7 @@ public sealed partial class PartitionLog
                 }
                 FileSync.FlushDirectory(Directory);
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 throw FailLocked(e);
             }
@@ -86,7 +86,7 @@ public sealed partial class PartitionLog
                 StorageLog.Truncated(_logger, Directory, newNext, previousEnd);
                 return newNext;
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 throw FailLocked(e);
             }

@@ -371,7 +371,7 @@ public sealed class PartitionLogTests
         File.Delete(timeIndex);
         Directory.CreateDirectory(timeIndex);
 
-        Assert.ThrowsAny<Exception>(() => log.TruncateTo(bases[^2] - 1));
+        Assert.IsType<UnauthorizedAccessException>(Assert.Throws<LogWriteException>(() => log.TruncateTo(bases[^2] - 1)).InnerException);
 
         // A read that retries on a segment it cannot acquire would spin until cancelled.
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
@@ -410,6 +410,23 @@ public sealed class PartitionLogTests
         Assert.Equal(LogWriteFailure.Truncated, error.Failure);
         Assert.Equal(1, (await log.AppendAsync(Batch("c"))).BaseOffset);
         Assert.Equal(["a", "c"], await ReadAllPayloadsAsync(log));
+    }
+
+    [Fact]
+    public async Task Append_CheckpointWriteDeniedInTheFlushLoop_FailsTypedInsteadOfHanging()
+    {
+        using var dir = new TempDirectory();
+        var options = Options();
+        options.CheckpointInterval = TimeSpan.Zero; // a checkpoint after every fsync
+        await using var log = PartitionLog.Open(dir.Path, options);
+        // Opening the checkpoint's temp file throws UnauthorizedAccessException (not an IOException): it is a directory.
+        Directory.CreateDirectory(LogFileNames.CheckpointFile(dir.Path) + LogFileNames.TempSuffix);
+
+        var error = await Assert.ThrowsAsync<LogWriteException>(() => log.AppendAsync(Batch("a")).AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.Equal(LogWriteFailure.IoError, error.Failure);
+        Assert.IsType<UnauthorizedAccessException>(error.InnerException);
+        Assert.Same(error, await Assert.ThrowsAsync<LogWriteException>(async () => await log.AppendAsync(Batch("b"))));
     }
 
     [Theory]
