@@ -13,7 +13,7 @@ public sealed partial class PartitionLog
     private static PartitionLog Recover(string directory, PartitionLogOptions options, ILogger logger, TimeProvider time)
     {
         var stopwatch = Stopwatch.StartNew();
-        System.IO.Directory.CreateDirectory(directory);
+        CreateDirectoryDurably(directory);
         foreach (var temp in System.IO.Directory.EnumerateFiles(directory, "*" + LogFileNames.TempSuffix)) File.Delete(temp);
 
         var baseOffsets = new List<long>();
@@ -116,6 +116,20 @@ public sealed partial class PartitionLog
         var log = new PartitionLog(directory, options, logger, time, segments, forceRoll);
         StorageLog.Recovered(logger, directory, segments.Count, log.StartOffset, log.EndOffset, scannedBytes, stopwatch.ElapsedMilliseconds);
         return log;
+    }
+
+    /// <summary>
+    /// Creates the directory and any missing parents, and fsyncs the parent of each one created: a new directory's
+    /// name lives in its parent, and without that a crash could lose the partition's directory, with every batch
+    /// confirmed in it.
+    /// </summary>
+    private static void CreateDirectoryDurably(string directory)
+    {
+        var missing = new List<string>();
+        for (string? d = directory; d is not null && !System.IO.Directory.Exists(d); d = Path.GetDirectoryName(d)) missing.Add(d);
+        if (missing.Count == 0) return;
+        System.IO.Directory.CreateDirectory(directory);
+        for (int i = missing.Count - 1; i >= 0; i--) FileSync.FlushDirectory(Path.GetDirectoryName(missing[i])!);
     }
 
     /// <summary>Seals the last segment, whose tail is damaged, and starts a new one after it. False if it could not.</summary>

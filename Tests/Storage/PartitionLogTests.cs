@@ -148,6 +148,25 @@ public sealed class PartitionLogTests
     }
 
     [Fact]
+    public async Task Open_CreatingTheTopicAndPartitionDirectories_FsyncsTheParentOfEach()
+    {
+        using var root = new TempDirectory();
+        string topic = Path.Combine(root.Path, "orders");
+        string partition = Path.Combine(topic, "0");
+        IReadOnlyList<string> fsynced;
+        using (var trace = await SyscallTrace.AttachOrSkipAsync("fsync", "fdatasync"))
+        {
+            await using var log = PartitionLog.Open(partition, Options());
+            fsynced = await trace.StopAndGetFsyncedPathsAsync();
+        }
+
+        // The new names live in their parents: "orders" in the root, "0" in "orders".
+        Assert.Contains(root.Path, fsynced);
+        Assert.Contains(topic, fsynced);
+        Assert.Contains(partition, fsynced);
+    }
+
+    [Fact]
     public async Task Reopen_AfterClose_KeepsEveryRecordAndContinuesOffsets()
     {
         using var dir = new TempDirectory();
