@@ -67,12 +67,33 @@ public sealed partial class PartitionLog
                 if (scanFrom >= fileLength) continue;
                 using var recovery = new LogRecovery(segment, fileLength, options.IndexIntervalBytes, logger);
                 var outcome = recovery.Scan(scanFrom, expectedOffset, trustedEnd, trustedEndOffset);
-                if (!isLast) segment.SaveIndexes(); // sealed: its rebuilt index will not change again
                 scannedBytes += recovery.ScannedBytes;
+                // A full disk must not keep a log from opening for reads: steps whose failure only costs the next
+                // open some work are logged and skipped.
+                if (!isLast)
+                {
+                    try
+                    {
+                        segment.SaveIndexes(); // sealed: its rebuilt index will not change again
+                    }
+                    catch (IOException e)
+                    {
+                        StorageLog.RecoveryStepSkipped(logger, directory, $"save the rebuilt indexes of {segment.LogPath}", e.Message);
+                    }
+                }
                 if (outcome.TornAt is { } tornAt)
                 {
                     StorageLog.TornTailTruncated(logger, segment.LogPath, tornAt, fileLength - tornAt, outcome.TornReason!);
-                    segment.TruncateTo(tornAt, outcome.NextOffset);
+                    try
+                    {
+                        segment.TruncateTo(tornAt, outcome.NextOffset);
+                    }
+                    catch (IOException e)
+                    {
+                        // The segment already ends at tornAt in memory: appends overwrite the torn bytes, and a crash
+                        // before they do leaves them beyond the checkpoint, where the next open cuts them again.
+                        StorageLog.RecoveryStepSkipped(logger, directory, $"cut the torn tail of {segment.LogPath}", e.Message);
+                    }
                 }
                 else if (outcome.DamagedTail)
                 {
@@ -96,14 +117,14 @@ public sealed partial class PartitionLog
 
             // Whatever recovery kept is now made durable and checkpointed, so the next open trusts it.
             var active = segments[^1];
-            active.Flush();
             try
             {
+                active.Flush();
                 new RecoveryCheckpoint(active.NextOffset, active.BaseOffset, active.Size).Write(directory);
             }
             catch (IOException e)
             {
-                // A full disk must not keep a log from opening for reads; the next open verifies the tail again.
+                // Not checkpointed unless flushed; the next open verifies the tail again.
                 StorageLog.CheckpointIgnored(logger, directory, $"could not write it: {e.Message}");
             }
         }
