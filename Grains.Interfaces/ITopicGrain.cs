@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace Granary.Grains;
 
 /// <summary>A topic: its persisted settings and its consumer groups. Key: the topic name.</summary>
@@ -8,8 +10,11 @@ public interface ITopicGrain : IGrainWithStringKey
     /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidName"/>, <see cref="ErrorCode.InvalidArgument"/> or <see cref="ErrorCode.TopicAlreadyExists"/>.</exception>
     [Alias("Create")] Task CreateAsync(TopicConfig config);
 
-    /// <summary>The settings, or <see cref="ErrorCode.TopicNotFound"/>.</summary>
-    [Alias("GetConfig")] Task<TopicConfig> GetConfigAsync();
+    /// <summary>
+    /// The settings, or <see cref="ErrorCode.TopicNotFound"/>. Always interleaves: partitions call it while the topic
+    /// may be waiting on them (describe, delete), which would otherwise deadlock until the call times out.
+    /// </summary>
+    [Alias("GetConfig"), AlwaysInterleave] Task<TopicConfig> GetConfigAsync();
 
     /// <summary>Settings, groups and, when <paramref name="withPartitions"/>, each partition's offsets and silo.</summary>
     [Alias("Describe")] Task<TopicDescription> DescribeAsync(bool withPartitions);

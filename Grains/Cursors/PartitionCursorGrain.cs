@@ -64,16 +64,28 @@ internal sealed partial class PartitionCursorGrain(
         {
             if (_departed.Contains(memberId)) return [];
             var deliveries = Take(memberId, maxMessages, lease);
-            if (_available.Count < BufferLimit / 2) _fetching ??= FetchAsync(TimeSpan.Zero);
+            if (_available.Count < BufferLimit / 2) _ = StartFetch(TimeSpan.Zero); // prefetch; a failure shows on the next wait
             if (deliveries.Length > 0) return deliveries;
 
             var remaining = deadline - DateTime.UtcNow;
             if (remaining <= TimeSpan.Zero) return [];
-            var fetch = _fetching ??= FetchAsync(remaining);
+            var fetch = StartFetch(remaining);
             await ((Task)Task.WhenAny(fetch, _availableSignal.Task)).WaitAsync(remaining)
                 .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
             if (fetch.IsFaulted) await fetch; // TopicNotFound and the like reach the member
         }
+    }
+
+    /// <summary>
+    /// The fetch in progress, or a new one. A fetch that finished at once is never kept as "in progress": waiting on
+    /// a completed task would turn the pull loop into a busy spin.
+    /// </summary>
+    private Task StartFetch(TimeSpan maxWait)
+    {
+        if (_fetching is { IsCompleted: false } running) return running;
+        var fetch = FetchAsync(maxWait);
+        _fetching = fetch.IsCompleted ? null : fetch;
+        return fetch;
     }
 
     public async Task AckAsync(long[] offsets)
@@ -157,12 +169,13 @@ internal sealed partial class PartitionCursorGrain(
     private Task ExpireLeasesAsync()
     {
         var now = DateTime.UtcNow;
-        foreach (var (offset, lease) in _inFlight.Where(l => l.Value.ExpiresAt <= now).ToList())
+        var expired = _inFlight.Where(l => l.Value.ExpiresAt <= now).ToList();
+        foreach (var (offset, lease) in expired)
         {
             _inFlight.Remove(offset);
             _available[offset] = lease.Message;
         }
-        SignalAvailable();
+        if (expired.Count > 0) SignalAvailable();
         if (_inFlight.Count == 0)
         {
             _leaseTimer?.Dispose();
@@ -173,33 +186,26 @@ internal sealed partial class PartitionCursorGrain(
 
     private async Task FetchAsync(TimeSpan maxWait)
     {
-        try
+        int room = BufferLimit - _available.Count;
+        if (room <= 0) return;
+        var result = await Partition.FetchAsync(_fetchOffset, room, maxWait);
+        if (result.StartOffset > _committed && _inFlight.Count == 0)
         {
-            int room = BufferLimit - _available.Count;
-            if (room <= 0) return;
-            var result = await Partition.FetchAsync(_fetchOffset, room, maxWait);
-            if (result.StartOffset > _committed && _inFlight.Count == 0)
-            {
-                // Retention removed messages this group never acknowledged: move past them.
-                LogSkipped(logger, result.StartOffset - _committed, _topic, _group, _partition);
-                _committed = result.StartOffset;
-                _acked.RemoveWhere(o => o < _committed);
-                foreach (long old in _attempts.Keys.Where(o => o < _committed).ToList()) _attempts.Remove(old);
-                MarkDirty();
-            }
-            bool added = false;
-            foreach (var message in result.Messages)
-            {
-                if (message.Offset < _committed || _acked.Contains(message.Offset) || _inFlight.ContainsKey(message.Offset)) continue;
-                added |= _available.TryAdd(message.Offset, message);
-            }
-            _fetchOffset = Math.Max(_fetchOffset, result.NextOffset);
-            if (added) SignalAvailable();
+            // Retention removed messages this group never acknowledged: move past them.
+            LogSkipped(logger, result.StartOffset - _committed, _topic, _group, _partition);
+            _committed = result.StartOffset;
+            _acked.RemoveWhere(o => o < _committed);
+            foreach (long old in _attempts.Keys.Where(o => o < _committed).ToList()) _attempts.Remove(old);
+            MarkDirty();
         }
-        finally
+        bool added = false;
+        foreach (var message in result.Messages)
         {
-            _fetching = null;
+            if (message.Offset < _committed || _acked.Contains(message.Offset) || _inFlight.ContainsKey(message.Offset)) continue;
+            added |= _available.TryAdd(message.Offset, message);
         }
+        _fetchOffset = Math.Max(_fetchOffset, result.NextOffset);
+        if (added) SignalAvailable();
     }
 
     private void SignalAvailable()
