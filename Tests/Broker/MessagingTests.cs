@@ -146,6 +146,29 @@ public sealed class MessagingTests(BrokerClusterFixture fixture)
     }
 
     [Fact]
+    public async Task CursorDeactivatedWithAnUnackedDelivery_ComesBackAndRedeliversIt_WithTheAttemptRaised()
+    {
+        string topic = BrokerClusterFixture.UniqueTopic();
+        await Client.Admin.CreateTopicAsync(topic);
+        await using var producer = Client.CreateProducer(topic);
+        await SendAsync(producer, 3);
+        await using var holder = Client.CreateConsumer(topic, "g", NoExpiry);
+        var held = await Eventually.CollectAsync(holder.ReadAllAsync(), r => r.Count >= 3);
+        await held[0].AckAsync();
+
+        // The grain loses its leases with its memory; what it saved (acks, attempts) must bring the rest back.
+        var cursor = fixture.Cluster.Client.GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
+        await fixture.Cluster.DeactivateAsync(cursor);
+        await fixture.Cluster.WaitForDeactivationAsync(cursor);
+
+        // The holder is still a member with free prefetch, so the redeliveries come to it.
+        var again = await Eventually.CollectAsync(holder.ReadAllAsync(), r => r.Count >= 2, onEach: m => m.AckAsync());
+        Assert.Equal(held.Skip(1).Select(Text), again.Select(Text).Order());
+        Assert.All(again, m => Assert.Equal(2, m.DeliveryAttempt));
+        Assert.Equal(3, (await cursor.DescribeAsync()).CommittedOffset);
+    }
+
+    [Fact]
     public async Task TwoSilos_PartitionsSpreadOverBoth_AndAllMessagesFlow()
     {
         string topic = BrokerClusterFixture.UniqueTopic();
@@ -178,7 +201,7 @@ public sealed class MessagingTests(BrokerClusterFixture fixture)
         await producer.FlushAsync();
 
         Assert.Equal(topic, awaited.Topic);
-        await WaitForAsync(() => callbacks.Count == 20);
+        await Eventually.UntilAsync(() => callbacks.Count == 20);
         var offsets = many.Select(t => (t.Result.Partition, t.Result.Offset)).Concat(callbacks.Select(r => (r.Partition, r.Offset))).ToList();
         Assert.Equal(offsets.Count, offsets.Distinct().Count());
     }
@@ -191,14 +214,4 @@ public sealed class MessagingTests(BrokerClusterFixture fixture)
     }
 
     internal static string Text(ReceivedMessage message) => Encoding.UTF8.GetString(message.Payload.Span);
-
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met before the deadline");
-            await Task.Delay(10);
-        }
-    }
 }

@@ -56,7 +56,7 @@ public sealed class SiloKillTests
                     unackedBeforeKill.Add(MessagingTests.Text(taken[i]));
                 }
             }
-            await WaitUntilAsync(() => confirmed.Count >= 400, TimeSpan.FromSeconds(120));
+            await Eventually.UntilAsync(() => confirmed.Count >= 400, TimeSpan.FromSeconds(120));
 
             await silo.KillAsync(); // producers are still sending
             stopProducing.Cancel();
@@ -85,15 +85,5 @@ public sealed class SiloKillTests
         // The confirmed offsets are the ones stored: no confirmed message came back at another position.
         var byOffset = confirmed.Values.GroupBy(r => (r.Partition, r.Offset)).Where(g => g.Count() > 1).ToList();
         Assert.Empty(byOffset);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met before the deadline");
-            await Task.Delay(20);
-        }
     }
 }

@@ -5,6 +5,17 @@ public static class Eventually
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);
 
+    /// <summary>Polls <paramref name="condition"/> until it holds, failing after the timeout.</summary>
+    public static async Task UntilAsync(Func<bool> condition, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met before the deadline");
+            await Task.Delay(10);
+        }
+    }
+
     /// <summary>Reads messages until <paramref name="done"/> says enough, failing after the timeout.</summary>
     public static async Task<List<T>> CollectAsync<T>(IAsyncEnumerable<T> source, Func<List<T>, bool> done, TimeSpan? timeout = null, Func<T, Task>? onEach = null)
     {

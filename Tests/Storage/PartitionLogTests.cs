@@ -465,7 +465,7 @@ public sealed class PartitionLogTests
         if (policy == FlushPolicy.Interval)
         {
             await log.AppendAsync(Batch("b"));
-            await WaitUntilAsync(() => log.FlushedOffset == 2, TimeSpan.FromSeconds(30));
+            await Eventually.UntilAsync(() => log.FlushedOffset == 2);
         }
     }
 
@@ -488,15 +488,5 @@ public sealed class PartitionLogTests
         Assert.Contains("MaxBatchBytes", Assert.Throws<ArgumentException>(() => new PartitionLogOptions { MaxBatchBytes = 10 }.Validate()).Message);
         Assert.Equal(8192 - 32, new PartitionLogOptions { SegmentBytes = 8192 }.EffectiveMaxBatchBytes);
         Assert.Contains("RetentionTime", Assert.Throws<ArgumentException>(() => new PartitionLogOptions { RetentionTime = TimeSpan.Zero }.Validate()).Message);
-    }
-
-    internal static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met before the deadline");
-            await Task.Delay(10);
-        }
     }
 }
