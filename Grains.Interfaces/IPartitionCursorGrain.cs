@@ -17,10 +17,16 @@ public interface IPartitionCursorGrain : IGrainWithStringKey
     /// <summary>Ends the leases of these offsets: the messages are done. Offsets already acknowledged are ignored.</summary>
     [Alias("Ack")] Task AckAsync(long[] offsets);
 
-    /// <summary>Ends the leases of these offsets and makes the messages available again at once.</summary>
-    [Alias("Nack")] Task NackAsync(long[] offsets);
+    /// <summary>
+    /// Ends <paramref name="memberId"/>'s leases of these offsets and makes the messages available again at once.
+    /// Offsets leased to someone else (the member's lease had expired) are left alone.
+    /// </summary>
+    [Alias("Nack")] Task NackAsync(string memberId, long[] offsets);
 
-    /// <summary>Returns everything leased to a member that left, and refuses it further messages.</summary>
+    /// <summary>
+    /// Returns everything leased to a member that left, and refuses it further messages: its pulls fail with
+    /// <see cref="ErrorCode.NotAMember"/> so that it joins again under a new id.
+    /// </summary>
     [Alias("ReleaseMember")] Task ReleaseMemberAsync(string memberId);
 
     /// <summary>Acknowledged position and counts, for tests and operators.</summary>

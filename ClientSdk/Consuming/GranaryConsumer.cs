@@ -44,8 +44,18 @@ public sealed class GranaryConsumer : IAsyncDisposable
     /// <summary>The consumer group.</summary>
     public string Group { get; }
 
-    /// <summary>This member's id in the group, unique per consumer instance.</summary>
-    public string MemberId { get; } = Guid.NewGuid().ToString("N");
+    /// <summary>
+    /// This member's id in the group. A consumer that the group dropped (missed heartbeats) joins again under a new
+    /// id, so that nothing still addressed to the old one can reach it.
+    /// </summary>
+    public string MemberId => Volatile.Read(ref _memberId);
+
+    private string _memberId = NewMemberId();
+    private readonly SemaphoreSlim _rejoining = new(1, 1);
+    // Stops the pull and heartbeat loops: on dispose, or when a fatal error ends the consumer.
+    private readonly CancellationTokenSource _halt = new();
+
+    private static string NewMemberId() => Guid.NewGuid().ToString("N");
 
     private IConsumerGroupGrain GroupGrain => _client.Cluster.GetGrain<IConsumerGroupGrain>($"{Topic}/{Group}");
 
@@ -77,6 +87,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
     {
         if (_stopping.IsCancellationRequested) return;
         _stopping.Cancel();
+        _halt.Cancel();
         _settlements.Writer.TryComplete();
         if (_running is not null)
         {
@@ -92,6 +103,8 @@ public sealed class GranaryConsumer : IAsyncDisposable
         }
         _messages.Writer.TryComplete();
         _stopping.Dispose();
+        _halt.Dispose();
+        _rejoining.Dispose();
     }
 
     internal Task SettleAsync(ReceivedMessage message, bool ack)
@@ -117,7 +130,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
 
     private async Task PullLoopAsync(int partition)
     {
-        var stopping = _stopping.Token;
+        var stopping = _halt.Token;
         var cursor = Cursor(partition);
         var credits = _credits[partition];
         var backoff = TimeSpan.FromMilliseconds(100);
@@ -145,8 +158,13 @@ public sealed class GranaryConsumer : IAsyncDisposable
                 var error = Errors.Translate(e);
                 if (Errors.IsFatal(error))
                 {
-                    _messages.Writer.TryComplete(error);
+                    Fail(error);
                     return;
+                }
+                if (error.Code == ErrorCode.NotAMember)
+                {
+                    await RejoinAsync(MemberId).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    continue;
                 }
                 try
                 {
@@ -185,7 +203,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
                 try
                 {
                     var cursor = Cursor(group.Key.Partition);
-                    await (group.Key.Ack ? cursor.AckAsync(offsets) : cursor.NackAsync(offsets)).ConfigureAwait(false);
+                    await (group.Key.Ack ? cursor.AckAsync(offsets) : cursor.NackAsync(MemberId, offsets)).ConfigureAwait(false);
                     foreach (var item in items) item.Completion.TrySetResult();
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
@@ -201,7 +219,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
 
     private async Task HeartbeatLoopAsync()
     {
-        var stopping = _stopping.Token;
+        var stopping = _halt.Token;
         using var timer = new PeriodicTimer(_options.HeartbeatInterval);
         try
         {
@@ -209,15 +227,15 @@ public sealed class GranaryConsumer : IAsyncDisposable
             {
                 try
                 {
-                    if (!await GroupGrain.HeartbeatAsync(MemberId).ConfigureAwait(false))
-                        await GroupGrain.JoinAsync(MemberId, _options.StartPosition).ConfigureAwait(false);
+                    string member = MemberId;
+                    if (!await GroupGrain.HeartbeatAsync(member).ConfigureAwait(false)) await RejoinAsync(member).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     var error = Errors.Translate(e);
                     if (Errors.IsFatal(error))
                     {
-                        _messages.Writer.TryComplete(error);
+                        Fail(error);
                         return;
                     }
                 }
@@ -228,13 +246,38 @@ public sealed class GranaryConsumer : IAsyncDisposable
         }
     }
 
+    /// <summary>Joins again under a new id, once, however many loops noticed that <paramref name="staleMember"/> was dropped.</summary>
+    private async Task RejoinAsync(string staleMember)
+    {
+        await _rejoining.WaitAsync(_halt.Token).ConfigureAwait(false);
+        try
+        {
+            if (MemberId != staleMember) return; // another loop rejoined already
+            string fresh = NewMemberId();
+            await GroupGrain.JoinAsync(fresh, _options.StartPosition).ConfigureAwait(false);
+            Volatile.Write(ref _memberId, fresh);
+        }
+        finally
+        {
+            _rejoining.Release();
+        }
+    }
+
+    /// <summary>Ends the consumer on an error retrying cannot fix: readers get it, and its leases go to the others.</summary>
+    private void Fail(GranaryException error)
+    {
+        _messages.Writer.TryComplete(error);
+        _halt.Cancel();
+        _ = GroupGrain.LeaveAsync(MemberId);
+    }
+
     /// <summary>A message whose lease ran out is the broker's again: its prefetch slot is freed for new messages.</summary>
     private async Task ReclaimExpiredLeasesLoopAsync()
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
         try
         {
-            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+            while (await timer.WaitForNextTickAsync(_halt.Token).ConfigureAwait(false))
             {
                 var now = DateTimeOffset.UtcNow;
                 foreach (var message in _unsettled.Keys)

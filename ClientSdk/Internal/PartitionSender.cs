@@ -51,10 +51,13 @@ internal sealed class PartitionSender : IAsyncDisposable
         while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
             int bytes = 0;
-            while (batch.Count < _options.MaxBatchMessages && bytes < _options.BatchBytes && reader.TryRead(out var send))
+            // A message that would take a non-empty batch past BatchBytes waits for the next batch, so a batch is
+            // either within BatchBytes or a single message (which the topic's size limit already bounds).
+            while (batch.Count < _options.MaxBatchMessages && reader.TryPeek(out var next) && (batch.Count == 0 || bytes + next.Size <= _options.BatchBytes))
             {
-                batch.Add(send);
-                bytes += send.Size;
+                reader.TryRead(out var send);
+                batch.Add(send!);
+                bytes += send!.Size;
             }
             if (_options.LingerMs > 0 && bytes < _options.BatchBytes) bytes = await LingerAsync(reader, batch, bytes).ConfigureAwait(false);
             if (batch.Count == 0) continue;
@@ -73,10 +76,12 @@ internal sealed class PartitionSender : IAsyncDisposable
         {
             while (batch.Count < _options.MaxBatchMessages && bytes < _options.BatchBytes)
             {
-                if (reader.TryRead(out var send))
+                if (reader.TryPeek(out var next))
                 {
-                    batch.Add(send);
-                    bytes += send.Size;
+                    if (bytes + next.Size > _options.BatchBytes) break;
+                    reader.TryRead(out var send);
+                    batch.Add(send!);
+                    bytes += send!.Size;
                 }
                 else if (!await reader.WaitToReadAsync(linger.Token).ConfigureAwait(false))
                 {
@@ -109,7 +114,7 @@ internal sealed class PartitionSender : IAsyncDisposable
                 {
                     var error = Errors.Translate(e);
                     if (!error.IsRetriable || attempt >= _options.MaxRetries || stopping.IsCancellationRequested) throw error;
-                    await Task.Delay(TimeSpan.FromMilliseconds(100 << attempt), stopping).ConfigureAwait(false);
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 100 << Math.Min(attempt, 10))), stopping).ConfigureAwait(false);
                 }
             }
         }

@@ -21,6 +21,7 @@ public sealed class GranaryProducer : IAsyncDisposable
     private PartitionSender[]? _senders;
     private int _roundRobin = -1;
     private long _outstanding;
+    private bool _closing;
     private TaskCompletionSource _drained = CompletedSource();
 
     internal GranaryProducer(GranaryClient client, string topic, ProducerOptions options)
@@ -41,27 +42,18 @@ public sealed class GranaryProducer : IAsyncDisposable
     public async Task<SendReceipt> SendAsync(OutgoingMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
-        ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
-        var config = await GetConfigAsync().ConfigureAwait(false);
-        var wire = ToWire(message);
-        int size = wire.SizeInBytes();
-        if (size > config.MaxMessageBytes)
-            throw new GranaryException(ErrorCode.MessageTooLarge, $"A message of {size} bytes exceeds the limit of {config.MaxMessageBytes} bytes of topic '{Topic}'.");
-        int partition = ChoosePartition(message, config.Partitions);
-
-        var pending = new PendingSend(wire);
-        BeginOutstanding();
+        // Counted from the start, so FlushAsync and DisposeAsync also wait for a send still looking up the topic.
+        if (!BeginOutstanding()) throw new GranaryException(ErrorCode.Closed, $"The producer of topic '{Topic}' was disposed.");
         try
         {
+            var config = await GetConfigAsync().ConfigureAwait(false);
+            var wire = ToWire(message);
+            int size = wire.SizeInBytes();
+            if (size > config.MaxMessageBytes)
+                throw new GranaryException(ErrorCode.MessageTooLarge, $"A message of {size} bytes exceeds the limit of {config.MaxMessageBytes} bytes of topic '{Topic}'.");
+            int partition = ChoosePartition(message, config.Partitions);
+            var pending = new PendingSend(wire);
             await Senders(config)[partition].EnqueueAsync(pending, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            EndOutstanding();
-            throw;
-        }
-        try
-        {
             return await pending.Completion.Task.ConfigureAwait(false);
         }
         finally
@@ -92,7 +84,11 @@ public sealed class GranaryProducer : IAsyncDisposable
     /// <summary>Waits for the sends in progress, then stops.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (_disposed.IsCancellationRequested) return;
+        lock (_gate)
+        {
+            if (_closing) return;
+            _closing = true; // new sends are refused from here; the ones in progress finish
+        }
         await FlushAsync().ConfigureAwait(false);
         _disposed.Cancel();
         if (_senders is { } senders) await Task.WhenAll(senders.Select(s => s.DisposeAsync().AsTask())).ConfigureAwait(false);
@@ -137,11 +133,13 @@ public sealed class GranaryProducer : IAsyncDisposable
         message.Payload,
         message.Headers is null ? null : message.Headers.Select(h => new MessageHeader(h.Key, h.Value)).ToArray());
 
-    private void BeginOutstanding()
+    private bool BeginOutstanding()
     {
         lock (_gate)
         {
+            if (_closing) return false;
             if (_outstanding++ == 0) _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return true;
         }
     }
 

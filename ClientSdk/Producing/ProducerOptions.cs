@@ -3,7 +3,10 @@ namespace Granary.Client;
 /// <summary>Batching and flow control of a producer.</summary>
 public sealed class ProducerOptions
 {
-    /// <summary>Send a partition's batch once it holds this many bytes. Default 256 KiB.</summary>
+    /// <summary>
+    /// Send a partition's batch once it holds this many bytes; a batch never grows past it (a single larger message
+    /// travels alone). Default 256 KiB, at most 16 MiB.
+    /// </summary>
     public int BatchBytes { get; set; } = 256 * 1024;
 
     /// <summary>Most messages in one batch. Default 10,000.</summary>
@@ -33,6 +36,7 @@ public sealed class ProducerOptions
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(BatchBytes, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(BatchBytes, 16 << 20);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatchMessages, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(LingerMs);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxInFlightBatchesPerPartition, 1);

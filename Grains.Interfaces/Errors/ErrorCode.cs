@@ -25,4 +25,6 @@ public enum ErrorCode
     Timeout = 10,
     /// <summary>The client or consumer was disposed.</summary>
     Closed = 11,
+    /// <summary>The consumer is no longer a member of its group (it left or missed its session); it must join again.</summary>
+    NotAMember = 12,
 }

@@ -24,5 +24,5 @@ public class GranaryException : Exception
     public ErrorCode Code { get; private set; }
 
     /// <summary>True when the same operation may succeed if retried later.</summary>
-    public bool IsRetriable => Code is ErrorCode.PartitionUnavailable or ErrorCode.DiskFull or ErrorCode.Timeout;
+    public bool IsRetriable => Code is ErrorCode.PartitionUnavailable or ErrorCode.DiskFull or ErrorCode.Timeout or ErrorCode.NotAMember;
 }

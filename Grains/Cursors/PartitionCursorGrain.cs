@@ -26,14 +26,16 @@ internal sealed partial class PartitionCursorGrain(
 
     private readonly SortedDictionary<long, StoredMessage> _available = [];
     private readonly Dictionary<long, Lease> _inFlight = [];
-    private readonly HashSet<string> _departed = [];
+    // Members that left, with when: their late pulls are refused (they rejoin under a new id). Pruned after a while.
+    private readonly Dictionary<string, DateTime> _departed = [];
+    private static readonly TimeSpan DepartedMemory = TimeSpan.FromMinutes(5);
     private SortedSet<long> _acked = [];
     private Dictionary<long, int> _attempts = [];
     private string _topic = "", _group = "";
     private int _partition;
     private long _committed, _fetchOffset;
     private Task? _initializing, _fetching, _saving;
-    private bool _dirty;
+    private bool _dirty, _deleted;
     private TaskCompletionSource _availableSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IGrainTimer? _leaseTimer;
     private IGrainReminder? _reminder;
@@ -62,10 +64,16 @@ internal sealed partial class PartitionCursorGrain(
         var deadline = DateTime.UtcNow + maxWait;
         while (true)
         {
-            if (_departed.Contains(memberId)) return [];
+            if (_departed.ContainsKey(memberId))
+                throw new GranaryException(ErrorCode.NotAMember, $"Member {memberId} left group '{_group}' of topic '{_topic}'; join again.");
             var deliveries = Take(memberId, maxMessages, lease);
-            if (_available.Count < BufferLimit / 2) _ = StartFetch(TimeSpan.Zero); // prefetch; a failure shows on the next wait
-            if (deliveries.Length > 0) return deliveries;
+            if (deliveries.Length > 0)
+            {
+                // Refill while the member works; an idle pull instead long-polls below (a zero-wait fetch there
+                // would be repeated back to back for the whole wait).
+                if (_available.Count < BufferLimit / 2) _ = StartFetch(TimeSpan.Zero);
+                return deliveries;
+            }
 
             var remaining = deadline - DateTime.UtcNow;
             if (remaining <= TimeSpan.Zero) return [];
@@ -103,12 +111,16 @@ internal sealed partial class PartitionCursorGrain(
         MarkDirty();
     }
 
-    public async Task NackAsync(long[] offsets)
+    public async Task NackAsync(string memberId, long[] offsets)
     {
         await EnsureInitializedAsync();
         foreach (long offset in offsets)
         {
-            if (_inFlight.Remove(offset, out var lease)) _available[offset] = lease.Message;
+            if (_inFlight.TryGetValue(offset, out var lease) && lease.Member == memberId)
+            {
+                _inFlight.Remove(offset);
+                _available[offset] = lease.Message;
+            }
         }
         SignalAvailable();
     }
@@ -116,7 +128,9 @@ internal sealed partial class PartitionCursorGrain(
     public async Task ReleaseMemberAsync(string memberId)
     {
         await EnsureInitializedAsync();
-        _departed.Add(memberId);
+        var now = DateTime.UtcNow;
+        foreach (var old in _departed.Where(d => now - d.Value > DepartedMemory).Select(d => d.Key).ToList()) _departed.Remove(old);
+        _departed[memberId] = now;
         foreach (var (offset, lease) in _inFlight.Where(l => l.Value.Member == memberId).ToList())
         {
             _inFlight.Remove(offset);
@@ -133,7 +147,13 @@ internal sealed partial class PartitionCursorGrain(
 
     public async Task DeleteAsync()
     {
-        if (_reminder is not null) await this.UnregisterReminder(_reminder);
+        _deleted = true;
+        _leaseTimer?.Dispose();
+        _leaseTimer = null;
+        if (_saving is not null) await _saving;
+        // This activation may not be the one that registered the reminder: look it up rather than trust memory.
+        var reminder = _reminder ?? await this.GetReminder(ReminderName);
+        if (reminder is not null) await this.UnregisterReminder(reminder);
         _reminder = null;
         await state.ClearStateAsync();
         _dirty = false;
@@ -189,13 +209,18 @@ internal sealed partial class PartitionCursorGrain(
         int room = BufferLimit - _available.Count;
         if (room <= 0) return;
         var result = await Partition.FetchAsync(_fetchOffset, room, maxWait);
-        if (result.StartOffset > _committed && _inFlight.Count == 0)
+        if (result.StartOffset > _committed)
         {
-            // Retention removed messages this group never acknowledged: move past them.
-            LogSkipped(logger, result.StartOffset - _committed, _topic, _group, _partition);
-            _committed = result.StartOffset;
-            _acked.RemoveWhere(o => o < _committed);
-            foreach (long old in _attempts.Keys.Where(o => o < _committed).ToList()) _attempts.Remove(old);
+            // Retention removed messages this group never acknowledged: they cannot be delivered or acknowledged
+            // any more, so forget every trace of them and move past them.
+            long start = result.StartOffset;
+            LogSkipped(logger, start - _committed, _topic, _group, _partition);
+            foreach (long gone in _available.Keys.Where(o => o < start).ToList()) _available.Remove(gone);
+            foreach (long gone in _inFlight.Keys.Where(o => o < start).ToList()) _inFlight.Remove(gone);
+            foreach (long gone in _attempts.Keys.Where(o => o < start).ToList()) _attempts.Remove(gone);
+            _acked.RemoveWhere(o => o < start);
+            _committed = start;
+            while (_acked.Remove(_committed)) _committed++;
             MarkDirty();
         }
         bool added = false;
@@ -245,6 +270,7 @@ internal sealed partial class PartitionCursorGrain(
 
     private void MarkDirty()
     {
+        if (_deleted) return;
         _dirty = true;
         _saving ??= SaveLoopAsync();
     }
@@ -258,7 +284,7 @@ internal sealed partial class PartitionCursorGrain(
     {
         try
         {
-            while (_dirty)
+            while (_dirty && !_deleted)
             {
                 await Task.Delay(SaveInterval);
                 await SaveAsync();
@@ -266,6 +292,7 @@ internal sealed partial class PartitionCursorGrain(
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            _dirty = true; // the next change retries with everything
             LogSaveFailed(logger, e, _topic, _group, _partition);
         }
         finally
@@ -276,6 +303,7 @@ internal sealed partial class PartitionCursorGrain(
 
     private async Task SaveAsync()
     {
+        if (_deleted) return;
         _dirty = false;
         state.State = new CursorState { CommittedOffset = _committed, AckedAbove = [.. _acked], Attempts = new Dictionary<long, int>(_attempts) };
         await state.WriteStateAsync();

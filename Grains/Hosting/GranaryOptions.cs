@@ -23,6 +23,9 @@ public sealed class GranaryOptions
     /// <summary>How often a cursor checks its leases for expiry while it has messages in flight. Default 1 s.</summary>
     public TimeSpan LeaseCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How often an active partition applies its topic's retention (deleting whole old segments). Default 1 min.</summary>
+    public TimeSpan RetentionCheckInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>A member that sends no heartbeat for this long leaves its group. Default 30 s.</summary>
     public TimeSpan SessionTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }
@@ -35,6 +38,7 @@ internal sealed class GranaryOptionsValidator : IValidateOptions<GranaryOptions>
         if (string.IsNullOrWhiteSpace(options.DataDirectory)) return ValidateOptionsResult.Fail("Granary:DataDirectory must be set.");
         if (options.LeaseCheckInterval <= TimeSpan.Zero) return ValidateOptionsResult.Fail("Granary:LeaseCheckInterval must be positive.");
         if (options.SessionTimeout <= TimeSpan.Zero) return ValidateOptionsResult.Fail("Granary:SessionTimeout must be positive.");
+        if (options.RetentionCheckInterval <= TimeSpan.Zero) return ValidateOptionsResult.Fail("Granary:RetentionCheckInterval must be positive.");
         return ValidateOptionsResult.Success;
     }
 }

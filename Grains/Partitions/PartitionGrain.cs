@@ -1,5 +1,7 @@
 using Orleans.Concurrency;
+using Granary.Grains.Hosting;
 using Granary.Grains.Placement;
+using Microsoft.Extensions.Options;
 using Granary.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -13,7 +15,7 @@ namespace Granary.Grains.Partitions;
 // CA1001: the pooled builder is returned in OnDeactivateAsync, the end of a grain's life.
 #pragma warning disable CA1001
 [Reentrant, PartitionPlacement, GrainType("granary.partition")]
-internal sealed partial class PartitionGrain(PartitionLogManager logs, ILogger<PartitionGrain> logger) : Grain, IPartitionGrain
+internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<GranaryOptions> options, ILogger<PartitionGrain> logger) : Grain, IPartitionGrain
 #pragma warning restore CA1001
 {
     private const int FetchMaxBytes = 1 << 20;
@@ -164,12 +166,32 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, ILogger<P
             if (_partition < 0 || _partition >= _config.Partitions)
                 throw new GranaryException(ErrorCode.InvalidArgument, $"Topic '{_topic}' has no partition {_partition}.");
             _log = await logs.OpenAsync(_topic, _partition, _config);
+            if (_config.RetentionTime is not null || _config.RetentionBytes is not null)
+            {
+                ApplyRetention();
+                this.RegisterGrainTimer(() => { ApplyRetention(); return Task.CompletedTask; },
+                    options.Value.RetentionCheckInterval, options.Value.RetentionCheckInterval);
+            }
             return _log;
         }
         catch
         {
             _opening = null; // let the next call try again
             throw;
+        }
+    }
+
+    /// <summary>Deletes whole segments past the topic's retention; cursors behind them skip ahead on their next fetch.</summary>
+    private void ApplyRetention()
+    {
+        try
+        {
+            int deleted = _log?.ApplyRetention() ?? 0;
+            if (deleted > 0) LogRetention(logger, deleted, _topic, _partition);
+        }
+        catch (LogWriteException e)
+        {
+            LogRetentionFailed(logger, e, _topic, _partition);
         }
     }
 
@@ -185,6 +207,12 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, ILogger<P
         }
         return new GranaryException(ErrorCode.InvalidArgument, e.Message);
     }
+
+    [LoggerMessage(2002, LogLevel.Information, "Retention deleted {Segments} segments of partition {Partition} of topic {Topic}")]
+    private static partial void LogRetention(ILogger logger, int segments, string topic, int partition);
+
+    [LoggerMessage(2003, LogLevel.Error, "Retention failed on partition {Partition} of topic {Topic}")]
+    private static partial void LogRetentionFailed(ILogger logger, Exception exception, string topic, int partition);
 
     [LoggerMessage(2001, LogLevel.Error, "Damaged data in partition {Partition} of topic {Topic}")]
     private static partial void LogCorrupt(ILogger logger, Exception exception, string topic, int partition);

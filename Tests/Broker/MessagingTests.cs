@@ -163,7 +163,7 @@ public sealed class MessagingTests(BrokerClusterFixture fixture)
 
         // The holder is still a member with free prefetch, so the redeliveries come to it.
         var again = await Eventually.CollectAsync(holder.ReadAllAsync(), r => r.Count >= 2, onEach: m => m.AckAsync());
-        Assert.Equal(held.Skip(1).Select(Text), again.Select(Text).Order());
+        Assert.Equal(held.Skip(1).Select(Text).Order(), again.Select(Text).Order());
         Assert.All(again, m => Assert.Equal(2, m.DeliveryAttempt));
         Assert.Equal(3, (await cursor.DescribeAsync()).CommittedOffset);
     }
