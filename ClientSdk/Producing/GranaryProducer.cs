@@ -51,8 +51,8 @@ public sealed class GranaryProducer : IAsyncDisposable
             int size = wire.SizeInBytes();
             if (size > config.MaxMessageBytes)
                 throw new GranaryException(ErrorCode.MessageTooLarge, $"A message of {size} bytes exceeds the limit of {config.MaxMessageBytes} bytes of topic '{Topic}'.");
-            int partition = ChoosePartition(message, config.Partitions);
-            var pending = new PendingSend(wire);
+            int partition = ChoosePartition(message, wire.Key, config.Partitions);
+            var pending = new PendingSend(wire, size);
             await Senders(config)[partition].EnqueueAsync(pending, cancellationToken).ConfigureAwait(false);
             return await pending.Completion.Task.ConfigureAwait(false);
         }
@@ -116,7 +116,7 @@ public sealed class GranaryProducer : IAsyncDisposable
         }
     }
 
-    private int ChoosePartition(OutgoingMessage message, int partitions)
+    private int ChoosePartition(OutgoingMessage message, byte[]? key, int partitions)
     {
         if (message.Partition is { } explicitPartition)
         {
@@ -124,7 +124,7 @@ public sealed class GranaryProducer : IAsyncDisposable
                 throw new GranaryException(ErrorCode.InvalidArgument, $"Topic '{Topic}' has no partition {explicitPartition}.");
             return explicitPartition;
         }
-        if (message.Key is { } key) return (int)(XxHash32.HashToUInt32(Encoding.UTF8.GetBytes(key)) % (uint)partitions);
+        if (key is not null) return (int)(XxHash32.HashToUInt32(key) % (uint)partitions); // the wire key: UTF-8 once
         return (int)((uint)Interlocked.Increment(ref _roundRobin) % (uint)partitions);
     }
 

@@ -165,17 +165,19 @@ internal sealed partial class PartitionCursorGrain(
     private Delivery[] Take(string memberId, int maxMessages, TimeSpan lease)
     {
         if (_available.Count == 0) return [];
-        var deliveries = new List<Delivery>(Math.Min(maxMessages, _available.Count));
+        var deliveries = new Delivery[Math.Min(maxMessages, _available.Count)];
         var expiresAt = DateTime.UtcNow + lease;
-        while (deliveries.Count < maxMessages && _available.Count > 0)
+        int taken = 0;
+        // One in-order walk, lowest offsets first: redeliveries go out before newer messages.
+        foreach (var (offset, message) in _available)
         {
-            var (offset, message) = _available.First(); // lowest offset first: redeliveries before newer messages
-            _available.Remove(offset);
+            if (taken == deliveries.Length) break;
             int attempt = _attempts.GetValueOrDefault(offset) + 1;
             _attempts[offset] = attempt;
             _inFlight[offset] = new Lease(message, memberId, expiresAt);
-            deliveries.Add(new Delivery(_partition, message, attempt));
+            deliveries[taken++] = new Delivery(_partition, message, attempt);
         }
+        foreach (var delivery in deliveries) _available.Remove(delivery.Message.Offset);
         _leaseTimer ??= this.RegisterGrainTimer(ExpireLeasesAsync, new GrainTimerCreationOptions
         {
             DueTime = options.Value.LeaseCheckInterval,
@@ -183,7 +185,7 @@ internal sealed partial class PartitionCursorGrain(
             KeepAlive = true,
         });
         MarkDirty();
-        return [.. deliveries];
+        return deliveries;
     }
 
     private Task ExpireLeasesAsync()
