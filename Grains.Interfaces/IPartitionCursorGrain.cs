@@ -1,9 +1,12 @@
+using Orleans.Concurrency;
+
 namespace Granary.Grains;
 
 /// <summary>
 /// The delivery state of one consumer group on one partition. Key: <c>{topic}/{group}/{partition}</c>. It leases
-/// each message to one member at a time, redelivers what is nacked or whose lease expires, and keeps the
-/// acknowledged position across restarts.
+/// each message to one member at a time (under the group's delivery mode), redelivers what is nacked or whose lease
+/// expires, holds back delayed messages, dead-letters expired and poison messages, and keeps the acknowledged
+/// position across restarts.
 /// </summary>
 [Alias("granary.IPartitionCursorGrain")]
 public interface IPartitionCursorGrain : IGrainWithStringKey
@@ -18,10 +21,19 @@ public interface IPartitionCursorGrain : IGrainWithStringKey
     [Alias("Ack")] Task AckAsync(long[] offsets);
 
     /// <summary>
-    /// Ends <paramref name="memberId"/>'s leases of these offsets and makes the messages available again at once.
-    /// Offsets leased to someone else (the member's lease had expired) are left alone.
+    /// Ends <paramref name="memberId"/>'s leases of these offsets; the messages are delivered again after
+    /// <paramref name="delay"/> (at once for zero). Offsets leased to someone else are left alone. Under the ordered
+    /// modes, later messages of the same partition (Ordered) or key (KeyShared) that the member holds are taken back
+    /// too, so that the nacked message goes out again first; those are returned, and the member must drop its copies
+    /// of them (they come back in order).
     /// </summary>
-    [Alias("Nack")] Task NackAsync(string memberId, long[] offsets);
+    [Alias("Nack")] Task<LeaseRef[]> NackAsync(string memberId, long[] offsets, TimeSpan delay);
+
+    /// <summary>Sends these messages of <paramref name="memberId"/> to the dead-letter topic now, with reason <c>rejected</c>.</summary>
+    [Alias("Reject")] Task RejectAsync(string memberId, long[] offsets);
+
+    /// <summary>Extends <paramref name="memberId"/>'s leases of these offsets to <paramref name="lease"/> from now; returns the offsets it still held.</summary>
+    [Alias("Extend")] Task<long[]> ExtendAsync(string memberId, long[] offsets, TimeSpan lease);
 
     /// <summary>
     /// Returns everything leased to a member that left, and refuses it further messages: its pulls fail with
@@ -29,13 +41,47 @@ public interface IPartitionCursorGrain : IGrainWithStringKey
     /// </summary>
     [Alias("ReleaseMember")] Task ReleaseMemberAsync(string memberId);
 
-    /// <summary>Acknowledged position and counts, for tests and operators.</summary>
+    /// <summary>New settings or owner from the group (a rebalance under Ordered takes back the old owner's leases).</summary>
+    [Alias("Configure")] Task ConfigureAsync(CursorSetup setup);
+
+    /// <summary>Moves the cursor to <paramref name="offset"/>: everything below counts as acknowledged, nothing at or above does.</summary>
+    [Alias("Seek")] Task SeekAsync(long offset);
+
+    /// <summary>
+    /// Makes sure the cursor is active and watching for expiring and delayed messages (the partition calls it when
+    /// such messages arrive, so that they are handled even with no consumer connected).
+    /// </summary>
+    [Alias("Wake"), OneWay] Task WakeAsync();
+
+    /// <summary>Position and counters, for lag and operators.</summary>
     [Alias("Describe")] Task<CursorInfo> DescribeAsync();
 
     /// <summary>Clears the state (the group or topic is being deleted).</summary>
     [Alias("Delete")] Task DeleteAsync();
 }
 
-/// <summary>A cursor's position: every offset below <paramref name="CommittedOffset"/> is acknowledged.</summary>
+/// <summary>A cursor's position and counters.</summary>
+/// <param name="CommittedOffset">Every offset below is acknowledged (or expired, dead-lettered, skipped).</param>
+/// <param name="InFlight">Messages leased now.</param>
+/// <param name="Available">Messages fetched and ready to deliver.</param>
+/// <param name="AckedAbove">Acknowledged messages at or above <paramref name="CommittedOffset"/>.</param>
+/// <param name="Delayed">Messages held back until their deliver-at time or nack delay.</param>
+/// <param name="OldestUnackedTimestampMs">Broker timestamp of the message at the committed offset, when one is stored.</param>
+/// <param name="Expired">Messages that expired unacknowledged.</param>
+/// <param name="DeadLettered">Messages sent to the dead-letter topic.</param>
+/// <param name="Skipped">Messages retention deleted before they were acknowledged.</param>
 [GenerateSerializer, Immutable, Alias("granary.CursorInfo")]
-public sealed record CursorInfo([property: Id(0)] long CommittedOffset, [property: Id(1)] int InFlight, [property: Id(2)] int Available);
+public sealed record CursorInfo(
+    [property: Id(0)] long CommittedOffset,
+    [property: Id(1)] int InFlight,
+    [property: Id(2)] int Available,
+    [property: Id(3)] int AckedAbove,
+    [property: Id(4)] int Delayed,
+    [property: Id(5)] long? OldestUnackedTimestampMs,
+    [property: Id(6)] long Expired,
+    [property: Id(7)] long DeadLettered,
+    [property: Id(8)] long Skipped);
+
+/// <summary>One delivery of a message: its offset and the attempt it was delivered as.</summary>
+[GenerateSerializer, Immutable, Alias("granary.LeaseRef")]
+public sealed record LeaseRef([property: Id(0)] long Offset, [property: Id(1)] int Attempt);

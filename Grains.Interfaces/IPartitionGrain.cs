@@ -18,6 +18,15 @@ public interface IPartitionGrain : IGrainWithStringKey
     /// </summary>
     [Alias("Fetch")] Task<FetchResult> FetchAsync(long fromOffset, int maxMessages, TimeSpan maxWait);
 
+    /// <summary>The first offset whose timestamp is at or after <paramref name="timestampMs"/>; the end offset when none is.</summary>
+    [Alias("FindOffset")] Task<long> FindOffsetAsync(long timestampMs);
+
+    /// <summary>
+    /// A cursor's committed offset: under the <see cref="OverflowPolicy.RejectPublish"/> policy retention never
+    /// deletes at or above the lowest one of any group.
+    /// </summary>
+    [Alias("ReportCommitted")] Task ReportCommittedAsync(string group, long committedOffset);
+
     /// <summary>Offsets, size and silo of the partition.</summary>
     [Alias("Describe")] Task<PartitionInfo> DescribeAsync();
 

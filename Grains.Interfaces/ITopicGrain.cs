@@ -22,6 +22,16 @@ public interface ITopicGrain : IGrainWithStringKey
     /// <summary>Deletes the topic: its partition logs, groups and their cursors.</summary>
     [Alias("Delete")] Task DeleteAsync();
 
+    /// <summary>The consumer groups reading the topic. Always interleaves, like <see cref="GetConfigAsync"/>.</summary>
+    [Alias("GetGroups"), AlwaysInterleave] Task<string[]> GetGroupsAsync();
+
+    /// <summary>
+    /// Raises the partition count to <paramref name="partitions"/>. Producers and consumers pick the new partitions up
+    /// without restarting; keys hash to partitions by the new count from then on.
+    /// </summary>
+    /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidArgument"/> when the count is not larger or above the limit.</exception>
+    [Alias("AddPartitions")] Task AddPartitionsAsync(int partitions);
+
     /// <summary>Records a consumer group reading the topic.</summary>
     [Alias("RegisterGroup")] Task RegisterGroupAsync(string group);
 }

@@ -15,14 +15,7 @@ public sealed class GranaryAdmin
     public Task CreateTopicAsync(string name, TopicOptions? options = null)
     {
         Names.Validate(name, "topic");
-        options ??= new TopicOptions();
-        var config = new TopicConfig
-        {
-            Partitions = options.Partitions,
-            MaxMessageBytes = options.MaxMessageBytes,
-            RetentionTime = options.RetentionTime,
-            RetentionBytes = options.RetentionBytes,
-        };
+        var config = (options ?? new TopicOptions()).ToConfig();
         config.Validate();
         return GranaryClient.CallAsync(() => _cluster.GetGrain<ITopicGrain>(name).CreateAsync(config));
     }
@@ -46,4 +39,59 @@ public sealed class GranaryAdmin
         Names.Validate(name, "topic");
         return GranaryClient.CallAsync(() => _cluster.GetGrain<ITopicGrain>(name).DeleteAsync());
     }
+
+    /// <summary>
+    /// Raises a topic's partition count to <paramref name="partitions"/>. Running producers and consumers pick the new
+    /// partitions up within a few seconds; keys hash by the new count from then on (per-key order holds within each
+    /// partition, not across the change).
+    /// </summary>
+    /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, or <see cref="ErrorCode.InvalidArgument"/> when the count is not larger.</exception>
+    public Task AddPartitionsAsync(string topic, int partitions)
+    {
+        Names.Validate(topic, "topic");
+        return GranaryClient.CallAsync(() => _cluster.GetGrain<ITopicGrain>(topic).AddPartitionsAsync(partitions));
+    }
+
+    /// <summary>
+    /// Moves a consumer group to <paramref name="target"/>: replay from the earliest message or a time, skip the backlog
+    /// (latest), or go to an offset. Messages in flight are dropped; their acks may still count.
+    /// </summary>
+    /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, or <see cref="ErrorCode.InvalidArgument"/> for an unknown group, partition or a negative offset.</exception>
+    public Task SeekAsync(string topic, string group, SeekTarget target)
+    {
+        Names.Validate(topic, "topic");
+        Names.Validate(group, "group");
+        ArgumentNullException.ThrowIfNull(target);
+        return GranaryClient.CallAsync(() => Group(topic, group).SeekAsync(target));
+    }
+
+    /// <summary>Lag per partition: unacknowledged messages, the age of the oldest, and the expired, dead-lettered and skipped counts.</summary>
+    public Task<GroupLag> GetLagAsync(string topic, string group)
+    {
+        Names.Validate(topic, "topic");
+        Names.Validate(group, "group");
+        return GranaryClient.CallAsync(() => Group(topic, group).GetLagAsync());
+    }
+
+    /// <summary>A group's settings, members and (Ordered) partition assignment.</summary>
+    public Task<GroupDescription> DescribeGroupAsync(string topic, string group)
+    {
+        Names.Validate(topic, "topic");
+        Names.Validate(group, "group");
+        return GranaryClient.CallAsync(() => Group(topic, group).DescribeAsync());
+    }
+
+    /// <summary>
+    /// Re-publishes the group's dead letters with offsets in [<paramref name="fromOffset"/>, <paramref name="toOffset"/>)
+    /// (default: all) to their source partitions, delivered to this group only; returns how many. The dead letters
+    /// stay in the dead-letter topic (its retention removes them).
+    /// </summary>
+    public Task<int> RedriveAsync(string topic, string group, long fromOffset = 0, long toOffset = long.MaxValue)
+    {
+        Names.Validate(topic, "topic");
+        Names.Validate(group, "group");
+        return GranaryClient.CallAsync(() => Group(topic, group).RedriveAsync(fromOffset, toOffset));
+    }
+
+    private IConsumerGroupGrain Group(string topic, string group) => _cluster.GetGrain<IConsumerGroupGrain>($"{topic}/{group}");
 }

@@ -1,3 +1,5 @@
+using Granary.Grains;
+
 namespace Granary.Client;
 
 /// <summary>Settings of a new topic.</summary>
@@ -14,4 +16,28 @@ public sealed class TopicOptions
 
     /// <summary>Delete the oldest log segments while a partition is larger than this. Default: no limit.</summary>
     public long? RetentionBytes { get; set; }
+
+    /// <summary>Time to live of messages sent without their own. Default: messages never expire.</summary>
+    public TimeSpan? DefaultTimeToLive { get; set; }
+
+    /// <summary>What happens to a message that expires unacknowledged. Default: dead-lettered with reason <c>expired</c>.</summary>
+    public ExpiredMessageAction ExpiredMessages { get; set; } = ExpiredMessageAction.DeadLetter;
+
+    /// <summary>What retention does to a backlog groups have not acknowledged. Default <see cref="OverflowPolicy.DropOldest"/>.</summary>
+    public OverflowPolicy Overflow { get; set; } = OverflowPolicy.DropOldest;
+
+    /// <summary>A message whose <see cref="OutgoingMessage.MessageId"/> was stored within this window is not stored again. Default: off.</summary>
+    public TimeSpan? DedupWindow { get; set; }
+
+    internal TopicConfig ToConfig() => new()
+    {
+        Partitions = Partitions,
+        MaxMessageBytes = MaxMessageBytes,
+        RetentionTime = RetentionTime,
+        RetentionBytes = RetentionBytes,
+        DefaultTimeToLive = DefaultTimeToLive,
+        ExpiredMessages = ExpiredMessages,
+        Overflow = Overflow,
+        DedupWindow = DedupWindow,
+    };
 }

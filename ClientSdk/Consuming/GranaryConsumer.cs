@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using System.Threading.RateLimiting;
 using Granary.Client.Internal;
 using Granary.Grains;
 
@@ -21,7 +22,11 @@ public sealed class GranaryConsumer : IAsyncDisposable
     private readonly ConcurrentDictionary<ReceivedMessage, byte> _unsettled = new();
     // One share of the prefetch per partition: a pull that long-polls an idle partition must not hold credits that a
     // busy partition needs (with one shared pool, idle loops re-grabbed them and starved the busy one for seconds).
-    private SemaphoreSlim[] _credits = [];
+    private volatile SemaphoreSlim[] _credits = [];
+    // Revocations (partition, offset, attempt) whose message had not reached this consumer yet: it is dropped on arrival.
+    private readonly ConcurrentDictionary<(int Partition, long Offset, int Attempt), DateTime> _revokedUnseen = new();
+    private readonly TokenBucketRateLimiter? _limiter;
+    private readonly int _limiterBurst;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _gate = new();
     private Task? _running;
@@ -36,7 +41,29 @@ public sealed class GranaryConsumer : IAsyncDisposable
         Topic = topic;
         Group = group;
         _options = options;
+        if (options.MaxMessagesPerSecond is { } rate) (_limiter, _limiterBurst) = CreateLimiter(rate);
     }
+
+    /// <summary>
+    /// A token bucket refilled in steps small enough to hold the rate within a few percent: one token every 1/rate
+    /// seconds up to 100 per second, then ceil(rate / 100) tokens every 10 ms or so.
+    /// </summary>
+    private static (TokenBucketRateLimiter Limiter, int Burst) CreateLimiter(double rate)
+    {
+        int perPeriod = (int)Math.Max(1, Math.Ceiling(rate / 100));
+        return (new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = perPeriod,
+            TokensPerPeriod = perPeriod,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(perPeriod / rate),
+            QueueLimit = int.MaxValue,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+            AutoReplenishment = true,
+        }), perPeriod);
+    }
+
+    /// <summary>The delivery mode this consumer asked for.</summary>
+    internal DeliveryMode Mode => _options.Mode;
 
     /// <summary>The topic.</summary>
     public string Topic { get; }
@@ -71,7 +98,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
         await StartAsync().ConfigureAwait(false);
         await foreach (var message in _messages.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            yield return message;
+            if (!message.IsRevoked) yield return message; // taken back by the broker: it comes again, in order
         }
     }
 
@@ -102,14 +129,15 @@ public sealed class GranaryConsumer : IAsyncDisposable
             }
         }
         _messages.Writer.TryComplete();
+        _limiter?.Dispose();
         _stopping.Dispose();
         _halt.Dispose();
         _rejoining.Dispose();
     }
 
-    internal Task SettleAsync(ReceivedMessage message, bool ack)
+    internal Task SettleAsync(ReceivedMessage message, SettleKind kind, TimeSpan delay = default)
     {
-        var settlement = new Settlement(message, ack);
+        var settlement = new Settlement(message, kind, delay);
         if (!_settlements.Writer.TryWrite(settlement))
             return Task.FromException(new GranaryException(ErrorCode.Closed, "The consumer was disposed; the message will be redelivered."));
         return settlement.Completion.Task;
@@ -117,15 +145,31 @@ public sealed class GranaryConsumer : IAsyncDisposable
 
     private async Task RunAsync()
     {
-        var joined = await GranaryClient.CallAsync(() => GroupGrain.JoinAsync(MemberId, _options.StartPosition)).ConfigureAwait(false);
-        _partitions = joined.Partitions;
-        int share = _options.MaxPrefetch / _partitions, extra = _options.MaxPrefetch % _partitions;
-        _credits = Enumerable.Range(0, _partitions).Select(p => new SemaphoreSlim(Math.Max(1, share + (p < extra ? 1 : 0)))).ToArray();
-        var loops = Enumerable.Range(0, _partitions).Select(PullLoopAsync)
-            .Append(SettleLoopAsync())
-            .Append(HeartbeatLoopAsync())
-            .Append(ReclaimExpiredLeasesLoopAsync());
+        var joined = await GranaryClient.CallAsync(() => GroupGrain.JoinAsync(MemberId, _options.ToGroupSettings())).ConfigureAwait(false);
+        var loops = new List<Task> { SettleLoopAsync(), HeartbeatLoopAsync(), ReclaimExpiredLeasesLoopAsync() };
+        loops.AddRange(AddPartitions(joined.Partitions));
+        // Loops for partitions added later are not awaited here: they stop with the consumer like the others.
         _ = Task.WhenAll(loops).ContinueWith(t => _messages.Writer.TryComplete(t.Exception?.InnerException), TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// Starts pulling from partitions up to <paramref name="partitions"/> (the topic may have grown). Each gets an even
+    /// share of the prefetch as counted at the time; existing partitions keep theirs.
+    /// </summary>
+    private List<Task> AddPartitions(int partitions)
+    {
+        lock (_gate)
+        {
+            if (partitions <= _partitions) return [];
+            int share = _options.MaxPrefetch / partitions, extra = _options.MaxPrefetch % partitions;
+            var credits = new SemaphoreSlim[partitions];
+            Array.Copy(_credits, credits, _partitions);
+            for (int p = _partitions; p < partitions; p++) credits[p] = new SemaphoreSlim(Math.Max(1, share + (p < extra ? 1 : 0)));
+            _credits = credits;
+            var loops = Enumerable.Range(_partitions, partitions - _partitions).Select(PullLoopAsync).ToList();
+            _partitions = partitions;
+            return loops;
+        }
     }
 
     private async Task PullLoopAsync(int partition)
@@ -146,6 +190,20 @@ public sealed class GranaryConsumer : IAsyncDisposable
             }
             int taken = 1;
             while (credits.Wait(0)) taken++;
+            if (_limiter is not null)
+            {
+                int wanted = Math.Min(taken, _limiterBurst);
+                try
+                {
+                    using var permits = await _limiter.AcquireAsync(wanted, stopping).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                credits.Release(taken - wanted);
+                taken = wanted;
+            }
             Delivery[] deliveries;
             try
             {
@@ -181,6 +239,11 @@ public sealed class GranaryConsumer : IAsyncDisposable
             var leaseEnd = DateTimeOffset.UtcNow + _options.AckTimeout;
             foreach (var delivery in deliveries)
             {
+                if (_revokedUnseen.TryRemove((partition, delivery.Message.Offset, delivery.Attempt), out _))
+                {
+                    credits.Release();
+                    continue;
+                }
                 var message = new ReceivedMessage(this, delivery, leaseEnd);
                 _unsettled[message] = 0;
                 _messages.Writer.TryWrite(message);
@@ -196,14 +259,25 @@ public sealed class GranaryConsumer : IAsyncDisposable
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             while (batch.Count < 1000 && reader.TryRead(out var settlement)) batch.Add(settlement);
-            foreach (var group in batch.GroupBy(s => (s.Message.Partition, s.Ack)))
+            foreach (var group in batch.GroupBy(s => (s.Message.Partition, s.Kind, s.Delay)))
             {
                 var items = group.ToArray();
                 long[] offsets = Array.ConvertAll(items, s => s.Message.Offset);
                 try
                 {
                     var cursor = Cursor(group.Key.Partition);
-                    await (group.Key.Ack ? cursor.AckAsync(offsets) : cursor.NackAsync(MemberId, offsets)).ConfigureAwait(false);
+                    switch (group.Key.Kind)
+                    {
+                        case SettleKind.Ack:
+                            await cursor.AckAsync(offsets).ConfigureAwait(false);
+                            break;
+                        case SettleKind.Nack:
+                            Revoke(group.Key.Partition, await cursor.NackAsync(MemberId, offsets, group.Key.Delay).ConfigureAwait(false));
+                            break;
+                        default:
+                            await cursor.RejectAsync(MemberId, offsets).ConfigureAwait(false);
+                            break;
+                    }
                     foreach (var item in items) item.Completion.TrySetResult();
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
@@ -228,7 +302,9 @@ public sealed class GranaryConsumer : IAsyncDisposable
                 try
                 {
                     string member = MemberId;
-                    if (!await GroupGrain.HeartbeatAsync(member).ConfigureAwait(false)) await RejoinAsync(member).ConfigureAwait(false);
+                    var beat = await GroupGrain.HeartbeatAsync(member).ConfigureAwait(false);
+                    if (!beat.IsMember) await RejoinAsync(member).ConfigureAwait(false);
+                    if (beat.Partitions > _partitions) _ = Task.WhenAll(AddPartitions(beat.Partitions));
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -254,7 +330,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
         {
             if (MemberId != staleMember) return; // another loop rejoined already
             string fresh = NewMemberId();
-            await GroupGrain.JoinAsync(fresh, _options.StartPosition).ConfigureAwait(false);
+            await GroupGrain.JoinAsync(fresh, _options.ToGroupSettings()).ConfigureAwait(false);
             Volatile.Write(ref _memberId, fresh);
         }
         finally
@@ -296,10 +372,41 @@ public sealed class GranaryConsumer : IAsyncDisposable
         if (_unsettled.TryRemove(message, out _)) _credits[message.Partition].Release();
     }
 
-    private sealed class Settlement(ReceivedMessage message, bool ack)
+    /// <summary>
+    /// The broker took these deliveries back (a nack under an ordered mode): the copies here are dropped, unsettled,
+    /// and the messages come again after the nacked one. A delivery still on its way is dropped when it arrives.
+    /// </summary>
+    private void Revoke(int partition, LeaseRef[] revoked)
+    {
+        if (revoked.Length == 0) return;
+        var wanted = revoked.ToHashSet();
+        foreach (var message in _unsettled.Keys)
+        {
+            if (message.Partition == partition && wanted.Remove(new LeaseRef(message.Offset, message.DeliveryAttempt)))
+            {
+                message.MarkRevoked();
+                ReturnCredit(message);
+            }
+        }
+        var now = DateTime.UtcNow;
+        foreach (var lease in wanted) _revokedUnseen[(partition, lease.Offset, lease.Attempt)] = now;
+        foreach (var stale in _revokedUnseen.Where(r => now - r.Value > TimeSpan.FromMinutes(1)).Select(r => r.Key).ToList()) _revokedUnseen.TryRemove(stale, out _);
+    }
+
+    /// <summary>Extends this member's lease of <paramref name="message"/>; false when the broker no longer leases it to us.</summary>
+    internal async Task<bool> ExtendLeaseAsync(ReceivedMessage message, TimeSpan lease)
+    {
+        long[] extended = await GranaryClient.CallAsync(() => Cursor(message.Partition).ExtendAsync(MemberId, [message.Offset], lease)).ConfigureAwait(false);
+        return extended.Length == 1;
+    }
+
+    internal enum SettleKind { Ack, Nack, Reject }
+
+    private sealed class Settlement(ReceivedMessage message, SettleKind kind, TimeSpan delay)
     {
         public ReceivedMessage Message { get; } = message;
-        public bool Ack { get; } = ack;
+        public SettleKind Kind { get; } = kind;
+        public TimeSpan Delay { get; } = delay;
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

@@ -13,11 +13,14 @@ public sealed class ReceivedMessage
     private readonly Delivery _delivery;
     private int _settled;
 
+    private int _revoked;
+    private long _leaseExpiresAtTicks;
+
     internal ReceivedMessage(GranaryConsumer consumer, Delivery delivery, DateTimeOffset leaseExpiresAt)
     {
         _consumer = consumer;
         _delivery = delivery;
-        LeaseExpiresAt = leaseExpiresAt;
+        _leaseExpiresAtTicks = leaseExpiresAt.UtcTicks;
         Headers = delivery.Message.Headers is { } headers ? headers.ToDictionary(h => h.Name, h => h.Value) : EmptyHeaders;
     }
 
@@ -40,23 +43,62 @@ public sealed class ReceivedMessage
     /// <summary>1 on the first delivery; raised each time it is delivered again.</summary>
     public int DeliveryAttempt => _delivery.Attempt;
     /// <summary>When the lease ends and the message may go to another member.</summary>
-    public DateTimeOffset LeaseExpiresAt { get; }
+    public DateTimeOffset LeaseExpiresAt => new(Interlocked.Read(ref _leaseExpiresAtTicks), TimeSpan.Zero);
+
+    /// <summary>When the message expires (its time to live), or null when it never does.</summary>
+    public DateTimeOffset? ExpiresAt => _delivery.Message.ExpiresAtMs is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
+
+    /// <summary>The sender's message id (<see cref="OutgoingMessage.MessageId"/>), or null.</summary>
+    public string? MessageId => Headers.TryGetValue(GranaryHeaders.MessageId, out var id) ? Encoding.UTF8.GetString(id) : null;
 
     /// <summary>Marks the message done. Acks are sent in batches; this completes once the broker has it.</summary>
     /// <exception cref="GranaryException"><see cref="ErrorCode.AlreadyAcknowledged"/> on a second ack or nack.</exception>
-    public Task AckAsync() => SettleAsync(ack: true);
+    public Task AckAsync() => SettleAsync(GranaryConsumer.SettleKind.Ack);
 
-    /// <summary>Gives the message back: it is redelivered (to any member) at once.</summary>
+    /// <summary>
+    /// Gives the message back: it is delivered again (to any member, or under the ordered modes before anything after
+    /// it) once <paramref name="delay"/> has passed, at once by default. After the group's <c>MaxDeliveries</c>
+    /// deliveries it goes to the dead-letter topic instead.
+    /// </summary>
     /// <exception cref="GranaryException"><see cref="ErrorCode.AlreadyAcknowledged"/> on a second ack or nack.</exception>
-    public Task NackAsync() => SettleAsync(ack: false);
+    public Task NackAsync(TimeSpan delay = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero);
+        return SettleAsync(GranaryConsumer.SettleKind.Nack, delay);
+    }
+
+    /// <summary>Sends the message to the group's dead-letter topic now, with reason <c>rejected</c> (a poison message).</summary>
+    /// <exception cref="GranaryException"><see cref="ErrorCode.AlreadyAcknowledged"/> on a second ack or nack.</exception>
+    public Task RejectAsync() => SettleAsync(GranaryConsumer.SettleKind.Reject);
+
+    /// <summary>
+    /// Extends the lease to <paramref name="lease"/> from now, for long work. Returns false when the lease had
+    /// already ended (the message may be with another member).
+    /// </summary>
+    public async Task<bool> ExtendLeaseAsync(TimeSpan lease)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lease, TimeSpan.Zero);
+        var until = DateTimeOffset.UtcNow + lease;
+        if (!await _consumer.ExtendLeaseAsync(this, lease).ConfigureAwait(false)) return false;
+        Interlocked.Exchange(ref _leaseExpiresAtTicks, until.UtcTicks);
+        return true;
+    }
 
     /// <summary>True once acked or nacked.</summary>
     public bool IsSettled => Volatile.Read(ref _settled) != 0;
 
-    private Task SettleAsync(bool ack)
+    /// <summary>
+    /// True when the broker took this delivery back (an earlier message of its partition or key was nacked under an
+    /// ordered mode): do not handle it; it comes again after the nacked one. Handler runners skip such messages.
+    /// </summary>
+    public bool IsRevoked => Volatile.Read(ref _revoked) != 0;
+
+    internal void MarkRevoked() => Volatile.Write(ref _revoked, 1);
+
+    private Task SettleAsync(GranaryConsumer.SettleKind kind, TimeSpan delay = default)
     {
         if (Interlocked.Exchange(ref _settled, 1) != 0)
             return Task.FromException(new GranaryException(ErrorCode.AlreadyAcknowledged, $"Message {Partition}/{Offset} of topic '{Topic}' was acknowledged already."));
-        return _consumer.SettleAsync(this, ack);
+        return _consumer.SettleAsync(this, kind, delay);
     }
 }

@@ -128,10 +128,27 @@ public sealed class GranaryProducer : IAsyncDisposable
         return (int)((uint)Interlocked.Increment(ref _roundRobin) % (uint)partitions);
     }
 
-    private static Message ToWire(OutgoingMessage message) => new(
-        message.Key is null ? null : Encoding.UTF8.GetBytes(message.Key),
-        message.Payload,
-        message.Headers is null ? null : message.Headers.Select(h => new MessageHeader(h.Key, h.Value)).ToArray());
+    private static Message ToWire(OutgoingMessage message)
+    {
+        if (message.TimeToLive is { } ttl && ttl <= TimeSpan.Zero)
+            throw new GranaryException(ErrorCode.InvalidArgument, $"TimeToLive must be positive; it is {ttl}.");
+        if (message.Delay is { } delay && delay < TimeSpan.Zero)
+            throw new GranaryException(ErrorCode.InvalidArgument, $"Delay must not be negative; it is {delay}.");
+        DateTimeOffset? deliverAt = message.DeliverAt;
+        if (message.Delay is { } wait && wait > TimeSpan.Zero)
+        {
+            var byDelay = DateTimeOffset.UtcNow + wait;
+            deliverAt = deliverAt is { } at && at > byDelay ? at : byDelay;
+        }
+        return new Message(
+            message.Key is null ? null : Encoding.UTF8.GetBytes(message.Key),
+            message.Payload,
+            message.Headers is null ? null : message.Headers.Select(h => new MessageHeader(h.Key, h.Value)).ToArray())
+        {
+            TimeToLiveMs = message.TimeToLive is { } t ? Math.Max(1, (long)t.TotalMilliseconds) : null,
+            DeliverAtMs = deliverAt?.ToUnixTimeMilliseconds(),
+        };
+    }
 
     private bool BeginOutstanding()
     {

@@ -20,4 +20,20 @@ public sealed class OutgoingMessage
 
     /// <summary>Send to this partition, whatever the key. Null: choose by key.</summary>
     public int? Partition { get; init; }
+
+    /// <summary>Time to live from the broker's timestamp; null for the topic's default. An expired message is never delivered.</summary>
+    public TimeSpan? TimeToLive { get; init; }
+
+    /// <summary>Deliver to no group before this time; null to deliver at once. See also <see cref="Delay"/>.</summary>
+    public DateTimeOffset? DeliverAt { get; init; }
+
+    /// <summary>Deliver to no group before this long from the send (measured by the sender's clock); null for none.</summary>
+    public TimeSpan? Delay { get; init; }
+
+    /// <summary>
+    /// An id for broker-side deduplication: within the topic's <c>DedupWindow</c> a second message with the same id
+    /// is not stored (the send returns the first one's offset). Messages without a key are routed by it, so that a
+    /// repeat lands on the same partition. Consumers see it as <see cref="ReceivedMessage.MessageId"/>.
+    /// </summary>
+    public string? MessageId { get; init; }
 }

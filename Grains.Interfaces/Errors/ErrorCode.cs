@@ -27,4 +27,8 @@ public enum ErrorCode
     Closed = 11,
     /// <summary>The consumer is no longer a member of its group (it left or missed its session); it must join again.</summary>
     NotAMember = 12,
+    /// <summary>The partition is full under the topic's <c>RejectPublish</c> overflow policy; retry once consumers catch up.</summary>
+    QueueFull = 13,
+    /// <summary>An idempotent producer's batch arrived out of sequence (an earlier batch is still being retried); retry.</summary>
+    OutOfOrderSequence = 14,
 }

@@ -24,5 +24,6 @@ public class GranaryException : Exception
     public ErrorCode Code { get; private set; }
 
     /// <summary>True when the same operation may succeed if retried later.</summary>
-    public bool IsRetriable => Code is ErrorCode.PartitionUnavailable or ErrorCode.DiskFull or ErrorCode.Timeout or ErrorCode.NotAMember;
+    public bool IsRetriable => Code is ErrorCode.PartitionUnavailable or ErrorCode.DiskFull or ErrorCode.Timeout or ErrorCode.NotAMember
+        or ErrorCode.QueueFull or ErrorCode.OutOfOrderSequence;
 }

@@ -14,6 +14,12 @@ public sealed record Message(
     [property: Id(1)] ReadOnlyMemory<byte> Payload,
     [property: Id(2)] MessageHeader[]? Headers)
 {
+    /// <summary>Time to live in milliseconds from the broker's timestamp; null for the topic's default.</summary>
+    [Id(3)] public long? TimeToLiveMs { get; init; }
+
+    /// <summary>Not to be delivered to any group before this time (Unix milliseconds); null to deliver at once.</summary>
+    [Id(4)] public long? DeliverAtMs { get; init; }
+
     /// <summary>Bytes counted against a topic's <c>MaxMessageBytes</c>: payload, key, header names and values.</summary>
     public int SizeInBytes()
     {
@@ -25,9 +31,30 @@ public sealed record Message(
 }
 
 /// <summary>Messages for one partition, appended together in one call.</summary>
+/// <param name="Messages">The messages, in order.</param>
 [GenerateSerializer, Immutable, Alias("granary.MessageBatch")]
-public sealed record MessageBatch([property: Id(0)] Message[] Messages);
+public sealed record MessageBatch([property: Id(0)] Message[] Messages)
+{
+    /// <summary>Id of the idempotent producer that sent the batch; 0 when the producer is not idempotent.</summary>
+    [Id(1)] public long ProducerId { get; init; }
 
-/// <summary>Where a batch landed: message i has offset <c>BaseOffset + i</c>.</summary>
+    /// <summary>
+    /// The producer's sequence number of the first message on this partition; message i has <c>BaseSequence + i</c>.
+    /// A batch whose sequences the partition has stored already is a retry and is not stored again.
+    /// </summary>
+    [Id(2)] public int BaseSequence { get; init; }
+}
+
+/// <summary>
+/// Where a batch landed: message i has offset <c>BaseOffset + i</c>, unless <see cref="Offsets"/> is set (some messages
+/// were duplicates of ones stored earlier, which keep their first offset).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("granary.AppendResult")]
-public sealed record AppendResult([property: Id(0)] long BaseOffset, [property: Id(1)] int Count, [property: Id(2)] long TimestampMs);
+public sealed record AppendResult([property: Id(0)] long BaseOffset, [property: Id(1)] int Count, [property: Id(2)] long TimestampMs)
+{
+    /// <summary>Offset of each message, when they are not simply <c>BaseOffset + i</c>; null otherwise.</summary>
+    [Id(3)] public long[]? Offsets { get; init; }
+
+    /// <summary>Per message: true when it was a duplicate and not stored again; null when none was.</summary>
+    [Id(4)] public bool[]? Duplicates { get; init; }
+}

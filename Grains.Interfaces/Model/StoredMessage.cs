@@ -7,7 +7,14 @@ public sealed record StoredMessage(
     [property: Id(1)] long TimestampMs,
     [property: Id(2)] byte[]? Key,
     [property: Id(3)] ReadOnlyMemory<byte> Payload,
-    [property: Id(4)] MessageHeader[]? Headers);
+    [property: Id(4)] MessageHeader[]? Headers)
+{
+    /// <summary>When the message expires (Unix milliseconds); null when it never does.</summary>
+    [Id(5)] public long? ExpiresAtMs { get; init; }
+
+    /// <summary>Not to be delivered before this time (Unix milliseconds); null when not delayed.</summary>
+    [Id(6)] public long? DeliverAtMs { get; init; }
+}
 
 /// <summary>What a fetch found.</summary>
 /// <param name="Messages">Messages at or after the requested offset, in offset order.</param>

@@ -1,6 +1,6 @@
 namespace Granary.Grains;
 
-/// <summary>The settings of a topic, fixed at creation.</summary>
+/// <summary>The settings of a topic, fixed at creation (partitions can be added later).</summary>
 [GenerateSerializer, Immutable, Alias("granary.TopicConfig")]
 public sealed record TopicConfig
 {
@@ -16,6 +16,21 @@ public sealed record TopicConfig
     /// <summary>Delete the oldest log segments while a partition is larger than this; null for no limit.</summary>
     [Id(3)] public long? RetentionBytes { get; init; }
 
+    /// <summary>Time to live of messages sent without their own; null: they never expire.</summary>
+    [Id(4)] public TimeSpan? DefaultTimeToLive { get; init; }
+
+    /// <summary>What happens to a message that expires before it is acknowledged. Default: dead-lettered.</summary>
+    [Id(5)] public ExpiredMessageAction ExpiredMessages { get; init; } = ExpiredMessageAction.DeadLetter;
+
+    /// <summary>What retention does to messages a consumer group has not acknowledged yet. Default <see cref="OverflowPolicy.DropOldest"/>.</summary>
+    [Id(6)] public OverflowPolicy Overflow { get; init; } = OverflowPolicy.DropOldest;
+
+    /// <summary>
+    /// A message sent with a message id that the partition stored within this window is not stored again; null turns
+    /// the check off.
+    /// </summary>
+    [Id(7)] public TimeSpan? DedupWindow { get; init; }
+
     /// <summary>Throws <see cref="GranaryException"/> (<see cref="ErrorCode.InvalidArgument"/>) for settings out of range.</summary>
     public void Validate()
     {
@@ -27,5 +42,32 @@ public sealed record TopicConfig
             throw new GranaryException(ErrorCode.InvalidArgument, $"RetentionTime must be positive; it is {time}.");
         if (RetentionBytes is < 0)
             throw new GranaryException(ErrorCode.InvalidArgument, $"RetentionBytes must not be negative; it is {RetentionBytes}.");
+        if (DefaultTimeToLive is { } ttl && ttl <= TimeSpan.Zero)
+            throw new GranaryException(ErrorCode.InvalidArgument, $"DefaultTimeToLive must be positive; it is {ttl}.");
+        if (DedupWindow is { } window && (window <= TimeSpan.Zero || window > TimeSpan.FromDays(7)))
+            throw new GranaryException(ErrorCode.InvalidArgument, $"DedupWindow must be positive and at most 7 days; it is {window}.");
+        if (!Enum.IsDefined(ExpiredMessages) || !Enum.IsDefined(Overflow))
+            throw new GranaryException(ErrorCode.InvalidArgument, "Unknown ExpiredMessages or Overflow value.");
     }
+}
+
+/// <summary>What happens to a message whose time to live ran out before a group acknowledged it.</summary>
+public enum ExpiredMessageAction
+{
+    /// <summary>It goes to the group's dead-letter topic with reason <c>expired</c>.</summary>
+    DeadLetter = 0,
+    /// <summary>It is dropped (and counted).</summary>
+    Drop = 1,
+}
+
+/// <summary>What a partition does when retention would delete messages a consumer group has not acknowledged.</summary>
+public enum OverflowPolicy
+{
+    /// <summary>Retention deletes the oldest segments anyway; groups behind them skip ahead and the skipped count is recorded.</summary>
+    DropOldest = 0,
+    /// <summary>
+    /// Unacknowledged messages are kept; publishers get <see cref="ErrorCode.QueueFull"/> (retriable) while the
+    /// partition is at its size limit or retention is held back by a group's backlog.
+    /// </summary>
+    RejectPublish = 1,
 }

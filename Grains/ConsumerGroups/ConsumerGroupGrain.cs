@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 
 namespace Granary.Grains.ConsumerGroups;
 
-/// <summary>Persisted group settings: where it started.</summary>
+/// <summary>Persisted group settings: where it started, and how it delivers.</summary>
 [GenerateSerializer, Alias("granary.ConsumerGroupState")]
 internal sealed class ConsumerGroupState
 {
@@ -11,21 +11,30 @@ internal sealed class ConsumerGroupState
     [Id(1)] public StartPosition StartPosition { get; set; }
     [Id(2)] public Dictionary<int, long> StartOffsets { get; set; } = [];
     [Id(3)] public int Partitions { get; set; }
+    [Id(4)] public GroupSettings Settings { get; set; } = new();
 }
 
 /// <summary>
 /// Members of one group on one topic, with heartbeats. Creating a group fixes its start: the earliest retained
-/// message, or the end of every partition at that moment. Members live in memory only: after a restart they
-/// join again with their next heartbeat.
+/// message, or the end of every partition at that moment (partitions added later start at their beginning). Under
+/// <see cref="DeliveryMode.Ordered"/> it assigns each partition to one member and rebalances when members come and
+/// go. Members live in memory only: after a restart they join again with their next heartbeat.
 /// </summary>
 [GrainType("granary.group")]
-internal sealed class ConsumerGroupGrain(
+internal sealed partial class ConsumerGroupGrain(
     [PersistentState("group", "granary")] IPersistentState<ConsumerGroupState> state,
     IOptions<GranaryOptions> options) : Grain, IConsumerGroupGrain
 {
     private readonly Dictionary<string, DateTime> _members = [];
+    private Dictionary<int, string> _assignment = [];
     private IGrainTimer? _sessionTimer;
     private string _topic = "", _group = "";
+
+    private ITopicGrain TopicGrain => GrainFactory.GetGrain<ITopicGrain>(_topic);
+
+    private IPartitionCursorGrain Cursor(int partition) => GrainFactory.GetGrain<IPartitionCursorGrain>(GrainKeys.Cursor(_topic, _group, partition));
+
+    private IPartitionGrain PartitionGrain(int partition) => GrainFactory.GetGrain<IPartitionGrain>(GrainKeys.Partition(_topic, partition));
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -33,23 +42,32 @@ internal sealed class ConsumerGroupGrain(
         return Task.CompletedTask;
     }
 
-    public async Task<GroupJoinResult> JoinAsync(string memberId, StartPosition startPosition)
+    public async Task<GroupJoinResult> JoinAsync(string memberId, GroupSettings settings)
     {
         Names.Validate(_group, "group");
-        var topic = GrainFactory.GetGrain<ITopicGrain>(_topic);
-        var config = await topic.GetConfigAsync(); // TopicNotFound for unknown or deleted topics
-        if (!state.State.Exists || state.State.Partitions != config.Partitions)
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        var config = await TopicGrain.GetConfigAsync(); // TopicNotFound for unknown or deleted topics
+        bool settingsChanged;
+        if (!state.State.Exists)
         {
-            var created = new ConsumerGroupState { Exists = true, StartPosition = startPosition, Partitions = config.Partitions };
-            if (startPosition == StartPosition.Latest)
+            await CreateAsync(settings, config.Partitions);
+            settingsChanged = true;
+        }
+        else
+        {
+            var current = state.State.Settings;
+            if (settings.Mode != current.Mode && _members.Keys.Any(m => m != memberId))
+                throw new GranaryException(ErrorCode.InvalidArgument,
+                    $"Group '{_group}' of topic '{_topic}' delivers in {current.Mode} mode and has members connected; it cannot switch to {settings.Mode}.");
+            var updated = settings with { StartPosition = current.StartPosition };
+            settingsChanged = updated != current;
+            if (settingsChanged)
             {
-                var ends = await Task.WhenAll(Enumerable.Range(0, config.Partitions)
-                    .Select(p => GrainFactory.GetGrain<IPartitionGrain>(GrainKeys.Partition(_topic, p)).DescribeAsync()));
-                foreach (var end in ends) created.StartOffsets[end.Partition] = end.EndOffset;
+                state.State.Settings = updated;
+                await state.WriteStateAsync();
             }
-            state.State = created;
-            await state.WriteStateAsync();
-            await topic.RegisterGroupAsync(_group);
+            settingsChanged |= await GrowAsync(config.Partitions);
         }
         _members[memberId] = DateTime.UtcNow;
         _sessionTimer ??= this.RegisterGrainTimer(ExpireMembersAsync, new GrainTimerCreationOptions
@@ -58,37 +76,143 @@ internal sealed class ConsumerGroupGrain(
             Period = options.Value.SessionTimeout / 3,
             KeepAlive = true,
         });
-        return new GroupJoinResult(config.Partitions);
+        await RebalanceAsync(pushAll: settingsChanged);
+        return new GroupJoinResult(state.State.Partitions);
     }
 
-    public Task<bool> HeartbeatAsync(string memberId)
+    private async Task CreateAsync(GroupSettings settings, int partitions)
     {
-        if (!_members.ContainsKey(memberId)) return Task.FromResult(false);
+        var created = new ConsumerGroupState { Exists = true, StartPosition = settings.StartPosition, Partitions = partitions, Settings = settings };
+        if (settings.StartPosition == StartPosition.Latest)
+        {
+            var ends = await Task.WhenAll(Enumerable.Range(0, partitions).Select(p => PartitionGrain(p).DescribeAsync()));
+            foreach (var end in ends) created.StartOffsets[end.Partition] = end.EndOffset;
+        }
+        state.State = created;
+        await state.WriteStateAsync();
+        await TopicGrain.RegisterGroupAsync(_group);
+    }
+
+    /// <summary>Takes in partitions added to the topic: they start at their beginning, whatever the group's start position.</summary>
+    private async Task<bool> GrowAsync(int partitions)
+    {
+        if (partitions <= state.State.Partitions) return false;
+        for (int p = state.State.Partitions; p < partitions; p++) state.State.StartOffsets[p] = 0;
+        state.State.Partitions = partitions;
+        await state.WriteStateAsync();
+        return true;
+    }
+
+    public async Task<HeartbeatResult> HeartbeatAsync(string memberId)
+    {
+        if (!_members.ContainsKey(memberId)) return new HeartbeatResult(false, state.State.Partitions);
         _members[memberId] = DateTime.UtcNow;
-        return Task.FromResult(true);
+        var config = await TopicGrain.GetConfigAsync();
+        if (await GrowAsync(config.Partitions)) await RebalanceAsync(pushAll: true);
+        return new HeartbeatResult(true, state.State.Partitions);
     }
 
     public async Task LeaveAsync(string memberId)
     {
         if (!_members.Remove(memberId)) return;
-        await ReleaseAsync(memberId);
+        await Task.WhenAll(Enumerable.Range(0, state.State.Partitions).Select(p => Cursor(p).ReleaseMemberAsync(memberId)));
         if (_members.Count == 0)
         {
             _sessionTimer?.Dispose();
             _sessionTimer = null;
         }
+        await RebalanceAsync(pushAll: false);
     }
 
-    public Task<long?> GetStartOffsetAsync(int partition) =>
-        Task.FromResult(state.State.StartOffsets.TryGetValue(partition, out long offset) ? offset : (long?)null);
+    public Task<CursorSetup> GetCursorSetupAsync(int partition) => Task.FromResult(SetupOf(partition));
+
+    private CursorSetup SetupOf(int partition) => new(
+        state.State.StartOffsets.TryGetValue(partition, out long offset) ? offset : null,
+        state.State.Settings,
+        _assignment.GetValueOrDefault(partition));
+
+    /// <summary>
+    /// Ordered: partition p goes to the (p mod n)-th member by id, which spreads partitions evenly and moves few of them
+    /// when one member comes or goes. Cursors whose owner changed (or all, when the settings changed) are told.
+    /// </summary>
+    private async Task RebalanceAsync(bool pushAll)
+    {
+        var assignment = new Dictionary<int, string>();
+        if (state.State.Settings.Mode == DeliveryMode.Ordered && _members.Count > 0)
+        {
+            var members = _members.Keys.Order(StringComparer.Ordinal).ToArray();
+            for (int p = 0; p < state.State.Partitions; p++) assignment[p] = members[p % members.Length];
+        }
+        var previous = _assignment;
+        _assignment = assignment;
+        var changed = Enumerable.Range(0, state.State.Partitions)
+            .Where(p => pushAll || previous.GetValueOrDefault(p) != assignment.GetValueOrDefault(p));
+        await Task.WhenAll(changed.Select(p => Cursor(p).ConfigureAsync(SetupOf(p))));
+    }
+
+    public async Task SeekAsync(SeekTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        EnsureExists();
+        var config = await TopicGrain.GetConfigAsync();
+        await GrowAsync(config.Partitions);
+        if (target.Kind == SeekKind.Offset && target.Value < 0)
+            throw new GranaryException(ErrorCode.InvalidArgument, $"Offset {target.Value} is negative.");
+        if (target.Partition is { } only && (only < 0 || only >= config.Partitions))
+            throw new GranaryException(ErrorCode.InvalidArgument, $"Topic '{_topic}' has no partition {only}.");
+        var partitions = target.Partition is { } one ? [one] : Enumerable.Range(0, config.Partitions);
+        await Task.WhenAll(partitions.Select(async p =>
+        {
+            var info = await PartitionGrain(p).DescribeAsync();
+            long offset = target.Kind switch
+            {
+                SeekKind.Earliest => info.StartOffset,
+                SeekKind.Latest => info.EndOffset,
+                SeekKind.Offset => Math.Clamp(target.Value, info.StartOffset, info.EndOffset),
+                SeekKind.Timestamp => await PartitionGrain(p).FindOffsetAsync(target.Value),
+                _ => throw new GranaryException(ErrorCode.InvalidArgument, $"Unknown seek kind {target.Kind}."),
+            };
+            await Cursor(p).SeekAsync(offset);
+        }));
+    }
+
+    public async Task<GroupLag> GetLagAsync()
+    {
+        EnsureExists();
+        var config = await TopicGrain.GetConfigAsync();
+        await GrowAsync(config.Partitions);
+        var lags = await Task.WhenAll(Enumerable.Range(0, state.State.Partitions).Select(async p =>
+        {
+            var cursor = await Cursor(p).DescribeAsync();
+            var partition = await PartitionGrain(p).DescribeAsync();
+            long lag = Math.Max(0, partition.EndOffset - cursor.CommittedOffset - cursor.AckedAbove);
+            return new PartitionLag(p, partition.EndOffset, cursor.CommittedOffset, lag, cursor.InFlight,
+                lag > 0 ? cursor.OldestUnackedTimestampMs : null, cursor.Expired, cursor.DeadLettered, cursor.Skipped);
+        }));
+        return new GroupLag(_topic, _group, lags);
+    }
+
+    public Task<GroupDescription> DescribeAsync()
+    {
+        EnsureExists();
+        return Task.FromResult(new GroupDescription(_topic, _group, state.State.Settings, [.. _members.Keys.Order(StringComparer.Ordinal)],
+            new Dictionary<int, string>(_assignment)));
+    }
 
     public async Task DeleteAsync()
     {
         int partitions = state.State.Partitions;
-        await Task.WhenAll(Enumerable.Range(0, partitions).Select(p => GrainFactory.GetGrain<IPartitionCursorGrain>(GrainKeys.Cursor(_topic, _group, p)).DeleteAsync()));
+        await Task.WhenAll(Enumerable.Range(0, partitions).Select(p => Cursor(p).DeleteAsync()));
         await state.ClearStateAsync();
         _members.Clear();
+        _assignment.Clear();
         this.DeactivateOnIdle();
+    }
+
+    private void EnsureExists()
+    {
+        if (!state.State.Exists)
+            throw new GranaryException(ErrorCode.InvalidArgument, $"Topic '{_topic}' has no consumer group '{_group}'; a consumer creates it by joining.");
     }
 
     private async Task ExpireMembersAsync()
@@ -96,8 +220,4 @@ internal sealed class ConsumerGroupGrain(
         var cutoff = DateTime.UtcNow - options.Value.SessionTimeout;
         foreach (var member in _members.Where(m => m.Value < cutoff).Select(m => m.Key).ToList()) await LeaveAsync(member);
     }
-
-    private Task ReleaseAsync(string memberId) =>
-        Task.WhenAll(Enumerable.Range(0, state.State.Partitions).Select(p =>
-            GrainFactory.GetGrain<IPartitionCursorGrain>(GrainKeys.Cursor(_topic, _group, p)).ReleaseMemberAsync(memberId)));
 }

@@ -1,9 +1,9 @@
 namespace Granary.Grains.Cursors;
 
 /// <summary>
-/// What a cursor persists: every offset below <see cref="CommittedOffset"/> is acknowledged, plus the acknowledged
-/// offsets above it and how often each unacknowledged offset was delivered. Leases are not persisted: after a
-/// restart every unacknowledged message is delivered again, with its attempt count raised.
+/// What a cursor persists: every offset below <see cref="CommittedOffset"/> is done, plus the acknowledged offsets
+/// above it, how often each unacknowledged offset was delivered, pending nack delays and the counters. Leases are
+/// not persisted: after a restart every unacknowledged message is delivered again, with its attempt count raised.
 /// </summary>
 [GenerateSerializer, Alias("granary.CursorState")]
 internal sealed class CursorState
@@ -11,4 +11,9 @@ internal sealed class CursorState
     [Id(0)] public long? CommittedOffset { get; set; }
     [Id(1)] public List<long> AckedAbove { get; set; } = [];
     [Id(2)] public Dictionary<long, int> Attempts { get; set; } = [];
+    /// <summary>Nacked with a delay: offset → not before (Unix ms).</summary>
+    [Id(3)] public Dictionary<long, long> RetryAt { get; set; } = [];
+    [Id(4)] public long Expired { get; set; }
+    [Id(5)] public long DeadLettered { get; set; }
+    [Id(6)] public long Skipped { get; set; }
 }

@@ -7,11 +7,12 @@ using Microsoft.Extensions.Options;
 namespace Granary.Grains.Cursors;
 
 /// <summary>
-/// One consumer group on one partition. Messages are fetched from the partition into a buffer, leased to one member
-/// at a time, and return to the buffer when nacked, when their lease expires (a timer checks while anything is in
-/// flight) or when their member leaves. Acks advance the committed offset. A reminder, registered while delivered
-/// messages are unacknowledged, reactivates the cursor after a deactivation or a silo restart. Reentrant: a
-/// long-polling pull does not hold up acks from other members.
+/// One consumer group on one partition. Messages are fetched from the partition into a buffer and leased to one
+/// member at a time under the group's delivery mode (<see cref="PartitionCursorGrain.Take"/>). They come back when
+/// nacked (at once or after a delay), when their lease expires or when their member leaves; delayed messages wait
+/// for their time; expired and poison messages go to the dead-letter topic. A timer does this sub-second work while
+/// anything is pending, and a reminder reactivates the cursor after a deactivation or restart while anything is
+/// (delivered and unacknowledged, delayed, or expiring). Reentrant: a long-polling pull does not hold up acks.
 /// </summary>
 [Reentrant, PartitionPlacement, GrainType("granary.cursor")]
 internal sealed partial class PartitionCursorGrain(
@@ -19,30 +20,53 @@ internal sealed partial class PartitionCursorGrain(
     IOptions<GranaryOptions> options,
     ILogger<PartitionCursorGrain> logger) : Grain, IPartitionCursorGrain, IRemindable
 {
+    // Ready messages held in memory; fetching stops while this many wait. Delayed messages have their own cap.
     private const int BufferLimit = 2000;
+    private const int DelayedLimit = 100_000;
     private const string ReminderName = "redelivery";
     private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan SaveInterval = TimeSpan.FromMilliseconds(100);
-
-    private readonly SortedDictionary<long, StoredMessage> _available = [];
-    private readonly Dictionary<long, Lease> _inFlight = [];
-    // Members that left, with when: their late pulls are refused (they rejoin under a new id). Pruned after a while.
-    private readonly Dictionary<string, DateTime> _departed = [];
     private static readonly TimeSpan DepartedMemory = TimeSpan.FromMinutes(5);
+
+    private readonly SortedDictionary<long, StoredMessage> _ready = [];
+    // Waiting for a deliver-at time or a nack delay; the due time is in _dueAt.
+    private readonly SortedDictionary<long, StoredMessage> _delayed = [];
+    private readonly Dictionary<long, long> _dueAt = [];
+    private readonly Dictionary<long, Lease> _inFlight = [];
+    // KeyShared: which member holds a key's messages, and how many. Keys with a nack delay pending are blocked.
+    private readonly Dictionary<byte[], KeyHold> _keyHolders = new(KeyComparer.Instance);
+    private readonly Dictionary<byte[], int> _retryKeys = new(KeyComparer.Instance);
+    // Members that left, with when: their late pulls are refused (they rejoin under a new id).
+    private readonly Dictionary<string, DateTime> _departed = [];
     private SortedSet<long> _acked = [];
     private Dictionary<long, int> _attempts = [];
+    private Dictionary<long, long> _retryAt = [];
+    private long _expired, _deadLetteredCount, _skipped;
+
     private string _topic = "", _group = "";
     private int _partition;
-    private long _committed, _fetchOffset;
+    private GroupSettings _settings = new();
+    private string? _owner;
+    private long _committed, _fetchOffset, _partitionEnd, _reportedCommitted = -1;
+    // Raised by a seek: fetches and dead-letter writes started before it must not touch the new position.
+    private int _epoch;
+    private bool _dirty, _deleted, _watching;
     private Task? _initializing, _fetching, _saving;
-    private bool _dirty, _deleted;
     private TaskCompletionSource _availableSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private IGrainTimer? _leaseTimer;
+    private IGrainTimer? _tickTimer;
     private IGrainReminder? _reminder;
 
-    private sealed record Lease(StoredMessage Message, string Member, DateTime ExpiresAt);
+    private sealed record Lease(StoredMessage Message, string Member, DateTime ExpiresAt, int Attempt);
+
+    private sealed class KeyHold(string member)
+    {
+        public string Member { get; } = member;
+        public int Count { get; set; }
+    }
 
     private IPartitionGrain Partition => GrainFactory.GetGrain<IPartitionGrain>(GrainKeys.Partition(_topic, _partition));
+
+    private IConsumerGroupGrain GroupGrain => GrainFactory.GetGrain<IConsumerGroupGrain>(GrainKeys.Group(_topic, _group));
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -71,14 +95,16 @@ internal sealed partial class PartitionCursorGrain(
             {
                 // Refill while the member works; an idle pull instead long-polls below (a zero-wait fetch there
                 // would be repeated back to back for the whole wait).
-                if (_available.Count < BufferLimit / 2) _ = StartFetch(TimeSpan.Zero);
+                if (_ready.Count < BufferLimit / 2) _ = StartFetch(TimeSpan.Zero);
                 return deliveries;
             }
 
             var remaining = deadline - DateTime.UtcNow;
             if (remaining <= TimeSpan.Zero) return [];
-            var fetch = StartFetch(remaining);
-            await ((Task)Task.WhenAny(fetch, _availableSignal.Task)).WaitAsync(remaining)
+            // A member that may not take anything now (another owns the partition) waits for a change, not a fetch.
+            var fetch = MayTake(memberId) ? StartFetch(remaining) : Task.CompletedTask;
+            var waitFor = fetch.IsCompleted ? _availableSignal.Task : Task.WhenAny(fetch, _availableSignal.Task);
+            await waitFor.WaitAsync(remaining)
                 .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
             if (fetch.IsFaulted) await fetch; // TopicNotFound and the like reach the member
         }
@@ -99,30 +125,62 @@ internal sealed partial class PartitionCursorGrain(
     public async Task AckAsync(long[] offsets)
     {
         await EnsureInitializedAsync();
-        foreach (long offset in offsets)
-        {
-            if (offset < _committed || _acked.Contains(offset)) continue;
-            // A late ack (lease expired, message back in the buffer) still counts: the work was done.
-            if (!_inFlight.Remove(offset)) _available.Remove(offset);
-            _acked.Add(offset);
-            _attempts.Remove(offset);
-        }
-        while (_acked.Remove(_committed)) _committed++;
-        MarkDirty();
+        foreach (long offset in offsets) MarkDone(offset);
+        AdvanceCommitted();
     }
 
-    public async Task NackAsync(string memberId, long[] offsets)
+    public async Task<LeaseRef[]> NackAsync(string memberId, long[] offsets, TimeSpan delay)
+    {
+        await EnsureInitializedAsync();
+        var revoked = new List<LeaseRef>();
+        long dueMs = delay > TimeSpan.Zero ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + (long)delay.TotalMilliseconds : 0;
+        // Lowest first, so that taking back later messages never takes back one that is nacked in the same call.
+        foreach (long offset in offsets.Order())
+        {
+            if (!_inFlight.TryGetValue(offset, out var lease) || lease.Member != memberId) continue;
+            EndLease(offset, lease);
+            if (dueMs > 0)
+            {
+                _retryAt[offset] = dueMs;
+                Hold(lease.Message, dueMs, retry: true);
+            }
+            else
+            {
+                _ready[offset] = lease.Message;
+            }
+            TakeBackLaterThan(lease.Message, revoked);
+        }
+        MarkDirty();
+        EnsureTicking();
+        SignalAvailable();
+        return [.. revoked];
+    }
+
+    public async Task RejectAsync(string memberId, long[] offsets)
     {
         await EnsureInitializedAsync();
         foreach (long offset in offsets)
         {
-            if (_inFlight.TryGetValue(offset, out var lease) && lease.Member == memberId)
-            {
-                _inFlight.Remove(offset);
-                _available[offset] = lease.Message;
-            }
+            if (!_inFlight.TryGetValue(offset, out var lease) || lease.Member != memberId) continue;
+            EndLease(offset, lease);
+            QueueDeadLetter(lease.Message, GranaryHeaders.Reasons.Rejected, lease.Attempt);
         }
-        SignalAvailable();
+        StartDeadLettering();
+    }
+
+    public async Task<long[]> ExtendAsync(string memberId, long[] offsets, TimeSpan lease)
+    {
+        if (lease <= TimeSpan.Zero) throw new GranaryException(ErrorCode.InvalidArgument, "A lease must be positive.");
+        await EnsureInitializedAsync();
+        var expiresAt = DateTime.UtcNow + lease;
+        var extended = new List<long>();
+        foreach (long offset in offsets)
+        {
+            if (!_inFlight.TryGetValue(offset, out var held) || held.Member != memberId) continue;
+            _inFlight[offset] = held with { ExpiresAt = expiresAt };
+            extended.Add(offset);
+        }
+        return [.. extended];
     }
 
     public async Task ReleaseMemberAsync(string memberId)
@@ -131,25 +189,61 @@ internal sealed partial class PartitionCursorGrain(
         var now = DateTime.UtcNow;
         foreach (var old in _departed.Where(d => now - d.Value > DepartedMemory).Select(d => d.Key).ToList()) _departed.Remove(old);
         _departed[memberId] = now;
-        foreach (var (offset, lease) in _inFlight.Where(l => l.Value.Member == memberId).ToList())
-        {
-            _inFlight.Remove(offset);
-            _available[offset] = lease.Message;
-        }
+        ReturnLeasesOf(memberId);
+    }
+
+    public async Task ConfigureAsync(CursorSetup setup)
+    {
+        await EnsureInitializedAsync();
+        ApplySetup(setup);
+    }
+
+    public async Task SeekAsync(long offset)
+    {
+        if (offset < 0) throw new GranaryException(ErrorCode.InvalidArgument, $"Offset {offset} is negative.");
+        await EnsureInitializedAsync();
+        _epoch++;
+        _ready.Clear();
+        _delayed.Clear();
+        _dueAt.Clear();
+        _inFlight.Clear();
+        _keyHolders.Clear();
+        _retryKeys.Clear();
+        _acked.Clear();
+        _attempts.Clear();
+        _retryAt.Clear();
+        _deadLetters.Clear();
+        _committed = offset;
+        _fetchOffset = offset;
+        _fetching = null;
+        _watching = true; // look at the new range for expiring and delayed messages
+        _partitionEnd = long.MaxValue;
+        MarkDirty();
+        EnsureTicking();
         SignalAvailable();
+    }
+
+    public async Task WakeAsync()
+    {
+        await EnsureInitializedAsync();
+        _watching = true;
+        _partitionEnd = long.MaxValue; // unknown until the next fetch
+        EnsureTicking();
+        MarkDirty(); // registers the reminder that wakes the cursor again after a restart
     }
 
     public async Task<CursorInfo> DescribeAsync()
     {
         await EnsureInitializedAsync();
-        return new CursorInfo(_committed, _inFlight.Count, _available.Count);
+        long? oldest = await OldestUnackedTimestampAsync();
+        return new CursorInfo(_committed, _inFlight.Count, _ready.Count, _acked.Count, _delayed.Count, oldest, _expired, _deadLetteredCount, _skipped);
     }
 
     public async Task DeleteAsync()
     {
         _deleted = true;
-        _leaseTimer?.Dispose();
-        _leaseTimer = null;
+        _tickTimer?.Dispose();
+        _tickTimer = null;
         if (_saving is not null) await _saving;
         // This activation may not be the one that registered the reminder: look it up rather than trust memory.
         var reminder = _reminder ?? await this.GetReminder(ReminderName);
@@ -160,79 +254,24 @@ internal sealed partial class PartitionCursorGrain(
         this.DeactivateOnIdle();
     }
 
-    public Task ReceiveReminder(string reminderName, TickStatus status) => EnsureInitializedAsync();
-
-    private Delivery[] Take(string memberId, int maxMessages, TimeSpan lease)
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (_available.Count == 0) return [];
-        var deliveries = new Delivery[Math.Min(maxMessages, _available.Count)];
-        var expiresAt = DateTime.UtcNow + lease;
-        int taken = 0;
-        // One in-order walk, lowest offsets first: redeliveries go out before newer messages.
-        foreach (var (offset, message) in _available)
-        {
-            if (taken == deliveries.Length) break;
-            int attempt = _attempts.GetValueOrDefault(offset) + 1;
-            _attempts[offset] = attempt;
-            _inFlight[offset] = new Lease(message, memberId, expiresAt);
-            deliveries[taken++] = new Delivery(_partition, message, attempt);
-        }
-        foreach (var delivery in deliveries) _available.Remove(delivery.Message.Offset);
-        _leaseTimer ??= this.RegisterGrainTimer(ExpireLeasesAsync, new GrainTimerCreationOptions
-        {
-            DueTime = options.Value.LeaseCheckInterval,
-            Period = options.Value.LeaseCheckInterval,
-            KeepAlive = true,
-        });
-        MarkDirty();
-        return deliveries;
+        await EnsureInitializedAsync();
+        _reminder ??= await this.GetReminder(ReminderName); // registered by an earlier activation: ours to remove when done
+        // Look again at the backlog: messages may have expired or come due while the cursor was not active.
+        _watching = true;
+        _partitionEnd = long.MaxValue;
+        EnsureTicking();
     }
 
-    private Task ExpireLeasesAsync()
+    /// <summary>The timestamp of the message at the committed offset, when it is stored (fetched if not in memory).</summary>
+    private async Task<long?> OldestUnackedTimestampAsync()
     {
-        var now = DateTime.UtcNow;
-        var expired = _inFlight.Where(l => l.Value.ExpiresAt <= now).ToList();
-        foreach (var (offset, lease) in expired)
-        {
-            _inFlight.Remove(offset);
-            _available[offset] = lease.Message;
-        }
-        if (expired.Count > 0) SignalAvailable();
-        if (_inFlight.Count == 0)
-        {
-            _leaseTimer?.Dispose();
-            _leaseTimer = null;
-        }
-        return Task.CompletedTask;
-    }
-
-    private async Task FetchAsync(TimeSpan maxWait)
-    {
-        int room = BufferLimit - _available.Count;
-        if (room <= 0) return;
-        var result = await Partition.FetchAsync(_fetchOffset, room, maxWait);
-        if (result.StartOffset > _committed)
-        {
-            // Retention removed messages this group never acknowledged: they cannot be delivered or acknowledged
-            // any more, so forget every trace of them and move past them.
-            long start = result.StartOffset;
-            LogSkipped(logger, start - _committed, _topic, _group, _partition);
-            foreach (long gone in _available.Keys.Where(o => o < start).ToList()) _available.Remove(gone);
-            foreach (long gone in _inFlight.Keys.Where(o => o < start).ToList()) _inFlight.Remove(gone);
-            foreach (long gone in _attempts.Keys.Where(o => o < start).ToList()) _attempts.Remove(gone);
-            _acked.RemoveWhere(o => o < start);
-            _committed = start;
-            while (_acked.Remove(_committed)) _committed++;
-            MarkDirty();
-        }
-        bool added = false;
-        foreach (var message in result.Messages)
-        {
-            if (message.Offset < _committed || _acked.Contains(message.Offset) || _inFlight.ContainsKey(message.Offset)) continue;
-            added |= _available.TryAdd(message.Offset, message);
-        }
-        _fetchOffset = Math.Max(_fetchOffset, result.NextOffset);
-        if (added) SignalAvailable();
+        var known = _ready.Values.Concat(_delayed.Values).Concat(_inFlight.Values.Select(l => l.Message)).Where(m => m.Offset >= _committed);
+        var lowest = known.MinBy(m => m.Offset);
+        if (lowest is not null && lowest.Offset == _committed) return lowest.TimestampMs;
+        var fetched = await Partition.FetchAsync(_committed, 1, TimeSpan.Zero);
+        return fetched.Messages.Length > 0 ? fetched.Messages[0].TimestampMs : lowest?.TimestampMs;
     }
 
     private void SignalAvailable()
@@ -242,86 +281,15 @@ internal sealed partial class PartitionCursorGrain(
         signal.TrySetResult();
     }
 
-    private Task EnsureInitializedAsync() => _initializing ??= InitializeAsync();
-
-    private async Task InitializeAsync()
-    {
-        try
-        {
-            if (state.State.CommittedOffset is { } committed)
-            {
-                _committed = committed;
-            }
-            else
-            {
-                long? start = await GrainFactory.GetGrain<IConsumerGroupGrain>(GrainKeys.Group(_topic, _group)).GetStartOffsetAsync(_partition);
-                _committed = start ?? (await Partition.DescribeAsync()).StartOffset;
-                _dirty = true;
-            }
-            _acked = [.. state.State.AckedAbove];
-            _attempts = new Dictionary<long, int>(state.State.Attempts);
-            _fetchOffset = _committed;
-            if (_dirty || _attempts.Count > 0) MarkDirty();
-        }
-        catch
-        {
-            _initializing = null;
-            throw;
-        }
-    }
-
-    private void MarkDirty()
-    {
-        if (_deleted) return;
-        _dirty = true;
-        _saving ??= SaveLoopAsync();
-    }
-
-    /// <summary>
-    /// One write at a time, at most one per <see cref="SaveInterval"/>: acks arrive in many small batches and each write
-    /// is fsynced, so changes made meanwhile are folded into the next write. A crash loses at most that interval of
-    /// acks, and those messages are delivered again (at-least-once).
-    /// </summary>
-    private async Task SaveLoopAsync()
-    {
-        try
-        {
-            while (_dirty && !_deleted)
-            {
-                await Task.Delay(SaveInterval);
-                await SaveAsync();
-            }
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            _dirty = true; // the next change retries with everything
-            LogSaveFailed(logger, e, _topic, _group, _partition);
-        }
-        finally
-        {
-            _saving = null;
-        }
-    }
-
-    private async Task SaveAsync()
-    {
-        if (_deleted) return;
-        _dirty = false;
-        state.State = new CursorState { CommittedOffset = _committed, AckedAbove = [.. _acked], Attempts = new Dictionary<long, int>(_attempts) };
-        await state.WriteStateAsync();
-        // Delivered but unacknowledged messages must come back even if nobody calls this cursor again.
-        if (_attempts.Count > 0 && _reminder is null)
-            _reminder = await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
-        else if (_attempts.Count == 0 && _reminder is not null)
-        {
-            await this.UnregisterReminder(_reminder);
-            _reminder = null;
-        }
-    }
-
     [LoggerMessage(3001, LogLevel.Warning, "Retention deleted {Count} messages that group {Group} had not acknowledged on partition {Partition} of topic {Topic}")]
     private static partial void LogSkipped(ILogger logger, long count, string topic, string group, int partition);
 
     [LoggerMessage(3002, LogLevel.Error, "Could not save the cursor of group {Group} on partition {Partition} of topic {Topic}")]
     private static partial void LogSaveFailed(ILogger logger, Exception exception, string topic, string group, int partition);
+
+    [LoggerMessage(3003, LogLevel.Warning, "Could not dead-letter {Count} messages of group {Group} on partition {Partition} of topic {Topic}; retrying")]
+    private static partial void LogDeadLetterFailed(ILogger logger, Exception exception, int count, string topic, string group, int partition);
+
+    [LoggerMessage(3004, LogLevel.Warning, "Background fetch failed for group {Group} on partition {Partition} of topic {Topic}")]
+    private static partial void LogFetchFailed(ILogger logger, Exception exception, string topic, string group, int partition);
 }

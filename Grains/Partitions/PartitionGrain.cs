@@ -27,6 +27,10 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
     private Task<PartitionLog>? _opening;
     private readonly RecordBatchBuilder _builder = new(64 * 1024);
     private TaskCompletionSource _appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private static readonly TimeSpan WakeInterval = TimeSpan.FromSeconds(30);
+    private DateTime _lastWake = DateTime.MinValue;
+    // Committed offset of each group's cursor, as reported (overflow policy RejectPublish).
+    private readonly Dictionary<string, long> _committed = [];
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -46,7 +50,8 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         if (batch?.Messages is not { Length: > 0 } messages)
             throw new GranaryException(ErrorCode.InvalidArgument, "A batch needs at least one message.");
         var log = await OpenLogAsync();
-        int limit = _config!.MaxMessageBytes;
+        var config = _config!;
+        int limit = config.MaxMessageBytes;
         foreach (var message in messages)
         {
             if (message.SizeInBytes() > limit)
@@ -56,14 +61,21 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         // Encode and hand to the log before the first await: the log copies the bytes synchronously, so the one
         // builder of this reentrant grain is never shared by two appends.
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        long? defaultTtl = config.DefaultTimeToLive is { } ttl ? (long)ttl.TotalMilliseconds : null;
+        bool timed = false;
         _builder.Reset();
         foreach (var message in messages)
         {
+            long? expiresAt = (message.TimeToLiveMs ?? defaultTtl) is { } ttlMs ? now + Math.Max(0, ttlMs) : null;
+            long? deliverAt = message.DeliverAtMs > now ? message.DeliverAtMs : null;
+            timed |= expiresAt is not null || deliverAt is not null;
             _builder.Add(new LogRecord(message.Payload)
             {
                 Key = message.Key,
                 Headers = message.Headers is null ? null : Array.ConvertAll(message.Headers, h => new RecordHeader(h.Name, h.Value)),
                 TimestampMs = now,
+                ExpiresAtMs = expiresAt,
+                DeliverAtMs = deliverAt,
             });
         }
         ValueTask<LogAppendResult> pending;
@@ -88,6 +100,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         var waiting = _appended;
         _appended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         waiting.TrySetResult();
+        if (timed) WakeCursors();
         return new AppendResult(appended.BaseOffset, appended.RecordCount, now);
     }
 
@@ -126,11 +139,54 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
                     if (record.Offset < from) continue;
                     if (messages.Count == maxMessages) return new FetchResult([.. messages], next, log.StartOffset, end);
                     messages.Add(new StoredMessage(record.Offset, record.TimestampMs, record.Key?.ToArray(), record.Payload.ToArray(),
-                        record.HeaderCount == 0 ? null : record.GetHeaders().Select(h => new MessageHeader(h.Name, h.Value.ToArray())).ToArray()));
+                        record.HeaderCount == 0 ? null : record.GetHeaders().Select(h => new MessageHeader(h.Name, h.Value.ToArray())).ToArray())
+                    {
+                        ExpiresAtMs = record.ExpiresAtMs,
+                        DeliverAtMs = record.DeliverAtMs,
+                    });
                     next = record.Offset + 1;
                 }
             }
             return new FetchResult([.. messages], next, log.StartOffset, end);
+        }
+    }
+
+    public async Task<long> FindOffsetAsync(long timestampMs)
+    {
+        var log = await OpenLogAsync();
+        return Math.Min(await log.FindOffsetByTimestampAsync(timestampMs), log.FlushedOffset);
+    }
+
+    public Task ReportCommittedAsync(string group, long committedOffset)
+    {
+        _committed[group] = committedOffset;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Expiring and delayed messages must be handled with no consumer connected, so every group's cursor is told to
+    /// watch them: once per activation and then at most once per <see cref="WakeInterval"/> (a cursor that stopped
+    /// watching just before is told again soon after).
+    /// </summary>
+    private void WakeCursors()
+    {
+        var now = DateTime.UtcNow;
+        if (now - _lastWake < WakeInterval) return;
+        _lastWake = now;
+        _ = WakeCursorsAsync();
+    }
+
+    private async Task WakeCursorsAsync()
+    {
+        try
+        {
+            foreach (string group in await GrainFactory.GetGrain<ITopicGrain>(_topic).GetGroupsAsync())
+                await GrainFactory.GetGrain<IPartitionCursorGrain>(GrainKeys.Cursor(_topic, group, _partition)).WakeAsync();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _lastWake = DateTime.MinValue; // try again with the next such append
+            LogWakeFailed(logger, e, _topic, _partition);
         }
     }
 
@@ -213,6 +269,9 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
 
     [LoggerMessage(2003, LogLevel.Error, "Retention failed on partition {Partition} of topic {Topic}")]
     private static partial void LogRetentionFailed(ILogger logger, Exception exception, string topic, int partition);
+
+    [LoggerMessage(2004, LogLevel.Warning, "Could not wake the cursors of partition {Partition} of topic {Topic} for expiring or delayed messages")]
+    private static partial void LogWakeFailed(ILogger logger, Exception exception, string topic, int partition);
 
     [LoggerMessage(2001, LogLevel.Error, "Damaged data in partition {Partition} of topic {Topic}")]
     private static partial void LogCorrupt(ILogger logger, Exception exception, string topic, int partition);

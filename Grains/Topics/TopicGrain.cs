@@ -50,6 +50,19 @@ internal sealed class TopicGrain(
         await GrainFactory.GetGrain<ITopicRegistryGrain>(ITopicRegistryGrain.Key).RemoveAsync(Name);
     }
 
+    public Task<string[]> GetGroupsAsync() => Task.FromResult(EnsureExists().Groups.ToArray());
+
+    public async Task AddPartitionsAsync(int partitions)
+    {
+        var topic = EnsureExists();
+        if (partitions <= topic.Config.Partitions)
+            throw new GranaryException(ErrorCode.InvalidArgument, $"Topic '{Name}' has {topic.Config.Partitions} partitions already; ask for more to add some.");
+        var config = topic.Config with { Partitions = partitions };
+        config.Validate();
+        topic.Config = config;
+        await state.WriteStateAsync();
+    }
+
     public async Task RegisterGroupAsync(string group)
     {
         var topic = EnsureExists();

@@ -52,7 +52,7 @@ public sealed class MembershipAndProducerTests(BrokerClusterFixture fixture)
         while (b.Length == 0 && DateTime.UtcNow < deadline) b = await cursor.PullAsync("B", 1, TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(1));
         Assert.Equal(2, Assert.Single(b).Attempt); // A's lease expired; B holds the message now
 
-        await cursor.NackAsync("A", [a[0].Message.Offset]); // A gives up, too late
+        await cursor.NackAsync("A", [a[0].Message.Offset], TimeSpan.Zero); // A gives up, too late
 
         Assert.Empty(await cursor.PullAsync("C", 1, TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(1)));
     }
@@ -64,7 +64,7 @@ public sealed class MembershipAndProducerTests(BrokerClusterFixture fixture)
         await Client.Admin.CreateTopicAsync(topic);
         await using (var producer = Client.CreateProducer(topic))
             await producer.SendAsync(new OutgoingMessage("x"u8.ToArray()));
-        await Grains.GetGrain<IConsumerGroupGrain>($"{topic}/g").JoinAsync("A", StartPosition.Earliest);
+        await Grains.GetGrain<IConsumerGroupGrain>($"{topic}/g").JoinAsync("A", new GroupSettings());
         var cursor = Grains.GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
         Assert.Single(await cursor.PullAsync("A", 1, TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(5)));
         var table = fixture.Cluster.GetSiloServiceProvider().GetRequiredService<IReminderTable>();

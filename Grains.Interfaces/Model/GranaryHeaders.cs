@@ -1,0 +1,46 @@
+namespace Granary.Grains;
+
+/// <summary>Header names Granary reads or writes. The <c>granary.</c> prefix is reserved for them.</summary>
+public static class GranaryHeaders
+{
+    /// <summary>The sender's message id (UTF-8): within the topic's dedup window a second message with it is not stored.</summary>
+    public const string MessageId = "granary.message-id";
+
+    /// <summary>Why a message was dead-lettered: <c>max-deliveries</c>, <c>expired</c> or <c>rejected</c>.</summary>
+    public const string DeadLetterReason = "granary.dlq.reason";
+
+    /// <summary>Deliveries of the message before it was dead-lettered (decimal text).</summary>
+    public const string DeadLetterAttempts = "granary.dlq.attempts";
+
+    /// <summary>When it was dead-lettered (Unix milliseconds, decimal text).</summary>
+    public const string DeadLetteredAt = "granary.dlq.time";
+
+    /// <summary>The topic it came from.</summary>
+    public const string SourceTopic = "granary.source.topic";
+
+    /// <summary>The partition it came from (decimal text).</summary>
+    public const string SourcePartition = "granary.source.partition";
+
+    /// <summary>Its offset there (decimal text).</summary>
+    public const string SourceOffset = "granary.source.offset";
+
+    /// <summary>Its original broker timestamp (Unix milliseconds, decimal text).</summary>
+    public const string SourceTimestamp = "granary.source.timestamp";
+
+    /// <summary>The group that dead-lettered it.</summary>
+    public const string SourceGroup = "granary.source.group";
+
+    /// <summary>On a redriven message: the only group it is delivered to; every other group skips it.</summary>
+    public const string RedriveGroup = "granary.redrive.group";
+
+    /// <summary>Dead-letter reasons.</summary>
+    public static class Reasons
+    {
+        /// <summary>Delivered <c>MaxDeliveries</c> times without an ack.</summary>
+        public const string MaxDeliveries = "max-deliveries";
+        /// <summary>Its time to live ran out.</summary>
+        public const string Expired = "expired";
+        /// <summary>A consumer rejected it explicitly.</summary>
+        public const string Rejected = "rejected";
+    }
+}

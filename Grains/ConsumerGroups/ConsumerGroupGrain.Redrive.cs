@@ -1,0 +1,75 @@
+using System.Globalization;
+using System.Text;
+using Granary.Grains.Cursors;
+
+namespace Granary.Grains.ConsumerGroups;
+
+// Redrive: dead letters back to where they came from, for this group only.
+internal sealed partial class ConsumerGroupGrain
+{
+    private const int RedrivePageMessages = 1000;
+
+    public async Task<int> RedriveAsync(long fromOffset, long toOffset)
+    {
+        EnsureExists();
+        if (fromOffset < 0 || toOffset < fromOffset)
+            throw new GranaryException(ErrorCode.InvalidArgument, $"[{fromOffset}, {toOffset}) is not a valid offset range.");
+        string dlq = state.State.Settings.DeadLetterTopicOf(_topic, _group);
+        TopicConfig dlqConfig;
+        try
+        {
+            dlqConfig = await GrainFactory.GetGrain<ITopicGrain>(dlq).GetConfigAsync();
+        }
+        catch (GranaryException e) when (e.Code == ErrorCode.TopicNotFound)
+        {
+            return 0; // nothing was ever dead-lettered
+        }
+        int sourcePartitions = (await TopicGrain.GetConfigAsync()).Partitions;
+        var counts = await Task.WhenAll(Enumerable.Range(0, dlqConfig.Partitions)
+            .Select(p => RedrivePartitionAsync(GrainFactory.GetGrain<IPartitionGrain>(GrainKeys.Partition(dlq, p)), fromOffset, toOffset, sourcePartitions)));
+        return counts.Sum();
+    }
+
+    /// <summary>
+    /// Reads one dead-letter partition page by page and appends each page's letters of this group to their source
+    /// partitions before reading on. An interrupted redrive can be run again; it re-publishes the range again.
+    /// </summary>
+    private async Task<int> RedrivePartitionAsync(IPartitionGrain dlqPartition, long fromOffset, long toOffset, int sourcePartitions)
+    {
+        int count = 0;
+        long offset = fromOffset;
+        while (offset < toOffset)
+        {
+            var page = await dlqPartition.FetchAsync(offset, RedrivePageMessages, TimeSpan.Zero);
+            var letters = page.Messages.Where(m => m.Offset < toOffset && IsOurs(m)).ToList();
+            var bySource = letters.GroupBy(m => Math.Clamp(SourcePartitionOf(m), 0, sourcePartitions - 1));
+            await Task.WhenAll(bySource.Select(g => PartitionGrain(g.Key).AppendAsync(new MessageBatch(g.Select(Redriven).ToArray()))));
+            count += letters.Count;
+            if (page.Messages.Length == 0 || page.NextOffset <= offset) break;
+            offset = page.NextOffset;
+        }
+        return count;
+    }
+
+    private bool IsOurs(StoredMessage letter) =>
+        HeaderText(letter, GranaryHeaders.SourceGroup) == _group && HeaderText(letter, GranaryHeaders.SourceTopic) == _topic;
+
+    private static int SourcePartitionOf(StoredMessage letter) =>
+        int.TryParse(HeaderText(letter, GranaryHeaders.SourcePartition), NumberStyles.None, CultureInfo.InvariantCulture, out int partition) ? partition : 0;
+
+    private Message Redriven(StoredMessage letter)
+    {
+        var headers = (letter.Headers ?? []).Where(h => !PartitionCursorGrain.IsProvenanceHeader(h.Name)).ToList();
+        headers.Add(new MessageHeader(GranaryHeaders.RedriveGroup, Encoding.UTF8.GetBytes(_group)));
+        return new Message(letter.Key, letter.Payload, [.. headers]);
+    }
+
+    private static string? HeaderText(StoredMessage message, string name)
+    {
+        foreach (var header in message.Headers ?? [])
+        {
+            if (header.Name == name) return Encoding.UTF8.GetString(header.Value);
+        }
+        return null;
+    }
+}

@@ -1,0 +1,388 @@
+using System.IO.Hashing;
+using System.Text;
+using Microsoft.Extensions.Logging;
+
+namespace Granary.Grains.Cursors;
+
+// Fetching, the timer tick, expiry and dead letters.
+internal sealed partial class PartitionCursorGrain
+{
+    private readonly Dictionary<long, DeadLetter> _deadLetters = [];
+    private Task? _deadLettering;
+    private bool _dropExpired;
+
+    private sealed record DeadLetter(StoredMessage Message, string Reason, int Attempts);
+
+    private async Task FetchAsync(TimeSpan maxWait)
+    {
+        int room = BufferLimit - _ready.Count;
+        if (room <= 0 || _delayed.Count >= DelayedLimit) return;
+        int epoch = _epoch;
+        var result = await Partition.FetchAsync(_fetchOffset, room, maxWait);
+        if (epoch != _epoch) return; // a seek moved the cursor meanwhile
+        _partitionEnd = result.EndOffset;
+        bool done = false;
+        if (result.StartOffset > _committed)
+        {
+            ForgetBelow(result.StartOffset);
+            done = true;
+        }
+        long nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        bool added = false, timed = false;
+        foreach (var message in result.Messages)
+        {
+            long offset = message.Offset;
+            if (offset < _committed || _acked.Contains(offset) || _inFlight.ContainsKey(offset) || _delayed.ContainsKey(offset)
+                || _deadLetters.ContainsKey(offset)) continue;
+            timed |= message.ExpiresAtMs is not null || message.DeliverAtMs is not null;
+            if (IsForAnotherGroup(message))
+            {
+                MarkDone(offset);
+                done = true;
+            }
+            else if (_retryAt.TryGetValue(offset, out long retryAt) && retryAt > nowMs)
+            {
+                Hold(message, retryAt, retry: true);
+            }
+            else if (message.DeliverAtMs > nowMs)
+            {
+                _retryAt.Remove(offset);
+                Hold(message, message.DeliverAtMs.Value, retry: false);
+            }
+            else
+            {
+                _retryAt.Remove(offset);
+                added |= _ready.TryAdd(offset, message);
+            }
+        }
+        _fetchOffset = Math.Max(_fetchOffset, result.NextOffset);
+        if (timed)
+        {
+            _watching = true;
+            EnsureTicking();
+        }
+        if (done) AdvanceCommitted();
+        if (added) SignalAvailable();
+    }
+
+    /// <summary>
+    /// Retention removed messages this group never acknowledged: they cannot be delivered or acknowledged any more,
+    /// so every trace of them goes and the cursor moves past them, counting them as skipped.
+    /// </summary>
+    private void ForgetBelow(long start)
+    {
+        long skipped = start - _committed - _acked.Count(o => o < start);
+        _skipped += skipped;
+        LogSkipped(logger, skipped, _topic, _group, _partition);
+        foreach (long gone in _ready.Keys.Where(o => o < start).ToList()) _ready.Remove(gone);
+        foreach (long gone in _delayed.Keys.Where(o => o < start).ToList()) Unhold(gone, ready: false);
+        foreach (var (gone, lease) in _inFlight.Where(l => l.Key < start).ToList()) EndLease(gone, lease);
+        foreach (long gone in _attempts.Keys.Where(o => o < start).ToList()) _attempts.Remove(gone);
+        foreach (long gone in _retryAt.Keys.Where(o => o < start).ToList()) _retryAt.Remove(gone);
+        foreach (long gone in _deadLetters.Keys.Where(o => o < start).ToList()) _deadLetters.Remove(gone);
+        _acked.RemoveWhere(o => o < start);
+        _committed = start;
+    }
+
+    /// <summary>A redriven message is addressed to one group; every other group passes over it.</summary>
+    private bool IsForAnotherGroup(StoredMessage message)
+    {
+        if (message.Headers is not { } headers) return false;
+        foreach (var header in headers)
+        {
+            if (header.Name == GranaryHeaders.RedriveGroup) return Encoding.UTF8.GetString(header.Value) != _group;
+        }
+        return false;
+    }
+
+    private void EnsureTicking()
+    {
+        _tickTimer ??= this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions
+        {
+            DueTime = options.Value.LeaseCheckInterval,
+            Period = options.Value.LeaseCheckInterval,
+            KeepAlive = true,
+        });
+    }
+
+    /// <summary>
+    /// The cursor's sub-second work while anything is pending: expired leases come back, delayed messages come due,
+    /// expired messages leave, failed dead-letter writes are retried, and, while watching for expiring or delayed
+    /// messages, the backlog is read ahead even with no member pulling.
+    /// </summary>
+    private Task TickAsync()
+    {
+        if (_deleted) return Task.CompletedTask;
+        ExpireLeases();
+        long nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        ReleaseDueMessages(nowMs);
+        ExpireBuffered(nowMs);
+        StartDeadLettering();
+        if (_watching)
+        {
+            bool timedBuffered = _delayed.Count > 0 || _ready.Values.Any(m => m.ExpiresAtMs is not null)
+                || _inFlight.Values.Any(l => l.Message.ExpiresAtMs is not null);
+            if (_fetchOffset < _partitionEnd && _ready.Count < BufferLimit) _ = FetchInBackgroundAsync();
+            else if (!timedBuffered) _watching = false;
+        }
+        if (_inFlight.Count == 0 && _delayed.Count == 0 && _deadLetters.Count == 0 && !_watching)
+        {
+            _tickTimer?.Dispose();
+            _tickTimer = null;
+            MarkDirty(); // unregisters the reminder when nothing needs it any more
+        }
+        return Task.CompletedTask;
+    }
+
+    private async Task FetchInBackgroundAsync()
+    {
+        try
+        {
+            await StartFetch(TimeSpan.Zero);
+        }
+        catch (GranaryException e) when (e.Code == ErrorCode.TopicNotFound)
+        {
+            _watching = false; // the topic is gone; its deletion removes this cursor
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogFetchFailed(logger, e, _topic, _group, _partition);
+        }
+    }
+
+    /// <summary>Expired messages never go out: those waiting in memory leave now.</summary>
+    private void ExpireBuffered(long nowMs)
+    {
+        var expired = _ready.Values.Where(m => m.ExpiresAtMs <= nowMs).ToList();
+        foreach (var message in expired) _ready.Remove(message.Offset);
+        foreach (long offset in _delayed.Where(d => d.Value.ExpiresAtMs <= nowMs).Select(d => d.Key).ToList())
+            expired.Add(Unhold(offset, ready: false));
+        if (expired.Count == 0) return;
+        foreach (var message in expired) Expire(message);
+        StartDeadLettering();
+    }
+
+    /// <summary>An expired message, taken out of every set already: dropped (when the topic says so) or dead-lettered.</summary>
+    private void Expire(StoredMessage message)
+    {
+        if (_dropExpired)
+        {
+            _expired++;
+            MarkDone(message.Offset);
+            AdvanceCommitted();
+        }
+        else
+        {
+            QueueDeadLetter(message, GranaryHeaders.Reasons.Expired, _attempts.GetValueOrDefault(message.Offset));
+        }
+    }
+
+    private void QueueDeadLetter(StoredMessage message, string reason, int attempts)
+    {
+        _deadLetters[message.Offset] = new DeadLetter(message, reason, attempts);
+        EnsureTicking();
+    }
+
+    private void StartDeadLettering()
+    {
+        if (_deadLettering is null && _deadLetters.Count > 0) _deadLettering = DeadLetterLoopAsync();
+    }
+
+    /// <summary>
+    /// Writes dead letters to the dead-letter topic, then marks them done: a crash in between writes them again
+    /// (at-least-once into the dead-letter topic, never lost). A failed write is retried by the next tick.
+    /// </summary>
+    private async Task DeadLetterLoopAsync()
+    {
+        try
+        {
+            while (_deadLetters.Count > 0 && !_deleted)
+            {
+                int epoch = _epoch;
+                var batch = _deadLetters.Values.OrderBy(d => d.Message.Offset).Take(500).ToList();
+                try
+                {
+                    await WriteDeadLettersAsync(batch);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogDeadLetterFailed(logger, e, batch.Count, _topic, _group, _partition);
+                    return;
+                }
+                if (epoch != _epoch) continue; // a seek dropped them
+                foreach (var letter in batch)
+                {
+                    _deadLetters.Remove(letter.Message.Offset);
+                    MarkDone(letter.Message.Offset);
+                    _deadLetteredCount++;
+                    if (letter.Reason == GranaryHeaders.Reasons.Expired) _expired++;
+                }
+                AdvanceCommitted();
+            }
+        }
+        finally
+        {
+            _deadLettering = null;
+        }
+    }
+
+    private async Task WriteDeadLettersAsync(List<DeadLetter> letters)
+    {
+        string dlq = _settings.DeadLetterTopicOf(_topic, _group);
+        var topic = GrainFactory.GetGrain<ITopicGrain>(dlq);
+        TopicConfig config;
+        try
+        {
+            config = await topic.GetConfigAsync();
+        }
+        catch (GranaryException e) when (e.Code == ErrorCode.TopicNotFound)
+        {
+            try
+            {
+                // Room for the largest message any topic accepts, so that no dead letter is too large for it.
+                await topic.CreateAsync(new TopicConfig { MaxMessageBytes = 64 << 20 });
+            }
+            catch (GranaryException c) when (c.Code == ErrorCode.TopicAlreadyExists)
+            {
+            }
+            config = await topic.GetConfigAsync();
+        }
+        long nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var byPartition = letters.GroupBy(l => l.Message.Key is { } key
+            ? (int)(XxHash32.HashToUInt32(key) % (uint)config.Partitions)
+            : (int)(l.Message.Offset % config.Partitions));
+        await Task.WhenAll(byPartition.Select(p => GrainFactory.GetGrain<IPartitionGrain>(GrainKeys.Partition(dlq, p.Key))
+            .AppendAsync(new MessageBatch(p.Select(l => ToDeadLetter(l, nowMs)).ToArray()))));
+    }
+
+    private Message ToDeadLetter(DeadLetter letter, long nowMs)
+    {
+        var source = letter.Message;
+        var headers = (source.Headers ?? []).Where(h => !IsProvenanceHeader(h.Name)).ToList();
+        headers.Add(Header(GranaryHeaders.DeadLetterReason, letter.Reason));
+        headers.Add(Header(GranaryHeaders.DeadLetterAttempts, letter.Attempts));
+        headers.Add(Header(GranaryHeaders.DeadLetteredAt, nowMs));
+        headers.Add(Header(GranaryHeaders.SourceTopic, _topic));
+        headers.Add(Header(GranaryHeaders.SourcePartition, _partition));
+        headers.Add(Header(GranaryHeaders.SourceOffset, source.Offset));
+        headers.Add(Header(GranaryHeaders.SourceTimestamp, source.TimestampMs));
+        headers.Add(Header(GranaryHeaders.SourceGroup, _group));
+        return new Message(source.Key, source.Payload, [.. headers]);
+    }
+
+    /// <summary>Headers a dead letter or redrive adds; a message that travels again gets fresh ones.</summary>
+    internal static bool IsProvenanceHeader(string name) =>
+        name.StartsWith("granary.dlq.", StringComparison.Ordinal) || name.StartsWith("granary.source.", StringComparison.Ordinal)
+        || name == GranaryHeaders.RedriveGroup;
+
+    private static MessageHeader Header(string name, string value) => new(name, Encoding.UTF8.GetBytes(value));
+
+    private static MessageHeader Header(string name, long value) => Header(name, value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    private Task EnsureInitializedAsync() => _initializing ??= InitializeAsync();
+
+    private async Task InitializeAsync()
+    {
+        try
+        {
+            var setup = await GroupGrain.GetCursorSetupAsync(_partition);
+            _settings = setup.Settings;
+            _owner = setup.Owner;
+            _dropExpired = (await GrainFactory.GetGrain<ITopicGrain>(_topic).GetConfigAsync()).ExpiredMessages == ExpiredMessageAction.Drop;
+            var saved = state.State;
+            if (saved.CommittedOffset is { } committed)
+            {
+                _committed = committed;
+            }
+            else
+            {
+                _committed = setup.StartOffset ?? (await Partition.DescribeAsync()).StartOffset;
+                _dirty = true;
+            }
+            _acked = [.. saved.AckedAbove];
+            _attempts = new Dictionary<long, int>(saved.Attempts);
+            _retryAt = new Dictionary<long, long>(saved.RetryAt);
+            (_expired, _deadLetteredCount, _skipped) = (saved.Expired, saved.DeadLettered, saved.Skipped);
+            _fetchOffset = _committed;
+            if (_attempts.Count > 0 || _retryAt.Count > 0)
+            {
+                // Deliveries and delays of the last activation: read them back in so their timers run again.
+                _watching = true;
+                _partitionEnd = long.MaxValue;
+                EnsureTicking();
+            }
+            if (_dirty) MarkDirty();
+        }
+        catch
+        {
+            _initializing = null;
+            throw;
+        }
+    }
+
+    private void MarkDirty()
+    {
+        if (_deleted) return;
+        _dirty = true;
+        _saving ??= SaveLoopAsync();
+    }
+
+    /// <summary>
+    /// One write at a time, at most one per <see cref="SaveInterval"/>: acks arrive in many small batches and each write
+    /// is fsynced, so changes made meanwhile are folded into the next write. A crash loses at most that interval of
+    /// acks, and those messages are delivered again (at-least-once).
+    /// </summary>
+    private async Task SaveLoopAsync()
+    {
+        try
+        {
+            while (_dirty && !_deleted)
+            {
+                await Task.Delay(SaveInterval);
+                await SaveAsync();
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _dirty = true; // the next change retries with everything
+            LogSaveFailed(logger, e, _topic, _group, _partition);
+        }
+        finally
+        {
+            _saving = null;
+        }
+    }
+
+    private bool NeedsReminder => _attempts.Count > 0 || _retryAt.Count > 0 || _delayed.Count > 0 || _deadLetters.Count > 0 || _watching;
+
+    private async Task SaveAsync()
+    {
+        if (_deleted) return;
+        _dirty = false;
+        state.State = new CursorState
+        {
+            CommittedOffset = _committed,
+            AckedAbove = [.. _acked],
+            Attempts = new Dictionary<long, int>(_attempts),
+            RetryAt = new Dictionary<long, long>(_retryAt),
+            Expired = _expired,
+            DeadLettered = _deadLetteredCount,
+            Skipped = _skipped,
+        };
+        await state.WriteStateAsync();
+        // Unacknowledged, delayed and expiring messages must be handled even if nobody calls this cursor again.
+        if (NeedsReminder && _reminder is null)
+            _reminder = await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
+        else if (!NeedsReminder && _reminder is not null)
+        {
+            await this.UnregisterReminder(_reminder);
+            _reminder = null;
+        }
+        if (_committed != _reportedCommitted)
+        {
+            long reported = _committed;
+            await Partition.ReportCommittedAsync(_group, reported);
+            _reportedCommitted = reported;
+        }
+    }
+}

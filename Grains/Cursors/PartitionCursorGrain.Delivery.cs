@@ -1,0 +1,206 @@
+namespace Granary.Grains.Cursors;
+
+// Leasing under the delivery modes, and giving messages back.
+internal sealed partial class PartitionCursorGrain
+{
+    /// <summary>False when the group is Ordered and the partition belongs to another member (or to none).</summary>
+    private bool MayTake(string memberId) => _settings.Mode != DeliveryMode.Ordered || _owner == memberId;
+
+    /// <summary>
+    /// Leases up to <paramref name="maxMessages"/> ready messages, lowest offsets first (so redeliveries go out before
+    /// newer messages). Ordered: only the owner takes, and nothing at or after a message waiting on a nack delay.
+    /// KeyShared: a key held by another member, or waiting on a nack delay, is skipped with all its later messages.
+    /// Expired messages and those delivered <c>MaxDeliveries</c> times already go to the dead-letter path instead.
+    /// </summary>
+    private Delivery[] Take(string memberId, int maxMessages, TimeSpan lease)
+    {
+        if (_ready.Count == 0 || !MayTake(memberId)) return [];
+        var mode = _settings.Mode;
+        long nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var expiresAt = DateTime.UtcNow + lease;
+        long orderedLimit = mode == DeliveryMode.Ordered && _retryAt.Count > 0 ? _retryAt.Keys.Min() : long.MaxValue;
+        HashSet<byte[]>? blockedKeys = null;
+        List<StoredMessage>? done = null;
+        var deliveries = new List<Delivery>(Math.Min(maxMessages, _ready.Count));
+        foreach (var (offset, message) in _ready)
+        {
+            if (deliveries.Count == maxMessages || offset >= orderedLimit) break;
+            if (message.ExpiresAtMs <= nowMs)
+            {
+                (done ??= []).Add(message);
+                continue;
+            }
+            if (mode == DeliveryMode.KeyShared && message.Key is { } key)
+            {
+                if (blockedKeys?.Contains(key) == true) continue;
+                if ((_keyHolders.TryGetValue(key, out var hold) && hold.Member != memberId) || _retryKeys.ContainsKey(key))
+                {
+                    (blockedKeys ??= new HashSet<byte[]>(KeyComparer.Instance)).Add(key);
+                    continue;
+                }
+            }
+            int attempt = _attempts.GetValueOrDefault(offset) + 1;
+            if (attempt > _settings.MaxDeliveries)
+            {
+                (done ??= []).Add(message);
+                continue;
+            }
+            _attempts[offset] = attempt;
+            _inFlight[offset] = new Lease(message, memberId, expiresAt, attempt);
+            if (mode == DeliveryMode.KeyShared && message.Key is { } heldKey) HoldKey(heldKey, memberId);
+            deliveries.Add(new Delivery(_partition, message, attempt));
+        }
+        foreach (var delivery in deliveries) _ready.Remove(delivery.Message.Offset);
+        if (done is not null)
+        {
+            foreach (var message in done)
+            {
+                _ready.Remove(message.Offset);
+                if (message.ExpiresAtMs <= nowMs) Expire(message);
+                else QueueDeadLetter(message, GranaryHeaders.Reasons.MaxDeliveries, _attempts.GetValueOrDefault(message.Offset));
+            }
+            StartDeadLettering();
+        }
+        if (deliveries.Count > 0)
+        {
+            EnsureTicking();
+            MarkDirty();
+        }
+        return [.. deliveries];
+    }
+
+    private void HoldKey(byte[] key, string memberId)
+    {
+        if (!_keyHolders.TryGetValue(key, out var hold)) _keyHolders[key] = hold = new KeyHold(memberId);
+        hold.Count++;
+    }
+
+    /// <summary>Forgets a lease (the message is acked, given back or dead-lettered).</summary>
+    private void EndLease(long offset, Lease lease)
+    {
+        _inFlight.Remove(offset);
+        if (lease.Message.Key is { } key && _keyHolders.TryGetValue(key, out var hold) && --hold.Count <= 0) _keyHolders.Remove(key);
+    }
+
+    /// <summary>
+    /// Under the ordered modes a message that goes back must go out again before anything after it: later leases
+    /// of the same partition (Ordered) or key (KeyShared) are taken back into the ready set.
+    /// </summary>
+    private void TakeBackLaterThan(StoredMessage message, List<LeaseRef>? revoked)
+    {
+        var mode = _settings.Mode;
+        if (mode == DeliveryMode.Shared || (mode == DeliveryMode.KeyShared && message.Key is null)) return;
+        var later = _inFlight.Where(l => l.Key > message.Offset
+            && (mode == DeliveryMode.Ordered || (l.Value.Message.Key is { } key && KeyComparer.Instance.Equals(key, message.Key)))).ToList();
+        foreach (var (offset, lease) in later)
+        {
+            EndLease(offset, lease);
+            _ready[offset] = lease.Message;
+            revoked?.Add(new LeaseRef(offset, lease.Attempt));
+        }
+    }
+
+    /// <summary>A lease that ended without an ack: the message is ready again (and, in the ordered modes, goes first).</summary>
+    private void ReturnLease(long offset, Lease lease)
+    {
+        EndLease(offset, lease);
+        _ready[offset] = lease.Message;
+        TakeBackLaterThan(lease.Message, revoked: null);
+    }
+
+    private void ReturnLeasesOf(string memberId)
+    {
+        foreach (var (offset, lease) in _inFlight.Where(l => l.Value.Member == memberId).OrderBy(l => l.Key).ToList())
+        {
+            if (_inFlight.ContainsKey(offset)) ReturnLease(offset, lease);
+        }
+        SignalAvailable();
+    }
+
+    private void ExpireLeases()
+    {
+        var now = DateTime.UtcNow;
+        var expired = _inFlight.Where(l => l.Value.ExpiresAt <= now).OrderBy(l => l.Key).ToList();
+        foreach (var (offset, lease) in expired)
+        {
+            if (_inFlight.ContainsKey(offset)) ReturnLease(offset, lease);
+        }
+        if (expired.Count > 0) SignalAvailable();
+    }
+
+    /// <summary>Holds a message back until <paramref name="dueMs"/> (a deliver-at time, or a nack delay when <paramref name="retry"/>).</summary>
+    private void Hold(StoredMessage message, long dueMs, bool retry)
+    {
+        _delayed[message.Offset] = message;
+        _dueAt[message.Offset] = dueMs;
+        if (retry && message.Key is { } key) _retryKeys[key] = _retryKeys.GetValueOrDefault(key) + 1;
+        EnsureTicking();
+    }
+
+    /// <summary>Moves delayed messages whose time has come to the ready set.</summary>
+    private void ReleaseDueMessages(long nowMs)
+    {
+        if (_delayed.Count == 0) return;
+        var due = _delayed.Keys.Where(o => _dueAt[o] <= nowMs).ToList();
+        foreach (long offset in due) Unhold(offset, ready: true);
+        if (due.Count > 0)
+        {
+            MarkDirty();
+            SignalAvailable();
+        }
+    }
+
+    private StoredMessage Unhold(long offset, bool ready)
+    {
+        var message = _delayed[offset];
+        _delayed.Remove(offset);
+        _dueAt.Remove(offset);
+        if (_retryAt.Remove(offset) && message.Key is { } key && _retryKeys.TryGetValue(key, out int count))
+        {
+            if (count <= 1) _retryKeys.Remove(key);
+            else _retryKeys[key] = count - 1;
+        }
+        if (ready) _ready[offset] = message;
+        return message;
+    }
+
+    /// <summary>Marks an offset done (acked, dead-lettered, expired, skipped), wherever the message is now.</summary>
+    private void MarkDone(long offset)
+    {
+        if (offset < _committed || _acked.Contains(offset)) return;
+        // A late ack (lease expired, message back in the buffer) still counts: the work was done.
+        if (_inFlight.TryGetValue(offset, out var lease)) EndLease(offset, lease);
+        else if (!_ready.Remove(offset) && _delayed.ContainsKey(offset)) Unhold(offset, ready: false);
+        _acked.Add(offset);
+        _attempts.Remove(offset);
+        _retryAt.Remove(offset);
+    }
+
+    private void AdvanceCommitted()
+    {
+        while (_acked.Remove(_committed)) _committed++;
+        MarkDirty();
+    }
+
+    /// <summary>Takes new settings or a new owner from the group.</summary>
+    private void ApplySetup(CursorSetup setup)
+    {
+        var previousMode = _settings.Mode;
+        string? previousOwner = _owner;
+        _settings = setup.Settings;
+        _owner = setup.Owner;
+        if (previousMode != _settings.Mode)
+        {
+            // The rules of the old mode no longer hold: every lease goes back and is handed out under the new one.
+            var leases = _inFlight.Values.ToList();
+            _inFlight.Clear();
+            _keyHolders.Clear();
+            foreach (var lease in leases) _ready[lease.Message.Offset] = lease.Message;
+        }
+        else if (_settings.Mode == DeliveryMode.Ordered && previousOwner != _owner && previousOwner is not null)
+        {
+            ReturnLeasesOf(previousOwner); // the new owner starts at the lowest unacknowledged message
+        }
+        SignalAvailable();
+    }
+}
