@@ -27,6 +27,12 @@ public interface IPartitionGrain : IGrainWithStringKey
     /// </summary>
     [Alias("ReportCommitted")] Task ReportCommittedAsync(string group, long committedOffset);
 
+    /// <summary>
+    /// A group's cursor has read to <paramref name="fromOffset"/> and found nothing more that expires or is delayed:
+    /// the partition wakes it again when such a message is appended (at once, if one came meanwhile).
+    /// </summary>
+    [Alias("WatchStopped")] Task WatchStoppedAsync(string group, long fromOffset);
+
     /// <summary>Offsets, size and silo of the partition.</summary>
     [Alias("Describe")] Task<PartitionInfo> DescribeAsync();
 

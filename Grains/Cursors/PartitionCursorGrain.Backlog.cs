@@ -118,13 +118,7 @@ internal sealed partial class PartitionCursorGrain
         ReleaseDueMessages(nowMs);
         ExpireBuffered(nowMs);
         StartDeadLettering();
-        if (_watching)
-        {
-            bool timedBuffered = _delayed.Count > 0 || _ready.Values.Any(m => m.ExpiresAtMs is not null)
-                || _inFlight.Values.Any(l => l.Message.ExpiresAtMs is not null);
-            if (_fetchOffset < _partitionEnd && _ready.Count < BufferLimit) _ = FetchInBackgroundAsync();
-            else if (!timedBuffered) _watching = false;
-        }
+        if (_watching && _ready.Count < BufferLimit && _delayed.Count < DelayedLimit && _fetching is not { IsCompleted: false }) _ = WatchAsync();
         if (_inFlight.Count == 0 && _delayed.Count == 0 && _deadLetters.Count == 0 && !_watching)
         {
             _tickTimer?.Dispose();
@@ -134,11 +128,21 @@ internal sealed partial class PartitionCursorGrain
         return Task.CompletedTask;
     }
 
-    private async Task FetchInBackgroundAsync()
+    /// <summary>
+    /// Reads ahead while watching. Watching stops only when a fetch has just shown the end of the partition and
+    /// nothing held in memory expires or is delayed; the partition is then told, so that it wakes the cursor again
+    /// for the next such message (or at once, for one appended since that fetch).
+    /// </summary>
+    private async Task WatchAsync()
     {
         try
         {
             await StartFetch(TimeSpan.Zero);
+            bool timedBuffered = _delayed.Count > 0 || _ready.Values.Any(m => m.ExpiresAtMs is not null)
+                || _inFlight.Values.Any(l => l.Message.ExpiresAtMs is not null);
+            if (!_watching || timedBuffered || _fetchOffset < _partitionEnd) return;
+            _watching = false;
+            await Partition.WatchStoppedAsync(_group, _fetchOffset);
         }
         catch (GranaryException e) when (e.Code == ErrorCode.TopicNotFound)
         {

@@ -27,8 +27,6 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
     private Task<PartitionLog>? _opening;
     private readonly RecordBatchBuilder _builder = new(64 * 1024);
     private TaskCompletionSource _appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private static readonly TimeSpan WakeInterval = TimeSpan.FromSeconds(30);
-    private DateTime _lastWake = DateTime.MinValue;
     // Committed offset of each group's cursor, as reported (overflow policy RejectPublish).
     private readonly Dictionary<string, long> _committed = [];
 
@@ -100,7 +98,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         var waiting = _appended;
         _appended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         waiting.TrySetResult();
-        if (timed) WakeCursors();
+        if (timed) OnTimedAppend(appended.BaseOffset + appended.RecordCount);
         return new AppendResult(appended.BaseOffset, appended.RecordCount, now);
     }
 
@@ -161,33 +159,6 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
     {
         _committed[group] = committedOffset;
         return Task.CompletedTask;
-    }
-
-    /// <summary>
-    /// Expiring and delayed messages must be handled with no consumer connected, so every group's cursor is told to
-    /// watch them: once per activation and then at most once per <see cref="WakeInterval"/> (a cursor that stopped
-    /// watching just before is told again soon after).
-    /// </summary>
-    private void WakeCursors()
-    {
-        var now = DateTime.UtcNow;
-        if (now - _lastWake < WakeInterval) return;
-        _lastWake = now;
-        _ = WakeCursorsAsync();
-    }
-
-    private async Task WakeCursorsAsync()
-    {
-        try
-        {
-            foreach (string group in await GrainFactory.GetGrain<ITopicGrain>(_topic).GetGroupsAsync())
-                await GrainFactory.GetGrain<IPartitionCursorGrain>(GrainKeys.Cursor(_topic, group, _partition)).WakeAsync();
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            _lastWake = DateTime.MinValue; // try again with the next such append
-            LogWakeFailed(logger, e, _topic, _partition);
-        }
     }
 
     public async Task<PartitionInfo> DescribeAsync()
@@ -269,9 +240,6 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
 
     [LoggerMessage(2003, LogLevel.Error, "Retention failed on partition {Partition} of topic {Topic}")]
     private static partial void LogRetentionFailed(ILogger logger, Exception exception, string topic, int partition);
-
-    [LoggerMessage(2004, LogLevel.Warning, "Could not wake the cursors of partition {Partition} of topic {Topic} for expiring or delayed messages")]
-    private static partial void LogWakeFailed(ILogger logger, Exception exception, string topic, int partition);
 
     [LoggerMessage(2001, LogLevel.Error, "Damaged data in partition {Partition} of topic {Topic}")]
     private static partial void LogCorrupt(ILogger logger, Exception exception, string topic, int partition);

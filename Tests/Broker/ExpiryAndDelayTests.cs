@@ -1,0 +1,94 @@
+using System.Text;
+using Granary.Client;
+using Granary.Grains;
+using Granary.Tests.Fixtures;
+
+namespace Granary.Tests.Broker;
+
+/// <summary>Time to live (per topic and per message) and delayed delivery, on the shared test cluster.</summary>
+[Collection(BrokerCluster.Name)]
+public sealed class ExpiryAndDelayTests(BrokerClusterFixture fixture)
+{
+    private static readonly TimeSpan NoExpiry = TimeSpan.FromMinutes(10);
+
+    private GranaryClient Client => fixture.Client;
+
+    /// <summary>Creates the group, then leaves: from here on no consumer is connected.</summary>
+    private async Task CreateGroupWithNoConsumerAsync(string topic, string group)
+    {
+        await using var consumer = Client.CreateConsumer(topic, group);
+        await consumer.StartAsync();
+    }
+
+    [Fact]
+    public async Task TopicTimeToLive_ExpiredMessagesAreDeadLetteredWithNoConsumerConnected_AndNeverDelivered()
+    {
+        string topic = BrokerClusterFixture.UniqueTopic();
+        await Client.Admin.CreateTopicAsync(topic, new TopicOptions { Partitions = 2, DefaultTimeToLive = TimeSpan.FromSeconds(1) });
+        await CreateGroupWithNoConsumerAsync(topic, "g");
+        await using var producer = Client.CreateProducer(topic);
+        var sent = await MessagingTests.SendAsync(producer, 10);
+
+        // The dead-letter topic is created with the first dead letter.
+        await Eventually.UntilAsync(() => Client.Admin.ListTopicsAsync().GetAwaiter().GetResult().Contains($"{topic}.g.dlq"));
+        await using (var dlq = Client.CreateConsumer($"{topic}.g.dlq", "inspect", new ConsumerOptions { AckTimeout = NoExpiry }))
+        {
+            var letters = await Eventually.CollectAsync(dlq.ReadAllAsync(), r => r.Count >= 10, onEach: m => m.AckAsync());
+            Assert.Equal(sent.Keys.Order(), letters.Select(MessagingTests.Text).Order());
+            Assert.All(letters, l => Assert.Equal("expired", DeadLetterTests.Header(l, GranaryHeaders.DeadLetterReason)));
+            Assert.All(letters, l => Assert.Equal("0", DeadLetterTests.Header(l, GranaryHeaders.DeadLetterAttempts)));
+        }
+        await Eventually.UntilAsync(() => Lag(topic, "g").Partitions.Sum(p => p.Expired) == 10);
+
+        // A consumer that connects now gets a message sent without expiry, and none of the expired ones.
+        await producer.SendAsync(new OutgoingMessage("later"u8.ToArray()) { TimeToLive = TimeSpan.FromHours(1) });
+        await using var consumer = Client.CreateConsumer(topic, "g", new ConsumerOptions { AckTimeout = NoExpiry });
+        var received = await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 1, onEach: m => m.AckAsync());
+        Assert.Equal("later", MessagingTests.Text(Assert.Single(received)));
+        var lag = await Client.Admin.GetLagAsync(topic, "g");
+        Assert.Equal(10, lag.Partitions.Sum(p => p.DeadLettered));
+    }
+
+    [Fact]
+    public async Task PerMessageTimeToLive_WithDropAction_DropsAndCountsButKeepsTheRest()
+    {
+        string topic = BrokerClusterFixture.UniqueTopic();
+        await Client.Admin.CreateTopicAsync(topic, new TopicOptions { ExpiredMessages = ExpiredMessageAction.Drop });
+        await CreateGroupWithNoConsumerAsync(topic, "g");
+        await using var producer = Client.CreateProducer(topic);
+        await producer.SendAsync(new OutgoingMessage("short"u8.ToArray()) { TimeToLive = TimeSpan.FromMilliseconds(500) });
+        await producer.SendAsync(new OutgoingMessage("forever"u8.ToArray()));
+
+        await Eventually.UntilAsync(() => Lag(topic, "g").Partitions.Sum(p => p.Expired) == 1);
+        await using var consumer = Client.CreateConsumer(topic, "g", new ConsumerOptions { AckTimeout = NoExpiry });
+        var received = await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 1, onEach: m => m.AckAsync());
+        Assert.Equal("forever", MessagingTests.Text(Assert.Single(received)));
+        var topics = await Client.Admin.ListTopicsAsync();
+        Assert.DoesNotContain($"{topic}.g.dlq", topics);
+        Assert.Equal(0, (await Client.Admin.GetLagAsync(topic, "g")).Partitions.Sum(p => p.DeadLettered));
+    }
+
+    [Fact]
+    public async Task ADelayedMessage_IsNotDeliveredBeforeItsTime_WhileOthersFlow()
+    {
+        string topic = BrokerClusterFixture.UniqueTopic();
+        await Client.Admin.CreateTopicAsync(topic);
+        await using var producer = Client.CreateProducer(topic);
+        var deliverAt = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(3);
+        await producer.SendAsync(new OutgoingMessage("delayed"u8.ToArray()) { DeliverAt = deliverAt });
+        await producer.SendAsync(new OutgoingMessage("now"u8.ToArray()));
+        await using var consumer = Client.CreateConsumer(topic, "g", new ConsumerOptions { AckTimeout = NoExpiry });
+
+        var arrivals = new List<(string Text, DateTimeOffset At)>();
+        await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 2, onEach: m =>
+        {
+            arrivals.Add((MessagingTests.Text(m), DateTimeOffset.UtcNow));
+            return m.AckAsync();
+        });
+        Assert.Equal(["now", "delayed"], arrivals.Select(a => a.Text));
+        Assert.True(arrivals[1].At >= deliverAt, $"delivered at {arrivals[1].At:O}, due {deliverAt:O}");
+        Assert.Equal(2, Assert.Single((await Client.Admin.GetLagAsync(topic, "g")).Partitions).CommittedOffset);
+    }
+
+    private GroupLag Lag(string topic, string group) => Client.Admin.GetLagAsync(topic, group).GetAwaiter().GetResult();
+}
