@@ -9,7 +9,7 @@ namespace Granary.Tests.Broker;
 [Collection(BrokerCluster.Name)]
 public sealed class DeadLetterTests(BrokerClusterFixture fixture)
 {
-    private static readonly TimeSpan NoExpiry = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan NoExpiry = ClientTestExtensions.NoExpiry;
 
     private GranaryClient Client => fixture.Client;
 
@@ -44,7 +44,7 @@ public sealed class DeadLetterTests(BrokerClusterFixture fixture)
             });
             await readTask;
             // The dead letter is written once the third nack arrives; then the group is done with the partition.
-            await Eventually.UntilAsync(() => Lag(topic, "g").Partitions.Sum(p => p.DeadLettered) == 1);
+            await Eventually.UntilAsync(() => Client.Lag(topic, "g").Partitions.Sum(p => p.DeadLettered) == 1);
             Assert.Equal([1, 2, 3], attempts);
         }
 
@@ -73,7 +73,7 @@ public sealed class DeadLetterTests(BrokerClusterFixture fixture)
         // The other group sees the two originals and then nothing: its cursor passes over the redriven copy.
         var seenByOther = await Eventually.CollectAsync(other.ReadAllAsync(), r => r.Count >= 2, onEach: m => m.AckAsync());
         Assert.Equal(["fine", "poison"], seenByOther.Select(MessagingTests.Text).Order());
-        await Eventually.UntilAsync(() => Lag(topic, "other").TotalLag == 0);
+        await Eventually.UntilAsync(() => Client.Lag(topic, "other").TotalLag == 0);
     }
 
     [Fact]
@@ -86,7 +86,7 @@ public sealed class DeadLetterTests(BrokerClusterFixture fixture)
         await using var consumer = Client.CreateConsumer(topic, "g", new ConsumerOptions { AckTimeout = NoExpiry, DeadLetterTopic = $"{topic}-parking" });
         var message = Assert.Single(await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 1));
         await message.RejectAsync();
-        await Eventually.UntilAsync(() => Client.Admin.ListTopicsAsync().GetAwaiter().GetResult().Contains($"{topic}-parking"));
+        await Eventually.UntilAsync(() => Client.TopicExists($"{topic}-parking"));
 
         await using var dlq = Client.CreateConsumer($"{topic}-parking", "inspect", new ConsumerOptions { AckTimeout = NoExpiry });
         var letter = Assert.Single(await Eventually.CollectAsync(dlq.ReadAllAsync(), r => r.Count >= 1, onEach: m => m.AckAsync()));
@@ -155,8 +155,6 @@ public sealed class DeadLetterTests(BrokerClusterFixture fixture)
         await message.AckAsync();
         Assert.False(await message.ExtendLeaseAsync(TimeSpan.FromMinutes(5))); // acked: nothing left to extend
     }
-
-    private GroupLag Lag(string topic, string group) => Client.Admin.GetLagAsync(topic, group).GetAwaiter().GetResult();
 
     internal static string? Header(ReceivedMessage message, string name) =>
         message.Headers.TryGetValue(name, out var value) ? Encoding.UTF8.GetString(value) : null;

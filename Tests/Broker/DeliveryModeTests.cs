@@ -10,7 +10,7 @@ namespace Granary.Tests.Broker;
 [Collection(BrokerCluster.Name)]
 public sealed class DeliveryModeTests(BrokerClusterFixture fixture)
 {
-    private static readonly TimeSpan NoExpiry = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan NoExpiry = ClientTestExtensions.NoExpiry;
 
     private GranaryClient Client => fixture.Client;
 

@@ -9,7 +9,7 @@ namespace Granary.Tests.Broker;
 [Collection(BrokerCluster.Name)]
 public sealed class ReplayAndLagTests(BrokerClusterFixture fixture)
 {
-    private static readonly ConsumerOptions NoExpiry = new() { AckTimeout = TimeSpan.FromMinutes(10) };
+    private static readonly ConsumerOptions NoExpiry = new() { AckTimeout = ClientTestExtensions.NoExpiry };
 
     private GranaryClient Client => fixture.Client;
 
@@ -30,7 +30,7 @@ public sealed class ReplayAndLagTests(BrokerClusterFixture fixture)
         await using (var consumer = Client.CreateConsumer(topic, "g", NoExpiry))
         {
             await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 40, onEach: m => m.AckAsync());
-            await Eventually.UntilAsync(() => Lag(topic, "g").TotalLag == 0);
+            await Eventually.UntilAsync(() => Client.Lag(topic, "g").TotalLag == 0);
         }
 
         await Client.Admin.SeekAsync(topic, "g", SeekTarget.ToTimestamp(cut));
@@ -38,7 +38,7 @@ public sealed class ReplayAndLagTests(BrokerClusterFixture fixture)
         await using var replay = Client.CreateConsumer(topic, "g", NoExpiry);
         var replayed = await Eventually.CollectAsync(replay.ReadAllAsync(), r => r.Count >= 20, onEach: m => m.AckAsync());
         Assert.Equal(late.Keys.Order(), replayed.Select(MessagingTests.Text).Order());
-        await Eventually.UntilAsync(() => Lag(topic, "g").TotalLag == 0);
+        await Eventually.UntilAsync(() => Client.Lag(topic, "g").TotalLag == 0);
     }
 
     [Fact]
@@ -138,6 +138,4 @@ public sealed class ReplayAndLagTests(BrokerClusterFixture fixture)
         double measured = (window.Count - 1) / (window[^1] - window[0]).TotalSeconds;
         Assert.InRange(measured, rate * 0.9, rate * 1.1);
     }
-
-    private GroupLag Lag(string topic, string group) => Client.Admin.GetLagAsync(topic, group).GetAwaiter().GetResult();
 }

@@ -1,0 +1,22 @@
+using Granary.Client;
+using Granary.Grains;
+
+namespace Granary.Tests.Fixtures;
+
+/// <summary>Shorthands for broker tests.</summary>
+public static class ClientTestExtensions
+{
+    /// <summary>
+    /// A lease no stall of a loaded machine can outlast: tests that assert each message arrives once, in order,
+    /// use it, because a redelivery after an expired lease is correct (at-least-once) and would only make them flaky.
+    /// </summary>
+    public static readonly TimeSpan NoExpiry = TimeSpan.FromMinutes(10);
+
+    /// <summary>The group's lag, synchronously, for <see cref="Eventually.UntilAsync"/> conditions.</summary>
+    public static GroupLag Lag(this GranaryClient client, string topic, string group) =>
+        client.Admin.GetLagAsync(topic, group).GetAwaiter().GetResult();
+
+    /// <summary>True once the topic exists (dead-letter topics are created with their first letter).</summary>
+    public static bool TopicExists(this GranaryClient client, string topic) =>
+        client.Admin.ListTopicsAsync().GetAwaiter().GetResult().Contains(topic);
+}
