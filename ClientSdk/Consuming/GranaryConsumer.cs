@@ -109,6 +109,32 @@ public sealed class GranaryConsumer : IAsyncDisposable
         lock (_gate) return _running ??= RunAsync();
     }
 
+    /// <summary>
+    /// Reads this consumer's messages and runs <paramref name="handler"/> on them, up to
+    /// <see cref="HandlerOptions.MaxConcurrency"/> at once, keeping order per ordering key: messages of one partition
+    /// (<see cref="DeliveryMode.Ordered"/>) or of one partition and key (<see cref="DeliveryMode.KeyShared"/>,
+    /// <see cref="DeliveryMode.Shared"/>) run one after another in offset order; messages without a key run freely.
+    /// A handler that returns has its message acked; one that throws has it nacked with
+    /// <see cref="HandlerOptions.RetryDelay"/> (under the ordered modes the later messages of its partition or key
+    /// are then revoked by the broker, skipped here, and come again after it). A handler may settle the message
+    /// itself (e.g. <see cref="ReceivedMessage.RejectAsync"/> for a poison message); the runner then leaves it.
+    /// </summary>
+    /// <remarks>
+    /// Returns when <paramref name="cancellationToken"/> is cancelled: running handlers see the token and are
+    /// awaited (one that completes normally is acked), and messages read but not started stay leased until this
+    /// consumer is disposed (which gives them back at once) or their <see cref="ConsumerOptions.AckTimeout"/> passes.
+    /// It holds at most <see cref="HandlerOptions.MaxConcurrency"/> + <see cref="ConsumerOptions.MaxPrefetch"/>
+    /// messages. One call at a time per consumer.
+    /// </remarks>
+    /// <exception cref="GranaryException">The consumer's fatal error (for example <see cref="ErrorCode.TopicNotFound"/>).</exception>
+    public Task RunAsync(Func<ReceivedMessage, CancellationToken, Task> handler, HandlerOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        options = options?.Clone() ?? new HandlerOptions();
+        options.Validate();
+        return new HandlerRunner(this, handler, options, _options.MaxPrefetch).RunAsync(cancellationToken);
+    }
+
     /// <summary>Stops pulling and leaves the group; unacknowledged messages go to the other members.</summary>
     public async ValueTask DisposeAsync()
     {

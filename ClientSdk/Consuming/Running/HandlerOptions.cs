@@ -1,0 +1,41 @@
+namespace Granary.Client;
+
+/// <summary>Settings of <see cref="GranaryConsumer.RunAsync(Func{ReceivedMessage, CancellationToken, Task}, HandlerOptions?, CancellationToken)"/>.</summary>
+public sealed class HandlerOptions
+{
+    /// <summary>
+    /// Most handlers running at once. Messages of one ordering key (the partition under
+    /// <see cref="Granary.Grains.DeliveryMode.Ordered"/>, partition and key otherwise) still run one after another.
+    /// Default 16.
+    /// </summary>
+    public int MaxConcurrency { get; set; } = 16;
+
+    /// <summary>
+    /// How long a message whose handler threw waits before it is delivered again (the nack delay). Default zero: at
+    /// once. Under the ordered modes the later messages of its partition or key wait with it.
+    /// </summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// Records which messages were handled, so that a message delivered again after it was handled (a lost ack, a
+    /// lease that ran out, a duplicate send with the same <see cref="OutgoingMessage.MessageId"/>) is acknowledged
+    /// without running the handler. Null (the default): every delivery runs the handler.
+    /// </summary>
+    public IIdempotencyStore? IdempotencyStore { get; set; }
+
+    /// <summary>
+    /// With an <see cref="IdempotencyStore"/>: the nack delay of a message whose id another handler is processing
+    /// right now (<see cref="IdempotencyStatus.InProgress"/>); it comes back once that one has finished or given up.
+    /// Default 1 s.
+    /// </summary>
+    public TimeSpan InProgressRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    internal void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxConcurrency, 1, nameof(MaxConcurrency));
+        ArgumentOutOfRangeException.ThrowIfLessThan(RetryDelay, TimeSpan.Zero, nameof(RetryDelay));
+        ArgumentOutOfRangeException.ThrowIfLessThan(InProgressRetryDelay, TimeSpan.Zero, nameof(InProgressRetryDelay));
+    }
+
+    internal HandlerOptions Clone() => (HandlerOptions)MemberwiseClone();
+}
