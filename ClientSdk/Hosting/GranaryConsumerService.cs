@@ -1,0 +1,71 @@
+using Granary.Grains;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Granary.Client.Internal;
+
+/// <summary>What <see cref="GranaryServiceCollectionExtensions.AddGranaryConsumer{THandler}"/> registered.</summary>
+internal sealed record ConsumerRegistration(string Topic, string Group, ConsumerOptions Consumer, HandlerOptions Handler);
+
+/// <summary>
+/// A hosted consumer: creates the consumer when the host starts, runs <typeparamref name="THandler"/> (one DI scope
+/// per message) through <see cref="GranaryConsumer.RunAsync(Func{ReceivedMessage, CancellationToken, Task}, HandlerOptions?, CancellationToken)"/>
+/// until the host stops, then disposes the consumer, which gives what it had not acknowledged back to the group.
+/// A fatal consumer error ends the service and, under the host's default <c>BackgroundServiceExceptionBehavior</c>, the host.
+/// </summary>
+internal sealed partial class GranaryConsumerService<THandler> : BackgroundService where THandler : IMessageHandler
+{
+    private readonly GranaryClientConnection _connection;
+    private readonly IServiceScopeFactory _scopes;
+    private readonly ConsumerRegistration _registration;
+    private readonly ILogger _logger;
+
+    public GranaryConsumerService(IServiceProvider services, ConsumerRegistration registration)
+    {
+        _connection = services.GetService<GranaryClientConnection>()
+            ?? throw new InvalidOperationException($"The hosted consumer of '{registration.Topic}' needs a Granary client: call services.AddGranaryClient(...).");
+        _scopes = services.GetRequiredService<IServiceScopeFactory>();
+        _logger = services.GetRequiredService<ILogger<GranaryConsumerService<THandler>>>();
+        _registration = registration;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var client = await _connection.ConnectAsync(stoppingToken).ConfigureAwait(false);
+        var consumer = client.CreateConsumer(_registration.Topic, _registration.Group, _registration.Consumer);
+        await using (consumer.ConfigureAwait(false))
+        {
+            LogStarted(_logger, _registration.Topic, _registration.Group, typeof(THandler).Name);
+            await consumer.RunAsync(HandleAsync, _registration.Handler, stoppingToken).ConfigureAwait(false);
+        }
+        LogStopped(_logger, _registration.Topic, _registration.Group);
+    }
+
+    private async Task HandleAsync(ReceivedMessage message, CancellationToken cancellationToken)
+    {
+        var scope = _scopes.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            var handler = scope.ServiceProvider.GetRequiredService<THandler>();
+            try
+            {
+                await handler.HandleAsync(message, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                LogHandlerFailed(_logger, message.Topic, message.Partition, message.Offset, message.DeliveryAttempt, e);
+                throw;
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Consuming '{Topic}' as group '{Group}' with {Handler}")]
+    private static partial void LogStarted(ILogger logger, string topic, string group, string handler);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopped consuming '{Topic}' as group '{Group}'")]
+    private static partial void LogStopped(ILogger logger, string topic, string group);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Handler failed on {Topic} {Partition}/{Offset} (delivery {Attempt}); it is nacked")]
+    private static partial void LogHandlerFailed(ILogger logger, string topic, int partition, long offset, int attempt, Exception exception);
+}
