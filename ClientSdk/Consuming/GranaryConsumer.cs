@@ -106,7 +106,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
     public Task StartAsync()
     {
         ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
-        lock (_gate) return _running ??= RunAsync();
+        lock (_gate) return _running ??= JoinAndPullAsync();
     }
 
     /// <summary>
@@ -169,7 +169,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
         return settlement.Completion.Task;
     }
 
-    private async Task RunAsync()
+    private async Task JoinAndPullAsync()
     {
         var joined = await GranaryClient.CallAsync(() => GroupGrain.JoinAsync(MemberId, _options.ToGroupSettings())).ConfigureAwait(false);
         var loops = new List<Task> { SettleLoopAsync(), HeartbeatLoopAsync(), ReclaimExpiredLeasesLoopAsync() };
