@@ -3,33 +3,51 @@ namespace Granary.Storage;
 public sealed partial class PartitionLog
 {
     /// <inheritdoc />
-    public int ApplyRetention()
+    public int ApplyRetention() => ApplyRetention(long.MaxValue).SegmentsDeleted;
+
+    /// <summary>
+    /// Retention that never deletes a segment holding an offset at or above <paramref name="keepFromOffset"/> (the
+    /// lowest offset some reader still needs): it deletes whole sealed segments, oldest first, past the retention time,
+    /// or while the log plus <paramref name="extraBytes"/> (about to be appended) is larger than the retention size.
+    /// </summary>
+    /// <exception cref="LogWriteException">A segment could not be deleted; the log refuses writes until reopened.</exception>
+    public RetentionResult ApplyRetention(long keepFromOffset, long extraBytes = 0)
     {
-        if (_options.RetentionTime is null && _options.RetentionBytes is null) return 0;
+        ArgumentOutOfRangeException.ThrowIfNegative(extraBytes);
+        if (_options.RetentionTime is null && _options.RetentionBytes is null) return default;
         lock (_writeLock)
         {
             // Allowed after a write failure: deleting old segments is how a full disk gets space back.
-            if (_closed) return 0;
+            if (_closed) return default;
             var segments = _segments;
-            long total = 0;
+            long total = extraBytes;
             foreach (var segment in segments) total += segment.Size;
             long now = NowMs();
             int expired = 0;
+            bool heldBack = false;
             var reasons = new List<string>();
             // Oldest first, never the active segment; stop at the first one that is kept so offsets stay contiguous.
             for (; expired < segments.Length - 1; expired++)
             {
                 var segment = segments[expired];
                 long newest = segment.IsEmpty ? segment.CreatedAtMs : segment.MaxTimestampMs;
+                string reason;
                 if (_options.RetentionTime is { } time && now - newest > (long)time.TotalMilliseconds)
-                    reasons.Add($"older than the retention time {time}");
+                    reason = $"older than the retention time {time}";
                 else if (_options.RetentionBytes is { } bytes && total > bytes)
-                    reasons.Add($"log size {total} bytes exceeds the retention size {bytes}");
+                    reason = $"log size {total} bytes exceeds the retention size {bytes}";
                 else
                     break;
+                // The next segment's base is where this one's offsets end.
+                if (segments[expired + 1].BaseOffset > keepFromOffset)
+                {
+                    heldBack = true;
+                    break;
+                }
+                reasons.Add(reason);
                 total -= segment.Size;
             }
-            if (expired == 0) return 0;
+            if (expired == 0) return new RetentionResult(0, 0, heldBack);
 
             Volatile.Write(ref _segments, segments[expired..]);
             try
@@ -45,7 +63,7 @@ public sealed partial class PartitionLog
             {
                 throw FailLocked(e);
             }
-            return expired;
+            return new RetentionResult(expired, segments[expired].BaseOffset - segments[0].BaseOffset, heldBack);
         }
     }
 
