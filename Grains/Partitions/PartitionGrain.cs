@@ -15,7 +15,8 @@ namespace Granary.Grains.Partitions;
 // CA1001: the pooled builder is returned in OnDeactivateAsync, the end of a grain's life.
 #pragma warning disable CA1001
 [Reentrant, PartitionPlacement, GrainType("granary.partition")]
-internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<GranaryOptions> options, ILogger<PartitionGrain> logger) : Grain, IPartitionGrain
+internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<GranaryOptions> options, IOptions<ProducerStateOptions> producerOptions,
+    ILogger<PartitionGrain> logger) : Grain, IPartitionGrain
 #pragma warning restore CA1001
 {
     private const int FetchMaxBytes = 1 << 20;
@@ -38,7 +39,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_log is not null) await logs.CloseAsync(_log);
+        if (_log is not null) await CloseWithProducerStateAsync(_log);
         _log = null;
         _builder.Dispose();
     }
@@ -47,6 +48,8 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
     {
         if (batch?.Messages is not { Length: > 0 } messages)
             throw new GranaryException(ErrorCode.InvalidArgument, "A batch needs at least one message.");
+        if (batch.ProducerId != 0 && (batch.BaseSequence < 0 || batch.BaseSequence + (long)messages.Length - 1 > int.MaxValue))
+            throw new GranaryException(ErrorCode.InvalidArgument, $"BaseSequence {batch.BaseSequence} with {messages.Length} messages is out of range.");
         var log = await OpenLogAsync();
         var config = _config!;
         int limit = config.MaxMessageBytes;
@@ -55,15 +58,36 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
             if (message.SizeInBytes() > limit)
                 throw new GranaryException(ErrorCode.MessageTooLarge, $"A message of {message.SizeInBytes()} bytes exceeds the limit of {limit} bytes of topic '{_topic}'.");
         }
+        if (config.Overflow == OverflowPolicy.RejectPublish) await EnsureCommittedLoadedAsync();
 
-        // Encode and hand to the log before the first await: the log copies the bytes synchronously, so the one
-        // builder of this reentrant grain is never shared by two appends.
+        // From here to the hand-off to the log nothing awaits: the producer and message-id checks, the encoding and
+        // the state updates form one turn, so concurrent appends of this reentrant grain see each other's effects
+        // (and the one builder is never shared by two appends; the log copies the bytes synchronously).
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        if (batch.ProducerId != 0)
+        {
+            switch (_producers.Check(batch.ProducerId, batch.BaseSequence, messages.Length, out var original))
+            {
+                case SequenceCheck.Duplicate:
+                    return await RepeatedBatchResultAsync(batch, original!);
+                case SequenceCheck.OutOfOrder:
+                    throw new GranaryException(ErrorCode.OutOfOrderSequence,
+                        $"Partition {_partition} of topic '{_topic}' expected an earlier sequence than {batch.BaseSequence} from producer {batch.ProducerId}.");
+                case SequenceCheck.TooOld:
+                    throw new GranaryException(ErrorCode.InvalidArgument,
+                        $"Sequence {batch.BaseSequence} of producer {batch.ProducerId} was stored too long ago to report where.");
+            }
+        }
+        var duplicates = FindDuplicates(messages, now, long.MaxValue);
+
         long? defaultTtl = config.DefaultTimeToLive is { } ttl ? (long)ttl.TotalMilliseconds : null;
         bool timed = false;
+        int stored = 0;
         _builder.Reset();
-        foreach (var message in messages)
+        for (int i = 0; i < messages.Length; i++)
         {
+            if (duplicates?.IsDuplicate[i] == true) continue;
+            var message = messages[i];
             long? expiresAt = (message.TimeToLiveMs ?? defaultTtl) is { } ttlMs ? now + Math.Max(0, ttlMs) : null;
             long? deliverAt = message.DeliverAtMs > now ? message.DeliverAtMs : null;
             timed |= expiresAt is not null || deliverAt is not null;
@@ -74,17 +98,29 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
                 TimestampMs = now,
                 ExpiresAtMs = expiresAt,
                 DeliverAtMs = deliverAt,
+                ProducerId = batch.ProducerId != 0 ? batch.ProducerId : null,
+                Sequence = batch.ProducerId != 0 ? batch.BaseSequence + i : 0,
             });
+            stored++;
         }
+        if (stored == 0) return await AllDuplicatesAsync(log, batch, duplicates!, now);
+
+        var encoded = _builder.Build();
+        EnsureRoom(log, encoded.Length);
         ValueTask<LogAppendResult> pending;
         try
         {
-            pending = log.AppendAsync(_builder.Build());
+            pending = log.AppendAsync(encoded);
         }
         catch (Exception e) when (e is LogWriteException or ArgumentException)
         {
             throw Translate(e);
         }
+        // The log assigned the offsets under its lock before returning, and this grain is its only writer.
+        long baseOffset = log.EndOffset - stored;
+        duplicates?.AssignOffsets(baseOffset);
+        Remember(messages, duplicates, baseOffset, now);
+        var producerBatch = batch.ProducerId != 0 ? _producers.Record(batch.ProducerId, batch.BaseSequence, messages.Length, baseOffset, now) : null;
 
         LogAppendResult appended;
         try
@@ -93,13 +129,19 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         }
         catch (LogWriteException e)
         {
-            throw Translate(e);
+            var error = Translate(e);
+            producerBatch?.Fail(error);
+            throw error;
         }
+        var result = duplicates?.ToResult(now) ?? new AppendResult(appended.BaseOffset, appended.RecordCount, now);
+        producerBatch?.Complete(result);
         var waiting = _appended;
         _appended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         waiting.TrySetResult();
         if (timed) OnTimedAppend(appended.BaseOffset + appended.RecordCount);
-        return new AppendResult(appended.BaseOffset, appended.RecordCount, now);
+        // The log cannot show that the last sequences of this batch were processed (they were not stored).
+        if (batch.ProducerId != 0 && duplicates?.IsDuplicate[^1] == true) await SaveProducerStateAsync(log);
+        return result;
     }
 
     public async Task<FetchResult> FetchAsync(long fromOffset, int maxMessages, TimeSpan maxWait)
@@ -192,33 +234,30 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
             _config = await GrainFactory.GetGrain<ITopicGrain>(_topic).GetConfigAsync();
             if (_partition < 0 || _partition >= _config.Partitions)
                 throw new GranaryException(ErrorCode.InvalidArgument, $"Topic '{_topic}' has no partition {_partition}.");
-            _log = await logs.OpenAsync(_topic, _partition, _config);
+            var log = await logs.OpenAsync(_topic, _partition, _config);
+            try
+            {
+                await LoadDedupStateAsync(log, _config);
+            }
+            catch
+            {
+                await logs.CloseAsync(log);
+                throw;
+            }
+            _log = log;
+            var snapshotEvery = producerOptions.Value.SnapshotInterval;
+            this.RegisterGrainTimer(OnProducerStateTimerAsync, snapshotEvery, snapshotEvery);
             if (_config.RetentionTime is not null || _config.RetentionBytes is not null)
             {
-                ApplyRetention();
-                this.RegisterGrainTimer(() => { ApplyRetention(); return Task.CompletedTask; },
-                    options.Value.RetentionCheckInterval, options.Value.RetentionCheckInterval);
+                if (!RejectsOnOverflow) RunRetention(log, long.MaxValue, 0); // RejectPublish waits for the groups' positions
+                this.RegisterGrainTimer(OnRetentionTimerAsync, options.Value.RetentionCheckInterval, options.Value.RetentionCheckInterval);
             }
-            return _log;
+            return log;
         }
         catch
         {
             _opening = null; // let the next call try again
             throw;
-        }
-    }
-
-    /// <summary>Deletes whole segments past the topic's retention; cursors behind them skip ahead on their next fetch.</summary>
-    private void ApplyRetention()
-    {
-        try
-        {
-            int deleted = _log?.ApplyRetention() ?? 0;
-            if (deleted > 0) LogRetention(logger, deleted, _topic, _partition);
-        }
-        catch (LogWriteException e)
-        {
-            LogRetentionFailed(logger, e, _topic, _partition);
         }
     }
 
@@ -235,11 +274,6 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         return new GranaryException(ErrorCode.InvalidArgument, e.Message);
     }
 
-    [LoggerMessage(2002, LogLevel.Information, "Retention deleted {Segments} segments of partition {Partition} of topic {Topic}")]
-    private static partial void LogRetention(ILogger logger, int segments, string topic, int partition);
-
-    [LoggerMessage(2003, LogLevel.Error, "Retention failed on partition {Partition} of topic {Topic}")]
-    private static partial void LogRetentionFailed(ILogger logger, Exception exception, string topic, int partition);
 
     [LoggerMessage(2001, LogLevel.Error, "Damaged data in partition {Partition} of topic {Topic}")]
     private static partial void LogCorrupt(ILogger logger, Exception exception, string topic, int partition);

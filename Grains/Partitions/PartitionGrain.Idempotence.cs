@@ -1,0 +1,275 @@
+using System.Text;
+using Granary.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Granary.Grains.Partitions;
+
+/// <summary>
+/// Idempotent producers and message-id deduplication. Both tables live in memory; the producer table is saved as a
+/// <see cref="ProducerStateSnapshot"/> (periodically, on deactivation, and at once when a batch advanced a producer's
+/// sequence past what the log shows) and both are rebuilt on activation by scanning the log.
+/// </summary>
+internal sealed partial class PartitionGrain
+{
+    private const int ScanReadBytes = 1 << 20;
+
+    private readonly ProducerStateTable _producers = new();
+    private MessageIdWindow? _ids;
+    private long _savedProducerVersion = -1;
+
+    /// <summary>
+    /// Marks the message-id duplicates of a batch: repeats within the batch, and ids stored within the dedup window
+    /// (as of <paramref name="nowMs"/>) below <paramref name="storedBefore"/>. Null when there are none.
+    /// </summary>
+    private DuplicatePlan? FindDuplicates(Message[] messages, long nowMs, long storedBefore)
+    {
+        if (_ids is null) return null;
+        DuplicatePlan? plan = null;
+        Dictionary<string, int>? firstInBatch = null;
+        for (int i = 0; i < messages.Length; i++)
+        {
+            if (DedupIdOf(messages[i]) is not { } id) continue;
+            firstInBatch ??= new(StringComparer.Ordinal);
+            if (firstInBatch.TryGetValue(id, out int first))
+                (plan ??= new DuplicatePlan(messages.Length)).MarkCopyOf(i, first);
+            else if (_ids.TryGet(id, nowMs, out long offset) && offset < storedBefore)
+                (plan ??= new DuplicatePlan(messages.Length)).MarkStoredEarlier(i, offset);
+            else
+                firstInBatch[id] = i;
+        }
+        return plan;
+    }
+
+    /// <summary>Adds the ids of the messages just stored (offsets from <paramref name="baseOffset"/>) to the window.</summary>
+    private void Remember(Message[] messages, DuplicatePlan? duplicates, long baseOffset, long nowMs)
+    {
+        if (_ids is null) return;
+        _ids.Evict(nowMs);
+        long offset = baseOffset;
+        for (int i = 0; i < messages.Length; i++)
+        {
+            if (duplicates?.IsDuplicate[i] == true) continue;
+            if (DedupIdOf(messages[i]) is { } id) _ids.Add(id, offset, nowMs);
+            offset++;
+        }
+    }
+
+    /// <summary>
+    /// A batch in which every message was a message-id duplicate: nothing is appended, but the copies it points to
+    /// must be durable before it is confirmed.
+    /// </summary>
+    private async Task<AppendResult> AllDuplicatesAsync(PartitionLog log, MessageBatch batch, DuplicatePlan duplicates, long nowMs)
+    {
+        duplicates.AssignOffsets(-1);
+        var result = duplicates.ToResult(nowMs);
+        if (batch.ProducerId != 0) _producers.Record(batch.ProducerId, batch.BaseSequence, batch.Messages.Length, -1, nowMs).Complete(result);
+        if (duplicates.Offsets.Max() >= log.FlushedOffset)
+        {
+            try
+            {
+                await log.FlushAsync();
+            }
+            catch (LogWriteException e)
+            {
+                throw Translate(e);
+            }
+        }
+        if (batch.ProducerId != 0) await SaveProducerStateAsync(log);
+        return result;
+    }
+
+    /// <summary>
+    /// The answer to a retried batch the partition processed already: the first attempt's result when this activation
+    /// made it, otherwise rebuilt from where its first stored record landed (message-id duplicates point at their
+    /// stored copies again).
+    /// </summary>
+    private async Task<AppendResult> RepeatedBatchResultAsync(MessageBatch batch, ProducerBatch original)
+    {
+        if (original.Result is { } first)
+        {
+            try
+            {
+                return await first;
+            }
+            catch (GranaryException e)
+            {
+                throw new GranaryException(ErrorCode.PartitionUnavailable, $"The first attempt of this batch failed: {e.Message}", e);
+            }
+        }
+        var info = original.Info;
+        var duplicates = FindDuplicates(batch.Messages, info.TimestampMs, info.BaseOffset < 0 ? long.MaxValue : info.BaseOffset);
+        AppendResult result;
+        if (duplicates is null)
+        {
+            result = new AppendResult(info.BaseOffset, batch.Messages.Length, info.TimestampMs);
+        }
+        else
+        {
+            duplicates.AssignOffsets(info.BaseOffset);
+            result = duplicates.ToResult(info.TimestampMs);
+        }
+        if (_log is { } log) await SaveProducerStateAsync(log); // the check may have advanced the producer's sequence
+        return result;
+    }
+
+    /// <summary>
+    /// Saves the producer table if it changed. It is captured first and written only once the log is flushed up to the
+    /// offset it covers, so it never claims a record that a crash could still take back; an older capture never
+    /// overwrites a newer one.
+    /// </summary>
+    private async Task SaveProducerStateAsync(PartitionLog log)
+    {
+        long version = _producers.Version;
+        if (version == _savedProducerVersion) return;
+        var snapshot = _producers.ToSnapshot(log.EndOffset);
+        try
+        {
+            await log.FlushAsync();
+            if (version <= _savedProducerVersion) return;
+            // Synchronous, in the grain's turn: two saves never write the file at once.
+            snapshot.Write(log.Directory);
+            _savedProducerVersion = version;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogProducerStateNotSaved(logger, e, _topic, _partition);
+        }
+    }
+
+    /// <summary>On deactivation: captures the table, closes (and so flushes) the log, then saves what the log holds.</summary>
+    private async Task CloseWithProducerStateAsync(PartitionLog log)
+    {
+        var snapshot = _producers.Version != _savedProducerVersion ? _producers.ToSnapshot(log.EndOffset) : null;
+        await logs.CloseAsync(log);
+        if (snapshot is null || log.FlushedOffset < snapshot.CoveredOffset) return; // a failed log: the next open scans
+        try
+        {
+            snapshot.Write(log.Directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogProducerStateNotSaved(logger, e, _topic, _partition);
+        }
+    }
+
+    private async Task OnProducerStateTimerAsync()
+    {
+        if (_log is not { } log) return;
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        _producers.ExpireIdle(now - (long)producerOptions.Value.ProducerStateRetention.TotalMilliseconds);
+        _ids?.Evict(now);
+        await SaveProducerStateAsync(log);
+    }
+
+    /// <summary>
+    /// Loads the producer snapshot and scans the log from the offset it covers (without one, from the producer-state
+    /// retention) and, for the message-id window, from the first record inside the window.
+    /// </summary>
+    private async Task LoadDedupStateAsync(PartitionLog log, TopicConfig config)
+    {
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        _ids = config.DedupWindow is { } window ? new MessageIdWindow(window) : null;
+        var snapshot = ProducerStateSnapshot.TryRead(log.Directory, out string? problem);
+        if (problem is not null) LogProducerStateIgnored(logger, _topic, _partition, problem);
+        if (snapshot is not null && snapshot.CoveredOffset > log.EndOffset)
+        {
+            LogProducerStateIgnored(logger, _topic, _partition, $"it covers offsets up to {snapshot.CoveredOffset} but the log ends at {log.EndOffset}");
+            snapshot = null;
+        }
+        long producersFrom;
+        if (snapshot is not null)
+        {
+            _producers.Load(snapshot);
+            _savedProducerVersion = _producers.Version;
+            producersFrom = snapshot.CoveredOffset;
+        }
+        else
+        {
+            producersFrom = await log.FindOffsetByTimestampAsync(now - (long)producerOptions.Value.ProducerStateRetention.TotalMilliseconds);
+        }
+        long idsFromMs = config.DedupWindow is { } w ? now - (long)w.TotalMilliseconds : long.MaxValue;
+        long idsFrom = _ids is null ? log.EndOffset : await log.FindOffsetByTimestampAsync(idsFromMs);
+        await ScanAsync(log, Math.Max(log.StartOffset, Math.Min(producersFrom, idsFrom)), producersFrom, idsFromMs);
+    }
+
+    private async Task ScanAsync(PartitionLog log, long from, long producersFrom, long idsFromMs)
+    {
+        long offset = from;
+        long end = log.EndOffset;
+        while (offset < end)
+        {
+            LogReadResult read;
+            try
+            {
+                read = await log.ReadAsync(offset, ScanReadBytes, end);
+            }
+            catch (LogCorruptedException e)
+            {
+                // Damaged data cannot tell who wrote it; what follows the damage stays unknown to the tables.
+                LogScanStopped(logger, e, _topic, _partition, offset);
+                return;
+            }
+            using (read)
+            {
+                if (read.BatchCount == 0 || read.NextOffset <= offset) return;
+                foreach (var batch in read.GetBatches()) ScanBatch(batch, offset, producersFrom, idsFromMs);
+                offset = read.NextOffset;
+            }
+        }
+    }
+
+    private void ScanBatch(RecordBatch batch, long from, long producersFrom, long idsFromMs)
+    {
+        long producer = 0, firstOffset = 0, timestamp = 0;
+        int firstSequence = 0, lastSequence = 0;
+        foreach (var record in batch)
+        {
+            if (record.Offset < from) continue;
+            if (record.ProducerId is { } id && record.Offset >= producersFrom)
+            {
+                if (id != producer)
+                {
+                    if (producer != 0) _producers.RecordScanned(producer, firstSequence, lastSequence, firstOffset, timestamp);
+                    (producer, firstSequence, firstOffset, timestamp) = (id, record.Sequence, record.Offset, record.TimestampMs);
+                }
+                lastSequence = record.Sequence;
+            }
+            if (_ids is not null && record.TimestampMs >= idsFromMs && record.HeaderCount > 0 && DedupIdOf(record) is { } messageId)
+                _ids.Add(messageId, record.Offset, record.TimestampMs);
+        }
+        if (producer != 0) _producers.RecordScanned(producer, firstSequence, lastSequence, firstOffset, timestamp);
+    }
+
+    /// <summary>The message id to deduplicate on; none for a redriven dead letter, which keeps its id on purpose.</summary>
+    private static string? DedupIdOf(Message message)
+    {
+        if (message.Headers is null) return null;
+        string? id = null;
+        foreach (var header in message.Headers)
+        {
+            if (header.Name == GranaryHeaders.RedriveGroup) return null;
+            if (header.Name == GranaryHeaders.MessageId) id = Encoding.UTF8.GetString(header.Value);
+        }
+        return id;
+    }
+
+    private static string? DedupIdOf(StoredRecord record)
+    {
+        string? id = null;
+        foreach (var header in record.GetHeaders())
+        {
+            if (header.Name == GranaryHeaders.RedriveGroup) return null;
+            if (header.Name == GranaryHeaders.MessageId) id = Encoding.UTF8.GetString(header.Value.Span);
+        }
+        return id;
+    }
+
+    [LoggerMessage(2010, LogLevel.Warning, "Could not save the producer state of partition {Partition} of topic {Topic}; the next activation scans the log instead")]
+    private static partial void LogProducerStateNotSaved(ILogger logger, Exception exception, string topic, int partition);
+
+    [LoggerMessage(2011, LogLevel.Warning, "Ignoring the producer state of partition {Partition} of topic {Topic} ({Reason}); rebuilding it from the log")]
+    private static partial void LogProducerStateIgnored(ILogger logger, string topic, int partition, string reason);
+
+    [LoggerMessage(2012, LogLevel.Error, "Damaged data at offset {Offset} of partition {Partition} of topic {Topic} stopped the producer and message-id scan")]
+    private static partial void LogScanStopped(ILogger logger, Exception exception, string topic, int partition, long offset);
+}
