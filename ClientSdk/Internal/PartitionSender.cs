@@ -6,6 +6,8 @@ namespace Granary.Client.Internal;
 /// <summary>
 /// Batches a producer's messages for one partition: takes what is queued (waiting up to the linger time for more,
 /// up to the batch size), sends it as one append, and keeps at most the configured number of batches in flight.
+/// With idempotence each batch carries this sender's producer id and the sequence of its first message; both stay
+/// the same across retries, so the partition recognises a retry of a batch it stored.
 /// </summary>
 internal sealed class PartitionSender : IAsyncDisposable
 {
@@ -16,10 +18,26 @@ internal sealed class PartitionSender : IAsyncDisposable
     private readonly Channel<PendingSend> _queue;
     private readonly SemaphoreSlim _inFlight;
     private readonly Task _loop;
+    private readonly Action _onUnknownPartition;
 
-    public PartitionSender(IPartitionGrain grain, string topic, int partition, ProducerOptions options, CancellationToken stopping)
+    // The producer id and next sequence, guarded by _sequenceGate. A batch that fails for good leaves a gap in the
+    // sequences that the partition would refuse forever, so the sender then moves to a fresh id.
+    private readonly Lock _sequenceGate = new();
+    private long _producerId;
+    private int _nextSequence;
+    // Settles when the first batch under the current id has its outcome. A partition accepts an id it does not know
+    // at any sequence, so nothing else is sent under an id before its first batch is settled: a later batch arriving
+    // first would make the partition refuse the first one as a stale retry.
+    private Task _firstUnderId = Task.CompletedTask;
+    // Settles when the batch dispatched last has its outcome: a batch refused as out of order waits for it.
+    private Task _lastDispatched = Task.CompletedTask;
+
+    public PartitionSender(IPartitionGrain grain, string topic, int partition, ProducerOptions options, long producerId,
+        Action onUnknownPartition, CancellationToken stopping)
     {
         _grain = grain;
+        _producerId = producerId;
+        _onUnknownPartition = onUnknownPartition;
         _topic = topic;
         _partition = partition;
         _options = options;
@@ -65,7 +83,11 @@ internal sealed class PartitionSender : IAsyncDisposable
             await _inFlight.WaitAsync(CancellationToken.None).ConfigureAwait(false);
             var sending = batch.ToArray();
             batch.Clear();
-            _ = SendAsync(sending, stopping);
+            var settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var previous = _lastDispatched;
+            _lastDispatched = settled.Task;
+            var stamp = Stamp(sending.Length, settled.Task);
+            _ = SendAsync(sending, stamp, previous, settled, stopping);
         }
     }
 
@@ -95,37 +117,126 @@ internal sealed class PartitionSender : IAsyncDisposable
         return bytes;
     }
 
-    private async Task SendAsync(PendingSend[] sends, CancellationToken stopping)
+    /// <summary>The producer id and first sequence for a new batch of <paramref name="count"/> messages.</summary>
+    private BatchStamp Stamp(int count, Task settled)
+    {
+        if (_producerId == 0) return default;
+        lock (_sequenceGate)
+        {
+            if (_nextSequence > int.MaxValue - count) SwitchProducerIdLocked(); // sequences never wrap under one id
+            var stamp = new BatchStamp(_producerId, _nextSequence, _nextSequence == 0 ? Task.CompletedTask : _firstUnderId);
+            if (_nextSequence == 0) _firstUnderId = settled;
+            _nextSequence += count;
+            return stamp;
+        }
+    }
+
+    /// <summary>
+    /// Renumbers a batch the partition refused as out of order under an id this sender has given up: refused means
+    /// not stored, so sending it under the current id cannot store it twice. False when its id is still current.
+    /// </summary>
+    private bool TryRestamp(ref BatchStamp stamp, int count, Task settled)
+    {
+        lock (_sequenceGate)
+        {
+            if (stamp.ProducerId == _producerId) return false;
+            if (_nextSequence > int.MaxValue - count) SwitchProducerIdLocked();
+            stamp = new BatchStamp(_producerId, _nextSequence, _nextSequence == 0 ? Task.CompletedTask : _firstUnderId);
+            if (_nextSequence == 0) _firstUnderId = settled;
+            _nextSequence += count;
+            return true;
+        }
+    }
+
+    /// <summary>After a batch failed for good: later batches go under a fresh id (once per failed id).</summary>
+    private void AbandonProducerId(long producerId)
+    {
+        if (producerId == 0) return;
+        lock (_sequenceGate)
+        {
+            if (producerId == _producerId) SwitchProducerIdLocked();
+        }
+    }
+
+    private void SwitchProducerIdLocked()
+    {
+        _producerId = NewProducerId();
+        _nextSequence = 0;
+        _firstUnderId = Task.CompletedTask;
+    }
+
+    /// <summary>A random non-zero producer id: unique per producer without any coordination.</summary>
+    public static long NewProducerId()
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        long id;
+        do
+        {
+            System.Security.Cryptography.RandomNumberGenerator.Fill(bytes);
+            id = BitConverter.ToInt64(bytes);
+        }
+        while (id == 0);
+        return id;
+    }
+
+    private async Task SendAsync(PendingSend[] sends, BatchStamp stamp, Task previous, TaskCompletionSource settled, CancellationToken stopping)
     {
         try
         {
-            var batch = new MessageBatch(Array.ConvertAll(sends, s => s.Message));
-            for (int attempt = 0; ; attempt++)
+            var messages = Array.ConvertAll(sends, s => s.Message);
+            for (int attempt = 0; ;)
             {
+                await stamp.SendAfter.ConfigureAwait(false);
+                var batch = new MessageBatch(messages) { ProducerId = stamp.ProducerId, BaseSequence = stamp.BaseSequence };
                 try
                 {
                     var result = await _grain.AppendAsync(batch).ConfigureAwait(false);
                     var timestamp = DateTimeOffset.FromUnixTimeMilliseconds(result.TimestampMs);
                     for (int i = 0; i < sends.Length; i++)
-                        sends[i].Completion.TrySetResult(new SendReceipt(_topic, _partition, result.BaseOffset + i, timestamp));
+                    {
+                        sends[i].Completion.TrySetResult(new SendReceipt(_topic, _partition, result.Offsets?[i] ?? result.BaseOffset + i, timestamp)
+                        {
+                            IsDuplicate = result.Duplicates?[i] ?? false,
+                        });
+                    }
                     return;
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     var error = Errors.Translate(e);
+                    if (error.Code == ErrorCode.OutOfOrderSequence)
+                    {
+                        // An earlier batch is still being retried: wait for its outcome instead of spending retries.
+                        if (!previous.IsCompleted)
+                        {
+                            await previous.ConfigureAwait(false);
+                            continue;
+                        }
+                        if (TryRestamp(ref stamp, sends.Length, settled.Task)) continue;
+                    }
+                    if (error.Code is ErrorCode.TopicNotFound or ErrorCode.InvalidArgument) _onUnknownPartition();
                     if (!error.IsRetriable || attempt >= _options.MaxRetries || stopping.IsCancellationRequested) throw error;
                     await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 100 << Math.Min(attempt, 10))), stopping).ConfigureAwait(false);
+                    attempt++;
                 }
             }
         }
         catch (Exception e)
         {
+            AbandonProducerId(stamp.ProducerId);
             var error = e as GranaryException ?? Errors.Translate(e);
             foreach (var send in sends) send.Completion.TrySetException(error);
         }
         finally
         {
+            settled.TrySetResult();
             _inFlight.Release();
         }
+    }
+
+    /// <summary>A batch's producer id and first sequence, and what must settle before it is sent.</summary>
+    private readonly record struct BatchStamp(long ProducerId, int BaseSequence, Task? SendAfterOrNull)
+    {
+        public Task SendAfter => SendAfterOrNull ?? Task.CompletedTask;
     }
 }

@@ -9,7 +9,9 @@ namespace Granary.Client;
 /// Sends messages to one topic. Thread-safe; share one per topic. Messages are batched per partition (one grain
 /// call per batch) and each send completes with a <see cref="SendReceipt"/> once the message is durable. Three ways
 /// to confirm: await each <see cref="SendAsync"/>; start many and await them together or call <see cref="FlushAsync"/>;
-/// or <see cref="Send"/> with a callback per confirmation.
+/// or <see cref="Send"/> with a callback per confirmation. With <see cref="ProducerOptions.EnableIdempotence"/> (the
+/// default) a batch retried after a lost confirmation is stored once. The topic's settings are re-read every
+/// <see cref="ProducerOptions.MetadataRefreshInterval"/>, so partitions added to the topic start receiving messages.
 /// </summary>
 public sealed class GranaryProducer : IAsyncDisposable
 {
@@ -17,7 +19,10 @@ public sealed class GranaryProducer : IAsyncDisposable
     private readonly ProducerOptions _options;
     private readonly CancellationTokenSource _disposed = new();
     private readonly Lock _gate = new();
+    private readonly long _producerId;
     private Task<TopicConfig>? _config;
+    private long _configReadAt;
+    private Task? _refreshing;
     private PartitionSender[]? _senders;
     private int _roundRobin = -1;
     private long _outstanding;
@@ -31,6 +36,7 @@ public sealed class GranaryProducer : IAsyncDisposable
         _client = client;
         Topic = topic;
         _options = options;
+        _producerId = options.EnableIdempotence ? PartitionSender.NewProducerId() : 0;
     }
 
     /// <summary>The topic this producer sends to.</summary>
@@ -47,13 +53,15 @@ public sealed class GranaryProducer : IAsyncDisposable
         try
         {
             var config = await GetConfigAsync().ConfigureAwait(false);
-            var wire = ToWire(message);
+            byte[]? messageId = message.MessageId is null ? null : EncodeMessageId(message.MessageId);
+            var wire = ToWire(message, messageId);
             int size = wire.SizeInBytes();
             if (size > config.MaxMessageBytes)
                 throw new GranaryException(ErrorCode.MessageTooLarge, $"A message of {size} bytes exceeds the limit of {config.MaxMessageBytes} bytes of topic '{Topic}'.");
-            int partition = ChoosePartition(message, wire.Key, config.Partitions);
+            if (message.Partition >= config.Partitions) config = await RefreshConfigNowAsync().ConfigureAwait(false); // added since?
+            int partition = ChoosePartition(message, wire.Key ?? messageId, config.Partitions);
             var pending = new PendingSend(wire, size);
-            await Senders(config)[partition].EnqueueAsync(pending, cancellationToken).ConfigureAwait(false);
+            await Senders(config.Partitions)[partition].EnqueueAsync(pending, cancellationToken).ConfigureAwait(false);
             return await pending.Completion.Task.ConfigureAwait(false);
         }
         finally
@@ -95,24 +103,81 @@ public sealed class GranaryProducer : IAsyncDisposable
         _disposed.Dispose();
     }
 
+    /// <summary>
+    /// The topic's settings: read once, then re-read in the background once they are older than the refresh interval
+    /// (sends go on with the ones they have meanwhile).
+    /// </summary>
     private Task<TopicConfig> GetConfigAsync()
     {
         lock (_gate)
         {
             if (_config is null || _config.IsFaulted || _config.IsCanceled)
+            {
                 _config = GranaryClient.CallAsync(() => _client.Topic(Topic).GetConfigAsync());
+                _configReadAt = Environment.TickCount64;
+            }
+            else if (_config.IsCompletedSuccessfully && _refreshing is null
+                && Environment.TickCount64 - _configReadAt >= (long)_options.MetadataRefreshInterval.TotalMilliseconds)
+            {
+                _refreshing = RefreshConfigAsync();
+            }
             return _config;
         }
     }
 
-    private PartitionSender[] Senders(TopicConfig config)
+    private async Task RefreshConfigAsync()
     {
-        if (_senders is { } existing) return existing;
+        try
+        {
+            var fresh = await GranaryClient.CallAsync(() => _client.Topic(Topic).GetConfigAsync()).ConfigureAwait(false);
+            lock (_gate) _config = Task.FromResult(fresh);
+        }
+        catch (GranaryException)
+        {
+            // Keep the settings we have; sends to a deleted topic fail at the partition with TopicNotFound.
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _configReadAt = Environment.TickCount64;
+                _refreshing = null;
+            }
+        }
+    }
+
+    /// <summary>Re-reads the settings now (a partition the producer does not know yet was asked for).</summary>
+    private async Task<TopicConfig> RefreshConfigNowAsync()
+    {
+        Task refreshing;
+        lock (_gate) refreshing = _refreshing ??= RefreshConfigAsync();
+        await refreshing.ConfigureAwait(false);
+        return await GetConfigAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>A partition refused a batch as unknown: re-read the settings with the next send.</summary>
+    private void OnUnknownPartition()
+    {
+        lock (_gate) _configReadAt = long.MinValue / 2;
+    }
+
+    /// <summary>One sender per partition, grown when partitions were added to the topic.</summary>
+    private PartitionSender[] Senders(int partitions)
+    {
+        if (Volatile.Read(ref _senders) is { } existing && existing.Length >= partitions) return existing;
         lock (_gate)
         {
-            return _senders ??= Enumerable.Range(0, config.Partitions)
-                .Select(p => new PartitionSender(_client.Cluster.GetGrain<IPartitionGrain>($"{Topic}/{p}"), Topic, p, _options, _disposed.Token))
-                .ToArray();
+            var current = _senders ?? [];
+            if (current.Length >= partitions) return current;
+            var grown = new PartitionSender[partitions];
+            current.CopyTo(grown, 0);
+            for (int p = current.Length; p < partitions; p++)
+            {
+                grown[p] = new PartitionSender(_client.Cluster.GetGrain<IPartitionGrain>($"{Topic}/{p}"), Topic, p, _options, _producerId,
+                    OnUnknownPartition, _disposed.Token);
+            }
+            Volatile.Write(ref _senders, grown);
+            return grown;
         }
     }
 
@@ -124,11 +189,19 @@ public sealed class GranaryProducer : IAsyncDisposable
                 throw new GranaryException(ErrorCode.InvalidArgument, $"Topic '{Topic}' has no partition {explicitPartition}.");
             return explicitPartition;
         }
-        if (key is not null) return (int)(XxHash32.HashToUInt32(key) % (uint)partitions); // the wire key: UTF-8 once
+        // The wire key (UTF-8, encoded once), or else the message id, so that a repeat of a message reaches the
+        // partition that can recognise it.
+        if (key is not null) return (int)(XxHash32.HashToUInt32(key) % (uint)partitions);
         return (int)((uint)Interlocked.Increment(ref _roundRobin) % (uint)partitions);
     }
 
-    private static Message ToWire(OutgoingMessage message)
+    private static byte[] EncodeMessageId(string messageId)
+    {
+        if (messageId.Length == 0) throw new GranaryException(ErrorCode.InvalidArgument, "MessageId must not be empty; use null for none.");
+        return Encoding.UTF8.GetBytes(messageId);
+    }
+
+    private static Message ToWire(OutgoingMessage message, byte[]? messageId)
     {
         if (message.TimeToLive is { } ttl && ttl <= TimeSpan.Zero)
             throw new GranaryException(ErrorCode.InvalidArgument, $"TimeToLive must be positive; it is {ttl}.");
@@ -143,11 +216,21 @@ public sealed class GranaryProducer : IAsyncDisposable
         return new Message(
             message.Key is null ? null : Encoding.UTF8.GetBytes(message.Key),
             message.Payload,
-            message.Headers is null ? null : message.Headers.Select(h => new MessageHeader(h.Key, h.Value)).ToArray())
+            WireHeaders(message.Headers, messageId))
         {
             TimeToLiveMs = message.TimeToLive is { } t ? Math.Max(1, (long)t.TotalMilliseconds) : null,
             DeliverAtMs = deliverAt?.ToUnixTimeMilliseconds(),
         };
+    }
+
+    private static MessageHeader[]? WireHeaders(IReadOnlyDictionary<string, byte[]>? headers, byte[]? messageId)
+    {
+        if (messageId is null) return headers?.Select(h => new MessageHeader(h.Key, h.Value)).ToArray();
+        var wire = new List<MessageHeader>((headers?.Count ?? 0) + 1);
+        if (headers is not null)
+            wire.AddRange(headers.Where(h => h.Key != GranaryHeaders.MessageId).Select(h => new MessageHeader(h.Key, h.Value)));
+        wire.Add(new MessageHeader(GranaryHeaders.MessageId, messageId));
+        return [.. wire];
     }
 
     private bool BeginOutstanding()

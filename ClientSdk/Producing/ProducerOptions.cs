@@ -19,17 +19,38 @@ public sealed class ProducerOptions
     public int LingerMs { get; set; }
 
     /// <summary>
-    /// Batches in flight per partition. Default 1, which keeps per-key order even when a batch is retried; more
-    /// raises throughput but a retried batch can land after a later one.
+    /// Batches in flight per partition. Default 1, which keeps per-key order even when a batch is retried. More raises
+    /// throughput; with idempotence a partition refuses a batch while an earlier one is being retried, so order still
+    /// holds unless a batch fails for good (then later ones can land before a re-sent one). At most
+    /// <see cref="MaxInFlightWithIdempotence"/> with <see cref="EnableIdempotence"/>.
     /// </summary>
     public int MaxInFlightBatchesPerPartition { get; set; } = 1;
+
+    /// <summary>Largest <see cref="MaxInFlightBatchesPerPartition"/> allowed with <see cref="EnableIdempotence"/>: partitions remember this many batches per producer and more.</summary>
+    public const int MaxInFlightWithIdempotence = 5;
+
+    /// <summary>
+    /// Number every batch with a producer id and per-partition sequence, so that a partition stores a retried batch
+    /// only once and answers the retry with the first attempt's offsets. Default true. Partitions remember a producer
+    /// for the silo's <c>Granary:Producers:ProducerStateRetention</c> (default 1 day) after its last batch, across
+    /// silo restarts and crashes.
+    /// </summary>
+    public bool EnableIdempotence { get; set; } = true;
+
+    /// <summary>
+    /// How often the producer re-reads the topic's settings, to pick up partitions added to a live topic. Default 5 s.
+    /// A send to a partition the producer does not know yet refreshes them at once.
+    /// </summary>
+    public TimeSpan MetadataRefreshInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Messages waiting per partition before <c>SendAsync</c> waits for room (back-pressure). Default 100,000.</summary>
     public int MaxBufferedMessages { get; set; } = 100_000;
 
     /// <summary>
-    /// Retries of a batch after a retriable error (partition unavailable, timeout). Default 3. A batch whose
-    /// confirmation was lost can be stored twice when retried.
+    /// Retries of a batch after a retriable error (partition unavailable, timeout, queue full), with a backoff from
+    /// 100 ms doubling up to 5 s. Default 3. With <see cref="EnableIdempotence"/> (the default) a retried batch whose
+    /// confirmation was lost is not stored again; without it, it can be stored twice. A batch that fails after the
+    /// retries may or may not have been stored.
     /// </summary>
     public int MaxRetries { get; set; } = 3;
 
@@ -42,5 +63,7 @@ public sealed class ProducerOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxInFlightBatchesPerPartition, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBufferedMessages, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(MaxRetries);
+        if (EnableIdempotence) ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxInFlightBatchesPerPartition, MaxInFlightWithIdempotence);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(MetadataRefreshInterval, TimeSpan.Zero);
     }
 }
