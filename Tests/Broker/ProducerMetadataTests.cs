@@ -1,0 +1,43 @@
+using Granary.Client;
+using Granary.Tests.Fixtures;
+
+namespace Granary.Tests.Broker;
+
+[Collection(BrokerCluster.Name)]
+public sealed class ProducerMetadataTests(BrokerClusterFixture fixture)
+{
+    [Fact]
+    public async Task AddPartitions_ALiveProducerSendsToTheNewPartitions()
+    {
+        string topic = BrokerClusterFixture.UniqueTopic("grow");
+        await fixture.Client.Admin.CreateTopicAsync(topic, new TopicOptions { Partitions = 1 });
+        await using var producer = fixture.Client.CreateProducer(topic, new ProducerOptions { MetadataRefreshInterval = TimeSpan.FromMilliseconds(200) });
+        await producer.SendAsync(new OutgoingMessage("before"u8.ToArray()));
+
+        await fixture.Client.Admin.AddPartitionsAsync(topic, 3);
+
+        var partitionsUsed = new HashSet<int>();
+        await Eventually.UntilAsync(() =>
+        {
+            partitionsUsed.Add(producer.SendAsync(new OutgoingMessage("after"u8.ToArray())).GetAwaiter().GetResult().Partition);
+            return partitionsUsed.Count == 3;
+        });
+        var description = await fixture.Client.Admin.DescribeTopicAsync(topic);
+        Assert.All(description.PartitionDetails, p => Assert.True(p.EndOffset > 0, $"partition {p.Partition} got nothing"));
+    }
+
+    [Fact]
+    public async Task AddPartitions_AnExplicitNewPartitionIsFoundAtOnce()
+    {
+        string topic = BrokerClusterFixture.UniqueTopic("grow");
+        await fixture.Client.Admin.CreateTopicAsync(topic, new TopicOptions { Partitions = 1 });
+        await using var producer = fixture.Client.CreateProducer(topic, new ProducerOptions { MetadataRefreshInterval = TimeSpan.FromHours(1) });
+        await producer.SendAsync(new OutgoingMessage("before"u8.ToArray()));
+
+        await fixture.Client.Admin.AddPartitionsAsync(topic, 2);
+
+        Assert.Equal(1, (await producer.SendAsync(new OutgoingMessage("new"u8.ToArray()) { Partition = 1 })).Partition);
+        var missing = await Assert.ThrowsAsync<GranaryException>(() => producer.SendAsync(new OutgoingMessage("x"u8.ToArray()) { Partition = 2 }));
+        Assert.Equal(ErrorCode.InvalidArgument, missing.Code);
+    }
+}
