@@ -154,19 +154,7 @@ public sealed class ProducerStateSnapshot
     /// removed when the log is next opened).
     /// </summary>
     /// <exception cref="IOException">The file could not be written.</exception>
-    public void Write(string directory)
-    {
-        byte[] bytes = Encode();
-        string path = PathIn(directory);
-        string temp = path + LogFileNames.TempSuffix;
-        using (var handle = File.OpenHandle(temp, FileMode.Create, FileAccess.Write))
-        {
-            RandomAccess.Write(handle, bytes, 0);
-            FileSync.FlushData(handle);
-        }
-        File.Move(temp, path, overwrite: true);
-        FileSync.FlushDirectory(directory);
-    }
+    public void Write(string directory) => AtomicFile.Replace(PathIn(directory), Encode());
 
     /// <summary>Removes the snapshot of <paramref name="directory"/>, if any.</summary>
     public static void Delete(string directory) => File.Delete(PathIn(directory));

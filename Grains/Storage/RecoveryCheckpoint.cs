@@ -49,14 +49,6 @@ internal readonly record struct RecoveryCheckpoint(long NextOffset, long Segment
         BinaryPrimitives.WriteInt64LittleEndian(bytes[16..], SegmentBaseOffset);
         BinaryPrimitives.WriteInt64LittleEndian(bytes[24..], Position);
         BinaryPrimitives.WriteUInt32LittleEndian(bytes[32..], Checksum.Crc32C(bytes[..32]));
-        string path = LogFileNames.CheckpointFile(directory);
-        string temp = path + LogFileNames.TempSuffix;
-        using (var handle = File.OpenHandle(temp, FileMode.Create, FileAccess.Write))
-        {
-            RandomAccess.Write(handle, bytes, 0);
-            FileSync.FlushData(handle);
-        }
-        File.Move(temp, path, overwrite: true);
-        FileSync.FlushDirectory(directory);
+        AtomicFile.Replace(LogFileNames.CheckpointFile(directory), bytes);
     }
 }

@@ -1,11 +1,9 @@
 using System.Collections.Concurrent;
 using Granary.Client;
 using Granary.Grains;
-using Granary.Grains.Hosting;
 using Granary.Storage;
 using Granary.Tests.Fixtures;
 using Microsoft.Extensions.DependencyInjection;
-using Orleans.TestingHost;
 
 namespace Granary.Tests.Broker;
 
@@ -13,8 +11,7 @@ namespace Granary.Tests.Broker;
 public sealed class OverflowTests : IAsyncLifetime
 {
     private static readonly ConsumerOptions Unhurried = new() { AckTimeout = TimeSpan.FromMinutes(10) };
-    private readonly TempDirectory _data = new();
-    private InProcessTestCluster _cluster = null!;
+    private OneSiloCluster _silo = null!;
     private GranaryClient _client = null!;
 
     [Fact]
@@ -117,25 +114,15 @@ public sealed class OverflowTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var builder = new InProcessTestClusterBuilder(initialSilosCount: 1);
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.AddGranary(o =>
+        _silo = await OneSiloCluster.StartAsync(
+            o =>
             {
-                o.DataDirectory = _data.Path;
                 o.LeaseCheckInterval = TimeSpan.FromMilliseconds(100);
                 o.RetentionCheckInterval = TimeSpan.FromMilliseconds(200);
-            }).UseInMemoryReminderService();
-            silo.Services.Configure<PartitionLogOptions>(o => o.SegmentBytes = 4096);
-        });
-        _cluster = builder.Build();
-        await _cluster.DeployAsync();
-        _client = GranaryClient.Create(_cluster.Client);
+            },
+            silo => silo.Services.Configure<PartitionLogOptions>(o => o.SegmentBytes = 4096));
+        _client = _silo.Client;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _cluster.DisposeAsync();
-        _data.Dispose();
-    }
+    public ValueTask DisposeAsync() => _silo.DisposeAsync();
 }

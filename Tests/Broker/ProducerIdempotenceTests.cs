@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Text;
 using Granary.Client;
 using Granary.Grains;
-using Granary.Grains.Hosting;
 using Granary.Tests.Fixtures;
 using Orleans.TestingHost;
 
@@ -16,7 +15,7 @@ public sealed class ProducerIdempotenceTests : IAsyncLifetime
 {
     private static readonly ConcurrentDictionary<string, int> ConfirmsToLose = new();
     private static readonly ConcurrentDictionary<string, int> Appends = new();
-    private readonly TempDirectory _data = new();
+    private OneSiloCluster _silo = null!;
     private InProcessTestCluster _cluster = null!;
     private GranaryClient _client = null!;
 
@@ -117,9 +116,7 @@ public sealed class ProducerIdempotenceTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var builder = new InProcessTestClusterBuilder(initialSilosCount: 1);
-        builder.ConfigureSilo((_, silo) => silo.AddGranary(o => o.DataDirectory = _data.Path).UseInMemoryReminderService());
-        builder.ConfigureClient(client => client.AddOutgoingGrainCallFilter(async context =>
+        _silo = await OneSiloCluster.StartAsync(client: client => client.AddOutgoingGrainCallFilter(async context =>
         {
             await context.Invoke();
             if (context.InterfaceMethod?.Name != nameof(IPartitionGrain.AppendAsync)) return;
@@ -128,14 +125,9 @@ public sealed class ProducerIdempotenceTests : IAsyncLifetime
             if (ConfirmsToLose.TryGetValue(topic, out int left) && left > 0 && ConfirmsToLose.TryUpdate(topic, left - 1, left))
                 throw new TimeoutException("test: the confirmation was lost");
         }));
-        _cluster = builder.Build();
-        await _cluster.DeployAsync();
-        _client = GranaryClient.Create(_cluster.Client);
+        _cluster = _silo.Cluster;
+        _client = _silo.Client;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _cluster.DisposeAsync();
-        _data.Dispose();
-    }
+    public ValueTask DisposeAsync() => _silo.DisposeAsync();
 }

@@ -9,12 +9,8 @@ public sealed class ProducerMetadataTests(BrokerClusterFixture fixture)
     [Fact]
     public async Task AddPartitions_ALiveProducerSendsToTheNewPartitions()
     {
-        string topic = BrokerClusterFixture.UniqueTopic("grow");
-        await fixture.Client.Admin.CreateTopicAsync(topic, new TopicOptions { Partitions = 1 });
-        await using var producer = fixture.Client.CreateProducer(topic, new ProducerOptions { MetadataRefreshInterval = TimeSpan.FromMilliseconds(200) });
-        await producer.SendAsync(new OutgoingMessage("before"u8.ToArray()));
-
-        await fixture.Client.Admin.AddPartitionsAsync(topic, 3);
+        var (topic, producer) = await GrownTopicAsync(TimeSpan.FromMilliseconds(200), partitions: 3);
+        await using var _ = producer;
 
         var partitionsUsed = new HashSet<int>();
         await Eventually.UntilAsync(() =>
@@ -29,15 +25,22 @@ public sealed class ProducerMetadataTests(BrokerClusterFixture fixture)
     [Fact]
     public async Task AddPartitions_AnExplicitNewPartitionIsFoundAtOnce()
     {
-        string topic = BrokerClusterFixture.UniqueTopic("grow");
-        await fixture.Client.Admin.CreateTopicAsync(topic, new TopicOptions { Partitions = 1 });
-        await using var producer = fixture.Client.CreateProducer(topic, new ProducerOptions { MetadataRefreshInterval = TimeSpan.FromHours(1) });
-        await producer.SendAsync(new OutgoingMessage("before"u8.ToArray()));
-
-        await fixture.Client.Admin.AddPartitionsAsync(topic, 2);
+        var (_, producer) = await GrownTopicAsync(TimeSpan.FromHours(1), partitions: 2);
+        await using var _ = producer;
 
         Assert.Equal(1, (await producer.SendAsync(new OutgoingMessage("new"u8.ToArray()) { Partition = 1 })).Partition);
         var missing = await Assert.ThrowsAsync<GranaryException>(() => producer.SendAsync(new OutgoingMessage("x"u8.ToArray()) { Partition = 2 }));
         Assert.Equal(ErrorCode.InvalidArgument, missing.Code);
+    }
+
+    /// <summary>A one-partition topic with a producer that has sent to it, then grown to <paramref name="partitions"/>.</summary>
+    private async Task<(string Topic, GranaryProducer Producer)> GrownTopicAsync(TimeSpan refreshInterval, int partitions)
+    {
+        string topic = BrokerClusterFixture.UniqueTopic("grow");
+        await fixture.Client.Admin.CreateTopicAsync(topic, new TopicOptions { Partitions = 1 });
+        var producer = fixture.Client.CreateProducer(topic, new ProducerOptions { MetadataRefreshInterval = refreshInterval });
+        await producer.SendAsync(new OutgoingMessage("before"u8.ToArray()));
+        await fixture.Client.Admin.AddPartitionsAsync(topic, partitions);
+        return (topic, producer);
     }
 }

@@ -12,10 +12,7 @@ public sealed class RetentionKeepFromTests
     public async Task BySize_NeverDeletesASegmentHoldingKeepFromOrLater_AndReportsHeldBack()
     {
         using var dir = new TempDirectory();
-        var options = Options(segmentBytes: 4096);
-        options.RetentionBytes = 10_000;
-        await using var log = PartitionLog.Open(dir.Path, options);
-        for (int i = 0; i < 100; i++) await log.AppendAsync(Batch($"{i}:{new string('r', 200)}"));
+        await using var log = await SizeLimitedLogAsync(dir, retentionBytes: 10_000, records: 100);
         var bases = log.SegmentBaseOffsets;
         long keepFrom = bases[2] + 1; // inside the third segment
 
@@ -39,10 +36,7 @@ public sealed class RetentionKeepFromTests
     public async Task KeepFromAtASegmentBase_DeletesTheSegmentsBelowIt()
     {
         using var dir = new TempDirectory();
-        var options = Options(segmentBytes: 4096);
-        options.RetentionBytes = 1;
-        await using var log = PartitionLog.Open(dir.Path, options);
-        for (int i = 0; i < 60; i++) await log.AppendAsync(Batch($"{i}:{new string('r', 200)}"));
+        await using var log = await SizeLimitedLogAsync(dir, retentionBytes: 1, records: 60);
         var bases = log.SegmentBaseOffsets;
 
         var result = log.ApplyRetention(bases[1]);
@@ -88,5 +82,15 @@ public sealed class RetentionKeepFromTests
 
         Assert.Equal(1, result.SegmentsDeleted);
         Assert.True(log.SizeInBytes + 1_000 <= 12_000);
+    }
+
+    /// <summary>A log of 4 KiB segments with a retention size, holding <paramref name="records"/> records of about 200 bytes.</summary>
+    private static async Task<PartitionLog> SizeLimitedLogAsync(TempDirectory dir, long retentionBytes, int records)
+    {
+        var options = Options(segmentBytes: 4096);
+        options.RetentionBytes = retentionBytes;
+        var log = PartitionLog.Open(dir.Path, options);
+        for (int i = 0; i < records; i++) await log.AppendAsync(Batch($"{i}:{new string('r', 200)}"));
+        return log;
     }
 }
