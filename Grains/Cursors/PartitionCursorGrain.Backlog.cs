@@ -71,7 +71,8 @@ internal sealed partial class PartitionCursorGrain
     /// </summary>
     private void ForgetBelow(long start)
     {
-        long skipped = start - _committed - _acked.Count(o => o < start);
+        // Messages delivered and not yet acknowledged were handed out: their acks are lost, not the messages.
+        long skipped = start - _committed - _acked.Count(o => o < start) - _inFlight.Keys.Count(o => o < start);
         _skipped += skipped;
         LogSkipped(logger, skipped, _topic, _group, _partition);
         foreach (long gone in _ready.Keys.Where(o => o < start).ToList()) _ready.Remove(gone);

@@ -36,6 +36,10 @@ public static class SiloBuilderExtensions
         builder.Services.TryAddSingleton<IValidateOptions<GranaryOptions>, GranaryOptionsValidator>();
         builder.Services.AddOptions<PartitionLogOptions>().BindConfiguration(PartitionLogOptions.SectionName)
             .Validate(o => { o.Validate(); return true; }).ValidateOnStart();
+        builder.Services.AddOptions<ProducerStateOptions>().BindConfiguration(ProducerStateOptions.SectionName)
+            .Validate(o => o.ProducerStateRetention > TimeSpan.Zero && o.SnapshotInterval > TimeSpan.Zero,
+                "Granary:Producers:ProducerStateRetention and SnapshotInterval must be positive.")
+            .ValidateOnStart();
         builder.Services.TryAddSingleton<PartitionLogManager>();
         builder.AddPlacementDirector<PartitionPlacement, PartitionPlacementDirector>();
 
