@@ -192,7 +192,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
             Array.Copy(_credits, credits, _partitions);
             for (int p = _partitions; p < partitions; p++) credits[p] = new SemaphoreSlim(Math.Max(1, share + (p < extra ? 1 : 0)));
             _credits = credits;
-            var loops = Enumerable.Range(_partitions, partitions - _partitions).Select(PullLoopAsync).ToList();
+            var loops = Enumerable.Range(_partitions, partitions - _partitions).Select(p => FailOnErrorAsync(PullLoopAsync(p))).ToList();
             _partitions = partitions;
             return loops;
         }
@@ -227,7 +227,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
                 {
                     return;
                 }
-                credits.Release(taken - wanted);
+                if (taken > wanted) credits.Release(taken - wanted);
                 taken = wanted;
             }
             Delivery[] deliveries;
@@ -362,6 +362,19 @@ public sealed class GranaryConsumer : IAsyncDisposable
         finally
         {
             _rejoining.Release();
+        }
+    }
+
+    /// <summary>A loop that fails unexpectedly ends the consumer with its error, rather than leaving a partition unread.</summary>
+    private async Task FailOnErrorAsync(Task loop)
+    {
+        try
+        {
+            await loop.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Fail(Errors.Translate(e));
         }
     }
 

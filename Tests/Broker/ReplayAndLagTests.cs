@@ -138,4 +138,18 @@ public sealed class ReplayAndLagTests(BrokerClusterFixture fixture)
         double measured = (window.Count - 1) / (window[^1] - window[0]).TotalSeconds;
         Assert.InRange(measured, rate * 0.9, rate * 1.1);
     }
+
+    [Fact]
+    public async Task MaxMessagesPerSecond_AboveWhatThePrefetchCanHold_KeepsConsuming()
+    {
+        string topic = BrokerClusterFixture.UniqueTopic();
+        await Client.Admin.CreateTopicAsync(topic);
+        await using var producer = Client.CreateProducer(topic);
+        await MessagingTests.SendAsync(producer, 200);
+        // Ten tokens per refill, but never more than four free credits: every pull asks for all it may take.
+        await using var consumer = Client.CreateConsumer(topic, "g", new ConsumerOptions { AckTimeout = ClientTestExtensions.NoExpiry, MaxPrefetch = 4, MaxMessagesPerSecond = 1000 });
+
+        var received = await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 200, onEach: m => m.AckAsync());
+        Assert.Equal(200, received.Select(m => m.Offset).Distinct().Count());
+    }
 }
