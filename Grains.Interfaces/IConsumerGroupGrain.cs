@@ -42,7 +42,8 @@ public interface IConsumerGroupGrain : IGrainWithStringKey
     /// (every partition of the dead-letter topic) to their source partitions, addressed to this group only. Returns
     /// how many were re-published.
     /// </summary>
-    [Alias("Redrive")] Task<int> RedriveAsync(long fromOffset, long toOffset);
+    /// <remarks>Always interleaves: a long redrive must not hold up the members' heartbeats.</remarks>
+    [Alias("Redrive"), AlwaysInterleave] Task<int> RedriveAsync(long fromOffset, long toOffset);
 
     /// <summary>Forgets the group and its cursors (the topic is being deleted).</summary>
     [Alias("Delete")] Task DeleteAsync();

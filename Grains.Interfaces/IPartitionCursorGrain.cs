@@ -51,7 +51,7 @@ public interface IPartitionCursorGrain : IGrainWithStringKey
     /// Makes sure the cursor is active and watching for expiring and delayed messages (the partition calls it when
     /// such messages arrive, so that they are handled even with no consumer connected).
     /// </summary>
-    [Alias("Wake"), OneWay] Task WakeAsync();
+    [Alias("Wake")] Task WakeAsync();
 
     /// <summary>Position and counters, for lag and operators.</summary>
     [Alias("Describe")] Task<CursorInfo> DescribeAsync();

@@ -15,6 +15,12 @@ public static class GranaryHeaders
     /// <summary>When it was dead-lettered (Unix milliseconds, decimal text).</summary>
     public const string DeadLetteredAt = "granary.dlq.time";
 
+    /// <summary>
+    /// On a dead letter too large for its dead-letter topic: the size of the payload that was left out (the key and
+    /// the sender's headers are left out too; Granary's headers remain).
+    /// </summary>
+    public const string DeadLetterPayloadDropped = "granary.dlq.payload-dropped";
+
     /// <summary>The topic it came from.</summary>
     public const string SourceTopic = "granary.source.topic";
 

@@ -1,4 +1,5 @@
 using Granary.Grains.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Granary.Grains.ConsumerGroups;
@@ -23,10 +24,13 @@ internal sealed class ConsumerGroupState
 [GrainType("granary.group")]
 internal sealed partial class ConsumerGroupGrain(
     [PersistentState("group", "granary")] IPersistentState<ConsumerGroupState> state,
-    IOptions<GranaryOptions> options) : Grain, IConsumerGroupGrain
+    IOptions<GranaryOptions> options,
+    ILogger<ConsumerGroupGrain> logger) : Grain, IConsumerGroupGrain
 {
     private readonly Dictionary<string, DateTime> _members = [];
     private Dictionary<int, string> _assignment = [];
+    // A cursor missed a push (release or new owner): the session timer pushes every cursor's setup again.
+    private bool _needsResync;
     private IGrainTimer? _sessionTimer;
     private string _topic = "", _group = "";
 
@@ -47,6 +51,7 @@ internal sealed partial class ConsumerGroupGrain(
         Names.Validate(_group, "group");
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
+        Names.Validate(settings.DeadLetterTopicOf(_topic, _group), "dead-letter topic");
         var config = await TopicGrain.GetConfigAsync(); // TopicNotFound for unknown or deleted topics
         bool settingsChanged;
         if (!state.State.Exists)
@@ -93,13 +98,17 @@ internal sealed partial class ConsumerGroupGrain(
         await TopicGrain.RegisterGroupAsync(_group);
     }
 
-    /// <summary>Takes in partitions added to the topic: they start at their beginning, whatever the group's start position.</summary>
+    /// <summary>
+    /// Takes in partitions added to the topic: they start at their beginning, whatever the group's start position,
+    /// and (Ordered) get owners at once.
+    /// </summary>
     private async Task<bool> GrowAsync(int partitions)
     {
         if (partitions <= state.State.Partitions) return false;
         for (int p = state.State.Partitions; p < partitions; p++) state.State.StartOffsets[p] = 0;
         state.State.Partitions = partitions;
         await state.WriteStateAsync();
+        await RebalanceAsync(pushAll: false);
         return true;
     }
 
@@ -108,18 +117,21 @@ internal sealed partial class ConsumerGroupGrain(
         if (!_members.ContainsKey(memberId)) return new HeartbeatResult(false, state.State.Partitions);
         _members[memberId] = DateTime.UtcNow;
         var config = await TopicGrain.GetConfigAsync();
-        if (await GrowAsync(config.Partitions)) await RebalanceAsync(pushAll: true);
+        await GrowAsync(config.Partitions);
         return new HeartbeatResult(true, state.State.Partitions);
     }
 
     public async Task LeaveAsync(string memberId)
     {
         if (!_members.Remove(memberId)) return;
-        await Task.WhenAll(Enumerable.Range(0, state.State.Partitions).Select(p => Cursor(p).ReleaseMemberAsync(memberId)));
-        if (_members.Count == 0)
+        try
         {
-            _sessionTimer?.Dispose();
-            _sessionTimer = null;
+            await Task.WhenAll(Enumerable.Range(0, state.State.Partitions).Select(p => Cursor(p).ReleaseMemberAsync(memberId)));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Its leases end by themselves (ack timeout); the new owners must still be told.
+            LogPushFailed(logger, e, _topic, _group);
         }
         await RebalanceAsync(pushAll: false);
     }
@@ -132,22 +144,33 @@ internal sealed partial class ConsumerGroupGrain(
         _assignment.GetValueOrDefault(partition));
 
     /// <summary>
-    /// Ordered: partition p goes to the (p mod n)-th member by id, which spreads partitions evenly and moves few of them
-    /// when one member comes or goes. Cursors whose owner changed (or all, when the settings changed) are told.
+    /// Ordered: a sticky assignment (<see cref="OrderedAssignment"/>). Cursors whose owner changed (or all, when the
+    /// settings changed) are told; one that misses it is told again by the session timer.
     /// </summary>
     private async Task RebalanceAsync(bool pushAll)
     {
-        var assignment = new Dictionary<int, string>();
-        if (state.State.Settings.Mode == DeliveryMode.Ordered && _members.Count > 0)
-        {
-            var members = _members.Keys.Order(StringComparer.Ordinal).ToArray();
-            for (int p = 0; p < state.State.Partitions; p++) assignment[p] = members[p % members.Length];
-        }
+        var assignment = state.State.Settings.Mode == DeliveryMode.Ordered
+            ? OrderedAssignment.Assign(_assignment, [.. _members.Keys], state.State.Partitions)
+            : [];
         var previous = _assignment;
         _assignment = assignment;
         var changed = Enumerable.Range(0, state.State.Partitions)
-            .Where(p => pushAll || previous.GetValueOrDefault(p) != assignment.GetValueOrDefault(p));
-        await Task.WhenAll(changed.Select(p => Cursor(p).ConfigureAsync(SetupOf(p))));
+            .Where(p => pushAll || _needsResync || previous.GetValueOrDefault(p) != assignment.GetValueOrDefault(p)).ToList();
+        _needsResync = false;
+        try
+        {
+            await Task.WhenAll(changed.Select(p => Cursor(p).ConfigureAsync(SetupOf(p))));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _needsResync = true;
+            LogPushFailed(logger, e, _topic, _group);
+        }
+        if (_members.Count == 0 && !_needsResync)
+        {
+            _sessionTimer?.Dispose();
+            _sessionTimer = null;
+        }
     }
 
     public async Task SeekAsync(SeekTarget target)
@@ -179,8 +202,7 @@ internal sealed partial class ConsumerGroupGrain(
     public async Task<GroupLag> GetLagAsync()
     {
         EnsureExists();
-        var config = await TopicGrain.GetConfigAsync();
-        await GrowAsync(config.Partitions);
+        await GrowAsync((await TopicGrain.GetConfigAsync()).Partitions);
         var lags = await Task.WhenAll(Enumerable.Range(0, state.State.Partitions).Select(async p =>
         {
             var cursor = await Cursor(p).DescribeAsync();
@@ -219,5 +241,9 @@ internal sealed partial class ConsumerGroupGrain(
     {
         var cutoff = DateTime.UtcNow - options.Value.SessionTimeout;
         foreach (var member in _members.Where(m => m.Value < cutoff).Select(m => m.Key).ToList()) await LeaveAsync(member);
+        if (_needsResync) await RebalanceAsync(pushAll: true);
     }
+
+    [LoggerMessage(4001, LogLevel.Warning, "Group {Group} of topic {Topic} could not reach all its cursors; retrying with the session timer")]
+    private static partial void LogPushFailed(ILogger logger, Exception exception, string topic, string group);
 }

@@ -119,7 +119,19 @@ internal sealed partial class PartitionCursorGrain
         ReleaseDueMessages(nowMs);
         ExpireBuffered(nowMs);
         StartDeadLettering();
-        if (_watching && _ready.Count < BufferLimit && _delayed.Count < DelayedLimit && _fetching is not { IsCompleted: false }) _ = WatchAsync();
+        if (_watching)
+        {
+            if (_ready.Count < BufferLimit && _delayed.Count < DelayedLimit)
+            {
+                if (_fetching is not { IsCompleted: false }) _ = WatchAsync();
+            }
+            else if (!HasTimedMessagesBuffered())
+            {
+                // Read ahead as far as memory allows and nothing held expires: watching resumes when pulls make
+                // room and a fetch brings timed messages in (an idle group is not kept active for ever).
+                _watching = false;
+            }
+        }
         if (_inFlight.Count == 0 && _delayed.Count == 0 && _deadLetters.Count == 0 && !_watching)
         {
             _tickTimer?.Dispose();
@@ -139,11 +151,17 @@ internal sealed partial class PartitionCursorGrain
         try
         {
             await StartFetch(TimeSpan.Zero);
-            bool timedBuffered = _delayed.Count > 0 || _ready.Values.Any(m => m.ExpiresAtMs is not null)
-                || _inFlight.Values.Any(l => l.Message.ExpiresAtMs is not null);
-            if (!_watching || timedBuffered || _fetchOffset < _partitionEnd) return;
+            if (!_watching || HasTimedMessagesBuffered() || _fetchOffset < _partitionEnd) return;
             _watching = false;
-            await Partition.WatchStoppedAsync(_group, _fetchOffset);
+            try
+            {
+                await Partition.WatchStoppedAsync(_group, _fetchOffset);
+            }
+            catch
+            {
+                _watching = true; // the partition was not told: keep watching, and tell it next time
+                throw;
+            }
         }
         catch (GranaryException e) when (e.Code == ErrorCode.TopicNotFound)
         {
@@ -154,6 +172,9 @@ internal sealed partial class PartitionCursorGrain
             LogFetchFailed(logger, e, _topic, _group, _partition);
         }
     }
+
+    private bool HasTimedMessagesBuffered() => _delayed.Count > 0 || _ready.Values.Any(m => m.ExpiresAtMs is not null)
+        || _inFlight.Values.Any(l => l.Message.ExpiresAtMs is not null);
 
     /// <summary>Expired messages never go out: those waiting in memory leave now.</summary>
     private void ExpireBuffered(long nowMs)
@@ -217,8 +238,10 @@ internal sealed partial class PartitionCursorGrain
                 if (epoch != _epoch) continue; // a seek dropped them
                 foreach (var letter in batch)
                 {
-                    _deadLetters.Remove(letter.Message.Offset);
-                    MarkDone(letter.Message.Offset);
+                    long offset = letter.Message.Offset;
+                    // Counted only if still pending: retention may have skipped it meanwhile (counted there).
+                    if (!_deadLetters.Remove(offset) || offset < _committed || _acked.Contains(offset)) continue;
+                    MarkDone(offset);
                     _deadLetteredCount++;
                     if (letter.Reason == GranaryHeaders.Reasons.Expired) _expired++;
                 }
@@ -256,8 +279,37 @@ internal sealed partial class PartitionCursorGrain
         var byPartition = letters.GroupBy(l => l.Message.Key is { } key
             ? (int)(XxHash32.HashToUInt32(key) % (uint)config.Partitions)
             : (int)(l.Message.Offset % config.Partitions));
-        await Task.WhenAll(byPartition.Select(p => GrainFactory.GetGrain<IPartitionGrain>(GrainKeys.Partition(dlq, p.Key))
-            .AppendAsync(new MessageBatch(p.Select(l => ToDeadLetter(l, nowMs)).ToArray()))));
+        await Task.WhenAll(byPartition.Select(p => AppendDeadLettersAsync(GrainFactory.GetGrain<IPartitionGrain>(GrainKeys.Partition(dlq, p.Key)),
+            [.. p.Select(l => ToDeadLetter(l, nowMs))])));
+    }
+
+    /// <summary>
+    /// Appends to one dead-letter partition. A letter too large for the dead-letter topic (its own limit, plus the
+    /// headers added here) goes without its payload, marked so, rather than blocking every letter behind it.
+    /// </summary>
+    private static async Task AppendDeadLettersAsync(IPartitionGrain partition, Message[] letters)
+    {
+        try
+        {
+            await partition.AppendAsync(new MessageBatch(letters));
+        }
+        catch (GranaryException e) when (e.Code == ErrorCode.MessageTooLarge)
+        {
+            foreach (var letter in letters)
+            {
+                try
+                {
+                    await partition.AppendAsync(new MessageBatch([letter]));
+                }
+                catch (GranaryException single) when (single.Code == ErrorCode.MessageTooLarge)
+                {
+                    // Key, payload and the sender's headers go; Granary's own headers (the letter's story) stay.
+                    var story = (letter.Headers ?? []).Where(h => h.Name.StartsWith("granary.", StringComparison.Ordinal))
+                        .Append(Header(GranaryHeaders.DeadLetterPayloadDropped, letter.Payload.Length));
+                    await partition.AppendAsync(new MessageBatch([new Message(null, ReadOnlyMemory<byte>.Empty, [.. story])]));
+                }
+            }
+        }
     }
 
     private Message ToDeadLetter(DeadLetter letter, long nowMs)

@@ -3,8 +3,13 @@ namespace Granary.Grains.Cursors;
 // Leasing under the delivery modes, and giving messages back.
 internal sealed partial class PartitionCursorGrain
 {
-    /// <summary>False when the group is Ordered and the partition belongs to another member (or to none).</summary>
-    private bool MayTake(string memberId) => _settings.Mode != DeliveryMode.Ordered || _owner == memberId;
+    /// <summary>
+    /// False when the group is Ordered and the partition belongs to another member (or to none), or was just handed
+    /// to this one and a former owner still holds leases: the new owner starts after the old one has finished (acked,
+    /// nacked, or its leases expired), so that the two never work on the partition at the same time.
+    /// </summary>
+    private bool MayTake(string memberId) =>
+        _settings.Mode != DeliveryMode.Ordered || (_owner == memberId && _inFlight.Values.All(l => l.Member == memberId));
 
     /// <summary>
     /// Leases up to <paramref name="maxMessages"/> ready messages, lowest offsets first (so redeliveries go out before
@@ -186,7 +191,6 @@ internal sealed partial class PartitionCursorGrain
     private void ApplySetup(CursorSetup setup)
     {
         var previousMode = _settings.Mode;
-        string? previousOwner = _owner;
         _settings = setup.Settings;
         _owner = setup.Owner;
         if (previousMode != _settings.Mode)
@@ -197,10 +201,7 @@ internal sealed partial class PartitionCursorGrain
             _keyHolders.Clear();
             foreach (var lease in leases) _ready[lease.Message.Offset] = lease.Message;
         }
-        else if (_settings.Mode == DeliveryMode.Ordered && previousOwner != _owner && previousOwner is not null)
-        {
-            ReturnLeasesOf(previousOwner); // the new owner starts at the lowest unacknowledged message
-        }
+        // Ordered, new owner: the old owner's leases stay with it until they end (MayTake waits for that).
         SignalAvailable();
     }
 }

@@ -125,8 +125,15 @@ internal sealed partial class PartitionCursorGrain(
     public async Task AckAsync(long[] offsets)
     {
         await EnsureInitializedAsync();
-        foreach (long offset in offsets) MarkDone(offset);
+        foreach (long offset in offsets)
+        {
+            // Only offsets delivered since the last seek: an ack of a delivery from before it must not remove the
+            // message from the replay.
+            if (_attempts.ContainsKey(offset)) MarkDone(offset);
+        }
         AdvanceCommitted();
+        // An ack can free a key (KeyShared) or end a former owner's last lease (Ordered) that a waiting pull needs.
+        if (_settings.Mode != DeliveryMode.Shared) SignalAvailable();
     }
 
     public async Task<LeaseRef[]> NackAsync(string memberId, long[] offsets, TimeSpan delay)
@@ -229,7 +236,8 @@ internal sealed partial class PartitionCursorGrain(
         _watching = true;
         _partitionEnd = long.MaxValue; // unknown until the next fetch
         EnsureTicking();
-        MarkDirty(); // registers the reminder that wakes the cursor again after a restart
+        // Registered before answering, so that a restart right after the wake still wakes the cursor.
+        _reminder ??= await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
     }
 
     public async Task<CursorInfo> DescribeAsync()

@@ -152,4 +152,42 @@ public sealed class ReplayAndLagTests(BrokerClusterFixture fixture)
         var received = await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 200, onEach: m => m.AckAsync());
         Assert.Equal(200, received.Select(m => m.Offset).Distinct().Count());
     }
+
+    [Fact]
+    public async Task AnAckFromBeforeASeek_DoesNotRemoveTheMessageFromTheReplay()
+    {
+        string topic = BrokerClusterFixture.UniqueTopic();
+        await Client.Admin.CreateTopicAsync(topic);
+        await using (var producer = Client.CreateProducer(topic)) await MessagingTests.SendAsync(producer, 3);
+        var grains = fixture.Cluster.Client;
+        await grains.GetGrain<IConsumerGroupGrain>($"{topic}/g").JoinAsync("a", new GroupSettings());
+        var cursor = grains.GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
+        var before = await cursor.PullAsync("a", 3, ClientTestExtensions.NoExpiry, TimeSpan.FromSeconds(10));
+
+        await Client.Admin.SeekAsync(topic, "g", SeekTarget.Earliest);
+        await cursor.AckAsync([.. before.Select(d => d.Message.Offset)]); // late: the handler finished after the seek
+
+        var replay = await cursor.PullAsync("a", 3, ClientTestExtensions.NoExpiry, TimeSpan.FromSeconds(10));
+        Assert.Equal([0L, 1, 2], replay.Select(d => d.Message.Offset));
+        Assert.Equal(3, Client.Lag(topic, "g").TotalLag);
+    }
+
+    [Fact]
+    public async Task Ordered_PartitionsAddedLive_GetAnOwner_EvenWhenLagWasAskedFirst()
+    {
+        string topic = BrokerClusterFixture.UniqueTopic();
+        await Client.Admin.CreateTopicAsync(topic);
+        await using var consumer = Client.CreateConsumer(topic, "g",
+            new ConsumerOptions { Mode = DeliveryMode.Ordered, AckTimeout = ClientTestExtensions.NoExpiry, HeartbeatInterval = TimeSpan.FromMilliseconds(200) });
+        await consumer.StartAsync();
+
+        await Client.Admin.AddPartitionsAsync(topic, 3);
+        Assert.Equal(3, (await Client.Admin.GetLagAsync(topic, "g")).Partitions.Length); // the group learns of them here
+        Assert.Equal(3, (await Client.Admin.DescribeGroupAsync(topic, "g")).Assignment.Count);
+        await using var producer = Client.CreateProducer(topic);
+        for (int p = 0; p < 3; p++) await producer.SendAsync(new OutgoingMessage(Encoding.UTF8.GetBytes($"to-{p}")) { Partition = p });
+
+        var received = await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 3, onEach: m => m.AckAsync());
+        Assert.Equal([0, 1, 2], received.Select(m => m.Partition).Order());
+    }
 }

@@ -1,0 +1,46 @@
+using System.Text;
+using Granary.Client;
+using Granary.Grains;
+using Granary.Tests.Fixtures;
+
+namespace Granary.Tests.Broker;
+
+/// <summary>An Ordered partition that moves to a new member while the old one still works on it.</summary>
+[Collection(BrokerCluster.Name)]
+public sealed class OrderedHandoverTests(BrokerClusterFixture fixture)
+{
+    private static readonly TimeSpan NoExpiry = ClientTestExtensions.NoExpiry;
+
+    [Fact]
+    public async Task TheNewOwnerStartsWhenTheOldOneHasFinished_WithNoMessageHandledTwice()
+    {
+        string topic = BrokerClusterFixture.UniqueTopic();
+        await fixture.Client.Admin.CreateTopicAsync(topic, new TopicOptions { Partitions = 2 });
+        await using (var producer = fixture.Client.CreateProducer(topic))
+        {
+            for (int i = 0; i < 10; i++) await producer.SendAsync(new OutgoingMessage(Encoding.UTF8.GetBytes($"{i}")) { Partition = 1 });
+        }
+        var grains = fixture.Cluster.Client;
+        var group = grains.GetGrain<IConsumerGroupGrain>($"{topic}/g");
+        var settings = new GroupSettings { Mode = DeliveryMode.Ordered };
+        await group.JoinAsync("a", settings);
+        var cursor = grains.GetGrain<IPartitionCursorGrain>($"{topic}/g/1");
+        var heldByA = await cursor.PullAsync("a", 5, NoExpiry, TimeSpan.FromSeconds(10));
+        Assert.Equal(5, heldByA.Length);
+
+        await group.JoinAsync("b", settings);
+        var assignment = (await group.DescribeAsync()).Assignment;
+        Assert.Equal("a", assignment[0]); // sticky: a keeps one partition, b takes the other
+        Assert.Equal("b", assignment[1]);
+
+        // b waits while a still holds leases on the partition; a is no longer given anything there.
+        Assert.Empty(await cursor.PullAsync("b", 5, NoExpiry, TimeSpan.FromSeconds(1)));
+        Assert.Empty(await cursor.PullAsync("a", 5, NoExpiry, TimeSpan.FromMilliseconds(200)));
+        var waiting = cursor.PullAsync("b", 5, NoExpiry, TimeSpan.FromSeconds(20));
+        await cursor.AckAsync([.. heldByA.Select(d => d.Message.Offset)]);
+
+        var taken = await waiting;
+        Assert.Equal([5L, 6, 7, 8, 9], taken.Select(d => d.Message.Offset));
+        Assert.All(taken, d => Assert.Equal(1, d.Attempt));
+    }
+}
