@@ -78,9 +78,10 @@ internal sealed partial class PartitionGrain
         if (_retentionHeldBack)
             throw new GranaryException(ErrorCode.QueueFull,
                 $"Partition {_partition} of topic '{_topic}' is full: retention is held back by a consumer group's unacknowledged messages from offset {keepFrom}.");
-        if (limit is { } max && log.SizeInBytes + batchBytes > max && keepFrom < log.EndOffset)
-            throw new GranaryException(ErrorCode.QueueFull,
-                $"Partition {_partition} of topic '{_topic}' is at its retention size of {max} bytes with messages not acknowledged from offset {keepFrom}.");
+        // Still over the limit with nothing held back: the excess is in the active segment, which retention never
+        // deletes. Seal it, so that the next check can delete it once acknowledged (or refuse while it is not). The
+        // limit therefore holds to within one segment, and a limit below the segment size makes segments that small.
+        if (limit is { } max && log.SizeInBytes + batchBytes > max) log.RequestRoll();
     }
 
     private async Task OnRetentionTimerAsync()

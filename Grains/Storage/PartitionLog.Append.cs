@@ -96,6 +96,19 @@ public sealed partial class PartitionLog
         return new LogAppendResult(baseOffset, count);
     }
 
+    /// <summary>
+    /// Makes the next append start a new segment, when the active one holds anything: retention never deletes the
+    /// active segment, so a size limit below the segment size needs the data sealed before it can go.
+    /// </summary>
+    public void RequestRoll()
+    {
+        lock (_writeLock)
+        {
+            // An empty active segment already starts at the end; a new one there would have the same name.
+            if (!_closed && !_segments[^1].IsEmpty) _forceRoll = true;
+        }
+    }
+
     private bool NeedsRoll(LogSegment segment, int batchBytes, int recordCount) =>
         _forceRoll
         || (!segment.IsEmpty && (segment.Size + batchBytes > _options.SegmentBytes

@@ -85,6 +85,25 @@ public sealed class RetentionKeepFromTests
     }
 
     /// <summary>A log of 4 KiB segments with a retention size, holding <paramref name="records"/> records of about 200 bytes.</summary>
+    [Fact]
+    public async Task RequestRoll_SealsTheActiveSegmentAtTheNextAppend_SoRetentionCanDeleteIt_ButNeverMakesAnEmptyOne()
+    {
+        using var dir = new TempDirectory();
+        var options = Options(segmentBytes: 1 << 20);
+        options.RetentionBytes = 1;
+        await using var log = PartitionLog.Open(dir.Path, options);
+        log.RequestRoll(); // empty active segment: nothing to seal
+        await log.AppendAsync(Batch("a"));
+        Assert.Equal(1, log.SegmentCount);
+
+        log.RequestRoll();
+        await log.AppendAsync(Batch("b"));
+
+        Assert.Equal(2, log.SegmentCount);
+        Assert.Equal(1, log.ApplyRetention(keepFromOffset: 1).SegmentsDeleted);
+        Assert.Equal(1, log.StartOffset);
+    }
+
     private static async Task<PartitionLog> SizeLimitedLogAsync(TempDirectory dir, long retentionBytes, int records)
     {
         var options = Options(segmentBytes: 4096);
