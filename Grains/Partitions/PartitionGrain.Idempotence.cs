@@ -62,7 +62,9 @@ internal sealed partial class PartitionGrain
     {
         duplicates.AssignOffsets(-1);
         var result = duplicates.ToResult(nowMs);
-        if (batch.ProducerId != 0) _producers.Record(batch.ProducerId, batch.BaseSequence, batch.Messages.Length, -1, nowMs).Complete(result);
+        // Recorded now (a retry must find it), completed only once the copies are durable: a retry that arrives
+        // meanwhile waits for this outcome rather than being confirmed early.
+        var recorded = batch.ProducerId != 0 ? _producers.Record(batch.ProducerId, batch.BaseSequence, batch.Messages.Length, -1, nowMs) : null;
         if (duplicates.Offsets.Max() >= log.FlushedOffset)
         {
             try
@@ -71,10 +73,13 @@ internal sealed partial class PartitionGrain
             }
             catch (LogWriteException e)
             {
-                throw Translate(e);
+                var error = Translate(e);
+                recorded?.Fail(error);
+                throw error;
             }
         }
-        if (batch.ProducerId != 0) await SaveProducerStateAsync(log);
+        recorded?.Complete(result);
+        if (recorded is not null) await SaveProducerStateAsync(log);
         return result;
     }
 
@@ -171,10 +176,29 @@ internal sealed partial class PartitionGrain
         _ids = config.DedupWindow is { } window ? new MessageIdWindow(window) : null;
         var snapshot = ProducerStateSnapshot.TryRead(log.Directory, out string? problem);
         if (problem is not null) LogProducerStateIgnored(logger, _topic, _partition, problem);
-        if (snapshot is not null && snapshot.CoveredOffset > log.EndOffset)
+        string? stale = snapshot switch
         {
-            LogProducerStateIgnored(logger, _topic, _partition, $"it covers offsets up to {snapshot.CoveredOffset} but the log ends at {log.EndOffset}");
+            null => null,
+            // Recovery cut the log below what the snapshot claims: its sequences describe records that are gone.
+            _ when snapshot.CoveredOffset > log.EndOffset => $"it covers offsets up to {snapshot.CoveredOffset} but the log ends at {log.EndOffset}",
+            // Retention deleted records after it: sequences stored there are in neither the snapshot nor the log.
+            _ when snapshot.CoveredOffset < log.StartOffset => $"it covers offsets up to {snapshot.CoveredOffset} but the log starts at {log.StartOffset}",
+            _ => null,
+        };
+        if (stale is not null)
+        {
+            LogProducerStateIgnored(logger, _topic, _partition, stale);
             snapshot = null;
+            // Gone before anything else is appended: a later open must never find it valid again.
+            try
+            {
+                ProducerStateSnapshot.Delete(log.Directory);
+                FileSync.FlushDirectory(log.Directory);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new GranaryException(ErrorCode.PartitionUnavailable, $"Partition {_partition} of topic '{_topic}' could not remove a stale producer-state file: {e.Message}", e);
+            }
         }
         long producersFrom;
         if (snapshot is not null)
@@ -185,11 +209,25 @@ internal sealed partial class PartitionGrain
         }
         else
         {
-            producersFrom = await log.FindOffsetByTimestampAsync(now - (long)producerOptions.Value.ProducerStateRetention.TotalMilliseconds);
+            producersFrom = await FindOffsetOrStartAsync(log, now - (long)producerOptions.Value.ProducerStateRetention.TotalMilliseconds);
         }
         long idsFromMs = config.DedupWindow is { } w ? now - (long)w.TotalMilliseconds : long.MaxValue;
-        long idsFrom = _ids is null ? log.EndOffset : await log.FindOffsetByTimestampAsync(idsFromMs);
+        long idsFrom = _ids is null ? log.EndOffset : await FindOffsetOrStartAsync(log, idsFromMs);
         await ScanAsync(log, Math.Max(log.StartOffset, Math.Min(producersFrom, idsFrom)), producersFrom, idsFromMs);
+    }
+
+    /// <summary>Where the scan starts for a time; from the start when damaged data hides the answer (the scan skips damage).</summary>
+    private async Task<long> FindOffsetOrStartAsync(PartitionLog log, long timestampMs)
+    {
+        try
+        {
+            return await log.FindOffsetByTimestampAsync(timestampMs);
+        }
+        catch (LogCorruptedException e)
+        {
+            LogScanDamage(logger, e, _topic, _partition, log.StartOffset);
+            return log.StartOffset;
+        }
     }
 
     private async Task ScanAsync(PartitionLog log, long from, long producersFrom, long idsFromMs)
@@ -205,9 +243,12 @@ internal sealed partial class PartitionGrain
             }
             catch (LogCorruptedException e)
             {
-                // Damaged data cannot tell who wrote it; what follows the damage stays unknown to the tables.
-                LogScanStopped(logger, e, _topic, _partition, offset);
-                return;
+                // Damaged data cannot tell who wrote it: carry on at the next segment, so that what follows is known.
+                LogScanDamage(logger, e, _topic, _partition, offset);
+                long next = log.SegmentBaseOffsets.FirstOrDefault(b => b > offset, -1);
+                if (next < 0) return;
+                offset = next;
+                continue;
             }
             using (read)
             {
@@ -270,6 +311,6 @@ internal sealed partial class PartitionGrain
     [LoggerMessage(2011, LogLevel.Warning, "Ignoring the producer state of partition {Partition} of topic {Topic} ({Reason}); rebuilding it from the log")]
     private static partial void LogProducerStateIgnored(ILogger logger, string topic, int partition, string reason);
 
-    [LoggerMessage(2012, LogLevel.Error, "Damaged data at offset {Offset} of partition {Partition} of topic {Topic} stopped the producer and message-id scan")]
-    private static partial void LogScanStopped(ILogger logger, Exception exception, string topic, int partition, long offset);
+    [LoggerMessage(2012, LogLevel.Error, "Damaged data at offset {Offset} of partition {Partition} of topic {Topic}: the producer and message-id scan skips to the next segment; producers and ids stored in the damaged part stay unknown")]
+    private static partial void LogScanDamage(ILogger logger, Exception exception, string topic, int partition, long offset);
 }

@@ -26,9 +26,12 @@ public sealed class HandlerOptions
     /// <summary>
     /// With an <see cref="IdempotencyStore"/>: the nack delay of a message whose id another handler is processing
     /// right now (<see cref="IdempotencyStatus.InProgress"/>); it comes back once that one has finished or given up.
-    /// Default 1 s.
+    /// Each return is a delivery, counted against the group's <c>MaxDeliveries</c>: keep this delay times
+    /// <c>MaxDeliveries</c> above the store's claim timeout, or a copy whose first handler died can be dead-lettered
+    /// before the dead claim runs out. Default 30 s (20 deliveries wait 10 minutes; the in-memory store's claims
+    /// last 5).
     /// </summary>
-    public TimeSpan InProgressRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan InProgressRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     internal void Validate()
     {

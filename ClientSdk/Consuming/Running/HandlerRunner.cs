@@ -153,7 +153,7 @@ internal sealed class HandlerRunner : IDisposable
         lock (_lanesLock)
         {
             var waiting = _lanes[lane];
-            if (dropWaiting && waiting is not null)
+            if (dropWaiting && waiting is { Count: > 0 })
             {
                 _capacity.Release(waiting.Count);
                 waiting.Clear();
