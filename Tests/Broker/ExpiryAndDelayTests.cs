@@ -1,8 +1,3 @@
-using System.Text;
-using Granary.Client;
-using Granary.Grains;
-using Granary.Tests.Fixtures;
-
 namespace Granary.Tests.Broker;
 
 /// <summary>Time to live (per topic and per message) and delayed delivery, on the shared test cluster.</summary>

@@ -1,8 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text;
-using Granary.Client;
-using Granary.Grains;
-using Granary.Tests.Fixtures;
 
 namespace Granary.Tests.Broker;
 

@@ -1,7 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text;
-using Granary.Client;
-using Granary.Tests.Fixtures;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

@@ -1,7 +1,3 @@
-using System.Text;
-using Granary.Client;
-using Granary.Grains;
-using Granary.Tests.Fixtures;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Granary.Tests.Broker;

@@ -1,8 +1,3 @@
-using System.Text;
-using Granary.Client;
-using Granary.Grains;
-using Granary.Tests.Fixtures;
-
 namespace Granary.Tests.Broker;
 
 /// <summary>An Ordered partition that moves to a new member while the old one still works on it.</summary>

@@ -1,8 +1,5 @@
 using System.Collections.Concurrent;
-using Granary.Client;
-using Granary.Grains;
 using Granary.Storage;
-using Granary.Tests.Fixtures;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Granary.Tests.Broker;

@@ -1,7 +1,3 @@
-using Granary.Client;
-using Granary.Grains;
-using Granary.Tests.Fixtures;
-
 namespace Granary.Tests.Broker;
 
 /// <summary>RejectPublish with a size limit far below the segment size (1 GiB by default), on the shared cluster.</summary>

@@ -1,6 +1,3 @@
-using Granary.Client;
-using Granary.Tests.Fixtures;
-
 namespace Granary.Tests.Broker;
 
 [Collection(BrokerCluster.Name)]

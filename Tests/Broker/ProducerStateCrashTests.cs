@@ -1,7 +1,4 @@
-using Granary.Client;
-using Granary.Grains;
 using Granary.Storage;
-using Granary.Tests.Fixtures;
 
 namespace Granary.Tests.Broker;
 

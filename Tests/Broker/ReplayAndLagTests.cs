@@ -1,8 +1,3 @@
-using System.Text;
-using Granary.Client;
-using Granary.Grains;
-using Granary.Tests.Fixtures;
-
 namespace Granary.Tests.Broker;
 
 /// <summary>Seek (replay, skip), lag, partitions added to a live topic, and the consumer rate limit.</summary>

@@ -1,8 +1,5 @@
-using Granary.Client;
-using Granary.Grains;
 using Granary.Grains.Hosting;
 using Granary.Storage;
-using Granary.Tests.Fixtures;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 

@@ -1,7 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text;
-using Granary.Client;
-using Granary.Tests.Fixtures;
 
 namespace Granary.Tests.Broker;
 

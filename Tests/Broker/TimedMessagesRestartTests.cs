@@ -1,7 +1,3 @@
-using Granary.Client;
-using Granary.Grains;
-using Granary.Tests.Fixtures;
-
 namespace Granary.Tests.Broker;
 
 /// <summary>Expiry and delays survive a real silo killed with SIGKILL: state on disk and the file reminder table bring them back.</summary>

@@ -1,4 +1,3 @@
-using Granary.Client;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Granary.Tests.Client;

@@ -1,6 +1,3 @@
-using Granary.Client;
-using Granary.Grains;
-
 namespace Granary.Tests.Fixtures;
 
 /// <summary>Shorthands for broker tests.</summary>

@@ -1,4 +1,3 @@
-using Granary.Client;
 using Granary.Grains.Hosting;
 using Orleans.TestingHost;
 

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Text;
 using Granary.Storage;
-using Granary.Tests.Fixtures;
 using static Granary.Tests.Storage.LogTestKit;
 
 namespace Granary.Tests.Storage;

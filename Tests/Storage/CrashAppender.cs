@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Granary.Storage;
 
 namespace Granary.Tests.Storage;

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Granary.Storage;
-using Granary.Tests.Fixtures;
 using Xunit.Sdk;
 
 namespace Granary.Tests.Storage;

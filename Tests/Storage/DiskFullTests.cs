@@ -1,5 +1,4 @@
 using Granary.Storage;
-using Granary.Tests.Fixtures;
 using static Granary.Tests.Storage.LogTestKit;
 
 namespace Granary.Tests.Storage;

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using Granary.Storage;
-using Granary.Tests.Fixtures;
 
 namespace Granary.Tests.Storage;
 

@@ -1,5 +1,4 @@
 using Granary.Storage;
-using Granary.Tests.Fixtures;
 
 namespace Granary.Tests.Storage;
 

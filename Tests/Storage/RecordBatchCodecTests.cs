@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text;
 using Granary.Storage;
 
 namespace Granary.Tests.Storage;

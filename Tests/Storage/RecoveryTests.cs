@@ -1,6 +1,4 @@
-using System.Text;
 using Granary.Storage;
-using Granary.Tests.Fixtures;
 using Microsoft.Extensions.Time.Testing;
 using static Granary.Tests.Storage.LogTestKit;
 

@@ -1,5 +1,4 @@
 using Granary.Storage;
-using Granary.Tests.Fixtures;
 using Microsoft.Extensions.Time.Testing;
 using static Granary.Tests.Storage.LogTestKit;
 
