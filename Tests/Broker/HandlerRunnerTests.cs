@@ -49,7 +49,7 @@ public sealed class HandlerRunnerTests(BrokerClusterFixture fixture)
             var confirmedOrder = receipts.Select((r, i) => (r, i)).Where(x => x.i % Keys == k).OrderBy(x => x.r.Offset).Select(x => $"{x.i}");
             Assert.Equal(confirmedOrder, handled[$"key-{k}"]);
         }
-        await WaitUntilAsync(() => AllAckedAsync(topic));
+        await Eventually.UntilAsync(() => AllAckedAsync(topic));
     }
 
     [Fact]
@@ -115,7 +115,7 @@ public sealed class HandlerRunnerTests(BrokerClusterFixture fixture)
         await RunUntilAsync(consumer, async (message, _) =>
         {
             string text = Text(message);
-            if (text == "0") await WaitUntilAsync(async () => (await Client.Admin.GetLagAsync(topic, "g")).Partitions[0].InFlight == 10);
+            if (text == "0") await Eventually.UntilAsync(async () => (await Client.Admin.GetLagAsync(topic, "g")).Partitions[0].InFlight == 10);
             if (text == "3")
             {
                 attemptsOf3.Enqueue(message.DeliveryAttempt);
@@ -218,21 +218,10 @@ public sealed class HandlerRunnerTests(BrokerClusterFixture fixture)
     {
         using var cancel = new CancellationTokenSource();
         var run = consumer.RunAsync(handler, options, cancel.Token);
-        await WaitUntilAsync(async () => run.IsCompleted || await done());
+        await Eventually.UntilAsync(async () => run.IsCompleted || await done());
         Assert.False(run.IsCompleted, $"the run ended early: {run.Exception}");
         await cancel.CancelAsync();
         await run.WaitAsync(Eventually.DefaultTimeout);
-    }
-
-    /// <summary>Polls an asynchronous condition (a broker query) until it holds, failing after the default deadline.</summary>
-    internal static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + Eventually.DefaultTimeout;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met before the deadline");
-            await Task.Delay(20);
-        }
     }
 
     private async Task<bool> AllAckedAsync(string topic) => (await Client.Admin.GetLagAsync(topic, "g")).TotalLag == 0;

@@ -31,7 +31,7 @@ public sealed class HostedConsumerTests(BrokerClusterFixture fixture)
             await Task.WhenAll(Enumerable.Range(0, 20).Select(i => producer.SendAsync(new OutgoingMessage(Encoding.UTF8.GetBytes($"m-{i}")))));
         }
         await Eventually.UntilAsync(() => recorder.Handled.Count >= 20);
-        await HandlerRunnerTests.WaitUntilAsync(async () => (await Client.Admin.GetLagAsync(topic, "hosted")).TotalLag == 0);
+        await Eventually.UntilAsync(async () => (await Client.Admin.GetLagAsync(topic, "hosted")).TotalLag == 0);
         using (var stopTimeout = new CancellationTokenSource(Eventually.DefaultTimeout)) await host.StopAsync(stopTimeout.Token);
 
         Assert.Equal(Enumerable.Range(0, 20).Select(i => $"m-{i}").Order(), recorder.Handled.Order());

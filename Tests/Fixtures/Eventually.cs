@@ -16,6 +16,17 @@ public static class Eventually
         }
     }
 
+    /// <summary>Polls an asynchronous <paramref name="condition"/> (a broker query) until it holds, failing after the timeout.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met before the deadline");
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>Reads messages until <paramref name="done"/> says enough, failing after the timeout.</summary>
     public static async Task<List<T>> CollectAsync<T>(IAsyncEnumerable<T> source, Func<List<T>, bool> done, TimeSpan? timeout = null, Func<T, Task>? onEach = null)
     {
