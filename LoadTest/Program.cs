@@ -1,32 +1,4 @@
-using System.CommandLine;
-using Granary.LoadTest.Scenarios;
+using Granary.LoadTest.Cli;
 
-var dataDirectory = new Option<string>("--data-dir")
-{
-    Description = "Directory on the disk to measure (a temporary folder is created inside it and removed afterwards).",
-    DefaultValueFactory = _ => "./data",
-};
-var seconds = new Option<double>("--seconds")
-{
-    Description = "Duration of each measured case, in seconds.",
-    DefaultValueFactory = _ => 2.0,
-};
-
-var cases = new Option<string[]>("--case")
-{
-    Description = "Run only these cases, as RECORDBYTESxBATCHxAPPENDERS (e.g. 100x1x8); repeatable. Default: all twelve.",
-    AllowMultipleArgumentsPerToken = true,
-};
-
-var logBench = new Command("log-bench", "Measure the partition log engine under FlushPolicy.Always against the raw limits of the same disk.")
-{
-    dataDirectory,
-    seconds,
-    cases,
-};
-logBench.SetAction((parse, cancellationToken) =>
-    new LogBenchmark(parse.GetValue(dataDirectory)!, TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(cases) ?? [], Console.Out)
-        .RunAsync(cancellationToken));
-
-var root = new RootCommand("Granary load-test tool.") { logBench };
-return await root.Parse(args).InvokeAsync();
+// produce | consume | e2e | verify | log-bench; see README "Performance" and `--help` of each command.
+return await LoadTestCommands.Build(Console.Out).Parse(args).InvokeAsync();

@@ -1,0 +1,177 @@
+using System.CommandLine;
+using Granary.Grains;
+using Granary.LoadTest.Reporting;
+using Granary.LoadTest.Scenarios;
+using Granary.LoadTest.Targets;
+
+namespace Granary.LoadTest.Cli;
+
+/// <summary>
+/// The command line: <c>produce</c>, <c>consume</c>, <c>e2e</c>, <c>verify</c> and <c>log-bench</c>. Parsing into
+/// settings records is separate from running, so that tests can check it.
+/// </summary>
+internal static class LoadTestCommands
+{
+    private static readonly Option<string[]> Gateways = new("--gateway")
+    {
+        Description = "A gateway of a running cluster, host:port (repeatable). Default 127.0.0.1:30000.",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    private static readonly Option<bool> Embedded = new("--embedded")
+    {
+        Description = "Start a silo in this process on a temporary data directory (under --data-dir) instead.",
+    };
+
+    private static readonly Option<string> DataDirectory = new("--data-dir")
+    {
+        Description = "Where --embedded, verify and log-bench keep their temporary data (removed afterwards).",
+        DefaultValueFactory = _ => "./data",
+    };
+
+    private static readonly Option<string?> JsonFile = new("--json")
+    {
+        Description = "Also write the figures as JSON to this file.",
+    };
+
+    private static readonly Option<string> TopicOption = new("--topic") { Description = "Topic (created if missing).", Required = true };
+    private static readonly Option<long> MessagesOption = new("--messages") { Description = "Number of messages.", Required = true };
+    private static readonly Option<int> SizeOption = new("--size") { Description = "Payload bytes.", DefaultValueFactory = _ => 100 };
+    private static readonly Option<int> PartitionsOption = new("--partitions") { Description = "Partitions of a topic created by the run.", DefaultValueFactory = _ => 4 };
+    private static readonly Option<int> ProducersOption = new("--producers") { Description = "Producers sharing the messages.", DefaultValueFactory = _ => 1 };
+    private static readonly Option<double?> RateOption = new("--rate") { Description = "Total messages per second (default: as fast as possible)." };
+    private static readonly Option<int> BatchBytesOption = new("--batch-bytes") { Description = "ProducerOptions.BatchBytes.", DefaultValueFactory = _ => 256 * 1024 };
+    private static readonly Option<int> LingerOption = new("--linger-ms") { Description = "ProducerOptions.LingerMs.", DefaultValueFactory = _ => 0 };
+    private static readonly Option<int> WindowOption = new("--window") { Description = "Sends in flight per producer; 1 awaits each confirm before the next.", DefaultValueFactory = _ => 10_000 };
+    private static readonly Option<bool> NoIdempotenceOption = new("--no-idempotence") { Description = "Turn the idempotent producer off." };
+    private static readonly Option<string> GroupOption = new("--group") { Description = "Consumer group.", Required = true };
+    private static readonly Option<int> ConsumersOption = new("--consumers") { Description = "Consumers in the group.", DefaultValueFactory = _ => 1 };
+    private static readonly Option<DeliveryMode> ModeOption = new("--mode") { Description = "Shared, Ordered or KeyShared.", DefaultValueFactory = _ => DeliveryMode.Shared };
+    private static readonly Option<int> PrefetchOption = new("--prefetch") { Description = "ConsumerOptions.MaxPrefetch.", DefaultValueFactory = _ => 2048 };
+    private static readonly Option<double> E2eRateOption = new("--rate") { Description = "Messages per second.", Required = true };
+    private static readonly Option<double> DurationOption = new("--duration") { Description = "Seconds.", Required = true };
+    private static readonly Option<double?> KillEveryOption = new("--kill-silo-every") { Description = "Kill the silo with SIGKILL every this many seconds, and restart it." };
+    private static readonly Option<double> VerifyRateOption = new("--rate") { Description = "Messages per second (so that kills land while messages flow).", DefaultValueFactory = _ => 2000 };
+    private static readonly Option<double> DrainOption = new("--drain-timeout") { Description = "Seconds to wait at the end for confirmed messages to arrive.", DefaultValueFactory = _ => 120 };
+
+    public static RootCommand Build(TextWriter output)
+    {
+        var produce = new Command("produce", "Send messages with confirms and report throughput and send-to-confirm latency.")
+        {
+            TopicOption, MessagesOption, SizeOption, PartitionsOption, ProducersOption, RateOption, BatchBytesOption, LingerOption,
+            WindowOption, NoIdempotenceOption, Gateways, Embedded, DataDirectory, JsonFile,
+        };
+        produce.SetAction((parse, ct) => GuardAsync(output, () => RunAsync(parse, output, ToProduce(parse),
+            (client, settings, o, c) => ProduceScenario.RunAsync(client, settings, o, c), ct)));
+
+        var consume = new Command("consume", "Receive and acknowledge messages in a group and report throughput.")
+        {
+            TopicOption, GroupOption, MessagesOption, ConsumersOption, ModeOption, PrefetchOption, Gateways, Embedded, DataDirectory, JsonFile,
+        };
+        consume.SetAction((parse, ct) => GuardAsync(output, () => RunAsync(parse, output, ToConsume(parse),
+            (client, settings, o, c) => ConsumeScenario.RunAsync(client, settings, o, c), ct)));
+
+        var e2e = new Command("e2e", "Produce at a fixed rate while consuming; report end-to-end latency.")
+        {
+            TopicOption, E2eRateOption, DurationOption, SizeOption, PartitionsOption, Gateways, Embedded, DataDirectory, JsonFile,
+        };
+        e2e.SetAction((parse, ct) => GuardAsync(output, () => RunAsync(parse, output, ToEndToEnd(parse),
+            (client, settings, o, c) => EndToEndScenario.RunAsync(client, settings, o, c), ct)));
+
+        var verify = new Command("verify", "Produce numbered messages while consuming, killing the silo with SIGKILL; exit 1 if a confirmed message was lost.")
+        {
+            MessagesOption, KillEveryOption, VerifyRateOption, DrainOption, DataDirectory, JsonFile,
+        };
+        verify.SetAction((parse, ct) => GuardAsync(output, async () =>
+        {
+            var (report, counts) = await VerifyScenario.RunAsync(ToVerify(parse), output, ct);
+            await WriteAsync(report, parse.GetValue(JsonFile), output, ct);
+            output.WriteLine(counts.Passed ? "verify: passed (nothing confirmed was lost)" : "verify: FAILED");
+            return counts.Passed ? 0 : 1;
+        }));
+
+        return new RootCommand("Granary load-test tool.") { produce, consume, e2e, verify, LogBenchCommand.Build(output) };
+    }
+
+    internal static TargetSettings ToTarget(ParseResult parse) =>
+        new(parse.GetValue(Gateways) ?? [], parse.GetValue(Embedded), parse.GetValue(DataDirectory)!);
+
+    internal static ProduceSettings ToProduce(ParseResult parse)
+    {
+        var settings = new ProduceSettings(parse.GetValue(TopicOption)!, parse.GetValue(MessagesOption), parse.GetValue(SizeOption),
+            parse.GetValue(PartitionsOption), parse.GetValue(ProducersOption), parse.GetValue(RateOption), parse.GetValue(BatchBytesOption),
+            parse.GetValue(LingerOption), parse.GetValue(WindowOption), !parse.GetValue(NoIdempotenceOption));
+        Require(settings.Messages > 0, "--messages must be positive");
+        Require(settings.Size >= 0, "--size must not be negative");
+        Require(settings.Partitions > 0 && settings.Producers > 0 && settings.Window > 0, "--partitions, --producers and --window must be positive");
+        Require(settings.Rate is null or > 0, "--rate must be positive");
+        return settings;
+    }
+
+    internal static ConsumeSettings ToConsume(ParseResult parse)
+    {
+        var settings = new ConsumeSettings(parse.GetValue(TopicOption)!, parse.GetValue(GroupOption)!, parse.GetValue(MessagesOption),
+            parse.GetValue(ConsumersOption), parse.GetValue(ModeOption), parse.GetValue(PrefetchOption));
+        Require(settings.Messages > 0 && settings.Consumers > 0 && settings.Prefetch > 0, "--messages, --consumers and --prefetch must be positive");
+        return settings;
+    }
+
+    internal static EndToEndSettings ToEndToEnd(ParseResult parse)
+    {
+        var settings = new EndToEndSettings(parse.GetValue(TopicOption)!, parse.GetValue(E2eRateOption), TimeSpan.FromSeconds(parse.GetValue(DurationOption)),
+            parse.GetValue(SizeOption), parse.GetValue(PartitionsOption));
+        Require(settings.Rate > 0 && settings.Duration > TimeSpan.Zero, "--rate and --duration must be positive");
+        Require(settings.Size >= EndToEndScenario.MinimumSize, $"--size must be at least {EndToEndScenario.MinimumSize} (the send time travels in the payload)");
+        return settings;
+    }
+
+    internal static VerifySettings ToVerify(ParseResult parse)
+    {
+        double? killEvery = parse.GetValue(KillEveryOption);
+        var settings = new VerifySettings(parse.GetValue(MessagesOption), killEvery is { } s ? TimeSpan.FromSeconds(s) : null,
+            parse.GetValue(DataDirectory)!, TimeSpan.FromSeconds(parse.GetValue(DrainOption)), parse.GetValue(VerifyRateOption));
+        Require(settings.Messages > 0 && settings.Rate > 0, "--messages and --rate must be positive");
+        Require(killEvery is null or > 0, "--kill-silo-every must be positive");
+        return settings;
+    }
+
+    private static void Require(bool condition, string message)
+    {
+        if (!condition) throw new ArgumentException(message);
+    }
+
+    /// <summary>Exit codes: 0 done, 1 the run had errors (or verify lost messages), 2 bad arguments, 3 the broker refused.</summary>
+    private static async Task<int> GuardAsync(TextWriter output, Func<Task<int>> run)
+    {
+        try
+        {
+            return await run();
+        }
+        catch (ArgumentException e)
+        {
+            output.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+        catch (Granary.GranaryException e)
+        {
+            output.WriteLine($"error: {e.Code}: {e.Message}");
+            return 3;
+        }
+    }
+
+    private static async Task<int> RunAsync<TSettings>(ParseResult parse, TextWriter output, TSettings settings,
+        Func<Granary.Client.GranaryClient, TSettings, TextWriter, CancellationToken, Task<RunReport>> scenario, CancellationToken cancellationToken)
+    {
+        await using var target = await BrokerTarget.OpenAsync(ToTarget(parse), cancellationToken);
+        output.WriteLine($"{parse.CommandResult.Command.Name} against {target.Description}");
+        var report = await scenario(target.Client, settings, output, cancellationToken);
+        await WriteAsync(report, parse.GetValue(JsonFile), output, cancellationToken);
+        return report.Errors == 0 ? 0 : 1;
+    }
+
+    private static async Task WriteAsync(RunReport report, string? jsonFile, TextWriter output, CancellationToken cancellationToken)
+    {
+        report.WriteTable(output);
+        if (jsonFile is not null) await File.WriteAllTextAsync(jsonFile, report.ToJson(), cancellationToken);
+    }
+}
