@@ -7,8 +7,11 @@ namespace Granary.LoadTest.Scenarios;
 
 /// <summary>Settings of <c>produce</c>.</summary>
 internal sealed record ProduceSettings(string Topic, long Messages, int Size, int Partitions, int Producers, double? Rate,
-    int BatchBytes, int LingerMs, int Window, bool Idempotence)
+    int BatchBytes, int LingerMs, int Window, bool Idempotence, int Topics = 1)
 {
+    /// <summary>The topics of the run: the topic itself, or <c>{topic}-0</c> to <c>{topic}-(K-1)</c> with <c>--topics K</c>.</summary>
+    public IReadOnlyList<string> TopicNames => Topics == 1 ? [Topic] : [.. Enumerable.Range(0, Topics).Select(i => $"{Topic}-{i}")];
+
     public IReadOnlyDictionary<string, string> ToDictionary() => new Dictionary<string, string>
     {
         ["topic"] = Topic,
@@ -21,18 +24,25 @@ internal sealed record ProduceSettings(string Topic, long Messages, int Size, in
         ["linger-ms"] = LingerMs.ToString(CultureInfo.InvariantCulture),
         ["window"] = Window.ToString(CultureInfo.InvariantCulture),
         ["idempotence"] = Idempotence ? "on" : "off",
+        ["topics"] = Topics.ToString(CultureInfo.InvariantCulture),
     };
 }
 
 /// <summary>
 /// <c>produce</c>: K producers send N messages of a fixed size with confirms, each keeping up to <c>--window</c> sends
 /// in flight (1: await each confirm before the next), optionally paced to a total rate. Latency is send to confirm.
+/// With <c>--topics T</c> the messages are spread over T topics instead, one producer per topic, the window shared
+/// out between them (many small topics against one wide one).
 /// </summary>
 internal static class ProduceScenario
 {
     public static async Task<RunReport> RunAsync(GranaryClient client, ProduceSettings settings, TextWriter output, CancellationToken cancellationToken)
     {
-        await Topics.EnsureAsync(client, settings.Topic, settings.Partitions);
+        var topics = settings.TopicNames;
+        // Created a few at a time: each creation writes the topic's state and the registry durably.
+        foreach (var chunk in topics.Chunk(32)) await Task.WhenAll(chunk.Select(t => Topics.EnsureAsync(client, t, settings.Partitions)));
+        int producers = topics.Count > 1 ? topics.Count : settings.Producers;
+        int perProducerWindow = topics.Count > 1 ? Math.Max(1, settings.Window / topics.Count) : settings.Window;
         var options = new ProducerOptions
         {
             BatchBytes = settings.BatchBytes,
@@ -46,12 +56,12 @@ internal static class ProduceScenario
         var started = Stopwatch.GetTimestamp();
         await using (new ProgressDisplay("produce", () => Volatile.Read(ref confirmed), () => Volatile.Read(ref errors), output))
         {
-            await Task.WhenAll(Enumerable.Range(0, settings.Producers).Select(async p =>
+            await Task.WhenAll(Enumerable.Range(0, producers).Select(async p =>
             {
-                long count = settings.Messages / settings.Producers + (p < settings.Messages % settings.Producers ? 1 : 0);
-                double? rate = settings.Rate / settings.Producers;
-                await using var producer = client.CreateProducer(settings.Topic, options);
-                using var window = new SemaphoreSlim(settings.Window);
+                long count = settings.Messages / producers + (p < settings.Messages % producers ? 1 : 0);
+                double? rate = settings.Rate / producers;
+                await using var producer = client.CreateProducer(topics[topics.Count > 1 ? p : 0], options);
+                using var window = new SemaphoreSlim(perProducerWindow);
                 var pacer = Pacer.Start(rate);
                 for (long i = 0; i < count; i++)
                 {
@@ -73,7 +83,7 @@ internal static class ProduceScenario
                     }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 }
                 await producer.FlushAsync(cancellationToken);
-                for (int w = 0; w < settings.Window; w++) await window.WaitAsync(cancellationToken); // every callback ran
+                for (int w = 0; w < perProducerWindow; w++) await window.WaitAsync(cancellationToken); // every callback ran
             }));
         }
         var elapsed = Stopwatch.GetElapsedTime(started);
