@@ -4,12 +4,14 @@ using Granary.Client;
 namespace Granary.LoadTest.Targets;
 
 /// <summary>
-/// The real silo (<c>Granary.Silo.dll</c>, built beside this tool) as a child process on free ports and a given data
-/// directory, so that <c>verify</c> can kill it with SIGKILL and start it again.
+/// The real silo (<c>Granary.Silo.dll</c>, built beside this tool and the tests) as a child process on free ports and a
+/// given data directory, so that <c>verify</c> and the kill tests can kill it with SIGKILL and start it again.
 /// </summary>
 internal sealed class SiloProcess(string dataDirectory) : IAsyncDisposable
 {
     private Process? _process;
+
+    public string DataDirectory { get; } = dataDirectory;
 
     public int GatewayPort { get; } = BrokerTarget.FreePort();
 
@@ -20,7 +22,7 @@ internal sealed class SiloProcess(string dataDirectory) : IAsyncDisposable
         string silo = Path.Combine(AppContext.BaseDirectory, "Granary.Silo.dll");
         if (!File.Exists(silo)) throw new FileNotFoundException("Granary.Silo.dll is not beside the load-test tool; build the solution.", silo);
         var start = new ProcessStartInfo(DotNetHost(),
-            [silo, $"--Granary:DataDirectory={dataDirectory}", $"--Granary:SiloPort={SiloPort}", $"--Granary:GatewayPort={GatewayPort}"])
+            [silo, $"--Granary:DataDirectory={DataDirectory}", $"--Granary:SiloPort={SiloPort}", $"--Granary:GatewayPort={GatewayPort}"])
         {
             WorkingDirectory = AppContext.BaseDirectory,
             RedirectStandardOutput = true,
@@ -34,7 +36,8 @@ internal sealed class SiloProcess(string dataDirectory) : IAsyncDisposable
         _process.BeginErrorReadLine();
     }
 
-    public Task<GranaryClient> ConnectAsync(CancellationToken cancellationToken) =>
+    /// <summary>Connects a client, waiting (generously) for the silo to come up.</summary>
+    public Task<GranaryClient> ConnectAsync(CancellationToken cancellationToken = default) =>
         GranaryClient.ConnectAsync(new GranaryClientOptions { Gateways = [$"127.0.0.1:{GatewayPort}"], ConnectTimeout = TimeSpan.FromSeconds(90) }, cancellationToken);
 
     /// <summary>SIGKILL: no shutdown, no flush.</summary>
