@@ -150,11 +150,11 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         if (maxMessages < 1) throw new GranaryException(ErrorCode.InvalidArgument, "maxMessages must be positive.");
         var log = await OpenLogAsync();
         long from = Math.Max(fromOffset, log.StartOffset);
-        if (from >= log.FlushedOffset && maxWait > TimeSpan.Zero)
+        if (from >= ConfirmedEnd(log) && maxWait > TimeSpan.Zero)
         {
             await _appended.Task.WaitAsync(maxWait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
         }
-        long end = log.FlushedOffset;
+        long end = ConfirmedEnd(log);
         from = Math.Max(from, log.StartOffset);
         if (from >= end) return new FetchResult([], from, log.StartOffset, end);
 
@@ -191,10 +191,19 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         }
     }
 
+    /// <summary>
+    /// The end of what producers were told is stored, which is all consumers may see: under
+    /// <see cref="FlushPolicy.Always"/> what is fsynced (appends wait for it); under Interval and None appends are
+    /// confirmed once written, so everything written (waiting for the next background fsync would hold deliveries
+    /// back until an unrelated append woke the long poll).
+    /// </summary>
+    private static long ConfirmedEnd(PartitionLog log) =>
+        log.Options.FlushPolicy == FlushPolicy.Always ? log.FlushedOffset : log.EndOffset;
+
     public async Task<long> FindOffsetAsync(long timestampMs)
     {
         var log = await OpenLogAsync();
-        return Math.Min(await log.FindOffsetByTimestampAsync(timestampMs), log.FlushedOffset);
+        return Math.Min(await log.FindOffsetByTimestampAsync(timestampMs), ConfirmedEnd(log));
     }
 
     public Task ReportCommittedAsync(string group, long committedOffset)
@@ -206,7 +215,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
     public async Task<PartitionInfo> DescribeAsync()
     {
         var log = await OpenLogAsync();
-        return new PartitionInfo(_partition, log.StartOffset, log.FlushedOffset, log.SizeInBytes, RuntimeIdentity);
+        return new PartitionInfo(_partition, log.StartOffset, ConfirmedEnd(log), log.SizeInBytes, RuntimeIdentity);
     }
 
     public async Task DeleteAsync()
