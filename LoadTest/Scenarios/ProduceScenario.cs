@@ -7,7 +7,7 @@ namespace Granary.LoadTest.Scenarios;
 
 /// <summary>Settings of <c>produce</c>.</summary>
 internal sealed record ProduceSettings(string Topic, long Messages, int Size, int Partitions, int Producers, double? Rate,
-    int BatchBytes, int LingerMs, int Window, bool Idempotence, int Topics = 1)
+    int BatchBytes, int LingerMs, int Window, bool Idempotence, int Topics = 1, int InFlight = 1)
 {
     /// <summary>The topics of the run: the topic itself, or <c>{topic}-0</c> to <c>{topic}-(K-1)</c> with <c>--topics K</c>.</summary>
     public IReadOnlyList<string> TopicNames => Topics == 1 ? [Topic] : [.. Enumerable.Range(0, Topics).Select(i => $"{Topic}-{i}")];
@@ -25,6 +25,7 @@ internal sealed record ProduceSettings(string Topic, long Messages, int Size, in
         ["window"] = Window.ToString(CultureInfo.InvariantCulture),
         ["idempotence"] = Idempotence ? "on" : "off",
         ["topics"] = Topics.ToString(CultureInfo.InvariantCulture),
+        ["in-flight"] = InFlight.ToString(CultureInfo.InvariantCulture),
     };
 }
 
@@ -48,6 +49,7 @@ internal static class ProduceScenario
             BatchBytes = settings.BatchBytes,
             LingerMs = settings.LingerMs,
             EnableIdempotence = settings.Idempotence,
+            MaxInFlightBatchesPerPartition = settings.InFlight,
         };
         var latency = new LatencyRecorder();
         long confirmed = 0, errors = 0;
