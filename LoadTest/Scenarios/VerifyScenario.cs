@@ -51,6 +51,7 @@ internal static class VerifyScenario
             {
                 // Paced over the whole run (not per life of the silo), so that kills land while messages flow.
                 var pacer = new Schedule(Pacer.Start(settings.Rate));
+                int failedStarts = 0;
                 while (Volatile.Read(ref confirmed) < settings.Messages)
                 {
                     using var epoch = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -69,7 +70,9 @@ internal static class VerifyScenario
                         killed = true;
                     }
                     await epoch.CancelAsync();
-                    await life;
+                    if (await life) failedStarts = 0;
+                    else if (++failedStarts == 3)
+                        throw new GranaryException(ErrorCode.Timeout, "The silo did not accept a connection after three starts; see its log.");
                     if (killed) silo.Start();
                 }
                 // No more kills: read until every confirmed message has arrived, or the drain timeout passes.
@@ -94,7 +97,8 @@ internal static class VerifyScenario
     /// One life of the silo: connect, send what is still unconfirmed and consume, until the epoch ends (the kill timer)
     /// or, when draining, every confirmed message has arrived.
     /// </summary>
-    private static async Task RunEpochAsync(SiloProcess silo, VerifyChecker checker, ConcurrentQueue<long> toSend, LatencyRecorder latency, Schedule pacer,
+    /// <returns>False when no client could connect.</returns>
+    private static async Task<bool> RunEpochAsync(SiloProcess silo, VerifyChecker checker, ConcurrentQueue<long> toSend, LatencyRecorder latency, Schedule pacer,
         Func<long> onConfirmed, Func<long> onError, bool drain, bool killing, TaskCompletionSource? connected, CancellationToken epoch, CancellationToken cancellationToken)
     {
         GranaryClient client;
@@ -105,7 +109,7 @@ internal static class VerifyScenario
         catch (GranaryException) when (!cancellationToken.IsCancellationRequested)
         {
             onError();
-            return;
+            return false;
         }
         connected?.TrySetResult();
         try
@@ -143,6 +147,7 @@ internal static class VerifyScenario
             await client.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None)
                 .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
+        return true;
     }
 
     private static async Task ProduceAsync(GranaryClient client, VerifyChecker checker, ConcurrentQueue<long> toSend, LatencyRecorder latency, Schedule pacer,
