@@ -9,7 +9,7 @@ namespace Granary.Grains.ConsumerGroups;
 internal sealed class ConsumerGroupState
 {
     [Id(0)] public bool Exists { get; set; }
-    [Id(1)] public StartPosition StartPosition { get; set; }
+    // Id 1 held the start position before it moved into Settings; not to be reused.
     [Id(2)] public Dictionary<int, long> StartOffsets { get; set; } = [];
     [Id(3)] public int Partitions { get; set; }
     [Id(4)] public GroupSettings Settings { get; set; } = new();
@@ -87,7 +87,7 @@ internal sealed partial class ConsumerGroupGrain(
 
     private async Task CreateAsync(GroupSettings settings, int partitions)
     {
-        var created = new ConsumerGroupState { Exists = true, StartPosition = settings.StartPosition, Partitions = partitions, Settings = settings };
+        var created = new ConsumerGroupState { Exists = true, Partitions = partitions, Settings = settings };
         if (settings.StartPosition == StartPosition.Latest)
         {
             var ends = await Task.WhenAll(Enumerable.Range(0, partitions).Select(p => PartitionGrain(p).DescribeAsync()));

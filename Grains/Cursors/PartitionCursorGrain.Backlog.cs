@@ -10,6 +10,8 @@ internal sealed partial class PartitionCursorGrain
     private readonly Dictionary<long, DeadLetter> _deadLetters = [];
     private Task? _deadLettering;
     private bool _dropExpired;
+    // Only a RejectPublish partition uses the committed offset (to hold retention back): no call per save otherwise.
+    private bool _reportCommitted;
 
     private sealed record DeadLetter(StoredMessage Message, string Reason, int Attempts);
 
@@ -345,7 +347,9 @@ internal sealed partial class PartitionCursorGrain
             var setup = await GroupGrain.GetCursorSetupAsync(_partition);
             _settings = setup.Settings;
             _owner = setup.Owner;
-            _dropExpired = (await GrainFactory.GetGrain<ITopicGrain>(_topic).GetConfigAsync()).ExpiredMessages == ExpiredMessageAction.Drop;
+            var topic = await GrainFactory.GetGrain<ITopicGrain>(_topic).GetConfigAsync();
+            _dropExpired = topic.ExpiredMessages == ExpiredMessageAction.Drop;
+            _reportCommitted = topic.Overflow == OverflowPolicy.RejectPublish;
             var saved = state.State;
             if (saved.CommittedOffset is { } committed)
             {
@@ -435,7 +439,7 @@ internal sealed partial class PartitionCursorGrain
             await this.UnregisterReminder(_reminder);
             _reminder = null;
         }
-        if (_committed != _reportedCommitted)
+        if (_reportCommitted && _committed != _reportedCommitted)
         {
             long reported = _committed;
             await Partition.ReportCommittedAsync(_group, reported);

@@ -114,13 +114,7 @@ internal static class VerifyScenario
         connected?.TrySetResult();
         try
         {
-            try
-            {
-                await client.Admin.CreateTopicAsync(Topic, new TopicOptions { Partitions = 4 });
-            }
-            catch (GranaryException e) when (e.Code == ErrorCode.TopicAlreadyExists)
-            {
-            }
+            await Topics.EnsureAsync(client, Topic, partitions: 4);
             await using var consumer = client.CreateConsumer(Topic, Group, new ConsumerOptions { AckTimeout = TimeSpan.FromSeconds(30) });
             using var stopConsuming = CancellationTokenSource.CreateLinkedTokenSource(epoch);
             var consuming = ConsumeAsync(consumer, checker, stopConsuming.Token);

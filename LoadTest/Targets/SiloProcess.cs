@@ -52,7 +52,8 @@ internal sealed class SiloProcess(string dataDirectory) : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await KillAsync();
 
-    private static string DotNetHost() =>
+    /// <summary>The <c>dotnet</c> host running this process (or on the PATH), to start other assemblies with.</summary>
+    internal static string DotNetHost() =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host
         : Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path
         : "dotnet";

@@ -47,7 +47,7 @@ public sealed class CrashTests(ITestOutputHelper output)
 
     private static async Task<List<string>> RunAndKillAsync(string directory, string run, int appenders, int killAfterConfirms, Random random)
     {
-        var start = new ProcessStartInfo(DotNetHost(), [typeof(CrashAppender).Assembly.Location, CrashAppender.Command, directory, appenders.ToString(CultureInfo.InvariantCulture), run])
+        var start = new ProcessStartInfo(SiloProcess.DotNetHost(), [typeof(CrashAppender).Assembly.Location, CrashAppender.Command, directory, appenders.ToString(CultureInfo.InvariantCulture), run])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -91,9 +91,4 @@ public sealed class CrashTests(ITestOutputHelper output)
         await child.WaitForExitAsync();
         return await stderr;
     }
-
-    internal static string DotNetHost() =>
-        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host
-        : Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path
-        : "dotnet";
 }
