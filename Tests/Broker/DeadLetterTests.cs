@@ -39,7 +39,7 @@ public sealed class DeadLetterTests(BrokerClusterFixture fixture)
             });
             await readTask;
             // The dead letter is written once the third nack arrives; then the group is done with the partition.
-            await Eventually.UntilAsync(() => Client.Lag(topic, "g").Partitions.Sum(p => p.DeadLettered) == 1);
+            await Eventually.UntilAsync(async () => (await Client.Admin.GetLagAsync(topic, "g")).Partitions.Sum(p => p.DeadLettered) == 1);
             Assert.Equal([1, 2, 3], attempts);
         }
 
@@ -68,7 +68,7 @@ public sealed class DeadLetterTests(BrokerClusterFixture fixture)
         // The other group sees the two originals and then nothing: its cursor passes over the redriven copy.
         var seenByOther = await Eventually.CollectAsync(other.ReadAllAsync(), r => r.Count >= 2, onEach: m => m.AckAsync());
         Assert.Equal(["fine", "poison"], seenByOther.Select(MessagingTests.Text).Order());
-        await Eventually.UntilAsync(() => Client.Lag(topic, "other").TotalLag == 0);
+        await Eventually.UntilAsync(async () => (await Client.Admin.GetLagAsync(topic, "other")).TotalLag == 0);
     }
 
     [Fact]
@@ -81,7 +81,7 @@ public sealed class DeadLetterTests(BrokerClusterFixture fixture)
         await using var consumer = Client.CreateConsumer(topic, "g", new ConsumerOptions { AckTimeout = NoExpiry, DeadLetterTopic = $"{topic}-parking" });
         var message = Assert.Single(await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 1));
         await message.RejectAsync();
-        await Eventually.UntilAsync(() => Client.TopicExists($"{topic}-parking"));
+        await Eventually.UntilAsync(() => Client.TopicExistsAsync($"{topic}-parking"));
 
         await using var dlq = Client.CreateConsumer($"{topic}-parking", "inspect", new ConsumerOptions { AckTimeout = NoExpiry });
         var letter = Assert.Single(await Eventually.CollectAsync(dlq.ReadAllAsync(), r => r.Count >= 1, onEach: m => m.AckAsync()));

@@ -25,7 +25,7 @@ public sealed class ExpiryAndDelayTests(BrokerClusterFixture fixture)
         var sent = await MessagingTests.SendAsync(producer, 10);
 
         // The dead-letter topic is created with the first dead letter.
-        await Eventually.UntilAsync(() => Client.TopicExists($"{topic}.g.dlq"));
+        await Eventually.UntilAsync(() => Client.TopicExistsAsync($"{topic}.g.dlq"));
         await using (var dlq = Client.CreateConsumer($"{topic}.g.dlq", "inspect", new ConsumerOptions { AckTimeout = NoExpiry }))
         {
             var letters = await Eventually.CollectAsync(dlq.ReadAllAsync(), r => r.Count >= 10, onEach: m => m.AckAsync());
@@ -33,7 +33,7 @@ public sealed class ExpiryAndDelayTests(BrokerClusterFixture fixture)
             Assert.All(letters, l => Assert.Equal("expired", DeadLetterTests.Header(l, GranaryHeaders.DeadLetterReason)));
             Assert.All(letters, l => Assert.Equal("0", DeadLetterTests.Header(l, GranaryHeaders.DeadLetterAttempts)));
         }
-        await Eventually.UntilAsync(() => Client.Lag(topic, "g").Partitions.Sum(p => p.Expired) == 10);
+        await Eventually.UntilAsync(async () => (await Client.Admin.GetLagAsync(topic, "g")).Partitions.Sum(p => p.Expired) == 10);
 
         // A consumer that connects now gets a message sent without expiry, and none of the expired ones.
         await producer.SendAsync(new OutgoingMessage("later"u8.ToArray()) { TimeToLive = TimeSpan.FromHours(1) });
@@ -54,7 +54,7 @@ public sealed class ExpiryAndDelayTests(BrokerClusterFixture fixture)
         await producer.SendAsync(new OutgoingMessage("short"u8.ToArray()) { TimeToLive = TimeSpan.FromMilliseconds(500) });
         await producer.SendAsync(new OutgoingMessage("forever"u8.ToArray()));
 
-        await Eventually.UntilAsync(() => Client.Lag(topic, "g").Partitions.Sum(p => p.Expired) == 1);
+        await Eventually.UntilAsync(async () => (await Client.Admin.GetLagAsync(topic, "g")).Partitions.Sum(p => p.Expired) == 1);
         await using var consumer = Client.CreateConsumer(topic, "g", new ConsumerOptions { AckTimeout = NoExpiry });
         var received = await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 1, onEach: m => m.AckAsync());
         Assert.Equal("forever", MessagingTests.Text(Assert.Single(received)));

@@ -65,10 +65,9 @@ public sealed class MembershipAndProducerTests(BrokerClusterFixture fixture)
         Assert.Single(await cursor.PullAsync("A", 1, TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(5)));
         var table = fixture.Cluster.GetSiloServiceProvider().GetRequiredService<IReminderTable>();
         var cursorId = GrainId.Create("granary.cursor", $"{topic}/g/0");
-        await Eventually.UntilAsync(() => table.ReadRows(cursorId).GetAwaiter().GetResult().Reminders.Count == 1);
+        await Eventually.UntilAsync(async () => (await table.ReadRows(cursorId)).Reminders.Count == 1);
 
         await fixture.Cluster.DeactivateAsync(cursor);
-        await fixture.Cluster.WaitForDeactivationAsync(cursor);
         await Client.Admin.DeleteTopicAsync(topic);
 
         Assert.Empty((await table.ReadRows(cursorId)).Reminders);

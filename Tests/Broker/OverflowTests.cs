@@ -23,7 +23,7 @@ public sealed class OverflowTests : IAsyncLifetime
         {
             await foreach (var message in consumer.ReadAllAsync(stop.Token)) received[message.Offset] = message; // no acks yet
         });
-        await Eventually.UntilAsync(() => _client.Admin.DescribeTopicAsync(topic).GetAwaiter().GetResult().Groups.Contains("slow"));
+        await Eventually.UntilAsync(async () => (await _client.Admin.DescribeTopicAsync(topic)).Groups.Contains("slow"));
         await using var producer = _client.CreateProducer(topic, new ProducerOptions { MaxRetries = 0 });
 
         var confirmed = new List<long>();
@@ -58,11 +58,11 @@ public sealed class OverflowTests : IAsyncLifetime
         foreach (var message in received.Values) await message.AckAsync();
 
         // Once the group's acknowledgements reach the partition, retention makes room and sends go through again.
-        await Eventually.UntilAsync(() =>
+        await Eventually.UntilAsync(async () =>
         {
             try
             {
-                producer.SendAsync(new OutgoingMessage(new byte[200])).GetAwaiter().GetResult();
+                await producer.SendAsync(new OutgoingMessage(new byte[200]));
                 return true;
             }
             catch (GranaryException e) when (e.Code == ErrorCode.QueueFull)
@@ -85,7 +85,7 @@ public sealed class OverflowTests : IAsyncLifetime
         {
             using var stop = new CancellationTokenSource();
             var joining = Task.Run(async () => { await foreach (var _ in first.ReadAllAsync(stop.Token)) { } });
-            await Eventually.UntilAsync(() => _client.Admin.DescribeTopicAsync(topic).GetAwaiter().GetResult().Groups.Contains("late"));
+            await Eventually.UntilAsync(async () => (await _client.Admin.DescribeTopicAsync(topic)).Groups.Contains("late"));
             await stop.CancelAsync();
             await joining.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
         }
@@ -93,7 +93,7 @@ public sealed class OverflowTests : IAsyncLifetime
         for (int i = 0; i < 100; i++) await producer.SendAsync(new OutgoingMessage(new byte[200]));
 
         long start = 0;
-        await Eventually.UntilAsync(() => (start = _client.Admin.DescribeTopicAsync(topic).GetAwaiter().GetResult().PartitionDetails[0].StartOffset) > 0);
+        await Eventually.UntilAsync(async () => (start = (await _client.Admin.DescribeTopicAsync(topic)).PartitionDetails[0].StartOffset) > 0);
 
         await using var consumer = _client.CreateConsumer(topic, "late", Unhurried);
         var received = await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Any(m => m.Offset == 99), onEach: m => m.AckAsync());

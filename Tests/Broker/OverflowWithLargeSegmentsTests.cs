@@ -27,7 +27,7 @@ public sealed class OverflowWithLargeSegmentsTests(BrokerClusterFixture fixture)
             Assert.Equal(2, taken.Length);
             await cursor.AckAsync([.. taken.Select(d => d.Message.Offset)]);
             // The committed offset reaches the partition with the cursor's next save (at most 100 ms later).
-            await Eventually.UntilAsync(() => fixture.Client.Lag(topic, "g").TotalLag == 0);
+            await Eventually.UntilAsync(async () => (await fixture.Client.Admin.GetLagAsync(topic, "g")).TotalLag == 0);
         }
         var partition = (await fixture.Client.Admin.DescribeTopicAsync(topic)).PartitionDetails.Single();
         Assert.Equal(80, partition.EndOffset);

@@ -10,9 +10,9 @@ public sealed class ProducerMetadataTests(BrokerClusterFixture fixture)
         await using var _ = producer;
 
         var partitionsUsed = new HashSet<int>();
-        await Eventually.UntilAsync(() =>
+        await Eventually.UntilAsync(async () =>
         {
-            partitionsUsed.Add(producer.SendAsync(new OutgoingMessage("after"u8.ToArray())).GetAwaiter().GetResult().Partition);
+            partitionsUsed.Add((await producer.SendAsync(new OutgoingMessage("after"u8.ToArray()))).Partition);
             return partitionsUsed.Count == 3;
         });
         var description = await fixture.Client.Admin.DescribeTopicAsync(topic);

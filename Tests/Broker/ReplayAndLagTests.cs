@@ -25,7 +25,7 @@ public sealed class ReplayAndLagTests(BrokerClusterFixture fixture)
         await using (var consumer = Client.CreateConsumer(topic, "g", NoExpiry))
         {
             await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 40, onEach: m => m.AckAsync());
-            await Eventually.UntilAsync(() => Client.Lag(topic, "g").TotalLag == 0);
+            await Eventually.UntilAsync(async () => (await Client.Admin.GetLagAsync(topic, "g")).TotalLag == 0);
         }
 
         await Client.Admin.SeekAsync(topic, "g", SeekTarget.ToTimestamp(cut));
@@ -33,7 +33,7 @@ public sealed class ReplayAndLagTests(BrokerClusterFixture fixture)
         await using var replay = Client.CreateConsumer(topic, "g", NoExpiry);
         var replayed = await Eventually.CollectAsync(replay.ReadAllAsync(), r => r.Count >= 20, onEach: m => m.AckAsync());
         Assert.Equal(late.Keys.Order(), replayed.Select(MessagingTests.Text).Order());
-        await Eventually.UntilAsync(() => Client.Lag(topic, "g").TotalLag == 0);
+        await Eventually.UntilAsync(async () => (await Client.Admin.GetLagAsync(topic, "g")).TotalLag == 0);
     }
 
     [Fact]
@@ -164,7 +164,7 @@ public sealed class ReplayAndLagTests(BrokerClusterFixture fixture)
 
         var replay = await cursor.PullAsync("a", 3, ClientTestExtensions.NoExpiry, TimeSpan.FromSeconds(10));
         Assert.Equal([0L, 1, 2], replay.Select(d => d.Message.Offset));
-        Assert.Equal(3, Client.Lag(topic, "g").TotalLag);
+        Assert.Equal(3, (await Client.Admin.GetLagAsync(topic, "g")).TotalLag);
     }
 
     [Fact]

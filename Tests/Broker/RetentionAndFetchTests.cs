@@ -25,9 +25,9 @@ public sealed class RetentionAndFetchTests : IAsyncLifetime
         for (int i = 0; i < 100; i++) await producer.SendAsync(new OutgoingMessage(new byte[200]));
 
         PartitionInfo partition = null!;
-        await Eventually.UntilAsync(() =>
+        await Eventually.UntilAsync(async () =>
         {
-            partition = client.Admin.DescribeTopicAsync(topic).GetAwaiter().GetResult().PartitionDetails[0];
+            partition = (await client.Admin.DescribeTopicAsync(topic)).PartitionDetails[0];
             return partition.StartOffset > 0;
         });
         Assert.True(partition.SizeBytes <= 8 * 1024 + 4096, $"{partition.SizeBytes} bytes kept");
@@ -36,7 +36,7 @@ public sealed class RetentionAndFetchTests : IAsyncLifetime
         var received = await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 100 - partition.StartOffset, onEach: m => m.AckAsync());
         Assert.Equal(partition.StartOffset, received.Min(m => m.Offset));
         var cursor = _cluster.Client.GetGrain<IPartitionCursorGrain>($"{topic}/late/0");
-        await Eventually.UntilAsync(() => cursor.DescribeAsync().GetAwaiter().GetResult() is { InFlight: 0, CommittedOffset: 100 });
+        await Eventually.UntilAsync(async () => await cursor.DescribeAsync() is { InFlight: 0, CommittedOffset: 100 });
     }
 
     [Fact]

@@ -26,7 +26,7 @@ public sealed class TimedMessagesRestartTests
         silo.Start();
         await using var restarted = await silo.ConnectAsync();
         // No consumer of "orders" connects: only the reminder can wake the cursor (its period is one minute).
-        await Eventually.UntilAsync(() => restarted.TopicExists("orders.billing.dlq"), TimeSpan.FromMinutes(3));
+        await Eventually.UntilAsync(() => restarted.TopicExistsAsync("orders.billing.dlq"), TimeSpan.FromMinutes(3));
         await using var dlq = restarted.CreateConsumer("orders.billing.dlq", "inspect", NoExpiry);
         var letters = await Eventually.CollectAsync(dlq.ReadAllAsync(), r => r.Count >= 5, TimeSpan.FromMinutes(3), m => m.AckAsync());
         Assert.All(letters, l => Assert.Equal(GranaryHeaders.Reasons.Expired, DeadLetterTests.Header(l, GranaryHeaders.DeadLetterReason)));

@@ -9,11 +9,7 @@ public static class ClientTestExtensions
     /// </summary>
     public static readonly TimeSpan NoExpiry = TimeSpan.FromMinutes(10);
 
-    /// <summary>The group's lag, synchronously, for <see cref="Eventually.UntilAsync"/> conditions.</summary>
-    public static GroupLag Lag(this GranaryClient client, string topic, string group) =>
-        client.Admin.GetLagAsync(topic, group).GetAwaiter().GetResult();
-
     /// <summary>True once the topic exists (dead-letter topics are created with their first letter).</summary>
-    public static bool TopicExists(this GranaryClient client, string topic) =>
-        client.Admin.ListTopicsAsync().GetAwaiter().GetResult().Contains(topic);
+    public static async Task<bool> TopicExistsAsync(this GranaryClient client, string topic) =>
+        (await client.Admin.ListTopicsAsync()).Contains(topic);
 }

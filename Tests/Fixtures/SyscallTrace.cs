@@ -1,90 +1,62 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using Granary.LoadTest.Targets;
 
 namespace Granary.Tests.Fixtures;
 
 /// <summary>
-/// strace attached to this test process for a few system calls, to check what the code asks of the kernel (fsyncs
-/// that no test could observe otherwise). Every thread is traced and slowed down while attached, so keep the window
-/// short. Without Linux, strace or the right to trace, the test is reported as skipped, with the reason.
+/// A child process of the test assembly (a command of <see cref="Program"/>) run under strace for a few system calls,
+/// to check what the code asks of the kernel (fsyncs that no test could observe otherwise). The child is traced, never
+/// the test process itself: attaching to it would stop and slow every thread of the tests running beside, and follow
+/// the processes they start. Without Linux or strace the test is reported as skipped, with the reason.
 /// </summary>
-public sealed partial class SyscallTrace : IDisposable
+public static partial class SyscallTrace
 {
-    private readonly Process _strace;
-    private readonly string _output;
-    private bool _stopped;
-
-    private SyscallTrace(Process strace, string output)
-    {
-        _strace = strace;
-        _output = output;
-    }
-
-    /// <summary>Attaches strace (fds shown with their paths) and returns once every thread is traced.</summary>
-    public static async Task<SyscallTrace> AttachOrSkipAsync(params string[] syscalls)
+    /// <summary>Runs <c>Granary.Tests &lt;command&gt;</c> under strace and returns the paths of the directories and files it fsynced.</summary>
+    public static async Task<IReadOnlyList<string>> FsyncedPathsOfChildAsync(params string[] command)
     {
         if (!OperatingSystem.IsLinux()) Assert.Skip("needs strace on Linux: not Linux");
         string output = Path.Combine(Path.GetTempPath(), $"granary-strace-{Guid.NewGuid():N}.txt");
-        Process strace;
         try
         {
-            strace = Process.Start(new ProcessStartInfo("strace", ["-f", "-y", "-e", "trace=" + string.Join(',', syscalls), "-o", output, "-p", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+            var start = new ProcessStartInfo("strace", ["-f", "-y", "-e", "trace=fsync,fdatasync", "-o", output, SiloProcess.DotNetHost(), typeof(Program).Assembly.Location, .. command])
             {
+                RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,
-            })!;
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            Assert.Skip($"needs strace on Linux: {e.Message}");
-            throw; // not reached
-        }
-        var trace = new SyscallTrace(strace, output);
-        // "strace: Process N attached with M threads" comes once all threads are traced.
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            string? line = await strace.StandardError.ReadLineAsync(deadline.Token);
-            if (line is null)
+            };
+            Process strace;
+            try
             {
-                trace.Dispose();
-                Assert.Skip($"strace could not attach to the test process (exit code {strace.ExitCode})");
+                strace = Process.Start(start)!;
             }
-            if (line.Contains("attached", StringComparison.Ordinal)) break;
+            catch (System.ComponentModel.Win32Exception e)
+            {
+                Assert.Skip($"needs strace on Linux: {e.Message}");
+                throw; // not reached
+            }
+            using (strace)
+            {
+                var stdout = strace.StandardOutput.ReadToEndAsync();
+                var stderr = strace.StandardError.ReadToEndAsync();
+                using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+                try
+                {
+                    await strace.WaitForExitAsync(deadline.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    strace.Kill(entireProcessTree: true);
+                    throw new TimeoutException("the traced child did not finish within 2 minutes");
+                }
+                Assert.True(strace.ExitCode == 0, $"the traced child failed (exit code {strace.ExitCode}): {await stdout} {await stderr}");
+            }
+            return [.. File.ReadLines(output).Select(line => FsyncPattern().Match(line)).Where(m => m.Success).Select(m => m.Groups[1].Value)];
         }
-        _ = strace.StandardError.ReadToEndAsync(CancellationToken.None); // keep draining so strace never blocks on it
-        return trace;
-    }
-
-    /// <summary>Detaches strace and returns the paths of the directories and files that were fsynced.</summary>
-    public async Task<IReadOnlyList<string>> StopAndGetFsyncedPathsAsync()
-    {
-        await StopAsync();
-        var paths = new List<string>();
-        foreach (var line in File.ReadLines(_output))
+        finally
         {
-            if (FsyncPattern().Match(line) is { Success: true } match) paths.Add(match.Groups[1].Value);
+            File.Delete(output);
         }
-        return paths;
-    }
-
-    private async Task StopAsync()
-    {
-        if (_stopped) return;
-        _stopped = true;
-        if (!_strace.HasExited)
-        {
-            // SIGINT makes strace detach cleanly; a killed tracer could leave a thread of this process stopped.
-            using (var interrupt = Process.Start("kill", ["-INT", _strace.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await interrupt.WaitForExitAsync();
-            await _strace.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        }
-    }
-
-    public void Dispose()
-    {
-        StopAsync().GetAwaiter().GetResult();
-        _strace.Dispose();
-        File.Delete(_output);
     }
 
     // fsync(57</tmp/dir>) and fdatasync(57</tmp/file>), finished or not ("<unfinished ...>" when threads interleave).

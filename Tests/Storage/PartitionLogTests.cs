@@ -151,12 +151,7 @@ public sealed class PartitionLogTests
         using var root = new TempDirectory();
         string topic = Path.Combine(root.Path, "orders");
         string partition = Path.Combine(topic, "0");
-        IReadOnlyList<string> fsynced;
-        using (var trace = await SyscallTrace.AttachOrSkipAsync("fsync", "fdatasync"))
-        {
-            await using var log = PartitionLog.Open(partition, Options());
-            fsynced = await trace.StopAndGetFsyncedPathsAsync();
-        }
+        var fsynced = await SyscallTrace.FsyncedPathsOfChildAsync(OpenLogChild.Command, partition);
 
         // The new names live in their parents: "orders" in the root, "0" in "orders".
         Assert.Contains(root.Path, fsynced);
