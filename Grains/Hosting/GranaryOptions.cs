@@ -28,6 +28,14 @@ public sealed class GranaryOptions
 
     /// <summary>A member that sends no heartbeat for this long leaves its group. Default 30 s.</summary>
     public TimeSpan SessionTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// A partition or topic grain that gets no call for this long is deactivated: a partition then closes its log, so
+    /// idle topics hold no open files and little memory. The next call activates it again (recovery from the
+    /// checkpoint is quick). Must exceed Orleans' <c>GrainCollectionOptions.CollectionQuantum</c> (1 minute by default).
+    /// Default 2 min.
+    /// </summary>
+    public TimeSpan IdlePartitionTimeout { get; set; } = TimeSpan.FromMinutes(2);
 }
 
 /// <summary>Validates <see cref="GranaryOptions"/> at startup.</summary>
@@ -39,6 +47,7 @@ internal sealed class GranaryOptionsValidator : IValidateOptions<GranaryOptions>
         if (options.LeaseCheckInterval <= TimeSpan.Zero) return ValidateOptionsResult.Fail("Granary:LeaseCheckInterval must be positive.");
         if (options.SessionTimeout <= TimeSpan.Zero) return ValidateOptionsResult.Fail("Granary:SessionTimeout must be positive.");
         if (options.RetentionCheckInterval <= TimeSpan.Zero) return ValidateOptionsResult.Fail("Granary:RetentionCheckInterval must be positive.");
+        if (options.IdlePartitionTimeout <= TimeSpan.Zero) return ValidateOptionsResult.Fail("Granary:IdlePartitionTimeout must be positive.");
         return ValidateOptionsResult.Success;
     }
 }

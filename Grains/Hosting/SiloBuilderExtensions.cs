@@ -4,6 +4,7 @@ using Granary.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
 using Orleans.Serialization.Serializers;
@@ -41,6 +42,12 @@ public static class SiloBuilderExtensions
                 "Granary:Producers:ProducerStateRetention and SnapshotInterval must be positive.")
             .ValidateOnStart();
         builder.Services.TryAddSingleton<PartitionLogManager>();
+        // Idle partitions (and their topics) go sooner than Orleans' 15-minute default: each holds open segment files.
+        builder.Services.AddOptions<GrainCollectionOptions>().Configure<IOptions<GranaryOptions>>((collection, granary) =>
+        {
+            foreach (var grain in (Type[])[typeof(PartitionGrain), typeof(Topics.TopicGrain)])
+                collection.ClassSpecificCollectionAge[grain.FullName!] = granary.Value.IdlePartitionTimeout;
+        });
         builder.AddPlacementDirector<PartitionPlacement, PartitionPlacementDirector>();
 
         if (embeddedStorage)
