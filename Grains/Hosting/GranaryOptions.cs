@@ -36,6 +36,12 @@ public sealed class GranaryOptions
     /// Default 2 min.
     /// </summary>
     public TimeSpan IdlePartitionTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// What one fsync covers: a partition's own log, or (Linux) every log on the data directory's filesystem at once, so
+    /// many busy partitions share one device flush. Default <see cref="Hosting.FlushScope.FileSystem"/>.
+    /// </summary>
+    public FlushScope FlushScope { get; set; } = FlushScope.FileSystem;
 }
 
 /// <summary>Validates <see cref="GranaryOptions"/> at startup.</summary>
@@ -48,6 +54,7 @@ internal sealed class GranaryOptionsValidator : IValidateOptions<GranaryOptions>
         if (options.SessionTimeout <= TimeSpan.Zero) return ValidateOptionsResult.Fail("Granary:SessionTimeout must be positive.");
         if (options.RetentionCheckInterval <= TimeSpan.Zero) return ValidateOptionsResult.Fail("Granary:RetentionCheckInterval must be positive.");
         if (options.IdlePartitionTimeout <= TimeSpan.Zero) return ValidateOptionsResult.Fail("Granary:IdlePartitionTimeout must be positive.");
+        if (!Enum.IsDefined(options.FlushScope)) return ValidateOptionsResult.Fail("Granary:FlushScope must be Partition or FileSystem.");
         return ValidateOptionsResult.Success;
     }
 }

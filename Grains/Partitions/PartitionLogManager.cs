@@ -13,6 +13,12 @@ namespace Granary.Grains.Partitions;
 internal sealed class PartitionLogManager(IOptions<GranaryOptions> options, IOptions<PartitionLogOptions> logOptions, ILoggerFactory loggers) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, PartitionLog> _open = new();
+    private readonly Lazy<FileSystemFlusher?> _flusher = new(() =>
+    {
+        if (options.Value.FlushScope != FlushScope.FileSystem || !FileSystemFlusher.IsSupported) return null;
+        System.IO.Directory.CreateDirectory(options.Value.LogsDirectory);
+        return new FileSystemFlusher(options.Value.LogsDirectory);
+    });
 
     /// <summary>The directory of a partition's log.</summary>
     public string DirectoryOf(string topic, int partition) =>
@@ -25,6 +31,7 @@ internal sealed class PartitionLogManager(IOptions<GranaryOptions> options, IOpt
         settings.RetentionTime = config.RetentionTime ?? settings.RetentionTime;
         settings.RetentionBytes = config.RetentionBytes ?? settings.RetentionBytes;
         settings.MaxBatchBytes = Math.Max(settings.MaxBatchBytes, config.MaxMessageBytes + 1024);
+        settings.SharedFlusher = _flusher.Value;
         string directory = DirectoryOf(topic, partition);
         var log = await PartitionLog.OpenAsync(directory, settings, loggers.CreateLogger("Granary.Storage")).ConfigureAwait(false);
         _open[directory] = log;
@@ -42,5 +49,6 @@ internal sealed class PartitionLogManager(IOptions<GranaryOptions> options, IOpt
     public async ValueTask DisposeAsync()
     {
         foreach (var log in _open.Values) await CloseAsync(log).ConfigureAwait(false);
+        if (_flusher.IsValueCreated) _flusher.Value?.Dispose();
     }
 }

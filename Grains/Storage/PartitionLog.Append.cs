@@ -223,7 +223,8 @@ public sealed partial class PartitionLog
 
             try
             {
-                segment.Flush();
+                if (_options.SharedFlusher is { } shared) await shared.FlushAsync().ConfigureAwait(false);
+                else segment.Flush();
                 Interlocked.Increment(ref _flushCount);
                 bool truncatedMeanwhile;
                 lock (_writeLock)

@@ -22,6 +22,14 @@ public sealed class PartitionLogOptions
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>
+    /// When set, the log's flushes (under <see cref="FlushPolicy.Always"/> and <see cref="FlushPolicy.Interval"/>) go
+    /// through this shared flusher, one syncfs for every log that needs one at the time, instead of an fdatasync of
+    /// its own. The log must be on the flusher's filesystem. Segment rolls still fsync the sealed segment itself.
+    /// Set by the host (see <c>Granary:Storage:FlushScope</c>); not bound from configuration. Default null.
+    /// </summary>
+    public FileSystemFlusher? SharedFlusher { get; set; }
+
+    /// <summary>
     /// How often, at most, the recovery checkpoint is rewritten after a flush. Recovery re-verifies only what the
     /// checkpoint does not cover. Default 10 seconds.
     /// </summary>

@@ -13,13 +13,20 @@ namespace Granary.Tests.Fixtures;
 public static partial class SyscallTrace
 {
     /// <summary>Runs <c>Granary.Tests &lt;command&gt;</c> under strace and returns the paths of the directories and files it fsynced.</summary>
-    public static async Task<IReadOnlyList<string>> FsyncedPathsOfChildAsync(params string[] command)
+    public static async Task<IReadOnlyList<string>> FsyncedPathsOfChildAsync(params string[] command) =>
+        [.. (await TraceChildAsync(["fsync", "fdatasync"], command)).Select(line => FsyncPattern().Match(line)).Where(m => m.Success).Select(m => m.Groups[1].Value)];
+
+    /// <summary>
+    /// Runs <c>Granary.Tests &lt;command&gt;</c> under strace (fds shown with their paths) and returns the trace lines of
+    /// the given system calls, in the order strace wrote them.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> TraceChildAsync(string[] syscalls, params string[] command)
     {
         if (!OperatingSystem.IsLinux()) Assert.Skip("needs strace on Linux: not Linux");
         string output = Path.Combine(Path.GetTempPath(), $"granary-strace-{Guid.NewGuid():N}.txt");
         try
         {
-            var start = new ProcessStartInfo("strace", ["-f", "-y", "-e", "trace=fsync,fdatasync", "-o", output, SiloProcess.DotNetHost(), typeof(Program).Assembly.Location, .. command])
+            var start = new ProcessStartInfo("strace", ["-f", "-y", "-e", "trace=" + string.Join(',', syscalls), "-o", output, SiloProcess.DotNetHost(), typeof(Program).Assembly.Location, .. command])
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
@@ -51,7 +58,7 @@ public static partial class SyscallTrace
                 }
                 Assert.True(strace.ExitCode == 0, $"the traced child failed (exit code {strace.ExitCode}): {await stdout} {await stderr}");
             }
-            return [.. File.ReadLines(output).Select(line => FsyncPattern().Match(line)).Where(m => m.Success).Select(m => m.Groups[1].Value)];
+            return [.. File.ReadLines(output)];
         }
         finally
         {
