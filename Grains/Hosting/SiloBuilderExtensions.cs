@@ -42,7 +42,7 @@ public static class SiloBuilderExtensions
                 "Granary:Producers:ProducerStateRetention and SnapshotInterval must be positive.")
             .ValidateOnStart();
         builder.Services.TryAddSingleton<PartitionLogManager>();
-        // Idle partitions (and their topics) go sooner than Orleans' 15-minute default: each holds open segment files.
+        // Idle partitions (and their topics) hold open segment files: their idle age is Granary's to set.
         builder.Services.AddOptions<GrainCollectionOptions>().Configure<IOptions<GranaryOptions>>((collection, granary) =>
         {
             foreach (var grain in (Type[])[typeof(PartitionGrain), typeof(Topics.TopicGrain)])

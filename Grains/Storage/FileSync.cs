@@ -32,24 +32,36 @@ public static partial class FileSync
     public static void FlushDirectory(string directory)
     {
         if (!OperatingSystem.IsLinux()) return;
-        int fd = open(directory, 0 /* O_RDONLY */);
-        if (fd < 0)
-        {
-            int errno = Marshal.GetLastPInvokeError();
-            throw new IOException($"open('{directory}') failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
-        }
+        int fd = OpenDirectory(directory);
         try
         {
-            if (fsync(fd) != 0)
-            {
-                int errno = Marshal.GetLastPInvokeError();
-                throw new IOException($"fsync('{directory}') failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
-            }
+            if (fsync(fd) != 0) throw LastError("fsync", directory);
         }
         finally
         {
-            _ = close(fd);
+            CloseDirectory(fd);
         }
+    }
+
+    /// <summary>A read-only descriptor of <paramref name="directory"/> (Linux), for fsync or syncfs.</summary>
+    internal static int OpenDirectory(string directory)
+    {
+        int fd = open(directory, 0 /* O_RDONLY */);
+        return fd >= 0 ? fd : throw LastError("open", directory);
+    }
+
+    internal static void CloseDirectory(int fd) => _ = close(fd);
+
+    /// <summary>syncfs(2): writes back everything dirty on the filesystem of <paramref name="fd"/> and waits for it.</summary>
+    internal static void SyncFileSystem(int fd, string directory)
+    {
+        if (syncfs(fd) != 0) throw LastError("syncfs", directory);
+    }
+
+    private static IOException LastError(string call, string path)
+    {
+        int errno = Marshal.GetLastPInvokeError();
+        return new IOException($"{call}('{path}') failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
     }
 
     /// <summary>True when <paramref name="exception"/> reports a full disk or an exceeded quota.</summary>
@@ -66,6 +78,9 @@ public static partial class FileSync
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int fsync(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int syncfs(int fd);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int close(int fd);

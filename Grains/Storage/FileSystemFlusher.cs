@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Granary.Storage;
 
 /// <summary>
@@ -13,7 +11,7 @@ namespace Granary.Storage;
 /// created for. It also writes back whatever else is dirty on that filesystem, which is the price of the one call.
 /// Since Linux 5.8 it reports writeback errors of the filesystem that happened since the flusher was created.
 /// </remarks>
-public sealed partial class FileSystemFlusher : IDisposable
+public sealed class FileSystemFlusher : IDisposable
 {
     private readonly int _fd;
     private readonly Lock _gate = new();
@@ -28,12 +26,7 @@ public sealed partial class FileSystemFlusher : IDisposable
     {
         if (!IsSupported) throw new PlatformNotSupportedException("syncfs(2) is Linux only; use per-log flushes elsewhere.");
         Directory = directory;
-        _fd = open(directory, 0 /* O_RDONLY */);
-        if (_fd < 0)
-        {
-            int errno = Marshal.GetLastPInvokeError();
-            throw new IOException($"open('{directory}') failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
-        }
+        _fd = FileSync.OpenDirectory(directory);
     }
 
     /// <summary>True where syncfs(2) exists (Linux).</summary>
@@ -74,7 +67,7 @@ public sealed partial class FileSystemFlusher : IDisposable
                 if (_next is null)
                 {
                     _running = false;
-                    if (_disposed) _ = close(_fd); // disposed while this loop ran: the handle was left to it
+                    if (_disposed) FileSync.CloseDirectory(_fd); // disposed while this loop ran: the handle was left to it
                     return;
                 }
                 // Taken before the call: a request from now on waits for the next syncfs, never for this one.
@@ -83,11 +76,7 @@ public sealed partial class FileSystemFlusher : IDisposable
             }
             try
             {
-                if (syncfs(_fd) != 0)
-                {
-                    int errno = Marshal.GetLastPInvokeError();
-                    throw new IOException($"syncfs('{Directory}') failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
-                }
+                FileSync.SyncFileSystem(_fd, Directory);
                 Interlocked.Increment(ref _syncCount);
                 waiters.TrySetResult();
             }
@@ -105,16 +94,7 @@ public sealed partial class FileSystemFlusher : IDisposable
         {
             if (_disposed) return;
             _disposed = true;
-            if (!_running) _ = close(_fd);
+            if (!_running) FileSync.CloseDirectory(_fd);
         }
     }
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int open(string path, int flags);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int syncfs(int fd);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int close(int fd);
 }
