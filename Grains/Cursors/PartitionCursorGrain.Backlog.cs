@@ -17,8 +17,8 @@ internal sealed partial class PartitionCursorGrain
 
     private async Task FetchAsync(TimeSpan maxWait)
     {
+        if (!CanFetch) return;
         int room = BufferLimit - _ready.Count;
-        if (room <= 0 || _delayed.Count >= DelayedLimit) return;
         int epoch = _epoch;
         var result = await Partition.FetchAsync(_fetchOffset, room, maxWait);
         if (epoch != _epoch) return; // a seek moved the cursor meanwhile

@@ -101,14 +101,27 @@ internal sealed partial class PartitionCursorGrain(
 
             var remaining = deadline - DateTime.UtcNow;
             if (remaining <= TimeSpan.Zero) return [];
-            // A member that may not take anything now (another owns the partition) waits for a change, not a fetch.
-            var fetch = MayTake(memberId) ? StartFetch(remaining) : Task.CompletedTask;
-            var waitFor = fetch.IsCompleted ? _availableSignal.Task : Task.WhenAny(fetch, _availableSignal.Task);
-            await waitFor.WaitAsync(remaining)
+            // Taken before the fetch starts: a fetch can finish inside StartFetch (the partition's answer arrived
+            // before the await looked at it), and the messages it added signal this task, not the next one. Taken
+            // after, that signal was lost and the pull slept through its whole wait with messages ready.
+            var available = _availableSignal.Task;
+            // A member that may not take anything now (another owns the partition), or a full buffer, waits for a
+            // change, not a fetch.
+            Task? fetch = MayTake(memberId) && CanFetch ? StartFetch(remaining) : null;
+            if (fetch is { IsCompleted: true })
+            {
+                if (fetch.IsFaulted) await fetch; // TopicNotFound and the like reach the member
+                continue; // answered at once: take what came, or fetch again
+            }
+            if (available.IsCompleted) continue;
+            await (fetch is null ? available : Task.WhenAny(fetch, available)).WaitAsync(remaining)
                 .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
-            if (fetch.IsFaulted) await fetch; // TopicNotFound and the like reach the member
+            if (fetch?.IsFaulted == true) await fetch;
         }
     }
+
+    /// <summary>False while the buffers are full: a fetch would bring nothing in.</summary>
+    private bool CanFetch => _ready.Count < BufferLimit && _delayed.Count < DelayedLimit;
 
     /// <summary>
     /// The fetch in progress, or a new one. A fetch that finished at once is never kept as "in progress": waiting on
