@@ -25,20 +25,24 @@ internal readonly struct Pacer
     public ValueTask WaitTurnAsync(long index, CancellationToken cancellationToken)
     {
         if (_ticksPerMessage == 0) return ValueTask.CompletedTask;
-        long wait = DueAt(index) - Stopwatch.GetTimestamp();
-        // Timers are coarse (about a millisecond): spin-yield through short waits, sleep through long ones.
-        if (wait <= 0) return ValueTask.CompletedTask;
+        if (DueAt(index) <= Stopwatch.GetTimestamp()) return ValueTask.CompletedTask;
         return WaitAsync(index, cancellationToken);
     }
 
+    /// <summary>
+    /// Timers are coarse (about a millisecond): a long wait sleeps on one until about a millisecond before the turn,
+    /// the rest blocks this thread in a short sleep (so a paced loop holds one thread, and no core spinning).
+    /// </summary>
     private async ValueTask WaitAsync(long index, CancellationToken cancellationToken)
     {
+        long coarse = Stopwatch.Frequency / 500;
         while (true)
         {
             long wait = DueAt(index) - Stopwatch.GetTimestamp();
             if (wait <= 0) return;
-            if (wait > Stopwatch.Frequency / 500) await Task.Delay(TimeSpan.FromTicks(wait * TimeSpan.TicksPerSecond / Stopwatch.Frequency / 2), cancellationToken);
-            else await Task.Yield();
+            cancellationToken.ThrowIfCancellationRequested();
+            if (wait > coarse) await Task.Delay(TimeSpan.FromTicks((wait - coarse / 2) * TimeSpan.TicksPerSecond / Stopwatch.Frequency), cancellationToken);
+            else ShortSleep.For(wait);
         }
     }
 }
