@@ -12,12 +12,9 @@ namespace Granary.Grains.Partitions;
 /// call order and then awaits the flush that covers it (group commit). Fetches see only confirmed messages and
 /// long-poll for new ones.
 /// </summary>
-// CA1001: the pooled builder is returned in OnDeactivateAsync, the end of a grain's life.
-#pragma warning disable CA1001
 [Reentrant, PartitionPlacement, GrainType("granary.partition")]
 internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<GranaryOptions> options, IOptions<ProducerStateOptions> producerOptions,
     ILogger<PartitionGrain> logger) : Grain, IPartitionGrain
-#pragma warning restore CA1001
 {
     private const int FetchMaxBytes = 1 << 20;
 
