@@ -186,6 +186,8 @@ internal sealed partial class PartitionCursorGrain(
             QueueDeadLetter(lease.Message, GranaryHeaders.Reasons.Rejected, lease.Attempt);
         }
         StartDeadLettering();
+        // As with an ack: a reject can free a key (KeyShared) or end a former owner's last lease (Ordered).
+        if (_settings.Mode != DeliveryMode.Shared) SignalAvailable();
     }
 
     public async Task<long[]> ExtendAsync(string memberId, long[] offsets, TimeSpan lease)

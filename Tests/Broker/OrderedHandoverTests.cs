@@ -38,4 +38,32 @@ public sealed class OrderedHandoverTests(BrokerClusterFixture fixture)
         Assert.Equal([5L, 6, 7, 8, 9], taken.Select(d => d.Message.Offset));
         Assert.All(taken, d => Assert.Equal(1, d.Attempt));
     }
+
+    [Fact]
+    public async Task TheNewOwnerStartsAtOnce_WhenTheOldOneRejectsItsLastLeases()
+    {
+        string topic = BrokerClusterFixture.UniqueTopic();
+        await fixture.Client.Admin.CreateTopicAsync(topic, new TopicOptions { Partitions = 2 });
+        await using (var producer = fixture.Client.CreateProducer(topic))
+        {
+            for (int i = 0; i < 4; i++) await producer.SendAsync(new OutgoingMessage(Encoding.UTF8.GetBytes($"{i}")) { Partition = 1 });
+        }
+        var grains = fixture.Cluster.Client;
+        var group = grains.GetGrain<IConsumerGroupGrain>($"{topic}/g");
+        var settings = new GroupSettings { Mode = DeliveryMode.Ordered };
+        await group.JoinAsync("a", settings);
+        var cursor = grains.GetGrain<IPartitionCursorGrain>($"{topic}/g/1");
+        var heldByA = await cursor.PullAsync("a", 2, NoExpiry, TimeSpan.FromSeconds(10));
+        Assert.Equal(2, heldByA.Length);
+        await group.JoinAsync("b", settings);
+        Assert.Equal("b", (await group.DescribeAsync()).Assignment[1]);
+
+        // b's pull waits 20 s at most; the reject that ends a's last leases must wake it, not the end of that wait.
+        var waiting = cursor.PullAsync("b", 5, NoExpiry, TimeSpan.FromSeconds(20));
+        await cursor.RejectAsync("a", [.. heldByA.Select(d => d.Message.Offset)]);
+
+        // Without the wake-up the pull returned about 10 s after the reject.
+        var taken = await waiting.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal([2L, 3], taken.Select(d => d.Message.Offset));
+    }
 }
