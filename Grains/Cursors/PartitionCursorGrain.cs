@@ -113,7 +113,6 @@ internal sealed partial class PartitionCursorGrain(
                 if (fetch.IsFaulted) await fetch; // TopicNotFound and the like reach the member
                 continue; // answered at once: take what came, or fetch again
             }
-            if (available.IsCompleted) continue;
             await (fetch is null ? available : Task.WhenAny(fetch, available)).WaitAsync(remaining)
                 .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
             if (fetch?.IsFaulted == true) await fetch;

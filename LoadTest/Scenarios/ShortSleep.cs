@@ -17,7 +17,7 @@ internal static partial class ShortSleep
         if (OperatingSystem.IsLinux())
         {
             long nanoseconds = stopwatchTicks * 1_000_000_000 / Stopwatch.Frequency;
-            var request = new Timespec { Seconds = nanoseconds / 1_000_000_000, Nanoseconds = nanoseconds % 1_000_000_000 };
+            var request = new Timespec { Seconds = (nint)(nanoseconds / 1_000_000_000), Nanoseconds = (nint)(nanoseconds % 1_000_000_000) };
             nanosleep(in request, IntPtr.Zero); // an early return (a signal) only makes this wait shorter
             return;
         }
@@ -25,11 +25,12 @@ internal static partial class ShortSleep
         while (Stopwatch.GetTimestamp() < until) Thread.Yield();
     }
 
+    // time_t and long: the word size of the platform.
     [StructLayout(LayoutKind.Sequential)]
     private struct Timespec
     {
-        public long Seconds;
-        public long Nanoseconds;
+        public nint Seconds;
+        public nint Nanoseconds;
     }
 
     [LibraryImport("libc")]

@@ -9,21 +9,7 @@ public sealed class OrderedHandoverTests(BrokerClusterFixture fixture)
     [Fact]
     public async Task TheNewOwnerStartsWhenTheOldOneHasFinished_WithNoMessageHandledTwice()
     {
-        string topic = BrokerClusterFixture.UniqueTopic();
-        await fixture.Client.Admin.CreateTopicAsync(topic, new TopicOptions { Partitions = 2 });
-        await using (var producer = fixture.Client.CreateProducer(topic))
-        {
-            for (int i = 0; i < 10; i++) await producer.SendAsync(new OutgoingMessage(Encoding.UTF8.GetBytes($"{i}")) { Partition = 1 });
-        }
-        var grains = fixture.Cluster.Client;
-        var group = grains.GetGrain<IConsumerGroupGrain>($"{topic}/g");
-        var settings = new GroupSettings { Mode = DeliveryMode.Ordered };
-        await group.JoinAsync("a", settings);
-        var cursor = grains.GetGrain<IPartitionCursorGrain>($"{topic}/g/1");
-        var heldByA = await cursor.PullAsync("a", 5, NoExpiry, TimeSpan.FromSeconds(10));
-        Assert.Equal(5, heldByA.Length);
-
-        await group.JoinAsync("b", settings);
+        var (group, cursor, heldByA) = await HandOverAsync(messages: 10, heldByA: 5);
         var assignment = (await group.DescribeAsync()).Assignment;
         Assert.Equal("a", assignment[0]); // sticky: a keeps one partition, b takes the other
         Assert.Equal("b", assignment[1]);
@@ -42,20 +28,7 @@ public sealed class OrderedHandoverTests(BrokerClusterFixture fixture)
     [Fact]
     public async Task TheNewOwnerStartsAtOnce_WhenTheOldOneRejectsItsLastLeases()
     {
-        string topic = BrokerClusterFixture.UniqueTopic();
-        await fixture.Client.Admin.CreateTopicAsync(topic, new TopicOptions { Partitions = 2 });
-        await using (var producer = fixture.Client.CreateProducer(topic))
-        {
-            for (int i = 0; i < 4; i++) await producer.SendAsync(new OutgoingMessage(Encoding.UTF8.GetBytes($"{i}")) { Partition = 1 });
-        }
-        var grains = fixture.Cluster.Client;
-        var group = grains.GetGrain<IConsumerGroupGrain>($"{topic}/g");
-        var settings = new GroupSettings { Mode = DeliveryMode.Ordered };
-        await group.JoinAsync("a", settings);
-        var cursor = grains.GetGrain<IPartitionCursorGrain>($"{topic}/g/1");
-        var heldByA = await cursor.PullAsync("a", 2, NoExpiry, TimeSpan.FromSeconds(10));
-        Assert.Equal(2, heldByA.Length);
-        await group.JoinAsync("b", settings);
+        var (group, cursor, heldByA) = await HandOverAsync(messages: 4, heldByA: 2);
         Assert.Equal("b", (await group.DescribeAsync()).Assignment[1]);
 
         // b's pull waits 20 s at most; the reject that ends a's last leases must wake it, not the end of that wait.
@@ -65,5 +38,28 @@ public sealed class OrderedHandoverTests(BrokerClusterFixture fixture)
         // Without the wake-up the pull returned about 10 s after the reject.
         var taken = await waiting.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal([2L, 3], taken.Select(d => d.Message.Offset));
+    }
+
+    /// <summary>
+    /// An Ordered group on a 2-partition topic with <paramref name="messages"/> on partition 1: member "a" leases the
+    /// first <paramref name="heldByA"/> of them, then "b" joins (and takes partition 1 over).
+    /// </summary>
+    private async Task<(IConsumerGroupGrain Group, IPartitionCursorGrain Cursor, Delivery[] HeldByA)> HandOverAsync(int messages, int heldByA)
+    {
+        string topic = BrokerClusterFixture.UniqueTopic();
+        await fixture.Client.Admin.CreateTopicAsync(topic, new TopicOptions { Partitions = 2 });
+        await using (var producer = fixture.Client.CreateProducer(topic))
+        {
+            for (int i = 0; i < messages; i++) await producer.SendAsync(new OutgoingMessage(Encoding.UTF8.GetBytes($"{i}")) { Partition = 1 });
+        }
+        var grains = fixture.Cluster.Client;
+        var group = grains.GetGrain<IConsumerGroupGrain>($"{topic}/g");
+        var settings = new GroupSettings { Mode = DeliveryMode.Ordered };
+        await group.JoinAsync("a", settings);
+        var cursor = grains.GetGrain<IPartitionCursorGrain>($"{topic}/g/1");
+        var held = await cursor.PullAsync("a", heldByA, NoExpiry, TimeSpan.FromSeconds(10));
+        Assert.Equal(heldByA, held.Length);
+        await group.JoinAsync("b", settings);
+        return (group, cursor, held);
     }
 }
