@@ -35,9 +35,12 @@ public sealed class GranaryClient : IAsyncDisposable
         options.Validate();
         var endpoints = await Task.WhenAll(options.Gateways.Select(ResolveAsync)).ConfigureAwait(false);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.UseOrleansClient(client => client
-            .Configure<ClusterOptions>(o => { o.ClusterId = options.ClusterId; o.ServiceId = options.ServiceId; })
-            .UseStaticClustering(endpoints));
+        builder.UseOrleansClient(client =>
+        {
+            client.Configure<ClusterOptions>(o => { o.ClusterId = options.ClusterId; o.ServiceId = options.ServiceId; });
+            if (string.IsNullOrWhiteSpace(options.ConnectionString)) client.UseStaticClustering(endpoints);
+            else client.UseAdoNetClustering(o => { o.Invariant = "Npgsql"; o.ConnectionString = options.ConnectionString; });
+        });
         var host = builder.Build();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.ConnectTimeout);
@@ -48,7 +51,9 @@ public sealed class GranaryClient : IAsyncDisposable
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             host.Dispose();
-            throw new GranaryException(ErrorCode.Timeout, $"No gateway of {string.Join(", ", options.Gateways)} accepted the connection within {options.ConnectTimeout}.");
+            throw new GranaryException(ErrorCode.Timeout, options.ConnectionString is null
+                ? $"No gateway of {string.Join(", ", options.Gateways)} accepted the connection within {options.ConnectTimeout}."
+                : $"No gateway of the cluster in the membership table accepted the connection within {options.ConnectTimeout}.");
         }
         return new GranaryClient(host.Services.GetRequiredService<IClusterClient>(), host);
     }

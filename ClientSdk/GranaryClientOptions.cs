@@ -3,7 +3,7 @@ namespace Granary.Client;
 /// <summary>How to reach a Granary cluster.</summary>
 public sealed class GranaryClientOptions
 {
-    /// <summary>Gateway endpoints as <c>host:port</c> (e.g. <c>127.0.0.1:30000</c>). At least one.</summary>
+    /// <summary>Gateway endpoints as <c>host:port</c> (e.g. <c>127.0.0.1:30000</c>). At least one, unless <see cref="ConnectionString"/> is set.</summary>
     public IList<string> Gateways { get; set; } = [];
 
     /// <summary>Cluster id; must match the silos' <c>Granary:ClusterId</c>. Default <c>granary</c>.</summary>
@@ -15,9 +15,15 @@ public sealed class GranaryClientOptions
     /// <summary>How long <see cref="GranaryClient.ConnectAsync"/> tries before it fails. Default 30 s.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Cluster mode: the PostgreSQL connection string of the silos' membership table. The client then reads the
+    /// gateways of the active silos from it (and refreshes them every minute) instead of using <see cref="Gateways"/>.
+    /// </summary>
+    public string? ConnectionString { get; set; }
+
     internal void Validate()
     {
-        if (Gateways is not { Count: > 0 }) throw new ArgumentException("At least one gateway endpoint is needed.", nameof(Gateways));
+        if (Gateways is not { Count: > 0 } && string.IsNullOrWhiteSpace(ConnectionString)) throw new ArgumentException("At least one gateway endpoint is needed.", nameof(Gateways));
         ArgumentException.ThrowIfNullOrWhiteSpace(ClusterId);
         ArgumentException.ThrowIfNullOrWhiteSpace(ServiceId);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ConnectTimeout, TimeSpan.Zero);

@@ -1,19 +1,49 @@
+using System.Net;
 using Granary.Grains.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
 
 // Host wiring only. Configuration comes from appsettings.json, environment variables and the command line
 // (Granary:* keys, e.g. --Granary:GatewayPort=30001 or Granary__GatewayPort=30001).
 var builder = Host.CreateApplicationBuilder(args);
 var granary = builder.Configuration.GetSection(GranaryOptions.SectionName);
+int siloPort = granary.GetValue("SiloPort", 11111);
+int gatewayPort = granary.GetValue("GatewayPort", 30000);
+string serviceId = granary.GetValue("ServiceId", "granary")!;
+string clusterId = granary.GetValue("ClusterId", "granary")!;
 
-builder.UseOrleans(silo => silo
-    .UseLocalhostClustering(
-        siloPort: granary.GetValue("SiloPort", 11111),
-        gatewayPort: granary.GetValue("GatewayPort", 30000),
-        serviceId: granary.GetValue("ServiceId", "granary")!,
-        clusterId: granary.GetValue("ClusterId", "granary")!)
-    .AddGranary());
+if (string.Equals(granary["Clustering"], "AdoNet", StringComparison.OrdinalIgnoreCase))
+{
+    // Cluster mode: silos find each other, keep grain state and reminders in PostgreSQL. The node name identifies
+    // this silo's disk (its replicas) across restarts, so it must be stable and unique.
+    string connectionString = granary["ConnectionString"] is { Length: > 0 } cs ? cs
+        : throw new InvalidOperationException("Granary:Clustering=AdoNet needs Granary:ConnectionString (PostgreSQL).");
+    string nodeName = granary["NodeName"] is { Length: > 0 } name ? name : $"{Dns.GetHostName()}-{siloPort}";
+    if (granary.GetValue("CreateSchema", true)) await PostgresSchema.EnsureCreatedAsync(connectionString);
+    var advertised = IPAddress.Parse(granary.GetValue("AdvertisedAddress", "127.0.0.1")!);
+    builder.UseOrleans(silo => silo
+        .Configure<ClusterOptions>(o => { o.ClusterId = clusterId; o.ServiceId = serviceId; })
+        .Configure<SiloOptions>(o => o.SiloName = nodeName)
+        .ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: true)
+        // A killed silo is declared dead after about 2 missed 2-second probes (Orleans' defaults take 30 s or more),
+        // so its partitions fail over within seconds; Granary:Membership:* overrides any ClusterMembershipOptions.
+        .Configure<ClusterMembershipOptions>(o =>
+        {
+            o.ProbeTimeout = TimeSpan.FromSeconds(2);
+            o.NumMissedProbesLimit = 2;
+            o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(10);
+        })
+        .Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Granary:Membership"))
+        .UseGranaryCluster(connectionString)
+        .AddGranary(embeddedStorage: false));
+}
+else
+{
+    builder.UseOrleans(silo => silo
+        .UseLocalhostClustering(siloPort: siloPort, gatewayPort: gatewayPort, serviceId: serviceId, clusterId: clusterId)
+        .AddGranary());
+}
 
 // Ctrl+C or SIGTERM stops the silo: grains deactivate and every partition log is flushed and closed.
 await builder.Build().RunAsync();

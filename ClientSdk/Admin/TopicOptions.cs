@@ -29,6 +29,12 @@ public sealed class TopicOptions
     /// <summary>A message whose <see cref="OutgoingMessage.MessageId"/> was stored within this window is not stored again. Default: off.</summary>
     public TimeSpan? DedupWindow { get; set; }
 
+    /// <summary>Copies of each partition, on distinct silos. Default: the silos' default (3 in cluster mode, 1 embedded), at most the number of silos.</summary>
+    public int? ReplicationFactor { get; set; }
+
+    /// <summary>Replicas that must hold a message before an <see cref="Acks.All"/> send is confirmed. Default 2 when replicated, else 1.</summary>
+    public int? MinInSyncReplicas { get; set; }
+
     internal TopicConfig ToConfig() => new()
     {
         Partitions = Partitions,
@@ -39,5 +45,7 @@ public sealed class TopicOptions
         ExpiredMessages = ExpiredMessages,
         Overflow = Overflow,
         DedupWindow = DedupWindow,
+        ReplicationFactor = ReplicationFactor,
+        MinInSyncReplicas = MinInSyncReplicas,
     };
 }

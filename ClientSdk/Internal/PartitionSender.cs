@@ -187,7 +187,7 @@ internal sealed class PartitionSender : IAsyncDisposable
             for (int attempt = 0; ;)
             {
                 await stamp.SendAfter.ConfigureAwait(false);
-                var batch = new MessageBatch(messages) { ProducerId = stamp.ProducerId, BaseSequence = stamp.BaseSequence };
+                var batch = new MessageBatch(messages) { ProducerId = stamp.ProducerId, BaseSequence = stamp.BaseSequence, Acks = _options.Acks };
                 try
                 {
                     var result = await _grain.AppendAsync(batch).ConfigureAwait(false);

@@ -1,3 +1,5 @@
+using Granary.Grains;
+
 namespace Granary.Client;
 
 /// <summary>Batching and flow control of a producer.</summary>
@@ -54,6 +56,13 @@ public sealed class ProducerOptions
     /// </summary>
     public int MaxRetries { get; set; } = 3;
 
+    /// <summary>
+    /// When a send is confirmed on a replicated topic: <see cref="Acks.All"/> (the default) once the topic's
+    /// <c>MinInSyncReplicas</c> replicas hold it durably, so losing a silo loses no confirmed message;
+    /// <see cref="Acks.Leader"/> once the partition's leader does (faster; a failover can lose it).
+    /// </summary>
+    public Acks Acks { get; set; } = Acks.All;
+
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(BatchBytes, 1);
@@ -63,6 +72,7 @@ public sealed class ProducerOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxInFlightBatchesPerPartition, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBufferedMessages, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(MaxRetries);
+        if (!Enum.IsDefined(Acks)) throw new ArgumentOutOfRangeException(nameof(Acks), Acks, "Unknown acks setting.");
         if (EnableIdempotence) ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxInFlightBatchesPerPartition, MaxInFlightWithIdempotence);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(MetadataRefreshInterval, TimeSpan.Zero);
     }

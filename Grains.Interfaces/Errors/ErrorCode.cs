@@ -31,4 +31,9 @@ public enum ErrorCode
     QueueFull = 13,
     /// <summary>An idempotent producer's batch arrived out of sequence (an earlier batch is still being retried); retry.</summary>
     OutOfOrderSequence = 14,
+    /// <summary>
+    /// Fewer replicas of the partition than the topic's <c>MinInSyncReplicas</c> are reachable, or they did not confirm
+    /// in time (a silo failed); retry. A batch that got this error may still be stored.
+    /// </summary>
+    NotEnoughReplicas = 15,
 }

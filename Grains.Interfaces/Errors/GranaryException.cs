@@ -25,5 +25,5 @@ public class GranaryException : Exception
 
     /// <summary>True when the same operation may succeed if retried later.</summary>
     public bool IsRetriable => Code is ErrorCode.PartitionUnavailable or ErrorCode.DiskFull or ErrorCode.Timeout or ErrorCode.NotAMember
-        or ErrorCode.QueueFull or ErrorCode.OutOfOrderSequence;
+        or ErrorCode.QueueFull or ErrorCode.OutOfOrderSequence or ErrorCode.NotEnoughReplicas;
 }

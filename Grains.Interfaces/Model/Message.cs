@@ -43,6 +43,18 @@ public sealed record MessageBatch([property: Id(0)] Message[] Messages)
     /// A batch whose sequences the partition has stored already is a retry and is not stored again.
     /// </summary>
     [Id(2)] public int BaseSequence { get; init; }
+
+    /// <summary>When the partition confirms the batch. Default <see cref="Acks.All"/>.</summary>
+    [Id(3)] public Acks Acks { get; init; }
+}
+
+/// <summary>When a partition confirms an append.</summary>
+public enum Acks
+{
+    /// <summary>Once the topic's <see cref="TopicConfig.MinInSyncReplicas"/> replicas (the leader among them) hold it durably.</summary>
+    All = 0,
+    /// <summary>Once the leader holds it durably; a failover before the followers copy it can lose it.</summary>
+    Leader = 1,
 }
 
 /// <summary>

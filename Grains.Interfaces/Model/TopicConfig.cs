@@ -31,6 +31,25 @@ public sealed record TopicConfig
     /// </summary>
     [Id(7)] public TimeSpan? DedupWindow { get; init; }
 
+    /// <summary>
+    /// Copies of each partition, each on its own silo; null at creation takes the silo's default (3 in cluster mode,
+    /// 1 embedded), capped by the number of silos then.
+    /// </summary>
+    [Id(8)] public int? ReplicationFactor { get; init; }
+
+    /// <summary>
+    /// Replicas (the leader among them) that must hold a batch durably before an <see cref="Acks.All"/> append is
+    /// confirmed; fewer reachable replicas make appends fail with <see cref="ErrorCode.NotEnoughReplicas"/>. Null at
+    /// creation: 2 when replicated, else 1.
+    /// </summary>
+    [Id(9)] public int? MinInSyncReplicas { get; init; }
+
+    /// <summary>The replication factor in force (1 when unset).</summary>
+    public int Replicas => ReplicationFactor ?? 1;
+
+    /// <summary>The minimum in-sync replicas in force (1 when unset).</summary>
+    public int MinReplicas => MinInSyncReplicas ?? 1;
+
     /// <summary>Throws <see cref="GranaryException"/> (<see cref="ErrorCode.InvalidArgument"/>) for settings out of range.</summary>
     public void Validate()
     {
@@ -46,6 +65,10 @@ public sealed record TopicConfig
             throw new GranaryException(ErrorCode.InvalidArgument, $"DefaultTimeToLive must be positive; it is {ttl}.");
         if (DedupWindow is { } window && (window <= TimeSpan.Zero || window > TimeSpan.FromDays(7)))
             throw new GranaryException(ErrorCode.InvalidArgument, $"DedupWindow must be positive and at most 7 days; it is {window}.");
+        if (ReplicationFactor is < 1 or > 7)
+            throw new GranaryException(ErrorCode.InvalidArgument, $"ReplicationFactor must be between 1 and 7; it is {ReplicationFactor}.");
+        if (MinInSyncReplicas is { } min && (min < 1 || min > (ReplicationFactor ?? 7)))
+            throw new GranaryException(ErrorCode.InvalidArgument, $"MinInSyncReplicas must be between 1 and the replication factor; it is {min}.");
         if (!Enum.IsDefined(ExpiredMessages) || !Enum.IsDefined(Overflow))
             throw new GranaryException(ErrorCode.InvalidArgument, "Unknown ExpiredMessages or Overflow value.");
     }

@@ -26,4 +26,8 @@ public sealed record PartitionInfo(
     [property: Id(1)] long StartOffset,
     [property: Id(2)] long EndOffset,
     [property: Id(3)] long SizeBytes,
-    [property: Id(4)] string Silo);
+    [property: Id(4)] string Silo)
+{
+    /// <summary>Replicated partitions: the nodes holding every committed record now, the leader first; null when not replicated.</summary>
+    [Id(5)] public string[]? InSyncReplicas { get; init; }
+}

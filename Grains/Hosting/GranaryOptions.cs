@@ -42,6 +42,18 @@ public sealed class GranaryOptions
     /// many busy partitions share one device flush. Default <see cref="Hosting.FlushScope.FileSystem"/>.
     /// </summary>
     public FlushScope FlushScope { get; set; } = FlushScope.FileSystem;
+
+    /// <summary>
+    /// Replication factor of a topic created without one. Default: 3 in cluster mode, 1 embedded. A topic never gets
+    /// more replicas than there are silos when it is created.
+    /// </summary>
+    public int? DefaultReplicationFactor { get; set; }
+
+    /// <summary>
+    /// How long an <see cref="Acks.All"/> append waits for its replicas before it fails with
+    /// <see cref="ErrorCode.NotEnoughReplicas"/> (the batch may still be stored). Default 10 s.
+    /// </summary>
+    public TimeSpan ReplicaAckTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>Validates <see cref="GranaryOptions"/> at startup.</summary>
@@ -54,6 +66,8 @@ internal sealed class GranaryOptionsValidator : IValidateOptions<GranaryOptions>
         if (options.SessionTimeout <= TimeSpan.Zero) return ValidateOptionsResult.Fail("Granary:SessionTimeout must be positive.");
         if (options.RetentionCheckInterval <= TimeSpan.Zero) return ValidateOptionsResult.Fail("Granary:RetentionCheckInterval must be positive.");
         if (options.IdlePartitionTimeout <= TimeSpan.Zero) return ValidateOptionsResult.Fail("Granary:IdlePartitionTimeout must be positive.");
+        if (options.DefaultReplicationFactor is < 1 or > 7) return ValidateOptionsResult.Fail("Granary:DefaultReplicationFactor must be between 1 and 7.");
+        if (options.ReplicaAckTimeout <= TimeSpan.Zero) return ValidateOptionsResult.Fail("Granary:ReplicaAckTimeout must be positive.");
         if (!Enum.IsDefined(options.FlushScope)) return ValidateOptionsResult.Fail("Granary:FlushScope must be Partition or FileSystem.");
         return ValidateOptionsResult.Success;
     }

@@ -8,6 +8,7 @@ using Orleans.Configuration;
 using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
 using Orleans.Serialization.Serializers;
+using Orleans.Storage;
 
 namespace Granary.Grains.Hosting;
 
@@ -42,13 +43,15 @@ public static class SiloBuilderExtensions
                 "Granary:Producers:ProducerStateRetention and SnapshotInterval must be positive.")
             .ValidateOnStart();
         builder.Services.TryAddSingleton<PartitionLogManager>();
+        builder.Services.TryAddSingleton<Replication.ClusterNodes>();
         // Idle partitions (and their topics) hold open segment files: their idle age is Granary's to set.
         builder.Services.AddOptions<GrainCollectionOptions>().Configure<IOptions<GranaryOptions>>((collection, granary) =>
         {
-            foreach (var grain in (Type[])[typeof(PartitionGrain), typeof(Topics.TopicGrain)])
+            foreach (var grain in (Type[])[typeof(PartitionGrain), typeof(Topics.TopicGrain), typeof(Replication.PartitionReplicaGrain)])
                 collection.ClassSpecificCollectionAge[grain.FullName!] = granary.Value.IdlePartitionTimeout;
         });
         builder.AddPlacementDirector<PartitionPlacement, PartitionPlacementDirector>();
+        builder.AddPlacementDirector<Replication.ReplicaPlacement, Replication.ReplicaPlacementDirector>();
 
         if (embeddedStorage)
         {
@@ -61,4 +64,28 @@ public static class SiloBuilderExtensions
         }
         return builder;
     }
+
+    /// <summary>
+    /// Cluster mode: membership, grain state and reminders in PostgreSQL through Orleans' ADO.NET providers (grain
+    /// state in Orleans' binary format: the default JSON one drops <see cref="ReadOnlyMemory{T}"/> fields), and
+    /// topics replicated to 3 silos unless <c>Granary:DefaultReplicationFactor</c> says otherwise. Call <see cref="AddGranary"/> with <c>embeddedStorage: false</c> too.
+    /// The schema must exist (<see cref="PostgresSchema.EnsureCreatedAsync"/>).
+    /// </summary>
+    public static ISiloBuilder UseGranaryCluster(this ISiloBuilder builder, string connectionString)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        builder.UseAdoNetClustering(o => { o.Invariant = PostgresInvariant; o.ConnectionString = connectionString; });
+        builder.AddAdoNetGrainStorage(StorageName, o => { o.Invariant = PostgresInvariant; o.ConnectionString = connectionString; });
+        builder.Services.AddKeyedSingleton<IGrainStorageSerializer>(StorageName, (services, _) =>
+            new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>()));
+        builder.UseAdoNetReminderService(o => { o.Invariant = PostgresInvariant; o.ConnectionString = connectionString; });
+        builder.Services.AddSingleton(new ClusterMode());
+        return builder;
+    }
+
+    /// <summary>The ADO.NET invariant of Npgsql.</summary>
+    public const string PostgresInvariant = "Npgsql";
 }
+
+/// <summary>Registered by <see cref="SiloBuilderExtensions.UseGranaryCluster"/>: the silo runs in cluster mode.</summary>
+internal sealed class ClusterMode;

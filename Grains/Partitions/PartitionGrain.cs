@@ -4,6 +4,7 @@ using Granary.Grains.Placement;
 using Microsoft.Extensions.Options;
 using Granary.Storage;
 using Microsoft.Extensions.Logging;
+using Granary.Grains.Replication;
 
 namespace Granary.Grains.Partitions;
 
@@ -14,6 +15,7 @@ namespace Granary.Grains.Partitions;
 /// </summary>
 [Reentrant, PartitionPlacement, GrainType("granary.partition")]
 internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<GranaryOptions> options, IOptions<ProducerStateOptions> producerOptions,
+    [PersistentState("leader", Hosting.SiloBuilderExtensions.StorageName)] IPersistentState<PartitionLeaderState> leaderState, ClusterNodes nodes,
     ILogger<PartitionGrain> logger) : Grain, IPartitionGrain
 {
     private const int FetchMaxBytes = 1 << 20;
@@ -37,6 +39,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        await StopReplicationAsync();
         if (_log is not null) await CloseWithProducerStateAsync(_log);
         _log = null;
     }
@@ -49,6 +52,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
             throw new GranaryException(ErrorCode.InvalidArgument, $"BaseSequence {batch.BaseSequence} with {messages.Length} messages is out of range.");
         var log = await OpenLogAsync();
         var config = _config!;
+        EnsureEnoughReplicas(batch);
         int limit = config.MaxMessageBytes;
         long messageBytes = 0;
         foreach (var message in messages)
@@ -69,7 +73,9 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
             switch (_producers.Check(batch.ProducerId, batch.BaseSequence, messages.Length, out var original))
             {
                 case SequenceCheck.Duplicate:
-                    return await RepeatedBatchResultAsync(batch, original!);
+                    var repeated = await RepeatedBatchResultAsync(batch, original!);
+                    if (RequiresAllReplicas(batch)) await _replicator!.WaitCommittedAsync(log.EndOffset, options.Value.ReplicaAckTimeout);
+                    return repeated;
                 case SequenceCheck.OutOfOrder:
                     throw new GranaryException(ErrorCode.OutOfOrderSequence,
                         $"Partition {_partition} of topic '{_topic}' expected an earlier sequence than {batch.BaseSequence} from producer {batch.ProducerId}.");
@@ -119,6 +125,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
             throw Translate(e);
         }
         builder.Dispose(); // copied by the log: back to the pool before the wait for the flush
+        _replicator?.OnAppended(); // followers copy it while the local fsync runs
         // The log assigned the offsets under its lock before returning, and this grain is its only writer.
         long baseOffset = log.EndOffset - stored;
         duplicates?.AssignOffsets(baseOffset);
@@ -138,9 +145,16 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         }
         var result = duplicates?.ToResult(now) ?? new AppendResult(appended.BaseOffset, appended.RecordCount, now);
         producerBatch?.Complete(result);
-        var waiting = _appended;
-        _appended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        waiting.TrySetResult();
+        if (_replicator is { } replicator)
+        {
+            replicator.OnLocalDurable();
+            // Stored either way (a retry of it is a duplicate, which waits for this same commit).
+            if (batch.Acks == Acks.All) await replicator.WaitCommittedAsync(appended.BaseOffset + appended.RecordCount, options.Value.ReplicaAckTimeout);
+        }
+        else
+        {
+            SignalAppended();
+        }
         if (timed) OnTimedAppend(appended.BaseOffset + appended.RecordCount);
         // The log cannot show that the last sequences of this batch were processed (they were not stored).
         if (batch.ProducerId != 0 && duplicates?.IsDuplicate[^1] == true) await SaveProducerStateAsync(log);
@@ -200,8 +214,18 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
     /// confirmed once written, so everything written (waiting for the next background fsync would hold deliveries
     /// back until an unrelated append woke the long poll).
     /// </summary>
-    private static long ConfirmedEnd(PartitionLog log) =>
+    private long ConfirmedEnd(PartitionLog log) => _replicator?.Committed ?? LocalConfirmedEnd(log);
+
+    private static long LocalConfirmedEnd(PartitionLog log) =>
         log.Options.FlushPolicy == FlushPolicy.Always ? log.FlushedOffset : log.EndOffset;
+
+    /// <summary>Wakes long-polling fetches: more confirmed (or, replicated, committed) records.</summary>
+    private void SignalAppended()
+    {
+        var waiting = _appended;
+        _appended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        waiting.TrySetResult();
+    }
 
     public async Task<long> FindOffsetAsync(long timestampMs)
     {
@@ -218,7 +242,12 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
     public async Task<PartitionInfo> DescribeAsync()
     {
         var log = await OpenLogAsync();
-        return new PartitionInfo(_partition, log.StartOffset, ConfirmedEnd(log), log.SizeInBytes, RuntimeIdentity);
+        return new PartitionInfo(_partition, log.StartOffset, ConfirmedEnd(log), log.SizeInBytes, RuntimeIdentity)
+        {
+            InSyncReplicas = _replicator is { } replicator
+                ? [nodes.LocalName, .. replicator.Followers.Where(f => f.Healthy && f.AckedEnd >= replicator.Committed).Select(f => f.Node)]
+                : null,
+        };
     }
 
     public async Task DeleteAsync()
@@ -227,6 +256,8 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         {
             try { await _opening; } catch (GranaryException) { }
         }
+        await StopReplicationAsync();
+        await DeleteReplicasAsync();
         if (_log is not null) await logs.CloseAsync(_log);
         _log = null;
         _opening = null;
@@ -249,10 +280,12 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
             var log = await logs.OpenAsync(_topic, _partition, _config);
             try
             {
+                if (_config.Replicas > 1) await BecomeLeaderAsync(log, _config);
                 await LoadDedupStateAsync(log, _config);
             }
             catch
             {
+                await StopReplicationAsync();
                 await logs.CloseAsync(log);
                 throw;
             }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Granary.Grains.Hosting;
 using Granary.Storage;
 using Microsoft.Extensions.Logging;
@@ -8,11 +7,19 @@ namespace Granary.Grains.Partitions;
 
 /// <summary>
 /// Opens partition logs under the data directory and closes any still open when the silo stops, so a clean
-/// shutdown always ends with flushed, checkpointed logs (grains close their own log on deactivation first).
+/// shutdown always ends with flushed, checkpointed logs (grains close their own log on deactivation first). A log is
+/// opened once per silo: in cluster mode a partition's leader and its replica grain can both be active on one silo
+/// (leadership just moved there), and they share the log and its leader epochs.
 /// </summary>
 internal sealed class PartitionLogManager(IOptions<GranaryOptions> options, IOptions<PartitionLogOptions> logOptions, ILoggerFactory loggers) : IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<string, PartitionLog> _open = new();
+    private sealed class OpenLog(Task<(PartitionLog Log, LeaderEpochs Epochs)> opening)
+    {
+        public Task<(PartitionLog Log, LeaderEpochs Epochs)> Opening { get; } = opening;
+        public int References { get; set; } = 1;
+    }
+
+    private readonly Dictionary<string, OpenLog> _open = [];
     private readonly Lazy<FileSystemFlusher?> _flusher = new(() =>
     {
         if (options.Value.FlushScope != FlushScope.FileSystem || !FileSystemFlusher.IsSupported) return null;
@@ -24,31 +31,90 @@ internal sealed class PartitionLogManager(IOptions<GranaryOptions> options, IOpt
     public string DirectoryOf(string topic, int partition) =>
         Path.Combine(options.Value.LogsDirectory, topic, partition.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
-    /// <summary>Opens (recovering if needed) the log of a partition.</summary>
-    public async Task<PartitionLog> OpenAsync(string topic, int partition, TopicConfig config)
+    /// <summary>Opens (recovering if needed) the log of a partition, or shares the one open already.</summary>
+    public async Task<PartitionLog> OpenAsync(string topic, int partition, TopicConfig config) =>
+        (await OpenWithEpochsAsync(topic, partition, config).ConfigureAwait(false)).Log;
+
+    /// <summary>Opens the log of a partition together with its leader epochs (cluster mode).</summary>
+    public async Task<(PartitionLog Log, LeaderEpochs Epochs)> OpenWithEpochsAsync(string topic, int partition, TopicConfig config)
+    {
+        string directory = DirectoryOf(topic, partition);
+        OpenLog entry;
+        lock (_open)
+        {
+            if (_open.TryGetValue(directory, out var existing))
+            {
+                existing.References++;
+                entry = existing;
+            }
+            else
+            {
+                entry = new OpenLog(OpenCoreAsync(directory, config));
+                _open[directory] = entry;
+            }
+        }
+        try
+        {
+            return await entry.Opening.ConfigureAwait(false);
+        }
+        catch
+        {
+            Release(directory, entry);
+            throw;
+        }
+    }
+
+    /// <summary>The leader epochs of a log opened here.</summary>
+    public LeaderEpochs EpochsOf(PartitionLog log)
+    {
+        lock (_open) return _open[log.Directory].Opening.Result.Epochs;
+    }
+
+    private async Task<(PartitionLog, LeaderEpochs)> OpenCoreAsync(string directory, TopicConfig config)
     {
         var settings = logOptions.Value.Clone();
         settings.RetentionTime = config.RetentionTime ?? settings.RetentionTime;
         settings.RetentionBytes = config.RetentionBytes ?? settings.RetentionBytes;
         settings.MaxBatchBytes = Math.Max(settings.MaxBatchBytes, config.MaxMessageBytes + 1024);
         settings.SharedFlusher = _flusher.Value;
-        string directory = DirectoryOf(topic, partition);
-        var log = await PartitionLog.OpenAsync(directory, settings, loggers.CreateLogger("Granary.Storage")).ConfigureAwait(false);
-        _open[directory] = log;
-        return log;
+        var logger = loggers.CreateLogger("Granary.Storage");
+        var log = await PartitionLog.OpenAsync(directory, settings, logger).ConfigureAwait(false);
+        return (log, LeaderEpochs.Load(log.Directory, logger));
     }
 
-    /// <summary>Closes a log opened here.</summary>
+    /// <summary>Closes a log opened here, once its last user closes it.</summary>
     public async Task CloseAsync(PartitionLog log)
     {
-        _open.TryRemove(log.Directory, out _);
+        OpenLog? entry;
+        lock (_open)
+        {
+            if (!_open.TryGetValue(log.Directory, out entry) || --entry.References > 0) return;
+            _open.Remove(log.Directory);
+        }
         await log.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private void Release(string directory, OpenLog entry)
+    {
+        lock (_open)
+        {
+            if (--entry.References == 0 && _open.TryGetValue(directory, out var current) && current == entry) _open.Remove(directory);
+        }
     }
 
     /// <summary>Closes every log still open.</summary>
     public async ValueTask DisposeAsync()
     {
-        foreach (var log in _open.Values) await CloseAsync(log).ConfigureAwait(false);
+        OpenLog[] entries;
+        lock (_open)
+        {
+            entries = [.. _open.Values];
+            _open.Clear();
+        }
+        foreach (var entry in entries)
+        {
+            if (entry.Opening.IsCompletedSuccessfully) await entry.Opening.Result.Log.DisposeAsync().ConfigureAwait(false);
+        }
         if (_flusher.IsValueCreated) _flusher.Value?.Dispose();
     }
 }

@@ -22,10 +22,17 @@ internal sealed class PartitionPlacementDirector : IPlacementDirector
 {
     public Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
     {
-        var silos = context.GetCompatibleSilos(target).OrderBy(s => s.ToParsableString(), StringComparer.Ordinal).ToArray();
+        var silos = context.GetCompatibleSilos(target);
         if (silos.Length == 0) throw new OrleansException("No compatible silo for a partition grain.");
         var (topic, partition) = GrainKeys.TopicAndPartition(target.GrainIdentity.Key.ToString()!);
+        return Task.FromResult(Choose(topic, partition, silos));
+    }
+
+    /// <summary>The silo of <paramref name="silos"/> that partition <paramref name="partition"/> of <paramref name="topic"/> belongs on.</summary>
+    public static SiloAddress Choose(string topic, int partition, IReadOnlyCollection<SiloAddress> silos)
+    {
+        var sorted = silos.OrderBy(s => s.ToParsableString(), StringComparer.Ordinal).ToArray();
         uint start = XxHash32.HashToUInt32(Encoding.UTF8.GetBytes(topic));
-        return Task.FromResult(silos[(int)((start + (uint)partition) % (uint)silos.Length)]);
+        return sorted[(int)((start + (uint)partition) % (uint)sorted.Length)];
     }
 }

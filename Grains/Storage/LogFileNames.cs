@@ -18,6 +18,8 @@ public static class LogFileNames
     public const string TempSuffix = ".tmp";
     /// <summary>The recovery checkpoint of the partition.</summary>
     public const string Checkpoint = "checkpoint";
+    /// <summary>The leader epochs of a replicated partition (<see cref="LeaderEpochs"/>).</summary>
+    public const string LeaderEpochs = "leader-epochs";
 
     /// <summary>The file name stem of the segment with the given base offset.</summary>
     public static string Stem(long baseOffset) => baseOffset.ToString("D20", CultureInfo.InvariantCulture);

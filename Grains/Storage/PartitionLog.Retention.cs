@@ -112,6 +112,41 @@ public sealed partial class PartitionLog
     }
 
     /// <summary>
+    /// Empties the log and makes it start at <paramref name="offset"/>, above its end: a replica that fell behind its
+    /// leader's retained start continues from there. Same contract as <see cref="TruncateTo"/>.
+    /// </summary>
+    public void ResetTo(long offset)
+    {
+        lock (_writeLock)
+        {
+            ThrowIfNotWritable();
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(offset, _endOffset);
+            _truncations++;
+            try
+            {
+                var old = _segments;
+                // The new segment's name is above every old one; readers move to it before the old ones go.
+                var next = LogSegment.Create(Directory, offset, NowMs());
+                Volatile.Write(ref _segments, [next]);
+                for (int i = old.Length - 1; i >= 0; i--) old[i].Delete();
+                FileSync.FlushDirectory(Directory);
+                long previousEnd = _endOffset;
+                Volatile.Write(ref _endOffset, offset);
+                Volatile.Write(ref _flushedOffset, offset);
+                _forceRoll = false;
+                _pendingFlush?.TrySetException(TruncatedBeforeFlush());
+                _pendingFlush = null;
+                new RecoveryCheckpoint(offset, offset, next.Size).Write(Directory);
+                StorageLog.Truncated(_logger, Directory, offset, previousEnd);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw FailLocked(e);
+            }
+        }
+    }
+
+    /// <summary>
     /// Position of the batch that holds <paramref name="offset"/> (or of the end, when none does) and the offset that
     /// starts there. A batch that fails its header or offset sequence check is damage that recovery kept (a hole or
     /// a damaged tail): the walk stops there, so the cut removes it with everything after, and the new end is the

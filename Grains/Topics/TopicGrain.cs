@@ -13,7 +13,8 @@ internal sealed class TopicState
 /// <summary>A topic's settings and groups; creates and deletes the topic.</summary>
 [GrainType("granary.topic")]
 internal sealed class TopicGrain(
-    [PersistentState("topic", "granary")] IPersistentState<TopicState> state) : Grain, ITopicGrain
+    [PersistentState("topic", "granary")] IPersistentState<TopicState> state,
+    Microsoft.Extensions.Options.IOptions<Hosting.GranaryOptions> options, Replication.ClusterNodes nodes, IServiceProvider services) : Grain, ITopicGrain
 {
     private string Name => this.GetPrimaryKeyString();
 
@@ -23,6 +24,9 @@ internal sealed class TopicGrain(
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         if (state.State.Exists) throw new GranaryException(ErrorCode.TopicAlreadyExists, $"Topic '{Name}' exists already.");
+        int replicas = config.ReplicationFactor ?? Math.Max(1, Math.Min(DefaultReplicationFactor, nodes.Active().Count));
+        config = config with { ReplicationFactor = replicas, MinInSyncReplicas = config.MinInSyncReplicas ?? Math.Min(replicas, 2) };
+        config.Validate();
         state.State = new TopicState { Exists = true, Config = config, CreatedAt = DateTimeOffset.UtcNow };
         await state.WriteStateAsync();
         await GrainFactory.GetGrain<ITopicRegistryGrain>(ITopicRegistryGrain.Key).AddAsync(Name);
@@ -68,6 +72,9 @@ internal sealed class TopicGrain(
         var topic = EnsureExists();
         if (topic.Groups.Add(group)) await state.WriteStateAsync();
     }
+
+    private int DefaultReplicationFactor =>
+        options.Value.DefaultReplicationFactor ?? (services.GetService(typeof(Hosting.ClusterMode)) is null ? 1 : 3);
 
     private TopicState EnsureExists() =>
         state.State.Exists ? state.State : throw new GranaryException(ErrorCode.TopicNotFound, $"Topic '{Name}' does not exist.");

@@ -7,7 +7,7 @@ namespace Granary.LoadTest.Targets;
 /// The real silo (<c>Granary.Silo.dll</c>, built beside this tool and the tests) as a child process on free ports and a
 /// given data directory, so that <c>verify</c> and the kill tests can kill it with SIGKILL and start it again.
 /// </summary>
-internal sealed class SiloProcess(string dataDirectory) : IAsyncDisposable
+internal sealed class SiloProcess(string dataDirectory, IReadOnlyList<string>? settings = null) : IAsyncDisposable
 {
     private Process? _process;
 
@@ -15,14 +15,23 @@ internal sealed class SiloProcess(string dataDirectory) : IAsyncDisposable
 
     public int GatewayPort { get; } = BrokerTarget.FreePort();
 
-    private int SiloPort { get; } = BrokerTarget.FreePort();
+    public int SiloPort { get; } = BrokerTarget.FreePort();
+
+    /// <summary>The process runs (started and not killed).</summary>
+    public bool IsRunning => _process is { HasExited: false };
+
+    /// <summary>
+    /// A cluster-mode silo: PostgreSQL membership, state and reminders, and a stable node name (its replicas' identity).
+    /// </summary>
+    public static SiloProcess ClusterMember(string dataDirectory, string connectionString, string nodeName, params string[] settings) =>
+        new(dataDirectory, ["--Granary:Clustering=AdoNet", $"--Granary:ConnectionString={connectionString}", $"--Granary:NodeName={nodeName}", .. settings]);
 
     public void Start()
     {
         string silo = Path.Combine(AppContext.BaseDirectory, "Granary.Silo.dll");
         if (!File.Exists(silo)) throw new FileNotFoundException("Granary.Silo.dll is not beside the load-test tool; build the solution.", silo);
         var start = new ProcessStartInfo(DotNetHost(),
-            [silo, $"--Granary:DataDirectory={DataDirectory}", $"--Granary:SiloPort={SiloPort}", $"--Granary:GatewayPort={GatewayPort}"])
+            [silo, $"--Granary:DataDirectory={DataDirectory}", $"--Granary:SiloPort={SiloPort}", $"--Granary:GatewayPort={GatewayPort}", .. settings ?? []])
         {
             WorkingDirectory = AppContext.BaseDirectory,
             RedirectStandardOutput = true,

@@ -1,0 +1,114 @@
+using Granary.Grains.Hosting;
+using Granary.Grains.Partitions;
+using Granary.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Granary.Grains.Replication;
+
+/// <summary>
+/// A follower's copy of a partition log on this silo's disk. It writes only what its leader sends and only for the
+/// highest leader epoch it has seen (promised in the log's <see cref="LeaderEpochs"/>, which survive restarts).
+/// </summary>
+[ReplicaPlacement, GrainType("granary.replica")]
+internal sealed class PartitionReplicaGrain(PartitionLogManager logs, IOptions<GranaryOptions> options) : Grain, IPartitionReplicaGrain
+{
+    private string _topic = "";
+    private int _partition;
+    private PartitionLog? _log;
+    private LeaderEpochs? _epochs;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        (_topic, _partition, _) = ReplicaKeys.Parse(this.GetPrimaryKeyString());
+        return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_log is not null) await logs.CloseAsync(_log);
+        _log = null;
+    }
+
+    public async Task<ReplicaState> FenceAsync(long leaderEpoch) => State(await OpenAsync(leaderEpoch));
+
+    public async Task<ReplicaState> AppendAsync(long leaderEpoch, long batchEpoch, long baseOffset, byte[] batches)
+    {
+        var log = await OpenAsync(leaderEpoch);
+        if (log.EndOffset != baseOffset || batches.Length == 0) return State(log);
+        _epochs!.Begin(batchEpoch, baseOffset);
+        var pending = new List<Task>();
+        try
+        {
+            for (int position = 0; position < batches.Length;)
+            {
+                int size = checked((int)RecordBatchCodec.ReadTotalSize(batches.AsSpan(position)));
+                pending.Add(log.AppendAsync(batches.AsMemory(position, size)).AsTask());
+                position += size;
+            }
+            await Task.WhenAll(pending);
+        }
+        catch (Exception e) when (e is LogWriteException or ArgumentException or OverflowException)
+        {
+            if (e is LogWriteException) this.DeactivateOnIdle(); // reopen (and recover) on the next call
+            throw new GranaryException(ErrorCode.PartitionUnavailable, $"Replica of partition {_partition} of topic '{_topic}' failed to write: {e.Message}");
+        }
+        return State(log);
+    }
+
+    public async Task<ReplicaState> TruncateAsync(long leaderEpoch, long offset)
+    {
+        var log = await OpenAsync(leaderEpoch);
+        log.TruncateTo(Math.Max(offset, log.StartOffset));
+        _epochs!.TruncateFrom(log.EndOffset);
+        return State(log);
+    }
+
+    public async Task<ReplicaState> ResetAsync(long leaderEpoch, long offset)
+    {
+        var log = await OpenAsync(leaderEpoch);
+        if (offset > log.EndOffset)
+        {
+            log.ResetTo(offset);
+            _epochs!.TruncateFrom(0);
+        }
+        return State(log);
+    }
+
+    public async Task<long> EndOfEpochAsync(long leaderEpoch, long epoch)
+    {
+        var log = await OpenAsync(leaderEpoch);
+        return _epochs!.EndOf(epoch, log.EndOffset);
+    }
+
+    public async Task<ReplicaRead> ReadAsync(long leaderEpoch, long fromOffset, int maxBytes) =>
+        await ReplicaCopy.ReadAsync(await OpenAsync(leaderEpoch), _epochs!, fromOffset, maxBytes);
+
+    public async Task DeleteAsync()
+    {
+        if (_log is not null) await logs.CloseAsync(_log);
+        _log = null;
+        string directory = logs.DirectoryOf(_topic, _partition);
+        if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+        this.DeactivateOnIdle();
+    }
+
+    private async Task<PartitionLog> OpenAsync(long leaderEpoch)
+    {
+        if (_log is null)
+        {
+            var config = await GrainFactory.GetGrain<ITopicGrain>(_topic).GetConfigAsync();
+            (_log, _epochs) = await logs.OpenWithEpochsAsync(_topic, _partition, config);
+            if (config.RetentionTime is not null || config.RetentionBytes is not null)
+            {
+                this.RegisterGrainTimer(() => { _log?.ApplyRetention(); return Task.CompletedTask; },
+                    options.Value.RetentionCheckInterval, options.Value.RetentionCheckInterval);
+            }
+        }
+        if (!_epochs!.TryPromise(leaderEpoch))
+            throw new GranaryException(ErrorCode.PartitionUnavailable,
+                $"Partition {_partition} of topic '{_topic}' has a newer leader (epoch {_epochs.Promised}) than the caller (epoch {leaderEpoch}).");
+        return _log;
+    }
+
+    private ReplicaState State(PartitionLog log) => new(log.StartOffset, log.EndOffset, _epochs!.LastEpoch);
+}
