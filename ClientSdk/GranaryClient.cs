@@ -14,11 +14,16 @@ namespace Granary.Client;
 public sealed class GranaryClient : IAsyncDisposable
 {
     private readonly IHost? _ownedHost;
+    private readonly TimeSpan _responseTimeout;
 
-    private GranaryClient(IClusterClient cluster, IHost? ownedHost)
+    /// <summary>The longest server-side wait of a long poll: half the call timeout, so a poll never times out.</summary>
+    internal TimeSpan LongPollLimit(TimeSpan wanted) => wanted < _responseTimeout / 2 ? wanted : _responseTimeout / 2;
+
+    private GranaryClient(IClusterClient cluster, IHost? ownedHost, TimeSpan responseTimeout)
     {
         Cluster = cluster;
         _ownedHost = ownedHost;
+        _responseTimeout = responseTimeout;
         Admin = new GranaryAdmin(cluster);
     }
 
@@ -38,6 +43,7 @@ public sealed class GranaryClient : IAsyncDisposable
         builder.UseOrleansClient(client =>
         {
             client.Configure<ClusterOptions>(o => { o.ClusterId = options.ClusterId; o.ServiceId = options.ServiceId; });
+            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = options.ResponseTimeout);
             if (string.IsNullOrWhiteSpace(options.ConnectionString)) client.UseStaticClustering(endpoints);
             else client.UseAdoNetClustering(o => { o.Invariant = "Npgsql"; o.ConnectionString = options.ConnectionString; });
         });
@@ -55,14 +61,14 @@ public sealed class GranaryClient : IAsyncDisposable
                 ? $"No gateway of {string.Join(", ", options.Gateways)} accepted the connection within {options.ConnectTimeout}."
                 : $"No gateway of the cluster in the membership table accepted the connection within {options.ConnectTimeout}.");
         }
-        return new GranaryClient(host.Services.GetRequiredService<IClusterClient>(), host);
+        return new GranaryClient(host.Services.GetRequiredService<IClusterClient>(), host, options.ResponseTimeout);
     }
 
     /// <summary>Wraps an Orleans client the application already runs (for example inside a silo or a test cluster).</summary>
     public static GranaryClient Create(IClusterClient cluster)
     {
         ArgumentNullException.ThrowIfNull(cluster);
-        return new GranaryClient(cluster, ownedHost: null);
+        return new GranaryClient(cluster, ownedHost: null, responseTimeout: TimeSpan.FromSeconds(30));
     }
 
     /// <summary>Creates a producer for <paramref name="topic"/>. Share it: it batches for all its callers.</summary>

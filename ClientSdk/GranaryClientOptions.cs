@@ -16,6 +16,13 @@ public sealed class GranaryClientOptions
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// How long a call to the cluster may take before it fails with a timeout (and the producer or consumer retries
+    /// it). A call that went through a silo that was then killed gets no answer, so this bounds how long a failover
+    /// holds it up. Consumers' long polls are kept below half of it. Default 10 s (Orleans' own default is 30 s).
+    /// </summary>
+    public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// Cluster mode: the PostgreSQL connection string of the silos' membership table. The client then reads the
     /// gateways of the active silos from it (and refreshes them every minute) instead of using <see cref="Gateways"/>.
     /// </summary>
@@ -27,5 +34,6 @@ public sealed class GranaryClientOptions
         ArgumentException.ThrowIfNullOrWhiteSpace(ClusterId);
         ArgumentException.ThrowIfNullOrWhiteSpace(ServiceId);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ConnectTimeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ResponseTimeout, TimeSpan.FromSeconds(2));
     }
 }

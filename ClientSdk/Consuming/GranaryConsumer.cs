@@ -233,7 +233,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
             Delivery[] deliveries;
             try
             {
-                deliveries = await cursor.PullAsync(MemberId, taken, _options.AckTimeout, _options.PollWait).ConfigureAwait(false);
+                deliveries = await cursor.PullAsync(MemberId, taken, _options.AckTimeout, _client.LongPollLimit(_options.PollWait)).ConfigureAwait(false);
                 backoff = TimeSpan.FromMilliseconds(100);
             }
             catch (Exception e) when (e is not OperationCanceledException)

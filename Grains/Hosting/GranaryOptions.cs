@@ -51,9 +51,10 @@ public sealed class GranaryOptions
 
     /// <summary>
     /// How long an <see cref="Acks.All"/> append waits for its replicas before it fails with
-    /// <see cref="ErrorCode.NotEnoughReplicas"/> (the batch may still be stored). Default 10 s.
+    /// <see cref="ErrorCode.NotEnoughReplicas"/> (the batch may still be stored). Default 5 s: below the SDK's 10 s
+    /// call timeout, so the producer sees the real reason.
     /// </summary>
-    public TimeSpan ReplicaAckTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan ReplicaAckTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>Validates <see cref="GranaryOptions"/> at startup.</summary>

@@ -47,4 +47,56 @@ public sealed class FailoverTests(PostgresFixture postgres, ITestOutputHelper ou
         // Offsets are unique: no confirmed message was stored at a position another one also got.
         Assert.Equal(work.Confirmed.Count, work.Confirmed.Values.Select(r => (r.Partition, r.Offset)).Distinct().Count());
     }
+
+    [Fact]
+    public async Task AFourthSilo_TakesOverPartitionLeadersWhileTrafficFlows_AndNothingIsLost()
+    {
+        await using var cluster = await SiloCluster.StartAsync(postgres, 3);
+        await using var client = await cluster.ConnectAsync();
+        await ClusterWorkload.WaitForSilosAsync(client, 3);
+        await client.Admin.CreateTopicAsync("events", new TopicOptions { Partitions = 8 });
+
+        await using var work = new ClusterWorkload(client, "events");
+        await work.ConfirmMoreAsync(300, Long);
+        var fourth = cluster.Add();
+        fourth.Start();
+        await ClusterWorkload.WaitForSilosAsync(client, 4);
+        // Leaders check their placement every 10 s; some of the 8 move to the new silo, with their replicas caught up.
+        string newSilo = $":{fourth.SiloPort}:";
+        await Eventually.UntilAsync(async () => (await client.Admin.DescribeTopicAsync("events")).PartitionDetails
+            .Any(p => p.Silo.Contains(newSilo, StringComparison.Ordinal) && p.InSyncReplicas?.Length == 3), Long);
+        await work.ConfirmMoreAsync(300, Long);
+
+        var confirmed = await work.StopProducingAsync();
+        await Eventually.UntilAsync(() => confirmed.All(work.Received.ContainsKey), Long);
+        Assert.Equal(work.Confirmed.Count, work.Confirmed.Values.Select(r => (r.Partition, r.Offset)).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task PostgresDownForSeconds_UnderLoad_LosesNothingConfirmed_AndTheClusterRecovers()
+    {
+        await using var cluster = await SiloCluster.StartAsync(postgres, 3);
+        await using var client = await cluster.ConnectAsync();
+        await ClusterWorkload.WaitForSilosAsync(client, 3);
+        await client.Admin.CreateTopicAsync("payments", new TopicOptions { Partitions = 3 });
+
+        await using var work = new ClusterWorkload(client, "payments");
+        await work.ConfirmMoreAsync(300, Long);
+        await postgres.Server.StopServerAsync();
+        try
+        {
+            // Leaders already active keep appending without the database; what cannot proceed fails retriably or waits.
+            await work.ConfirmMoreAsync(100, Long);
+        }
+        finally
+        {
+            await postgres.Server.StartServerAsync();
+        }
+        await work.ConfirmMoreAsync(300, Long);
+        await ClusterWorkload.WaitForSilosAsync(client, 3);
+
+        var confirmed = await work.StopProducingAsync();
+        await Eventually.UntilAsync(() => confirmed.All(work.Received.ContainsKey), Long);
+        Assert.All(work.SendErrors, e => Assert.True(e.IsRetriable || e.Code == ErrorCode.Timeout, e.Message));
+    }
 }
