@@ -20,6 +20,13 @@ public sealed class GranaryAdmin
         return GranaryClient.CallAsync(() => _cluster.GetGrain<ITopicGrain>(name).CreateAsync(config));
     }
 
+    /// <summary>The silos of the cluster that are active now (their addresses), e.g. to wait until all have joined.</summary>
+    public async Task<string[]> GetActiveSilosAsync()
+    {
+        var hosts = await GranaryClient.CallAsync(() => _cluster.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).ConfigureAwait(false);
+        return [.. hosts.Keys.Select(s => s.ToString()).Order(StringComparer.Ordinal)];
+    }
+
     /// <summary>Settings, groups and each partition's offsets and silo.</summary>
     /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>.</exception>
     public Task<TopicDescription> DescribeTopicAsync(string name)

@@ -54,6 +54,7 @@ internal static class LoadTestCommands
     private static readonly Option<double> DurationOption = new("--duration") { Description = "Seconds.", Required = true };
     private static readonly Option<double?> KillEveryOption = new("--kill-silo-every") { Description = "Kill the silo with SIGKILL every this many seconds, and restart it." };
     private static readonly Option<double> VerifyRateOption = new("--rate") { Description = "Messages per second (so that kills land while messages flow).", DefaultValueFactory = _ => 2000 };
+    private static readonly Option<int> SilosOption = new("--silos") { Description = "Run a cluster of this many silo processes on a throwaway PostgreSQL (topic replicated to 3, acks All); kills pick a random silo.", DefaultValueFactory = _ => 1 };
     private static readonly Option<double> DrainOption = new("--drain-timeout") { Description = "Seconds to wait at the end for confirmed messages to arrive.", DefaultValueFactory = _ => 120 };
 
     public static RootCommand Build(TextWriter output)
@@ -82,11 +83,12 @@ internal static class LoadTestCommands
 
         var verify = new Command("verify", "Produce numbered messages while consuming, killing the silo with SIGKILL; exit 1 if a confirmed message was lost.")
         {
-            MessagesOption, KillEveryOption, VerifyRateOption, DrainOption, DataDirectory, JsonFile,
+            MessagesOption, KillEveryOption, VerifyRateOption, SilosOption, DrainOption, DataDirectory, JsonFile,
         };
         verify.SetAction((parse, ct) => GuardAsync(output, async () =>
         {
-            var (report, counts) = await VerifyScenario.RunAsync(ToVerify(parse), output, ct);
+            var settings = ToVerify(parse);
+            var (report, counts) = settings.Silos > 1 ? await ClusterVerifyScenario.RunAsync(settings, output, ct) : await VerifyScenario.RunAsync(settings, output, ct);
             await WriteAsync(report, parse.GetValue(JsonFile), output, ct);
             output.WriteLine(counts.Passed ? "verify: passed (nothing confirmed was lost)" : "verify: FAILED");
             return counts.Passed ? 0 : 1;
@@ -133,7 +135,8 @@ internal static class LoadTestCommands
     {
         double? killEvery = parse.GetValue(KillEveryOption);
         var settings = new VerifySettings(parse.GetValue(MessagesOption), killEvery is { } s ? TimeSpan.FromSeconds(s) : null,
-            parse.GetValue(DataDirectory)!, TimeSpan.FromSeconds(parse.GetValue(DrainOption)), parse.GetValue(VerifyRateOption));
+            parse.GetValue(DataDirectory)!, TimeSpan.FromSeconds(parse.GetValue(DrainOption)), parse.GetValue(VerifyRateOption), parse.GetValue(SilosOption));
+        Require(settings.Silos is >= 1 and <= 9, "--silos must be between 1 and 9");
         Require(settings.Messages > 0 && settings.Rate > 0, "--messages and --rate must be positive");
         Require(killEvery is null or > 0, "--kill-silo-every must be positive");
         return settings;

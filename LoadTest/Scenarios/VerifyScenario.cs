@@ -9,7 +9,7 @@ using Granary.LoadTest.Targets;
 namespace Granary.LoadTest.Scenarios;
 
 /// <summary>Settings of <c>verify</c>.</summary>
-internal sealed record VerifySettings(long Messages, TimeSpan? KillEvery, string DataDirectory, TimeSpan DrainTimeout, double Rate)
+internal sealed record VerifySettings(long Messages, TimeSpan? KillEvery, string DataDirectory, TimeSpan DrainTimeout, double Rate, int Silos = 1)
 {
     public IReadOnlyDictionary<string, string> ToDictionary() => new Dictionary<string, string>
     {
@@ -17,6 +17,7 @@ internal sealed record VerifySettings(long Messages, TimeSpan? KillEvery, string
         ["rate"] = Rate.ToString(CultureInfo.InvariantCulture),
         ["kill-silo-every"] = KillEvery?.TotalSeconds.ToString(CultureInfo.InvariantCulture) ?? "never",
         ["data-dir"] = DataDirectory,
+        ["silos"] = Silos.ToString(CultureInfo.InvariantCulture),
     };
 }
 
@@ -29,7 +30,7 @@ internal sealed record VerifySettings(long Messages, TimeSpan? KillEvery, string
 /// </summary>
 internal static class VerifyScenario
 {
-    private const string Topic = "verify";
+    internal const string Topic = "verify";
     private const string Group = "verify";
     private const int Window = 1000;
 
@@ -144,7 +145,7 @@ internal static class VerifyScenario
         return true;
     }
 
-    private static async Task ProduceAsync(GranaryClient client, VerifyChecker checker, ConcurrentQueue<long> toSend, LatencyRecorder latency, Schedule pacer,
+    internal static async Task ProduceAsync(GranaryClient client, VerifyChecker checker, ConcurrentQueue<long> toSend, LatencyRecorder latency, Schedule pacer,
         Func<long> onConfirmed, Func<long> onError, CancellationToken epoch)
     {
         await using var producer = client.CreateProducer(Topic);
@@ -183,7 +184,7 @@ internal static class VerifyScenario
         for (int i = 0; i < Window; i++) await window.WaitAsync(TimeSpan.FromSeconds(60), CancellationToken.None);
     }
 
-    private static async Task ConsumeAsync(GranaryConsumer consumer, VerifyChecker checker, CancellationToken epoch)
+    internal static async Task ConsumeAsync(GranaryConsumer consumer, VerifyChecker checker, CancellationToken epoch)
     {
         try
         {
@@ -203,7 +204,7 @@ internal static class VerifyScenario
     }
 
     /// <summary>The pacer of the whole run: each send, whichever life of the silo it falls in, takes the next slot.</summary>
-    private sealed class Schedule(Pacer pacer)
+    internal sealed class Schedule(Pacer pacer)
     {
         private long _next;
 

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Orleans;
-using Orleans.Runtime;
 
 namespace Granary.Tests.Cluster;
 
@@ -99,5 +97,5 @@ internal sealed class ClusterWorkload : IAsyncDisposable
 
     /// <summary>Waits until the cluster has <paramref name="silos"/> active silos.</summary>
     public static Task WaitForSilosAsync(GranaryClient client, int silos) =>
-        Eventually.UntilAsync(async () => (await client.Cluster.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Count == silos, TimeSpan.FromSeconds(120));
+        Eventually.UntilAsync(async () => (await client.Admin.GetActiveSilosAsync()).Length == silos, TimeSpan.FromSeconds(120));
 }
