@@ -79,7 +79,7 @@ internal sealed partial class PartitionGrain
         if (truthNode != self) await CatchUpFromAsync(log, epochs, Replica(truthNode), truth, epoch);
 
         epochs.Begin(epoch, log.EndOffset);
-        state.Holders = holders.Where(n => n == self || targets.Contains(n) || reachable.ContainsKey(n) || previous.Contains(n)).ToList();
+        state.Holders = holders;
         await leaderState.WriteStateAsync();
 
         // Nothing is committed until the followers report where they stand; the log's own flushed end is the floor
@@ -87,7 +87,7 @@ internal sealed partial class PartitionGrain
         var replicator = new PartitionReplicator($"{_topic}/{_partition}", epoch, log, epochs, config.MinReplicas,
             committed: config.MinReplicas <= 1 ? log.FlushedOffset : log.StartOffset,
             () => LocalConfirmedEnd(log), SignalAppended, logger);
-        replicator.Start(GrainFactory, targets.Where(n => n != self).Select(n => (n, Replica(n))));
+        replicator.Start(targets.Where(n => n != self).Select(n => (n, Replica(n), reachable.ContainsKey(n))));
         _replicator = replicator;
         this.RegisterGrainTimer(CheckPlacementAsync, PlacementCheckInterval, PlacementCheckInterval);
         LogLeader(logger, _topic, _partition, epoch, string.Join(",", targets));

@@ -8,7 +8,7 @@ namespace Granary.Grains.Replication;
 /// diverged, by leader epoch) and then streams every new batch to it, one call at a time, each carrying everything
 /// appended since the last (so a slow follower gets bigger copies, not more calls).
 /// </summary>
-internal sealed partial class FollowerLink(PartitionReplicator owner, string node, IPartitionReplicaGrain replica)
+internal sealed partial class FollowerLink(PartitionReplicator owner, string node, IPartitionReplicaGrain replica, bool reachable)
 {
     private const int MaxCopyBytes = 1 << 20;
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(2);
@@ -19,8 +19,8 @@ internal sealed partial class FollowerLink(PartitionReplicator owner, string nod
     /// <summary>The follower holds everything below this durably, in agreement with the leader; -1 until known.</summary>
     public long AckedEnd { get; private set; } = -1;
 
-    /// <summary>The last call to the follower succeeded.</summary>
-    public bool Healthy { get; private set; }
+    /// <summary>The last call to the follower succeeded (before the first: it answered the leader's fence).</summary>
+    public bool Healthy { get; private set; } = reachable;
 
     public async Task RunAsync()
     {

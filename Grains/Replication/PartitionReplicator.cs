@@ -50,11 +50,12 @@ internal sealed class PartitionReplicator
     public int HealthyReplicas => 1 + _links.Count(l => l.Healthy);
 
     /// <summary>Starts streaming to the followers.</summary>
-    public void Start(IGrainFactory grains, IEnumerable<(string Node, IPartitionReplicaGrain Replica)> followers)
+    /// <param name="followers">Each follower, and whether it answered the new leader's fence (it counts as reachable until a call fails).</param>
+    public void Start(IEnumerable<(string Node, IPartitionReplicaGrain Replica, bool Reachable)> followers)
     {
-        foreach (var (node, replica) in followers)
+        foreach (var (node, replica, reachable) in followers)
         {
-            var link = new FollowerLink(this, node, replica);
+            var link = new FollowerLink(this, node, replica, reachable);
             _links.Add(link);
             _running.Add(link.RunAsync());
         }

@@ -49,6 +49,17 @@ internal sealed class SiloProcess(string dataDirectory, IReadOnlyList<string>? s
     public Task<GranaryClient> ConnectAsync(CancellationToken cancellationToken = default) =>
         GranaryClient.ConnectAsync(new GranaryClientOptions { Gateways = [$"127.0.0.1:{GatewayPort}"], ConnectTimeout = TimeSpan.FromSeconds(90) }, cancellationToken);
 
+    /// <summary>SIGTERM: the silo shuts down cleanly (grains deactivate, logs are flushed) and exits.</summary>
+    public async Task StopAsync(TimeSpan timeout)
+    {
+        if (_process is null) return;
+        using (var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await term.WaitForExitAsync();
+        using var deadline = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(deadline.Token);
+        _process.Dispose();
+        _process = null;
+    }
+
     /// <summary>SIGKILL: no shutdown, no flush.</summary>
     public async Task KillAsync()
     {
