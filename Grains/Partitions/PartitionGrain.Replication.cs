@@ -116,21 +116,9 @@ internal sealed partial class PartitionGrain
             var read = await source.ReadAsync(epoch, from, CopyBytes);
             if (read.Batches.Length == 0) break;
             epochs.Begin(read.Epoch, from);
-            await AppendCopiedAsync(log, read.Batches);
+            await ReplicaCopy.AppendAsync(log, read.Batches);
         }
         await log.FlushAsync();
-    }
-
-    private static async Task AppendCopiedAsync(PartitionLog log, byte[] batches)
-    {
-        var pending = new List<Task>();
-        for (int position = 0; position < batches.Length;)
-        {
-            int size = checked((int)RecordBatchCodec.ReadTotalSize(batches.AsSpan(position)));
-            pending.Add(log.AppendAsync(batches.AsMemory(position, size)).AsTask());
-            position += size;
-        }
-        await Task.WhenAll(pending);
     }
 
     /// <summary>

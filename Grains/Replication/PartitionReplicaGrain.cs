@@ -36,16 +36,9 @@ internal sealed class PartitionReplicaGrain(PartitionLogManager logs, IOptions<G
         var log = await OpenAsync(leaderEpoch);
         if (log.EndOffset != baseOffset || batches.Length == 0) return State(log);
         _epochs!.Begin(batchEpoch, baseOffset);
-        var pending = new List<Task>();
         try
         {
-            for (int position = 0; position < batches.Length;)
-            {
-                int size = checked((int)RecordBatchCodec.ReadTotalSize(batches.AsSpan(position)));
-                pending.Add(log.AppendAsync(batches.AsMemory(position, size)).AsTask());
-                position += size;
-            }
-            await Task.WhenAll(pending);
+            await ReplicaCopy.AppendAsync(log, batches);
         }
         catch (Exception e) when (e is LogWriteException or ArgumentException or OverflowException)
         {

@@ -2,9 +2,25 @@ using Granary.Storage;
 
 namespace Granary.Grains.Replication;
 
-/// <summary>Reads stored batches to copy to another replica, never across a leader epoch boundary.</summary>
+/// <summary>Copies stored batches between replicas: reads never cross a leader epoch boundary; appends keep the offsets.</summary>
 internal static class ReplicaCopy
 {
+    /// <summary>
+    /// Appends whole stored batches (as read from another replica's log ending where this one ends, so each keeps its
+    /// offsets) and completes once they are durable.
+    /// </summary>
+    public static Task AppendAsync(PartitionLog log, byte[] batches)
+    {
+        var pending = new List<Task>();
+        for (int position = 0; position < batches.Length;)
+        {
+            int size = checked((int)RecordBatchCodec.ReadTotalSize(batches.AsSpan(position)));
+            pending.Add(log.AppendAsync(batches.AsMemory(position, size)).AsTask());
+            position += size;
+        }
+        return Task.WhenAll(pending);
+    }
+
     public static async Task<ReplicaRead> ReadAsync(PartitionLog log, LeaderEpochs epochs, long fromOffset, int maxBytes, long maxOffset = long.MaxValue)
     {
         long end = Math.Min(log.EndOffset, maxOffset);

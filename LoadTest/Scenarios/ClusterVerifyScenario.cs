@@ -16,11 +16,7 @@ internal static class ClusterVerifyScenario
 {
     public static async Task<(RunReport Report, VerifyCounts Counts)> RunAsync(VerifySettings settings, TextWriter output, CancellationToken cancellationToken)
     {
-        string root = Path.Combine(Path.GetFullPath(settings.DataDirectory), $"verify-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(root);
-        var checker = new VerifyChecker(settings.Messages);
-        var toSend = new ConcurrentQueue<long>();
-        for (long i = 0; i < settings.Messages; i++) toSend.Enqueue(i);
+        var (root, checker, toSend) = VerifyScenario.Prepare(settings);
         long confirmed = 0, errors = 0, kills = 0;
         var latency = new LatencyRecorder();
         var started = Stopwatch.GetTimestamp();
@@ -69,10 +65,7 @@ internal static class ClusterVerifyScenario
             foreach (var silo in silos) await silo.KillAsync();
             Directory.Delete(root, recursive: true);
         }
-        var counts = checker.Counts();
-        var report = RunReport.From("verify", counts.Confirmed, counts.Confirmed * sizeof(long), Stopwatch.GetElapsedTime(started), latency, errors, settings.ToDictionary())
-            with { Counts = new Dictionary<string, long>(counts.ToDictionary()) { ["silo kills"] = kills } };
-        return (report, counts);
+        return VerifyScenario.Report(settings, checker, started, latency, errors, kills);
     }
 
     /// <summary>Consumes until stopped; a call that failed (a silo died under it) is simply made again.</summary>

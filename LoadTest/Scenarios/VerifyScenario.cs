@@ -36,11 +36,7 @@ internal static class VerifyScenario
 
     public static async Task<(RunReport Report, VerifyCounts Counts)> RunAsync(VerifySettings settings, TextWriter output, CancellationToken cancellationToken)
     {
-        string root = Path.Combine(Path.GetFullPath(settings.DataDirectory), $"verify-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(root);
-        var checker = new VerifyChecker(settings.Messages);
-        var toSend = new ConcurrentQueue<long>();
-        for (long i = 0; i < settings.Messages; i++) toSend.Enqueue(i);
+        var (root, checker, toSend) = Prepare(settings);
         long confirmed = 0, errors = 0, kills = 0;
         var latency = new LatencyRecorder();
         var started = Stopwatch.GetTimestamp();
@@ -88,6 +84,21 @@ internal static class VerifyScenario
             await silo.KillAsync();
             Directory.Delete(root, recursive: true);
         }
+        return Report(settings, checker, started, latency, errors, kills);
+    }
+
+    /// <summary>A run's directory (under <c>--data-dir</c>), its checker and the queue of ids still to send.</summary>
+    internal static (string Root, VerifyChecker Checker, ConcurrentQueue<long> ToSend) Prepare(VerifySettings settings)
+    {
+        string root = Path.Combine(Path.GetFullPath(settings.DataDirectory), $"verify-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(root);
+        var toSend = new ConcurrentQueue<long>();
+        for (long i = 0; i < settings.Messages; i++) toSend.Enqueue(i);
+        return (root, new VerifyChecker(settings.Messages), toSend);
+    }
+
+    internal static (RunReport Report, VerifyCounts Counts) Report(VerifySettings settings, VerifyChecker checker, long started, LatencyRecorder latency, long errors, long kills)
+    {
         var counts = checker.Counts();
         var report = RunReport.From("verify", counts.Confirmed, counts.Confirmed * sizeof(long), Stopwatch.GetElapsedTime(started), latency, errors, settings.ToDictionary())
             with { Counts = new Dictionary<string, long>(counts.ToDictionary()) { ["silo kills"] = kills } };

@@ -13,14 +13,14 @@ public sealed class FailoverTests(PostgresFixture postgres, ITestOutputHelper ou
     public async Task KillingASilo_LosesNoConfirmedMessage_ConsumersResume_AndTheRestartedSiloCatchesUp()
     {
         await using var cluster = await SiloCluster.StartAsync(postgres, 3);
-        await using var client = await cluster.ConnectAsync();
-        await ClusterWorkload.WaitForSilosAsync(client, 3);
-        await client.Admin.CreateTopicAsync("orders", new TopicOptions { Partitions = 3 });
+        await using var client = await cluster.ConnectWithTopicAsync("orders", partitions: 3);
         var described = await client.Admin.DescribeTopicAsync("orders");
         Assert.Equal(3, described.Config.ReplicationFactor);
         Assert.Equal(2, described.Config.MinInSyncReplicas);
 
-        await using var work = new ClusterWorkload(client, "orders");
+        // The workload's client finds the gateways in the membership table; the admin one was given them.
+        await using var viaDatabase = await cluster.ConnectThroughDatabaseAsync();
+        await using var work = new ClusterWorkload(viaDatabase, "orders");
         await work.ConfirmMoreAsync(300, Long);
         await Eventually.UntilAsync(() => work.Received.Count >= 100, Long);
 
@@ -52,9 +52,7 @@ public sealed class FailoverTests(PostgresFixture postgres, ITestOutputHelper ou
     public async Task AFourthSilo_TakesOverPartitionLeadersWhileTrafficFlows_ThenLeavesPolitely_AndNothingIsLost()
     {
         await using var cluster = await SiloCluster.StartAsync(postgres, 3);
-        await using var client = await cluster.ConnectAsync();
-        await ClusterWorkload.WaitForSilosAsync(client, 3);
-        await client.Admin.CreateTopicAsync("events", new TopicOptions { Partitions = 8 });
+        await using var client = await cluster.ConnectWithTopicAsync("events", partitions: 8);
 
         await using var work = new ClusterWorkload(client, "events");
         await work.ConfirmMoreAsync(300, Long);
@@ -83,9 +81,7 @@ public sealed class FailoverTests(PostgresFixture postgres, ITestOutputHelper ou
     public async Task PostgresDownForSeconds_UnderLoad_LosesNothingConfirmed_AndTheClusterRecovers()
     {
         await using var cluster = await SiloCluster.StartAsync(postgres, 3);
-        await using var client = await cluster.ConnectAsync();
-        await ClusterWorkload.WaitForSilosAsync(client, 3);
-        await client.Admin.CreateTopicAsync("payments", new TopicOptions { Partitions = 3 });
+        await using var client = await cluster.ConnectWithTopicAsync("payments", partitions: 3);
 
         await using var work = new ClusterWorkload(client, "payments");
         await work.ConfirmMoreAsync(300, Long);

@@ -69,6 +69,15 @@ internal sealed class SiloCluster : IAsyncDisposable
         ConnectTimeout = TimeSpan.FromSeconds(120),
     });
 
+    /// <summary>Waits until every silo has joined, then connects and creates <paramref name="topic"/> (replicated to 3 by default).</summary>
+    public async Task<GranaryClient> ConnectWithTopicAsync(string topic, int partitions)
+    {
+        var client = await ConnectAsync();
+        await ClusterWorkload.WaitForSilosAsync(client, Silos.Count);
+        await client.Admin.CreateTopicAsync(topic, new TopicOptions { Partitions = partitions });
+        return client;
+    }
+
     /// <summary>A client that finds the gateways in the membership table.</summary>
     public Task<GranaryClient> ConnectThroughDatabaseAsync() => GranaryClient.ConnectAsync(new GranaryClientOptions
     {
