@@ -40,4 +40,23 @@ public sealed class LoadTestRunTests
         Assert.Equal(0, counts.GetProperty("unexpected").GetInt64());
         Assert.True(counts.GetProperty("silo kills").GetInt64() >= 1, output.ToString());
     }
+
+    [Fact]
+    public async Task VerifyOnACluster_KillsRandomSilosUnderLoad_AndFindsNothingLost()
+    {
+        using var data = new TempDirectory();
+        string json = Path.Combine(data.Path, "verify.json");
+        var output = new StringWriter();
+        int exit = await LoadTestCommands.Build(output)
+            .Parse($"verify --silos 3 --messages 4000 --rate 500 --kill-silo-every 3 --data-dir {data.Path} --json {json}").InvokeAsync();
+
+        Assert.True(exit == 0, output.ToString());
+        using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        var counts = report.RootElement.GetProperty("counts");
+        Assert.Equal(4000, counts.GetProperty("confirmed").GetInt64());
+        Assert.Equal(0, counts.GetProperty("lost").GetInt64());
+        Assert.Equal(0, counts.GetProperty("unexpected").GetInt64());
+        Assert.True(counts.GetProperty("silo kills").GetInt64() >= 2, output.ToString());
+        Assert.Equal("3", report.RootElement.GetProperty("settings").GetProperty("silos").GetString());
+    }
 }
