@@ -7,6 +7,10 @@ namespace Granary.Grains;
 [GenerateSerializer, Immutable, Alias("granary.ReplicaState")]
 public sealed record ReplicaState([property: Id(0)] long StartOffset, [property: Id(1)] long EndOffset, [property: Id(2)] long LastEpoch);
 
+/// <summary>A leader epoch and where its records end in one copy.</summary>
+[GenerateSerializer, Immutable, Alias("granary.EpochEnd")]
+public sealed record EpochEnd([property: Id(0)] long Epoch, [property: Id(1)] long EndOffset);
+
 /// <summary>Stored batches copied from a replica: all written by one leader epoch.</summary>
 /// <param name="Epoch">The epoch that wrote them.</param>
 /// <param name="Batches">Whole encoded batches, as stored.</param>
@@ -27,19 +31,28 @@ public interface IPartitionReplicaGrain : IGrainWithStringKey
 
     /// <summary>
     /// Appends batches the leader stored at <paramref name="baseOffset"/>, written by <paramref name="batchEpoch"/>,
-    /// and returns once they are durable. When the copy does not end at <paramref name="baseOffset"/> nothing is
-    /// written and the state tells the leader where it does.
+    /// and returns once they are stored under the topic's flush policy. When the copy does not end at
+    /// <paramref name="baseOffset"/> nothing is written and the state tells the leader where it does. Empty
+    /// <paramref name="batches"/> at the end record that <paramref name="batchEpoch"/> writes from there on (the new
+    /// leader's epoch marker).
     /// </summary>
     [Alias("Append")] Task<ReplicaState> AppendAsync(long leaderEpoch, long batchEpoch, long baseOffset, [Immutable] byte[] batches);
-
-    /// <summary>Removes every record at or after <paramref name="offset"/> (where the copy diverged from the leader).</summary>
-    [Alias("Truncate")] Task<ReplicaState> TruncateAsync(long leaderEpoch, long offset);
 
     /// <summary>Empties the copy and makes it start at <paramref name="offset"/> (the leader no longer retains what it lacks).</summary>
     [Alias("Reset")] Task<ReplicaState> ResetAsync(long leaderEpoch, long offset);
 
-    /// <summary>Where the records of <paramref name="epoch"/> and older epochs end in this copy.</summary>
-    [Alias("EndOfEpoch")] Task<long> EndOfEpochAsync(long leaderEpoch, long epoch);
+    /// <summary>
+    /// This copy's latest epoch at or below <paramref name="epoch"/> and where its records end here (Kafka's
+    /// OffsetsForLeaderEpoch): a copy whose last epoch is <paramref name="epoch"/> agrees with this one below the
+    /// smaller of that end and its own end of the returned epoch.
+    /// </summary>
+    [Alias("EndOfEpoch")] Task<EpochEnd> EndOfEpochAsync(long leaderEpoch, long epoch);
+
+    /// <summary>
+    /// Cuts this copy where it stops agreeing with the leader, given the leader's <see cref="EndOfEpochAsync"/>
+    /// answer for this copy's last epoch; a copy that agrees on nothing it retains is emptied.
+    /// </summary>
+    [Alias("TruncateToAgreement")] Task<ReplicaState> TruncateToAgreementAsync(long leaderEpoch, EpochEnd leaderEnd);
 
     /// <summary>Stored batches from <paramref name="fromOffset"/>, up to about <paramref name="maxBytes"/>, all of one epoch.</summary>
     [Alias("Read")] Task<ReplicaRead> ReadAsync(long leaderEpoch, long fromOffset, int maxBytes);

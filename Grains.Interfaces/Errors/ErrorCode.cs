@@ -36,4 +36,9 @@ public enum ErrorCode
     /// in time (a silo failed); retry. A batch that got this error may still be stored.
     /// </summary>
     NotEnoughReplicas = 15,
+    /// <summary>
+    /// Between silos: the caller led the partition at an older epoch than one its replica has seen since (a newer
+    /// leader exists). Clients see <see cref="PartitionUnavailable"/> from the deposed leader instead.
+    /// </summary>
+    NotLeader = 16,
 }

@@ -20,13 +20,16 @@ internal sealed partial class PartitionGrain
 {
     private const int CopyBytes = 1 << 20;
     private PartitionReplicator? _replicator;
+    private IGrainTimer? _placementTimer;
 
     private bool RequiresAllReplicas(MessageBatch batch) => _replicator is not null && batch.Acks == Acks.All;
 
     /// <summary>Fails an <see cref="Acks.All"/> append at once when too few replicas are reachable to confirm it.</summary>
     private void EnsureEnoughReplicas(MessageBatch batch)
     {
-        if (!RequiresAllReplicas(batch)) return;
+        if (_replicator is null) return;
+        if (_replicator.Deposed || _replicator.Epochs.Promised > _replicator.Epoch) throw Unavailable("a newer leader took over");
+        if (batch.Acks != Acks.All) return;
         int needed = _config!.MinReplicas;
         if (_replicator!.HealthyReplicas < needed)
             throw new GranaryException(ErrorCode.NotEnoughReplicas,
@@ -86,24 +89,18 @@ internal sealed partial class PartitionGrain
         // only for a partition that needs no other replica.
         var replicator = new PartitionReplicator($"{_topic}/{_partition}", epoch, log, epochs, config.MinReplicas,
             committed: config.MinReplicas <= 1 ? log.FlushedOffset : log.StartOffset,
-            () => LocalConfirmedEnd(log), SignalAppended, logger);
+            () => LocalConfirmedEnd(log), SignalAppended, this.DeactivateOnIdle, logger);
         replicator.Start(targets.Where(n => n != self).Select(n => (n, Replica(n), reachable.ContainsKey(n))));
         _replicator = replicator;
-        this.RegisterGrainTimer(CheckPlacementAsync, PlacementCheckInterval, PlacementCheckInterval);
+        _placementTimer ??= this.RegisterGrainTimer(CheckPlacementAsync, PlacementCheckInterval, PlacementCheckInterval);
         LogLeader(logger, _topic, _partition, epoch, string.Join(",", targets));
     }
 
     /// <summary>Makes the local log agree with <paramref name="truth"/>: cut where they diverge, then copy what it lacks.</summary>
     private static async Task CatchUpFromAsync(PartitionLog log, LeaderEpochs epochs, IPartitionReplicaGrain source, ReplicaState truth, long epoch)
     {
-        while (true)
+        while (log.EndOffset > log.StartOffset && ReplicaCopy.TruncateToAgreement(log, epochs, await source.EndOfEpochAsync(epoch, epochs.LastEpoch)))
         {
-            long agreed = await source.EndOfEpochAsync(epoch, epochs.LastEpoch);
-            if (log.EndOffset <= agreed) break;
-            long before = log.EndOffset;
-            log.TruncateTo(agreed);
-            epochs.TruncateFrom(log.EndOffset);
-            if (log.EndOffset >= before) throw new InvalidOperationException("The local log did not truncate.");
         }
         if (log.EndOffset < truth.StartOffset)
         {
@@ -114,7 +111,9 @@ internal sealed partial class PartitionGrain
         {
             long from = log.EndOffset;
             var read = await source.ReadAsync(epoch, from, CopyBytes);
-            if (read.Batches.Length == 0) break;
+            // Short of the most advanced copy, this log could lack committed records: refuse to lead (the next call retries).
+            if (read.Batches.Length == 0)
+                throw new GranaryException(ErrorCode.PartitionUnavailable, $"The copy to catch up from ended at {from}, short of {truth.EndOffset}; retry.");
             epochs.Begin(read.Epoch, from);
             await ReplicaCopy.AppendAsync(log, read.Batches);
         }
@@ -147,7 +146,7 @@ internal sealed partial class PartitionGrain
 
     private async Task DeleteReplicasAsync()
     {
-        if (_config is not { Replicas: > 1 }) return;
+        if (leaderState.State.Holders.Count == 0) return; // never replicated
         var others = leaderState.State.Holders.Where(n => n != nodes.LocalName);
         await Task.WhenAll(others.Select(async node =>
         {

@@ -145,19 +145,13 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         }
         var result = duplicates?.ToResult(now) ?? new AppendResult(appended.BaseOffset, appended.RecordCount, now);
         producerBatch?.Complete(result);
-        if (_replicator is { } replicator)
-        {
-            replicator.OnLocalDurable();
-            // Stored either way (a retry of it is a duplicate, which waits for this same commit).
-            if (batch.Acks == Acks.All) await replicator.WaitCommittedAsync(appended.BaseOffset + appended.RecordCount, options.Value.ReplicaAckTimeout);
-        }
-        else
-        {
-            SignalAppended();
-        }
+        if (_replicator is null) SignalAppended();
+        else _replicator.OnLocalDurable();
         if (timed) OnTimedAppend(appended.BaseOffset + appended.RecordCount);
         // The log cannot show that the last sequences of this batch were processed (they were not stored).
         if (batch.ProducerId != 0 && duplicates?.IsDuplicate[^1] == true) await SaveProducerStateAsync(log);
+        // Stored either way (a retry of it is a duplicate, which waits for this same commit).
+        if (RequiresAllReplicas(batch)) await _replicator!.WaitCommittedAsync(appended.BaseOffset + appended.RecordCount, options.Value.ReplicaAckTimeout);
         return result;
     }
 
@@ -262,8 +256,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         _log = null;
         _opening = null;
         _config = null;
-        string directory = logs.DirectoryOf(_topic, _partition);
-        if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+        await logs.DeleteAsync(_topic, _partition);
         this.DeactivateOnIdle();
     }
 

@@ -88,7 +88,7 @@ internal sealed class PartitionLogManager(IOptions<GranaryOptions> options, IOpt
         OpenLog? entry;
         lock (_open)
         {
-            if (!_open.TryGetValue(log.Directory, out entry) || --entry.References > 0) return;
+            if (!_open.TryGetValue(log.Directory, out entry) || !(entry.Opening.IsCompletedSuccessfully && entry.Opening.Result.Log == log) || --entry.References > 0) return;
             _open.Remove(log.Directory);
         }
         await log.DisposeAsync().ConfigureAwait(false);
@@ -100,6 +100,32 @@ internal sealed class PartitionLogManager(IOptions<GranaryOptions> options, IOpt
         {
             if (--entry.References == 0 && _open.TryGetValue(directory, out var current) && current == entry) _open.Remove(directory);
         }
+    }
+
+    /// <summary>
+    /// Deletes a partition's directory, first closing its log if another grain of this silo still has it open (a
+    /// replica grain right after leadership moved here), so a topic created again with the name starts empty.
+    /// </summary>
+    public async Task DeleteAsync(string topic, int partition)
+    {
+        string directory = DirectoryOf(topic, partition);
+        OpenLog? entry;
+        lock (_open)
+        {
+            if (_open.Remove(directory, out entry)) entry.References = 0;
+        }
+        if (entry is not null)
+        {
+            try
+            {
+                await (await entry.Opening.ConfigureAwait(false)).Log.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // the files are being deleted anyway
+            }
+        }
+        if (System.IO.Directory.Exists(directory)) System.IO.Directory.Delete(directory, recursive: true);
     }
 
     /// <summary>Closes every log still open.</summary>

@@ -19,6 +19,12 @@ internal sealed partial class FollowerLink(PartitionReplicator owner, string nod
     /// <summary>The follower holds everything below this durably, in agreement with the leader; -1 until known.</summary>
     public long AckedEnd { get; private set; } = -1;
 
+    /// <summary>
+    /// The follower's last epoch. Its copy counts towards the commit only once this is the leader's epoch (it took the
+    /// epoch marker or a batch of this epoch): then no copy of an older leader's can win a later election over it.
+    /// </summary>
+    public long FollowerEpoch { get; private set; }
+
     /// <summary>The last call to the follower succeeded (before the first: it answered the leader's fence).</summary>
     public bool Healthy { get; private set; } = reachable;
 
@@ -40,6 +46,12 @@ internal sealed partial class FollowerLink(PartitionReplicator owner, string nod
                 var log = owner.Log;
                 long from = AckedEnd;
                 if (from < log.StartOffset) { synced = false; continue; }
+                if (FollowerEpoch < owner.Epoch && from >= owner.EpochStart)
+                {
+                    // The epoch marker: empty, it only makes the follower record that this epoch writes from here.
+                    if (!Accept(await replica.AppendAsync(owner.Epoch, owner.Epoch, from, []), from)) synced = false;
+                    continue;
+                }
                 if (from >= log.EndOffset)
                 {
                     await owner.WaitForAppendAsync(from);
@@ -47,12 +59,13 @@ internal sealed partial class FollowerLink(PartitionReplicator owner, string nod
                 }
                 var read = await ReplicaCopy.ReadAsync(log, owner.Epochs, from, MaxCopyBytes);
                 if (read.Batches.Length == 0) { synced = false; continue; }
-                var state = await replica.AppendAsync(owner.Epoch, read.Epoch, from, read.Batches);
-                if (state.EndOffset != read.NextOffset) { synced = false; continue; }
-                AckedEnd = state.EndOffset;
-                Healthy = true;
+                if (!Accept(await replica.AppendAsync(owner.Epoch, read.Epoch, from, read.Batches), read.NextOffset)) synced = false;
                 backoff = TimeSpan.FromMilliseconds(100);
-                owner.OnFollowerProgress();
+            }
+            catch (GranaryException e) when (e.Code == ErrorCode.NotLeader)
+            {
+                owner.OnDeposed(); // a newer leader fenced this follower: this one must stop serving
+                return;
             }
             catch (Exception e) when (!owner.Stopped)
             {
@@ -69,20 +82,35 @@ internal sealed partial class FollowerLink(PartitionReplicator owner, string nod
         }
     }
 
+    /// <summary>Takes the follower's answer to an append: true when it now ends at <paramref name="expectedEnd"/>.</summary>
+    private bool Accept(ReplicaState state, long expectedEnd)
+    {
+        if (state.EndOffset != expectedEnd) return false;
+        AckedEnd = state.EndOffset;
+        FollowerEpoch = state.LastEpoch;
+        Healthy = true;
+        owner.OnFollowerProgress();
+        return true;
+    }
+
+    /// <summary>
+    /// Cuts the follower where its epochs stop agreeing with the leader's (asking again after each cut, as Kafka's
+    /// followers do), then empties it if it ends before the leader's retained start.
+    /// </summary>
     private async Task SyncAsync()
     {
         var log = owner.Log;
         var state = await replica.FenceAsync(owner.Epoch);
-        while (true)
+        while (state.EndOffset > state.StartOffset)
         {
-            long agreed = owner.Epochs.EndOf(state.LastEpoch, log.EndOffset);
-            if (state.EndOffset <= agreed) break;
-            var truncated = await replica.TruncateAsync(owner.Epoch, agreed);
-            if (truncated.EndOffset >= state.EndOffset) throw new InvalidOperationException($"Replica on {Node} did not truncate below {state.EndOffset}.");
-            state = truncated;
+            var (epoch, end) = owner.Epochs.Floor(state.LastEpoch, log.EndOffset);
+            var cut = await replica.TruncateToAgreementAsync(owner.Epoch, new EpochEnd(epoch, end));
+            if (cut.EndOffset == state.EndOffset) break;
+            state = cut;
         }
         if (state.EndOffset < log.StartOffset) state = await replica.ResetAsync(owner.Epoch, log.StartOffset);
         AckedEnd = state.EndOffset;
+        FollowerEpoch = state.LastEpoch;
     }
 
     [LoggerMessage(2101, LogLevel.Warning, "Follower {Node} of partition {Partition} is unreachable or failed; retrying")]

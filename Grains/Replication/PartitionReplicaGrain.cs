@@ -34,8 +34,9 @@ internal sealed class PartitionReplicaGrain(PartitionLogManager logs, IOptions<G
     public async Task<ReplicaState> AppendAsync(long leaderEpoch, long batchEpoch, long baseOffset, byte[] batches)
     {
         var log = await OpenAsync(leaderEpoch);
-        if (log.EndOffset != baseOffset || batches.Length == 0) return State(log);
+        if (log.EndOffset != baseOffset) return State(log);
         _epochs!.Begin(batchEpoch, baseOffset);
+        if (batches.Length == 0) return State(log);
         try
         {
             await ReplicaCopy.AppendAsync(log, batches);
@@ -48,11 +49,10 @@ internal sealed class PartitionReplicaGrain(PartitionLogManager logs, IOptions<G
         return State(log);
     }
 
-    public async Task<ReplicaState> TruncateAsync(long leaderEpoch, long offset)
+    public async Task<ReplicaState> TruncateToAgreementAsync(long leaderEpoch, EpochEnd leaderEnd)
     {
         var log = await OpenAsync(leaderEpoch);
-        log.TruncateTo(Math.Max(offset, log.StartOffset));
-        _epochs!.TruncateFrom(log.EndOffset);
+        ReplicaCopy.TruncateToAgreement(log, _epochs!, leaderEnd);
         return State(log);
     }
 
@@ -67,10 +67,11 @@ internal sealed class PartitionReplicaGrain(PartitionLogManager logs, IOptions<G
         return State(log);
     }
 
-    public async Task<long> EndOfEpochAsync(long leaderEpoch, long epoch)
+    public async Task<EpochEnd> EndOfEpochAsync(long leaderEpoch, long epoch)
     {
         var log = await OpenAsync(leaderEpoch);
-        return _epochs!.EndOf(epoch, log.EndOffset);
+        var (floor, end) = _epochs!.Floor(epoch, log.EndOffset);
+        return new EpochEnd(floor, end);
     }
 
     public async Task<ReplicaRead> ReadAsync(long leaderEpoch, long fromOffset, int maxBytes) =>
@@ -80,8 +81,7 @@ internal sealed class PartitionReplicaGrain(PartitionLogManager logs, IOptions<G
     {
         if (_log is not null) await logs.CloseAsync(_log);
         _log = null;
-        string directory = logs.DirectoryOf(_topic, _partition);
-        if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+        await logs.DeleteAsync(_topic, _partition);
         this.DeactivateOnIdle();
     }
 
@@ -91,14 +91,16 @@ internal sealed class PartitionReplicaGrain(PartitionLogManager logs, IOptions<G
         {
             var config = await GrainFactory.GetGrain<ITopicGrain>(_topic).GetConfigAsync();
             (_log, _epochs) = await logs.OpenWithEpochsAsync(_topic, _partition, config);
-            if (config.RetentionTime is not null || config.RetentionBytes is not null)
+            // Under RejectPublish only the leader may delete (it knows the groups' positions); a copy sharing its log
+            // on this silo must not, so copies keep everything and the leader's retention is the one that counts.
+            if ((config.RetentionTime is not null || config.RetentionBytes is not null) && config.Overflow != OverflowPolicy.RejectPublish)
             {
                 this.RegisterGrainTimer(() => { _log?.ApplyRetention(); return Task.CompletedTask; },
                     options.Value.RetentionCheckInterval, options.Value.RetentionCheckInterval);
             }
         }
         if (!_epochs!.TryPromise(leaderEpoch))
-            throw new GranaryException(ErrorCode.PartitionUnavailable,
+            throw new GranaryException(ErrorCode.NotLeader,
                 $"Partition {_partition} of topic '{_topic}' has a newer leader (epoch {_epochs.Promised}) than the caller (epoch {leaderEpoch}).");
         return _log;
     }

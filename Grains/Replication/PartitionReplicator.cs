@@ -14,16 +14,19 @@ internal sealed class PartitionReplicator
     private readonly List<FollowerLink> _links = [];
     private readonly Func<long> _localDurableEnd;
     private readonly Action _onCommitted;
+    private readonly Action _onDeposed;
     private readonly int _minInSync;
     private readonly List<Task> _running = [];
     private readonly SortedList<long, TaskCompletionSource> _waiters = [];
     private TaskCompletionSource _appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public PartitionReplicator(string name, long epoch, PartitionLog log, LeaderEpochs epochs, int minInSync, long committed,
-        Func<long> localDurableEnd, Action onCommitted, ILogger logger)
+        Func<long> localDurableEnd, Action onCommitted, Action onDeposed, ILogger logger)
     {
         Name = name;
         Epoch = epoch;
+        EpochStart = log.EndOffset;
+        _onDeposed = onDeposed;
         Log = log;
         Epochs = epochs;
         _minInSync = minInSync;
@@ -35,6 +38,12 @@ internal sealed class PartitionReplicator
 
     public string Name { get; }
     public long Epoch { get; }
+
+    /// <summary>Where this leader's epoch starts: records below it were inherited from earlier leaders.</summary>
+    public long EpochStart { get; }
+
+    /// <summary>A newer leader fenced a follower: this one no longer leads.</summary>
+    public bool Deposed { get; private set; }
     public PartitionLog Log { get; }
     public LeaderEpochs Epochs { get; }
     public ILogger Logger { get; }
@@ -76,6 +85,13 @@ internal sealed class PartitionReplicator
 
     public void OnFollowerProgress() => Recompute();
 
+    public void OnDeposed()
+    {
+        if (Deposed) return;
+        Deposed = true;
+        _onDeposed();
+    }
+
     /// <summary>The leader's own fsync advanced.</summary>
     public void OnLocalDurable() => Recompute();
 
@@ -103,7 +119,9 @@ internal sealed class PartitionReplicator
     {
         Span<long> ends = stackalloc long[_links.Count + 1];
         ends[0] = _localDurableEnd();
-        for (int i = 0; i < _links.Count; i++) ends[i + 1] = _links[i].AckedEnd;
+        // Raft's rule (its "figure 8"): a follower's copy counts only once it holds this epoch, so what is committed here
+        // is on copies whose last epoch beats every older leader's in a later election.
+        for (int i = 0; i < _links.Count; i++) ends[i + 1] = _links[i].FollowerEpoch == Epoch ? _links[i].AckedEnd : -1;
         if (ends.Length < _minInSync) return;
         ends.Sort();
         long committed = Math.Min(ends[ends.Length - _minInSync], Log.EndOffset);

@@ -21,6 +21,20 @@ internal static class ReplicaCopy
         return Task.WhenAll(pending);
     }
 
+    /// <summary>
+    /// Cuts <paramref name="log"/> where it stops agreeing with a copy that answered <paramref name="other"/> for this
+    /// log's last epoch; returns whether anything was cut. A cut below the retained start empties the log (it agrees
+    /// on nothing it still has).
+    /// </summary>
+    public static bool TruncateToAgreement(PartitionLog log, LeaderEpochs epochs, EpochEnd other)
+    {
+        long agreed = epochs.AgreedEnd((other.Epoch, other.EndOffset), log.EndOffset);
+        if (log.EndOffset <= agreed) return false;
+        log.TruncateTo(Math.Max(agreed, log.StartOffset));
+        epochs.TruncateFrom(log.EndOffset);
+        return true;
+    }
+
     public static async Task<ReplicaRead> ReadAsync(PartitionLog log, LeaderEpochs epochs, long fromOffset, int maxBytes, long maxOffset = long.MaxValue)
     {
         long end = Math.Min(log.EndOffset, maxOffset);

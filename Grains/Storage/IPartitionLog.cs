@@ -59,7 +59,8 @@ public interface IPartitionLog : IAsyncDisposable
 
     /// <summary>
     /// Removes every record at or after <paramref name="offset"/> and returns the new <see cref="EndOffset"/>. Batches
-    /// are never split: a batch that straddles <paramref name="offset"/> is removed whole.
+    /// are never split: a batch that straddles <paramref name="offset"/> is removed whole. A cut also deletes the
+    /// producer-state snapshot (it may describe removed batches).
     /// </summary>
     long TruncateTo(long offset);
 }

@@ -122,6 +122,29 @@ public sealed class LeaderEpochs
     }
 
     /// <summary>
+    /// The latest epoch of this replica at or below <paramref name="epoch"/> (0 when there is none) and where its records
+    /// end here. A replica whose own last epoch is <paramref name="epoch"/> agrees with this one below
+    /// <see cref="AgreedEnd"/> of the answer (Kafka's OffsetsForLeaderEpoch).
+    /// </summary>
+    public (long Epoch, long End) Floor(long epoch, long logEnd)
+    {
+        lock (_lock)
+        {
+            int i = _epochs.Count - 1;
+            while (i >= 0 && _epochs[i].Epoch > epoch) i--;
+            if (i < 0) return (0, _epochs.Count == 0 ? logEnd : Math.Min(_epochs[0].StartOffset, logEnd));
+            return (_epochs[i].Epoch, i + 1 < _epochs.Count ? Math.Min(_epochs[i + 1].StartOffset, logEnd) : logEnd);
+        }
+    }
+
+    /// <summary>
+    /// Where this replica (ending at <paramref name="logEnd"/>) and another agree, given the other's
+    /// <see cref="Floor"/> of this replica's last epoch: both wrote <paramref name="other"/>'s epoch up to the smaller
+    /// of the two ends of it. Records at or above the answer must go before copying from the other.
+    /// </summary>
+    public long AgreedEnd((long Epoch, long End) other, long logEnd) => Math.Min(other.End, EndOf(other.Epoch, logEnd));
+
+    /// <summary>
     /// The epoch that wrote <paramref name="offset"/> and the offset where that epoch's records end
     /// (<paramref name="logEnd"/> for the last one): a copy must not cross it, so each copy carries one epoch.
     /// </summary>

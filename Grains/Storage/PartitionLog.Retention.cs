@@ -101,6 +101,8 @@ public sealed partial class PartitionLog
                 _pendingFlush?.TrySetException(TruncatedBeforeFlush());
                 _pendingFlush = null;
                 new RecoveryCheckpoint(newNext, last.BaseOffset, last.Size).Write(Directory);
+                // The producer-state snapshot may describe batches that are gone; without it, the log is scanned.
+                ProducerStateSnapshot.Delete(Directory);
                 StorageLog.Truncated(_logger, Directory, newNext, previousEnd);
                 return newNext;
             }
@@ -137,6 +139,7 @@ public sealed partial class PartitionLog
                 _pendingFlush?.TrySetException(TruncatedBeforeFlush());
                 _pendingFlush = null;
                 new RecoveryCheckpoint(offset, offset, next.Size).Write(Directory);
+                ProducerStateSnapshot.Delete(Directory);
                 StorageLog.Truncated(_logger, Directory, offset, previousEnd);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
