@@ -239,7 +239,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         return new PartitionInfo(_partition, log.StartOffset, ConfirmedEnd(log), log.SizeInBytes, RuntimeIdentity)
         {
             InSyncReplicas = _replicator is { } replicator
-                ? [nodes.LocalName, .. replicator.Followers.Where(f => f.Healthy && f.AckedEnd >= replicator.Committed).Select(f => f.Node)]
+                ? [nodes.LocalName, .. replicator.Followers.Where(f => f.Healthy && f.FollowerEpoch == replicator.Epoch && f.AckedEnd >= replicator.Committed).Select(f => f.Node)]
                 : null,
         };
     }

@@ -21,7 +21,8 @@ public sealed class PostgresFixture : IAsyncLifetime
     public async Task<string> CreateDatabaseAsync()
     {
         string name = $"test{Interlocked.Increment(ref _databases)}";
-        await using var connection = new Npgsql.NpgsqlConnection(Server.ConnectionString);
+        // Not pooled: a test that stops the server leaves dead connections in a pool, and the next test would get one.
+        await using var connection = new Npgsql.NpgsqlConnection(Server.ConnectionString.Replace("Pooling=true", "Pooling=false", StringComparison.Ordinal));
         await connection.OpenAsync();
         await using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE {name}", connection);
         await create.ExecuteNonQueryAsync();
