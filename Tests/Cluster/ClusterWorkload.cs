@@ -76,12 +76,17 @@ internal sealed class ClusterWorkload : IAsyncDisposable
         return Eventually.UntilAsync(() => Confirmed.Count >= target, timeout);
     }
 
-    /// <summary>Stops producing; returns the confirmed messages.</summary>
-    public async Task<HashSet<string>> StopProducingAsync()
+    /// <summary>
+    /// Stops producing, then waits until every confirmed message has been received, and checks that no two confirmed
+    /// messages were given the same position.
+    /// </summary>
+    public async Task StopAndCheckNothingLostAsync(TimeSpan timeout)
     {
         _stopProducing.Cancel();
         await Task.WhenAll(_producers).WaitAsync(TimeSpan.FromSeconds(120));
-        return [.. Confirmed.Keys];
+        HashSet<string> confirmed = [.. Confirmed.Keys];
+        await Eventually.UntilAsync(() => confirmed.All(Received.ContainsKey), timeout);
+        Assert.Equal(Confirmed.Count, Confirmed.Values.Select(r => (r.Partition, r.Offset)).Distinct().Count());
     }
 
     public async ValueTask DisposeAsync()
