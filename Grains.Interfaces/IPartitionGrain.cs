@@ -38,4 +38,7 @@ public interface IPartitionGrain : IGrainWithStringKey
 
     /// <summary>Closes and deletes the log (the topic is being deleted).</summary>
     [Alias("Delete")] Task DeleteAsync();
+
+    /// <summary>The topic's settings changed (<see cref="ITopicGrain.AlterAsync"/>): an open partition applies them now.</summary>
+    [Alias("ApplyConfig")] Task ApplyConfigAsync(TopicConfig config);
 }

@@ -59,4 +59,7 @@ public interface IPartitionReplicaGrain : IGrainWithStringKey
 
     /// <summary>Closes and deletes the copy (the topic is being deleted, or the replica moved).</summary>
     [Alias("Delete")] Task DeleteAsync();
+
+    /// <summary>The topic's settings changed: an open copy applies the new retention limits now.</summary>
+    [Alias("ApplyConfig")] Task ApplyConfigAsync(TopicConfig config);
 }

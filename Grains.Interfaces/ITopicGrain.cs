@@ -32,6 +32,14 @@ public interface ITopicGrain : IGrainWithStringKey
     /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidArgument"/> when the count is not larger or above the limit.</exception>
     [Alias("AddPartitions")] Task AddPartitionsAsync(int partitions);
 
+    /// <summary>
+    /// Changes the settings to <paramref name="config"/>: the retention time and size, the largest message, the default
+    /// time to live, and a larger partition count. Open partitions (and their replicas) apply the change at once.
+    /// </summary>
+    /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidArgument"/> for a value out of range, fewer partitions, or a
+    /// change to a setting fixed at creation (replication, dedup window, overflow and expiry policies).</exception>
+    [Alias("Alter")] Task<TopicConfig> AlterAsync(TopicConfig config);
+
     /// <summary>Records a consumer group reading the topic.</summary>
     [Alias("RegisterGroup")] Task RegisterGroupAsync(string group);
 }

@@ -23,6 +23,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
     private string _topic = "";
     private int _partition;
     private TopicConfig? _config;
+    private bool _retentionTimerStarted;
     private PartitionLog? _log;
     private Task<PartitionLog>? _opening;
     // Per-record bytes beyond payload, key and headers (flags, varints, producer id and sequence), for sizing a batch's buffer.
@@ -260,6 +261,35 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         this.DeactivateOnIdle();
     }
 
+    public async Task ApplyConfigAsync(TopicConfig config)
+    {
+        if (_opening is { IsCompleted: false } opening)
+        {
+            try { await opening; } catch (Exception e) when (e is not OperationCanceledException) { }
+        }
+        if (_log is not { } log) return; // not open: it reads the new settings when it opens
+        _config = config;
+        logs.Reconfigure(log, config);
+        if (config.RetentionTime is not null || config.RetentionBytes is not null) StartRetentionTimer();
+        if (_replicator is { } replicator)
+        {
+            // A copy that misses the change keeps its old limits until it reopens; the leader's retention is the one that
+            // bounds what consumers read, so this is best effort.
+            await Task.WhenAll(replicator.Followers.Select(async follower =>
+            {
+                try { await Replica(follower.Node).ApplyConfigAsync(config); }
+                catch (Exception e) when (e is not OperationCanceledException) { LogReplicaConfigFailed(logger, e, follower.Node, _topic, _partition); }
+            }));
+        }
+    }
+
+    private void StartRetentionTimer()
+    {
+        if (_retentionTimerStarted) return;
+        _retentionTimerStarted = true;
+        this.RegisterGrainTimer(OnRetentionTimerAsync, options.Value.RetentionCheckInterval, options.Value.RetentionCheckInterval);
+    }
+
     private Task<PartitionLog> OpenLogAsync() =>
         _log is not null ? Task.FromResult(_log) : (_opening ??= OpenCoreAsync());
 
@@ -288,7 +318,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
             if (_config.RetentionTime is not null || _config.RetentionBytes is not null)
             {
                 if (!RejectsOnOverflow) RunRetention(log, long.MaxValue, 0); // RejectPublish waits for the groups' positions
-                this.RegisterGrainTimer(OnRetentionTimerAsync, options.Value.RetentionCheckInterval, options.Value.RetentionCheckInterval);
+                StartRetentionTimer();
             }
             return log;
         }
@@ -312,6 +342,9 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         return new GranaryException(ErrorCode.InvalidArgument, e.Message);
     }
 
+
+    [LoggerMessage(2003, LogLevel.Warning, "Replica {Node} of partition {Partition} of topic {Topic} did not take the topic's new settings")]
+    private static partial void LogReplicaConfigFailed(ILogger logger, Exception exception, string node, string topic, int partition);
 
     [LoggerMessage(2001, LogLevel.Error, "Damaged data in partition {Partition} of topic {Topic}")]
     private static partial void LogCorrupt(ILogger logger, Exception exception, string topic, int partition);

@@ -73,14 +73,25 @@ internal sealed class PartitionLogManager(IOptions<GranaryOptions> options, IOpt
     private async Task<(PartitionLog, LeaderEpochs)> OpenCoreAsync(string directory, TopicConfig config)
     {
         var settings = logOptions.Value.Clone();
-        settings.RetentionTime = config.RetentionTime ?? settings.RetentionTime;
-        settings.RetentionBytes = config.RetentionBytes ?? settings.RetentionBytes;
-        settings.MaxBatchBytes = Math.Max(settings.MaxBatchBytes, config.MaxMessageBytes + 1024);
+        (settings.RetentionTime, settings.RetentionBytes, settings.MaxBatchBytes) = Limits(config);
         settings.SharedFlusher = _flusher.Value;
         var logger = loggers.CreateLogger("Granary.Storage");
         var log = await PartitionLog.OpenAsync(directory, settings, logger).ConfigureAwait(false);
         return (log, LeaderEpochs.Load(log.Directory, logger));
     }
+
+    /// <summary>Applies a topic's changed retention and message-size settings to one of its open logs.</summary>
+    public void Reconfigure(PartitionLog log, TopicConfig config)
+    {
+        var (time, bytes, maxBatch) = Limits(config);
+        log.UpdateLimits(time, bytes, maxBatch);
+    }
+
+    // The topic's settings over the silo's defaults; a batch must fit the largest message with room for its framing.
+    private (TimeSpan? RetentionTime, long? RetentionBytes, int MaxBatchBytes) Limits(TopicConfig config) =>
+        (config.RetentionTime ?? logOptions.Value.RetentionTime,
+         config.RetentionBytes ?? logOptions.Value.RetentionBytes,
+         Math.Max(logOptions.Value.MaxBatchBytes, config.MaxMessageBytes + 1024));
 
     /// <summary>Closes a log opened here, once its last user closes it.</summary>
     public async Task CloseAsync(PartitionLog log)

@@ -16,6 +16,7 @@ internal sealed class PartitionReplicaGrain(PartitionLogManager logs, IOptions<G
     private int _partition;
     private PartitionLog? _log;
     private LeaderEpochs? _epochs;
+    private bool _retentionTimerStarted;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -85,24 +86,37 @@ internal sealed class PartitionReplicaGrain(PartitionLogManager logs, IOptions<G
         this.DeactivateOnIdle();
     }
 
+    public Task ApplyConfigAsync(TopicConfig config)
+    {
+        if (_log is null) return Task.CompletedTask; // not open: it reads the new settings when it opens
+        logs.Reconfigure(_log, config);
+        StartRetentionTimer(config);
+        return Task.CompletedTask;
+    }
+
     private async Task<PartitionLog> OpenAsync(long leaderEpoch)
     {
         if (_log is null)
         {
             var config = await GrainFactory.GetGrain<ITopicGrain>(_topic).GetConfigAsync();
             (_log, _epochs) = await logs.OpenWithEpochsAsync(_topic, _partition, config);
-            // Under RejectPublish only the leader may delete (it knows the groups' positions); a copy sharing its log
-            // on this silo must not, so copies keep everything and the leader's retention is the one that counts.
-            if ((config.RetentionTime is not null || config.RetentionBytes is not null) && config.Overflow != OverflowPolicy.RejectPublish)
-            {
-                this.RegisterGrainTimer(() => { _log?.ApplyRetention(); return Task.CompletedTask; },
-                    options.Value.RetentionCheckInterval, options.Value.RetentionCheckInterval);
-            }
+            StartRetentionTimer(config);
         }
         if (!_epochs!.TryPromise(leaderEpoch))
             throw new GranaryException(ErrorCode.NotLeader,
                 $"Partition {_partition} of topic '{_topic}' has a newer leader (epoch {_epochs.Promised}) than the caller (epoch {leaderEpoch}).");
         return _log;
+    }
+
+    private void StartRetentionTimer(TopicConfig config)
+    {
+        // Under RejectPublish only the leader may delete (it knows the groups' positions); a copy sharing its log
+        // on this silo must not, so copies keep everything and the leader's retention is the one that counts.
+        if (_retentionTimerStarted || (config.RetentionTime is null && config.RetentionBytes is null) || config.Overflow == OverflowPolicy.RejectPublish)
+            return;
+        _retentionTimerStarted = true;
+        this.RegisterGrainTimer(() => { _log?.ApplyRetention(); return Task.CompletedTask; },
+            options.Value.RetentionCheckInterval, options.Value.RetentionCheckInterval);
     }
 
     private ReplicaState State(PartitionLog log) => new(log.StartOffset, log.EndOffset, _epochs!.LastEpoch);

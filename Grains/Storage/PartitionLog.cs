@@ -10,7 +10,8 @@ namespace Granary.Storage;
 /// </summary>
 public sealed partial class PartitionLog : IPartitionLog
 {
-    private readonly PartitionLogOptions _options;
+    // Replaced whole (never mutated) by UpdateLimits, so a reader sees either the old or the new settings.
+    private PartitionLogOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Lock _writeLock = new();
@@ -40,8 +41,24 @@ public sealed partial class PartitionLog : IPartitionLog
     /// <inheritdoc />
     public string Directory { get; }
 
-    /// <summary>The options the log was opened with.</summary>
-    public PartitionLogOptions Options => _options;
+    /// <summary>The options in force: those the log was opened with, unless <see cref="UpdateLimits"/> changed them.</summary>
+    public PartitionLogOptions Options => Volatile.Read(ref _options);
+
+    /// <summary>
+    /// Changes the retention limits and the largest batch an append accepts, from the next append and retention pass on.
+    /// </summary>
+    public void UpdateLimits(TimeSpan? retentionTime, long? retentionBytes, int maxBatchBytes)
+    {
+        lock (_writeLock)
+        {
+            var changed = _options.Clone();
+            changed.RetentionTime = retentionTime;
+            changed.RetentionBytes = retentionBytes;
+            changed.MaxBatchBytes = maxBatchBytes;
+            changed.Validate();
+            Volatile.Write(ref _options, changed);
+        }
+    }
 
     /// <inheritdoc />
     public long StartOffset => Volatile.Read(ref _segments)[0].BaseOffset;

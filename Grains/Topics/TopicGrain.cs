@@ -67,6 +67,32 @@ internal sealed class TopicGrain(
         await state.WriteStateAsync();
     }
 
+    public async Task<TopicConfig> AlterAsync(TopicConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var topic = EnsureExists();
+        var current = topic.Config;
+        if (config.Partitions < current.Partitions)
+            throw new GranaryException(ErrorCode.InvalidArgument, $"Topic '{Name}' has {current.Partitions} partitions; partitions can be added, not removed.");
+        // These shape data already stored or the replica set; changing them would need a migration, not a setting.
+        string? fixedSetting =
+            config.ReplicationFactor != current.ReplicationFactor ? nameof(TopicConfig.ReplicationFactor)
+            : config.MinInSyncReplicas != current.MinInSyncReplicas ? nameof(TopicConfig.MinInSyncReplicas)
+            : config.DedupWindow != current.DedupWindow ? nameof(TopicConfig.DedupWindow)
+            : config.Overflow != current.Overflow ? nameof(TopicConfig.Overflow)
+            : config.ExpiredMessages != current.ExpiredMessages ? nameof(TopicConfig.ExpiredMessages)
+            : null;
+        if (fixedSetting is not null)
+            throw new GranaryException(ErrorCode.InvalidArgument, $"{fixedSetting} of topic '{Name}' is fixed at creation and can't be altered.");
+        config.Validate();
+        if (config == current) return current;
+        topic.Config = config;
+        await state.WriteStateAsync();
+        // New partitions read the new settings when they open; open ones are told.
+        await Task.WhenAll(Enumerable.Range(0, current.Partitions).Select(p => GrainFactory.GetGrain<IPartitionGrain>(GrainKeys.Partition(Name, p)).ApplyConfigAsync(config)));
+        return config;
+    }
+
     public async Task RegisterGroupAsync(string group)
     {
         var topic = EnsureExists();
