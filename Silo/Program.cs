@@ -1,12 +1,11 @@
 using System.Net;
 using Granary.Grains.Hosting;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Hosting;
+using Granary.Silo.Admin;
 using Orleans.Configuration;
 
 // Host wiring only. Configuration comes from appsettings.json, environment variables and the command line
 // (Granary:* keys, e.g. --Granary:GatewayPort=30001 or Granary__GatewayPort=30001).
-var builder = Host.CreateApplicationBuilder(args);
+var builder = WebApplication.CreateBuilder(args);
 var granary = builder.Configuration.GetSection(GranaryOptions.SectionName);
 int siloPort = granary.GetValue("SiloPort", 11111);
 int gatewayPort = granary.GetValue("GatewayPort", 30000);
@@ -45,5 +44,10 @@ else
         .AddGranary());
 }
 
+// The admin API, console and health probes share the host with the silo (http://127.0.0.1:30080 unless configured).
+builder.AddGranaryAdminApi();
+var app = builder.Build();
+app.MapGranaryAdminApi();
+
 // Ctrl+C or SIGTERM stops the silo: grains deactivate and every partition log is flushed and closed.
-await builder.Build().RunAsync();
+await app.RunAsync();

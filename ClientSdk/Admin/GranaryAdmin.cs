@@ -1,8 +1,10 @@
+using System.Globalization;
+using System.Text;
 using Granary.Grains;
 
 namespace Granary.Client;
 
-/// <summary>Creates, describes, lists and deletes topics.</summary>
+/// <summary>Manages topics, consumer groups and their dead letters, and tells how the cluster stands.</summary>
 public sealed class GranaryAdmin
 {
     private readonly IClusterClient _cluster;
@@ -60,6 +62,33 @@ public sealed class GranaryAdmin
     }
 
     /// <summary>
+    /// Changes a topic's settings to what <paramref name="change"/> makes of the current ones: retention time and size,
+    /// largest message, default time to live, and a larger partition count. Open partitions apply it at once.
+    /// </summary>
+    /// <returns>The settings in force afterwards.</returns>
+    /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, or <see cref="ErrorCode.InvalidArgument"/> for a value out
+    /// of range, fewer partitions, or a change to a setting fixed at creation (replication, dedup window, overflow and
+    /// expiry policies).</exception>
+    public async Task<TopicConfig> AlterTopicAsync(string name, Func<TopicConfig, TopicConfig> change)
+    {
+        Names.Validate(name, "topic");
+        ArgumentNullException.ThrowIfNull(change);
+        var topic = _cluster.GetGrain<ITopicGrain>(name);
+        var current = await GranaryClient.CallAsync(() => topic.GetConfigAsync()).ConfigureAwait(false);
+        var changed = change(current) ?? throw new ArgumentException("The change returned no settings.", nameof(change));
+        return await GranaryClient.CallAsync(() => topic.AlterAsync(changed)).ConfigureAwait(false);
+    }
+
+    /// <summary>The consumer groups that read a topic, sorted.</summary>
+    /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>.</exception>
+    public async Task<string[]> ListGroupsAsync(string topic)
+    {
+        Names.Validate(topic, "topic");
+        var groups = await GranaryClient.CallAsync(() => _cluster.GetGrain<ITopicGrain>(topic).GetGroupsAsync()).ConfigureAwait(false);
+        return [.. groups.Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>
     /// Moves a consumer group to <paramref name="target"/>: replay from the earliest message or a time, skip the backlog
     /// (latest), or go to an offset. Messages in flight are dropped; their acks may still count.
     /// </summary>
@@ -98,6 +127,78 @@ public sealed class GranaryAdmin
         Names.Validate(topic, "topic");
         Names.Validate(group, "group");
         return GranaryClient.CallAsync(() => Group(topic, group).RedriveAsync(fromOffset, toOffset));
+    }
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> of the group's dead letters from offset <paramref name="fromOffset"/> of each
+    /// partition of its dead-letter topic, oldest first per partition; empty when nothing was ever dead-lettered. A
+    /// dead-letter topic shared by several groups shows only this group's letters.
+    /// </summary>
+    /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, or <see cref="ErrorCode.InvalidArgument"/> for an
+    /// unknown group, a negative offset or a limit outside 1-1000.</exception>
+    public async Task<DeadLetter[]> ListDeadLettersAsync(string topic, string group, long fromOffset = 0, int limit = 100)
+    {
+        if (fromOffset < 0) throw new GranaryException(ErrorCode.InvalidArgument, $"The offset must not be negative; it is {fromOffset}.");
+        if (limit is < 1 or > 1000) throw new GranaryException(ErrorCode.InvalidArgument, $"The limit must be between 1 and 1000; it is {limit}.");
+        var description = await DescribeGroupAsync(topic, group).ConfigureAwait(false);
+        string dlq = description.Settings.DeadLetterTopicOf(topic, group);
+        TopicConfig dlqConfig;
+        try
+        {
+            dlqConfig = await GranaryClient.CallAsync(() => _cluster.GetGrain<ITopicGrain>(dlq).GetConfigAsync()).ConfigureAwait(false);
+        }
+        catch (GranaryException e) when (e.Code == ErrorCode.TopicNotFound)
+        {
+            return []; // created with the first dead letter
+        }
+        var pages = await Task.WhenAll(Enumerable.Range(0, dlqConfig.Partitions).Select(p => GranaryClient.CallAsync(() =>
+            _cluster.GetGrain<IPartitionGrain>($"{dlq}/{p}").FetchAsync(fromOffset, limit, TimeSpan.Zero)))).ConfigureAwait(false);
+        return [.. pages.SelectMany((page, partition) => page.Messages
+                .Where(m => Header(m, GranaryHeaders.SourceTopic) == topic && Header(m, GranaryHeaders.SourceGroup) == group)
+                .Select(m => ToDeadLetter(partition, m)))
+            .Take(limit)];
+    }
+
+    /// <summary>Every silo the cluster's membership knows that is not dead, with its load.</summary>
+    public async Task<SiloInfo[]> DescribeClusterAsync()
+    {
+        var management = _cluster.GetGrain<IManagementGrain>(0);
+        var hosts = await GranaryClient.CallAsync(() => management.GetDetailedHosts(onlyActive: false)).ConfigureAwait(false);
+        var live = hosts.Where(h => h.Status != SiloStatus.Dead).OrderBy(h => h.SiloName, StringComparer.Ordinal).ToArray();
+        var active = live.Where(h => h.Status == SiloStatus.Active).Select(h => h.SiloAddress).ToArray();
+        SiloRuntimeStatistics[] stats;
+        try
+        {
+            stats = active.Length == 0 ? [] : await management.GetRuntimeStatistics(active).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            stats = []; // a silo that just died fails the whole call; membership still says who is there
+        }
+        var bySilo = active.Zip(stats).ToDictionary(p => p.First, p => p.Second);
+        return [.. live.Select(h =>
+        {
+            bySilo.TryGetValue(h.SiloAddress, out var s);
+            return new SiloInfo(h.SiloAddress.ToString(), h.SiloName, h.HostName, h.Status.ToString(), h.StartTime, h.ProxyPort,
+                s?.ActivationCount, s?.ClientCount, s?.EnvironmentStatistics.FilteredCpuUsagePercentage, s?.EnvironmentStatistics.FilteredMemoryUsageBytes, s?.IsOverloaded ?? false);
+        })];
+    }
+
+    private static DeadLetter ToDeadLetter(int partition, StoredMessage m) => new(
+        partition,
+        m.Offset,
+        Header(m, GranaryHeaders.DeadLetterReason) ?? "",
+        int.TryParse(Header(m, GranaryHeaders.DeadLetterAttempts), NumberStyles.None, CultureInfo.InvariantCulture, out int attempts) ? attempts : null,
+        DateTimeOffset.FromUnixTimeMilliseconds(long.TryParse(Header(m, GranaryHeaders.DeadLetteredAt), NumberStyles.None, CultureInfo.InvariantCulture, out long at) ? at : m.TimestampMs),
+        int.TryParse(Header(m, GranaryHeaders.SourcePartition), NumberStyles.None, CultureInfo.InvariantCulture, out int sourcePartition) ? sourcePartition : 0,
+        long.TryParse(Header(m, GranaryHeaders.SourceOffset), NumberStyles.None, CultureInfo.InvariantCulture, out long sourceOffset) ? sourceOffset : -1,
+        m);
+
+    private static string? Header(StoredMessage message, string name)
+    {
+        foreach (var header in message.Headers ?? [])
+            if (header.Name == name) return Encoding.UTF8.GetString(header.Value);
+        return null;
     }
 
     private IConsumerGroupGrain Group(string topic, string group) => _cluster.GetGrain<IConsumerGroupGrain>($"{topic}/{group}");

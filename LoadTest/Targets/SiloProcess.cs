@@ -17,6 +17,12 @@ internal sealed class SiloProcess(string dataDirectory, IReadOnlyList<string>? s
 
     public int SiloPort { get; } = BrokerTarget.FreePort();
 
+    /// <summary>Port of its admin HTTP API (loopback).</summary>
+    public int AdminPort { get; } = BrokerTarget.FreePort();
+
+    /// <summary>Base URL of its admin HTTP API, console and health probes.</summary>
+    public Uri AdminUrl => new($"http://127.0.0.1:{AdminPort}/");
+
     /// <summary>The process runs (started and not killed).</summary>
     public bool IsRunning => _process is { HasExited: false };
 
@@ -31,7 +37,8 @@ internal sealed class SiloProcess(string dataDirectory, IReadOnlyList<string>? s
         string silo = Path.Combine(AppContext.BaseDirectory, "Granary.Silo.dll");
         if (!File.Exists(silo)) throw new FileNotFoundException("Granary.Silo.dll is not beside the load-test tool; build the solution.", silo);
         var start = new ProcessStartInfo(DotNetHost(),
-            [silo, $"--Granary:DataDirectory={DataDirectory}", $"--Granary:SiloPort={SiloPort}", $"--Granary:GatewayPort={GatewayPort}", .. settings ?? []])
+            [silo, $"--Granary:DataDirectory={DataDirectory}", $"--Granary:SiloPort={SiloPort}", $"--Granary:GatewayPort={GatewayPort}",
+             $"--Granary:Admin:Urls=http://127.0.0.1:{AdminPort}", .. settings ?? []])
         {
             WorkingDirectory = AppContext.BaseDirectory,
             RedirectStandardOutput = true,

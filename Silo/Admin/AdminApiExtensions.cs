@@ -1,0 +1,70 @@
+using System.Text.Json.Serialization;
+using Granary.Client;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+
+namespace Granary.Silo.Admin;
+
+/// <summary>Registers and maps the admin HTTP API, the web console and the health probes on the silo's web host.</summary>
+public static class AdminApiExtensions
+{
+    /// <summary>
+    /// Binds <see cref="AdminOptions"/> from <c>Granary:Admin</c>, checks them (a non-loopback URL needs an API key),
+    /// sets the URLs Kestrel listens on and adds the API's services.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The options are unusable; the silo must not start half-open.</exception>
+    public static WebApplicationBuilder AddGranaryAdminApi(this WebApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(AdminOptions.SectionName);
+        var options = section.Get<AdminOptions>() ?? new AdminOptions();
+        options.Validate();
+        builder.Services.AddOptions<AdminOptions>().Bind(section);
+        if (options.Enabled) builder.WebHost.UseUrls(options.UrlList);
+        else builder.Services.AddSingleton<IServer, NoHttpServer>();
+
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<AdminExceptionHandler>();
+        // Malformed bodies and parameters throw, so that the exception handler answers them as problem details.
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        builder.Services.AddOpenApi();
+        builder.Services.AddSingleton(sp => GranaryClient.Create(sp.GetRequiredService<IClusterClient>()).Admin);
+        return builder;
+    }
+
+    /// <summary>
+    /// Maps <c>/api/v1/*</c>, <c>/health/live</c>, <c>/health/ready</c>, <c>/openapi/v1.json</c> and the console's
+    /// static files, behind the problem-details error handler and (when a key is set) the API-key check.
+    /// </summary>
+    public static WebApplication MapGranaryAdminApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseMiddleware<ApiKeyMiddleware>();
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
+        var api = app.MapGroup("/api/v1");
+        api.MapTopics();
+        api.MapGroups();
+        api.MapDeadLetters();
+        api.MapCluster();
+        app.MapHealth();
+        app.MapOpenApi();
+        return app;
+    }
+
+    /// <summary>Stands in for Kestrel when the admin API is turned off: the silo then listens on no HTTP port.</summary>
+    private sealed class NoHttpServer : IServer
+    {
+        public IFeatureCollection Features { get; } = new FeatureCollection();
+
+        public Task StartAsync<TContext>(IHttpApplication<TContext> application, CancellationToken cancellationToken) where TContext : notnull => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public void Dispose()
+        {
+        }
+    }
+}

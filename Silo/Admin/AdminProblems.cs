@@ -1,0 +1,39 @@
+using Granary;
+
+namespace Granary.Silo.Admin;
+
+/// <summary>How the admin API reports errors: RFC 9457 problem details whose <c>type</c> names the error code.</summary>
+internal static class AdminProblems
+{
+    /// <summary>Prefix of every problem type; the rest is the error in kebab case (<c>topic-not-found</c>).</summary>
+    public const string TypeBase = "https://granary.dev/problems/";
+
+    /// <summary>HTTP status and title for a Granary error.</summary>
+    public static (int Status, string Title) Describe(ErrorCode code) => code switch
+    {
+        ErrorCode.TopicNotFound => (StatusCodes.Status404NotFound, "Topic not found"),
+        ErrorCode.TopicAlreadyExists => (StatusCodes.Status409Conflict, "Topic already exists"),
+        ErrorCode.InvalidName => (StatusCodes.Status400BadRequest, "Invalid name"),
+        ErrorCode.InvalidArgument => (StatusCodes.Status400BadRequest, "Invalid argument"),
+        ErrorCode.MessageTooLarge => (StatusCodes.Status400BadRequest, "Message too large"),
+        ErrorCode.DiskFull => (StatusCodes.Status507InsufficientStorage, "Disk full"),
+        ErrorCode.CorruptData => (StatusCodes.Status500InternalServerError, "Corrupt data"),
+        ErrorCode.PartitionUnavailable or ErrorCode.NotEnoughReplicas or ErrorCode.Timeout or ErrorCode.QueueFull or ErrorCode.NotLeader
+            => (StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable"),
+        _ => (StatusCodes.Status400BadRequest, code.ToString()),
+    };
+
+    /// <summary>The problem type of an error code: <c>TopicNotFound</c> → <c>…/topic-not-found</c>.</summary>
+    public static string TypeOf(ErrorCode code) => TypeBase + Kebab(code.ToString());
+
+    /// <summary>A 404 for something the admin API looked up itself (a group the topic does not have).</summary>
+    public static IResult NotFound(string kind, string detail) =>
+        Results.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: $"{char.ToUpperInvariant(kind[0])}{kind[1..]} not found", type: TypeBase + $"{kind}-not-found");
+
+    /// <summary>A 400 for a request the admin API refused before asking the cluster.</summary>
+    public static IResult BadRequest(string detail) =>
+        Results.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Invalid argument", type: TypeOf(ErrorCode.InvalidArgument));
+
+    private static string Kebab(string pascal) =>
+        string.Concat(pascal.Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+}

@@ -1,0 +1,48 @@
+using Granary.Client;
+using Granary.Silo.Admin.Models;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Granary.Silo.Admin;
+
+/// <summary><c>/api/v1/cluster</c> and the health probes.</summary>
+internal static class ClusterEndpoints
+{
+    private static readonly TimeSpan ReadinessTimeout = TimeSpan.FromSeconds(5);
+
+    public static void MapCluster(this RouteGroupBuilder api) =>
+        api.MapGet("/cluster", DescribeAsync).WithTags("Cluster").WithSummary("The silos, their load and the partitions each leads.");
+
+    public static void MapHealth(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/health/live", () => TypedResults.Ok(new HealthView("live"))).WithTags("Health")
+            .WithSummary("200 while the silo process answers HTTP.");
+        app.MapGet("/health/ready", ReadyAsync).WithTags("Health")
+            .WithSummary("200 when the silo serves grain calls (it reads the topic registry); 503 with the reason otherwise.");
+    }
+
+    private static async Task<ClusterView> DescribeAsync(GranaryAdmin admin)
+    {
+        var silos = admin.DescribeClusterAsync();
+        var names = await admin.ListTopicsAsync();
+        var topics = await Task.WhenAll(names.Select(name => TopicEndpoints.DescribeIfExistsAsync(admin, name)));
+        var led = topics.OfType<TopicView>().SelectMany(t => t.Partitions).GroupBy(p => p.Leader).ToDictionary(g => g.Key, g => g.Count());
+        return new ClusterView(
+            [.. (await silos).Select(s => SiloView.From(s, led.GetValueOrDefault(s.Address)))],
+            topics.Count(t => t is not null),
+            led.Values.Sum());
+    }
+
+    private static async Task<Results<Ok<HealthView>, JsonHttpResult<HealthView>>> ReadyAsync(GranaryAdmin admin, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await admin.ListTopicsAsync().WaitAsync(ReadinessTimeout, cancellationToken);
+            return TypedResults.Ok(new HealthView("ready"));
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return TypedResults.Json(new HealthView("not-ready", e is TimeoutException ? $"The topic registry did not answer within {ReadinessTimeout}." : e.Message),
+                statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+    }
+}
