@@ -1,0 +1,95 @@
+using System.CommandLine;
+using System.Net.Http.Headers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Granary.Cli.Api;
+using Granary.Cli.Commands;
+
+namespace Granary.Cli;
+
+/// <summary>
+/// <c>granary</c>: topics, groups, dead letters and the cluster, over a silo's admin HTTP API. Tables for people,
+/// <c>--json</c> for scripts, and exit codes (<see cref="ExitCodes"/>) that say what failed.
+/// </summary>
+public static class GranaryCli
+{
+    /// <summary>Default admin URL when neither <c>--url</c> nor <c>GRANARY_URL</c> is given.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:30080";
+
+    internal static readonly Option<string> Url = new("--url")
+    {
+        Description = $"The silo's admin API (default: $GRANARY_URL, else {DefaultUrl}).",
+        Recursive = true,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("GRANARY_URL") is { Length: > 0 } url ? url : DefaultUrl,
+    };
+
+    internal static readonly Option<string?> ApiKey = new("--api-key")
+    {
+        Description = "The admin API key, when the silo has one (default: $GRANARY_API_KEY).",
+        Recursive = true,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("GRANARY_API_KEY"),
+    };
+
+    internal static readonly Option<bool> Json = new("--json") { Description = "Print the API's JSON instead of a table.", Recursive = true };
+
+    // Output for people and scripts, not for embedding in HTML: '+' in a time stays '+'.
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>Runs one command line; returns the exit code. <paramref name="output"/> gets results, <paramref name="error"/> failures.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    {
+        var root = new RootCommand("granary: manage a Granary cluster through a silo's admin API.")
+        {
+            TopicCommands.Build(output),
+            GroupCommands.Build(output),
+            DeadLetterCommands.Build(output),
+            ClusterCommands.Build(output),
+        };
+        root.Options.Add(Url);
+        root.Options.Add(ApiKey);
+        root.Options.Add(Json);
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var parseError in parse.Errors) await error.WriteLineAsync($"granary: {parseError.Message}");
+            await error.WriteLineAsync("Run 'granary --help' for usage.");
+            return ExitCodes.Usage;
+        }
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false }, cancellationToken);
+        }
+        catch (CliException e)
+        {
+            if (parse.GetValue(Json) && e.Problem is not null) await output.WriteLineAsync(e.Problem.ToJsonString(Indented));
+            await error.WriteLineAsync($"granary: {e.Message}");
+            return e.ExitCode;
+        }
+    }
+
+    /// <summary>The action of a command: an API client for the parsed URL and key, then <paramref name="run"/>.</summary>
+    internal static Func<ParseResult, CancellationToken, Task<int>> Action(Func<ParseResult, AdminApiClient, CancellationToken, Task> run) =>
+        async (parse, cancellationToken) =>
+        {
+            string url = parse.GetValue(Url)!;
+            if (!Uri.TryCreate(url.EndsWith('/') ? url : url + "/", UriKind.Absolute, out var baseAddress) || baseAddress.Scheme is not ("http" or "https"))
+                throw new CliException(ExitCodes.Usage, $"--url: '{url}' is not an http:// or https:// URL.");
+            using var http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
+            if (parse.GetValue(ApiKey) is { Length: > 0 } key) http.DefaultRequestHeaders.Add("X-Api-Key", key);
+            http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+            await run(parse, new AdminApiClient(http), cancellationToken);
+            return ExitCodes.Ok;
+        };
+
+    /// <summary>With <c>--json</c>, prints <paramref name="body"/> and returns true; the caller prints a table otherwise.</summary>
+    internal static bool WroteJson(ParseResult parse, TextWriter output, JsonNode? body)
+    {
+        if (!parse.GetValue(Json)) return false;
+        output.WriteLine(body?.ToJsonString(Indented) ?? "null");
+        return true;
+    }
+
+    /// <summary>A name for a URL path segment.</summary>
+    internal static string Segment(string name) => Uri.EscapeDataString(name);
+}

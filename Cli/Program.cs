@@ -1,0 +1,3 @@
+using Granary.Cli;
+
+return await GranaryCli.RunAsync(args, Console.Out, Console.Error);
