@@ -21,6 +21,7 @@ public static class AdminApiExtensions
         options.Validate();
         builder.Services.AddOptions<AdminOptions>().Bind(section);
         if (options.Enabled) builder.WebHost.UseUrls(options.UrlList);
+        if (options.Enabled && options.UsesHttps) builder.WebHost.ConfigureKestrel(kestrel => AdminHttps.Configure(kestrel, options));
         else builder.Services.AddSingleton<IServer, NoHttpServer>();
 
         builder.Services.AddProblemDetails();

@@ -19,9 +19,25 @@ public sealed class AdminOptions
 
     /// <summary>
     /// The key callers send in an <c>X-Api-Key</c> header (or as <c>Authorization: Bearer</c>) to use the API and the
-    /// metrics; null lets anyone who can reach the port in. Required when <see cref="Urls"/> leave loopback.
+    /// metrics; null lets anyone who can reach the port in. Needed when <see cref="Urls"/> leave loopback, unless
+    /// <see cref="ClientCertificateCaPath"/> requires client certificates.
     /// </summary>
     public string? ApiKey { get; set; }
+
+    /// <summary>The HTTPS certificate (PEM or PFX file) for <c>https://</c> URLs.</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>The private key (PEM) of <see cref="CertificatePath"/>, when the certificate file holds none.</summary>
+    public string? KeyPath { get; set; }
+
+    /// <summary>Password of a PFX <see cref="CertificatePath"/> or an encrypted PEM key.</summary>
+    public string? CertificatePassword { get; set; }
+
+    /// <summary>
+    /// A CA certificate (PEM): <c>https://</c> URLs then require a client certificate issued by it, and refuse the
+    /// connection otherwise. Either this or <see cref="ApiKey"/> lets the API leave loopback.
+    /// </summary>
+    public string? ClientCertificateCaPath { get; set; }
 
     /// <summary>The URLs, one per entry.</summary>
     public string[] UrlList => Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -37,11 +53,23 @@ public sealed class AdminOptions
             string host = url.Replace("://*", "://any-address", StringComparison.Ordinal).Replace("://+", "://any-address", StringComparison.Ordinal);
             if (!Uri.TryCreate(host, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
                 throw new InvalidOperationException($"Granary:Admin:Urls has '{url}', which is not an http:// or https:// URL.");
-            if (!IsLoopback(uri) && string.IsNullOrEmpty(ApiKey))
+            bool https = uri.Scheme == Uri.UriSchemeHttps;
+            if (https && string.IsNullOrEmpty(CertificatePath))
+                throw new InvalidOperationException($"Granary:Admin:Urls has '{url}': an https URL needs Granary:Admin:CertificatePath (and KeyPath for a PEM certificate).");
+            bool clientCertificates = https && !string.IsNullOrEmpty(ClientCertificateCaPath);
+            if (!IsLoopback(uri) && string.IsNullOrEmpty(ApiKey) && !clientCertificates)
                 throw new InvalidOperationException(
-                    $"The admin API would listen on '{url}', beyond loopback, without a key: set Granary:Admin:ApiKey, or bind it to 127.0.0.1.");
+                    $"The admin API would listen on '{url}', beyond loopback, open to anyone: set Granary:Admin:ApiKey, or use an https URL with " +
+                    "Granary:Admin:ClientCertificateCaPath (client certificates), or bind it to 127.0.0.1.");
         }
+        if (!string.IsNullOrEmpty(ClientCertificateCaPath) && !UsesHttps)
+            throw new InvalidOperationException("Granary:Admin:ClientCertificateCaPath needs an https URL in Granary:Admin:Urls: plain HTTP carries no client certificate.");
+        foreach (string? file in new[] { CertificatePath, KeyPath, ClientCertificateCaPath })
+            if (!string.IsNullOrEmpty(file) && !File.Exists(file)) throw new InvalidOperationException($"Granary:Admin: the file '{file}' does not exist.");
     }
+
+    /// <summary>Whether any URL is <c>https://</c>.</summary>
+    public bool UsesHttps => UrlList.Any(u => u.StartsWith("https://", StringComparison.OrdinalIgnoreCase));
 
     private static bool IsLoopback(Uri uri) =>
         uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
