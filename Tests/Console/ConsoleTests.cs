@@ -152,6 +152,35 @@ public sealed partial class ConsoleTests(SystemChromium chromium, AdminApiSilo s
         console.AssertNoScriptErrors();
     }
 
+    [Fact]
+    public async Task WhenTheApiFails_TheBannerSaysWhy_KeepsTheLastData_AndGoesOnceTheApiAnswersAgain()
+    {
+        await using var console = await ConsoleSession.OpenAsync(chromium, silo, "cluster");
+        var page = console.Page;
+        var banner = page.GetByTestId("error-banner");
+        await Expect(page.GetByTestId("silo-row")).ToHaveCountAsync(1);
+        await Expect(banner).ToBeHiddenAsync();
+
+        // The browser stands in for a failing silo (the real one must keep serving the other tests).
+        await page.RouteAsync("**/api/v1/cluster", route => route.FulfillAsync(new RouteFulfillOptions
+        {
+            Status = 503,
+            ContentType = "application/problem+json",
+            Body = """{"type":"https://granary.dev/problems/partition-unavailable","title":"Temporarily unavailable","status":503,"detail":"No silo leads partition 3."}""",
+        }));
+        await Expect(banner).ToBeVisibleAsync();
+        await Expect(banner).ToContainTextAsync("Temporarily unavailable: No silo leads partition 3.");
+        await Expect(page.GetByTestId("silo-row")).ToHaveCountAsync(1);
+
+        await page.UnrouteAsync("**/api/v1/cluster");
+        await page.RouteAsync("**/api/v1/topics", route => route.AbortAsync("connectionrefused"));
+        await Expect(banner).ToContainTextAsync("The silo did not answer");
+
+        await page.UnrouteAsync("**/api/v1/topics");
+        await Expect(banner).ToBeHiddenAsync();
+        console.AssertNoScriptErrors();
+    }
+
     /// <summary>A publish rate as the page writes it (one decimal), other than 0.0 and the dash of "not known yet".</summary>
     [GeneratedRegex(@"^(?!0\.0$)\d[\d,]*\.\d$")]
     private static partial Regex NonZeroRate();
