@@ -67,7 +67,12 @@ function showError(error) {
     askForKey();
     return;
   }
-  banner.textContent = `The admin API failed: ${error.message}`;
+  setBanner(`The admin API failed: ${error.message}`);
+}
+
+// Rewrites the alert only when its text changes: a screen reader would announce it again on every poll.
+function setBanner(text) {
+  if (banner.textContent !== text) banner.textContent = text;
   banner.hidden = false;
 }
 
@@ -81,8 +86,7 @@ function askForKey() {
   $("key-prompt").textContent = hadKey
     ? "The silo refused the admin API key this browser has; enter the right one."
     : "This silo's admin API needs a key; enter it to see its data.";
-  banner.textContent = hadKey ? "The admin API key was refused (401)." : "The admin API needs a key (401).";
-  banner.hidden = false;
+  setBanner(hadKey ? "The admin API key was refused (401)." : "The admin API needs a key (401).");
   if (keyForm.hidden) {
     keyForm.hidden = false;
     $("api-key").focus();
@@ -100,41 +104,53 @@ keyForm.addEventListener("submit", (e) => {
 
 // ---- polling ----
 
+let polling = false;
+let pollAgain = false;
+
+/** Polls at once (after a key was given); a poll in flight is followed at once by another instead. */
 function pollNow() {
   clearTimeout(state.timer);
-  poll();
+  if (polling) pollAgain = true;
+  else poll();
 }
 
 async function poll() {
-  const now = Date.now();
-  const [topics, groups, cluster] = await Promise.allSettled([api.topics(), api.groups(), api.cluster()]);
-  const failures = [topics, groups, cluster].filter((r) => r.status === "rejected").map((r) => r.reason);
-  if (topics.status === "fulfilled") {
-    state.topics = topics.value;
-    sampleOffsets(now);
-  }
-  if (groups.status === "fulfilled") {
-    state.groups = groups.value;
-    sampleLag(now);
-  }
-  if (cluster.status === "fulfilled") state.cluster = cluster.value;
-  if (state.section === "dead-letters") {
-    try {
-      await deadLetters.refresh();
-    } catch (e) {
-      failures.push(e);
+  polling = true;
+  try {
+    const now = Date.now();
+    const [topics, groups, cluster] = await Promise.allSettled([api.topics(), api.groups(), api.cluster()]);
+    const failures = [topics, groups, cluster].filter((r) => r.status === "rejected").map((r) => r.reason);
+    if (topics.status === "fulfilled") {
+      state.topics = topics.value;
+      sampleOffsets(now);
     }
+    if (groups.status === "fulfilled") {
+      state.groups = groups.value;
+      sampleLag(now);
+    }
+    if (cluster.status === "fulfilled") state.cluster = cluster.value;
+    if (state.section === "dead-letters") {
+      try {
+        await deadLetters.refresh();
+      } catch (e) {
+        failures.push(e);
+      }
+    }
+    render();
+    if (failures.length) {
+      // A missing key explains every other failure; ask for it rather than listing three 401s.
+      showError(failures.find((f) => f.needsKey) ?? failures[0]);
+    } else {
+      clearError();
+      keyForm.hidden = true;
+      $("last-update").textContent = `Updated ${format.clock(now)}`;
+    }
+  } finally {
+    // Scheduled whatever happened above: one bad answer must not stop the console for good.
+    polling = false;
+    state.timer = setTimeout(poll, pollAgain ? 0 : INTERVAL_MS);
+    pollAgain = false;
   }
-  render();
-  if (failures.length) {
-    // A missing key explains every other failure; ask for it rather than listing three 401s.
-    showError(failures.find((f) => f.needsKey) ?? failures[0]);
-  } else {
-    clearError();
-    keyForm.hidden = true;
-    $("last-update").textContent = `Updated ${format.clock(now)}`;
-  }
-  state.timer = setTimeout(poll, INTERVAL_MS);
 }
 
 function sampleOffsets(now) {
