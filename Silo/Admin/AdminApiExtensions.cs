@@ -3,6 +3,7 @@ using Granary.Client;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.FileProviders;
 
 namespace Granary.Silo.Admin;
 
@@ -43,8 +44,9 @@ public static class AdminApiExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<ApiKeyMiddleware>();
-        app.UseDefaultFiles();
-        app.UseStaticFiles();
+        var console = ConsoleFiles(app.Environment);
+        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = console });
+        app.UseStaticFiles(new StaticFileOptions { FileProvider = console });
         var api = app.MapGroup("/api/v1");
         api.MapTopics();
         api.MapGroups();
@@ -53,6 +55,16 @@ public static class AdminApiExtensions
         app.MapHealth();
         app.MapOpenApi();
         return app;
+    }
+
+    /// <summary>
+    /// The console's files: the wwwroot beside the assembly when there is one, because the host's web root is under the
+    /// working directory, which is wherever the silo was started from; else the host's (<c>dotnet run</c> in development).
+    /// </summary>
+    private static IFileProvider ConsoleFiles(IWebHostEnvironment environment)
+    {
+        string besideAssembly = Path.Combine(AppContext.BaseDirectory, "wwwroot");
+        return Directory.Exists(besideAssembly) ? new PhysicalFileProvider(besideAssembly) : environment.WebRootFileProvider;
     }
 
     /// <summary>Stands in for Kestrel when the admin API is turned off: the silo then listens on no HTTP port.</summary>

@@ -19,7 +19,8 @@ internal static class CrashAppender
         string run = args[2];
         var options = new PartitionLogOptions { FlushPolicy = FlushPolicy.Always, SegmentBytes = 64 * 1024, IndexIntervalBytes = 512 };
         var log = PartitionLog.Open(directory, options);
-        var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true };
+        // System.Console: in this assembly, Console alone means the namespace of the web console's tests.
+        var stdout = new StreamWriter(System.Console.OpenStandardOutput()) { AutoFlush = true };
         var gate = new object();
         await Task.WhenAll(Enumerable.Range(0, appenders).Select(appender => Task.Run(async () =>
         {
