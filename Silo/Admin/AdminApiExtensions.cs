@@ -21,9 +21,12 @@ public static class AdminApiExtensions
         var options = section.Get<AdminOptions>() ?? new AdminOptions();
         options.Validate();
         builder.Services.AddOptions<AdminOptions>().Bind(section);
-        if (options.Enabled) builder.WebHost.UseUrls(options.UrlList);
-        if (options.Enabled && options.UsesHttps) builder.WebHost.ConfigureKestrel(kestrel => AdminHttps.Configure(kestrel, options));
-        else builder.Services.AddSingleton<IServer, NoHttpServer>();
+        if (!options.Enabled) builder.Services.AddSingleton<IServer, NoHttpServer>();
+        else
+        {
+            builder.WebHost.UseUrls(options.UrlList);
+            if (options.UsesHttps) builder.WebHost.ConfigureKestrel(kestrel => AdminHttps.Configure(kestrel, options));
+        }
 
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<AdminExceptionHandler>();

@@ -1,0 +1,102 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Granary.Silo.Admin;
+
+namespace Granary.Tests.Admin;
+
+/// <summary>A silo started with an admin API key refuses API and metrics calls without it.</summary>
+public sealed class AdminApiKeyTests(AdminApiKeyTests.KeyedSilo silo) : IClassFixture<AdminApiKeyTests.KeyedSilo>
+{
+    public const string Key = "s3cret-key";
+
+    public sealed class KeyedSilo() : AdminSilo($"--Granary:Admin:ApiKey={Key}");
+
+    [Theory]
+    [InlineData(null, null, HttpStatusCode.Unauthorized)]
+    [InlineData("X-Api-Key", "wrong", HttpStatusCode.Unauthorized)]
+    [InlineData("X-Api-Key", Key, HttpStatusCode.OK)]
+    [InlineData("Authorization", "Bearer " + Key, HttpStatusCode.OK)]
+    [InlineData("Authorization", "Bearer wrong", HttpStatusCode.Unauthorized)]
+    public async Task TheApi_NeedsTheKey_InAHeaderOrAsABearerToken(string? header, string? value, HttpStatusCode expected)
+    {
+        foreach (string path in new[] { "api/v1/topics", "api/v1/cluster", "openapi/v1.json" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            if (header is not null) request.Headers.TryAddWithoutValidation(header, value);
+            using var response = await silo.Http.SendAsync(request);
+            Assert.Equal(expected, response.StatusCode);
+            if (expected == HttpStatusCode.Unauthorized)
+                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+    }
+
+    [Fact]
+    public async Task TheCli_ExitsUnauthorizedWithoutTheKey_AndWorksWithIt()
+    {
+        var refused = await Cli.CliTests.Run(silo.Silo.AdminUrl, "topics", "list");
+        Assert.Equal(Granary.Cli.ExitCodes.Unauthorized, refused.Code);
+        Assert.Contains("API key required", refused.Error, StringComparison.Ordinal);
+        var allowed = await Cli.CliTests.Run(silo.Silo.AdminUrl, "topics", "list", "--api-key", Key);
+        Assert.Equal(Granary.Cli.ExitCodes.Ok, allowed.Code);
+    }
+
+    [Fact]
+    public async Task HealthProbesAndTheConsolePage_NeedNoKey()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await silo.Http.GetAsync("health/live")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await silo.Http.GetAsync("health/ready")).StatusCode);
+        var page = await silo.Http.GetAsync("/");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+    }
+}
+
+/// <summary>Where the admin API may listen: anything beyond loopback needs a key.</summary>
+public sealed class AdminOptionsTests
+{
+    [Theory]
+    [InlineData("http://127.0.0.1:30080")]
+    [InlineData("http://localhost:30080")]
+    [InlineData("http://[::1]:30080;http://127.0.0.1:30081")]
+    public void LoopbackUrls_NeedNoKey(string urls) => new AdminOptions { Urls = urls }.Validate();
+
+    [Theory]
+    [InlineData("http://0.0.0.0:30080")]
+    [InlineData("http://*:30080")]
+    [InlineData("http://+:30080")]
+    [InlineData("http://10.1.2.3:30080")]
+    [InlineData("http://127.0.0.1:30080;http://granary.example.com:80")]
+    public void UrlsBeyondLoopback_WithoutAKey_AreRefused(string urls)
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => new AdminOptions { Urls = urls }.Validate());
+        Assert.Contains("Granary:Admin:ApiKey", error.Message, StringComparison.Ordinal);
+        new AdminOptions { Urls = urls, ApiKey = "k" }.Validate();
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("ftp://127.0.0.1:21")]
+    [InlineData("not a url")]
+    public void UnusableUrls_AreRefused(string urls) =>
+        Assert.Throws<InvalidOperationException>(() => new AdminOptions { Urls = urls }.Validate());
+
+    [Fact]
+    public void ClientCertificates_LetTheApiLeaveLoopback_OnlyOverHttps()
+    {
+        string ca = Path.GetTempFileName();
+        try
+        {
+            new AdminOptions { Urls = "https://0.0.0.0:30443", CertificatePath = ca, ClientCertificateCaPath = ca }.Validate();
+            Assert.Throws<InvalidOperationException>(() => new AdminOptions { Urls = "http://0.0.0.0:30080", ClientCertificateCaPath = ca }.Validate());
+            Assert.Throws<InvalidOperationException>(() => new AdminOptions { Urls = "https://127.0.0.1:30443", ClientCertificateCaPath = ca }.Validate());
+            Assert.Throws<InvalidOperationException>(() => new AdminOptions { Urls = "https://127.0.0.1:30443", CertificatePath = ca + ".missing" }.Validate());
+        }
+        finally
+        {
+            File.Delete(ca);
+        }
+    }
+
+    [Fact]
+    public void ATurnedOffApi_IsNotChecked() => new AdminOptions { Enabled = false, Urls = "http://0.0.0.0:1" }.Validate();
+}
