@@ -42,4 +42,22 @@ public sealed class ServerOnlyTlsTests(ServerTlsSiloFixture fixture) : IClassFix
         await using var client = await GranaryClient.ConnectAsync(options);
         Assert.DoesNotContain("tls-never-created", await client.Admin.ListTopicsAsync());
     }
+
+    [Fact]
+    public async Task ADevelopmentClientThatAcceptsAnyCertificate_Connects()
+    {
+        var options = fixture.ClientOptions();
+        options.Tls = new GranaryClientTlsOptions { Enabled = true, AllowUntrustedServerCertificate = true };
+        await using var client = await GranaryClient.ConnectAsync(options);
+        Assert.DoesNotContain("tls-never-created", await client.Admin.ListTopicsAsync());
+    }
+
+    [Fact]
+    public async Task AClientWithoutTls_IsRefused()
+    {
+        var options = fixture.ClientOptions(TlsTests.RefusalDeadline);
+        options.Tls = new GranaryClientTlsOptions();
+        var failure = await TlsTests.ConnectExpectingRefusalAsync(options);
+        Assert.Contains("accepted the connection", failure.Message, StringComparison.Ordinal);
+    }
 }

@@ -154,4 +154,16 @@ public sealed class TlsOptionsTests : IDisposable
         new GranaryClientTlsOptions { Enabled = true, TargetHost = "broker.example.com" }.Validate();
         new GranaryClientTlsOptions { Enabled = true, AllowUntrustedServerCertificate = true }.Validate();
     }
+
+    [Fact]
+    public async Task AClientCertificateThatCannotBeLoaded_FailsTheConnect_BeforeAnyConnection()
+    {
+        var options = new GranaryClientOptions
+        {
+            Gateways = ["127.0.0.1:1"],
+            Tls = new GranaryClientTlsOptions { Enabled = true, TrustedCaPath = _trusted.CaPath, CertificatePath = _trusted.ClientCertificatePath, KeyPath = _other.ClientKeyPath },
+        };
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => GranaryClient.ConnectAsync(options));
+        Assert.Contains("Could not load the certificate", e.Message, StringComparison.Ordinal);
+    }
 }
