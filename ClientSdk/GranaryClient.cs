@@ -33,15 +33,21 @@ public sealed class GranaryClient : IAsyncDisposable
     public GranaryAdmin Admin { get; }
 
     /// <summary>Connects to the gateways in <paramref name="options"/>.</summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.Timeout"/> when no gateway answers within the connect timeout.</exception>
+    /// <exception cref="GranaryException"><see cref="ErrorCode.Timeout"/> when no gateway answers within the connect timeout (with TLS on, the message says what the last attempt saw, and the inner exception is its failure).</exception>
+    /// <exception cref="ArgumentException">The options are inconsistent (for example TLS files that do not exist).</exception>
+    /// <exception cref="InvalidOperationException">The TLS client certificate or CA file cannot be used.</exception>
     public static async Task<GranaryClient> ConnectAsync(GranaryClientOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var endpoints = await Task.WhenAll(options.Gateways.Select(ResolveAsync)).ConfigureAwait(false);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        var tls = new ClientTls();
+        var retries = options.Tls.Enabled ? new TlsConnectionRetryFilter() : null;
         builder.UseOrleansClient(client =>
         {
+            tls.Apply(client, options.Tls);
+            if (retries is not null) client.UseConnectionRetryFilter(retries);
             client.Configure<ClusterOptions>(o => { o.ClusterId = options.ClusterId; o.ServiceId = options.ServiceId; });
             client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = options.ResponseTimeout);
             if (string.IsNullOrWhiteSpace(options.ConnectionString)) client.UseStaticClustering(endpoints);
@@ -57,9 +63,10 @@ public sealed class GranaryClient : IAsyncDisposable
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             host.Dispose();
-            throw new GranaryException(ErrorCode.Timeout, options.ConnectionString is null
+            string message = options.ConnectionString is null
                 ? $"No gateway of {string.Join(", ", options.Gateways)} accepted the connection within {options.ConnectTimeout}."
-                : $"No gateway of the cluster in the membership table accepted the connection within {options.ConnectTimeout}.");
+                : $"No gateway of the cluster in the membership table accepted the connection within {options.ConnectTimeout}.";
+            throw new GranaryException(ErrorCode.Timeout, retries is null ? message : message + " " + TlsFailureHint(tls, retries), retries?.LastFailure);
         }
         return new GranaryClient(host.Services.GetRequiredService<IClusterClient>(), host, options.ResponseTimeout);
     }
@@ -92,6 +99,15 @@ public sealed class GranaryClient : IAsyncDisposable
             _ownedHost.Dispose();
         }
     }
+
+    // A silo that refuses the client's certificate just closes the connection, which the client cannot tell from a
+    // silo still starting; the hint names the likely causes, and what the client itself refused if it did.
+    private static string TlsFailureHint(ClientTls tls, TlsConnectionRetryFilter retries) =>
+        tls.LastRejection is { } rejected
+            ? $"TLS: this client refused the silo's certificate: {rejected}."
+            : "TLS is on: if the gateways are up, they refused the handshake (under mutual TLS, a missing client certificate or one "
+              + "their CA did not issue; or the silos do not use TLS)"
+              + (retries.LastCause is { } cause ? $"; the last attempt ended with: {cause}" : "") + ".";
 
     private static async Task<IPEndPoint> ResolveAsync(string gateway)
     {

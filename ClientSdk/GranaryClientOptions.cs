@@ -28,6 +28,9 @@ public sealed class GranaryClientOptions
     /// </summary>
     public string? ConnectionString { get; set; }
 
+    /// <summary>Transport security: TLS to the gateways, and the client certificate for mutual TLS. Default off.</summary>
+    public GranaryClientTlsOptions Tls { get; set; } = new();
+
     internal void Validate()
     {
         if (Gateways is not { Count: > 0 } && string.IsNullOrWhiteSpace(ConnectionString)) throw new ArgumentException("At least one gateway endpoint is needed.", nameof(Gateways));
@@ -35,5 +38,7 @@ public sealed class GranaryClientOptions
         ArgumentException.ThrowIfNullOrWhiteSpace(ServiceId);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ConnectTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(ResponseTimeout, TimeSpan.FromSeconds(2));
+        ArgumentNullException.ThrowIfNull(Tls);
+        Tls.Validate();
     }
 }

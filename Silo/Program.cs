@@ -11,6 +11,8 @@ int siloPort = granary.GetValue("SiloPort", 11111);
 int gatewayPort = granary.GetValue("GatewayPort", 30000);
 string serviceId = granary.GetValue("ServiceId", "granary")!;
 string clusterId = granary.GetValue("ClusterId", "granary")!;
+// Granary:Tls:* (off by default). Checked and loaded here, so a bad path or certificate stops the silo before it listens.
+var tls = builder.Configuration.GetSection(GranaryTlsOptions.SectionName).Get<GranaryTlsOptions>() ?? new GranaryTlsOptions();
 
 if (string.Equals(granary["Clustering"], "AdoNet", StringComparison.OrdinalIgnoreCase))
 {
@@ -35,12 +37,14 @@ if (string.Equals(granary["Clustering"], "AdoNet", StringComparison.OrdinalIgnor
         })
         .Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Granary:Membership"))
         .UseGranaryCluster(connectionString)
+        .UseGranaryTls(tls)
         .AddGranary(embeddedStorage: false));
 }
 else
 {
     builder.UseOrleans(silo => silo
         .UseLocalhostClustering(siloPort: siloPort, gatewayPort: gatewayPort, serviceId: serviceId, clusterId: clusterId)
+        .UseGranaryTls(tls)
         .AddGranary());
 }
 

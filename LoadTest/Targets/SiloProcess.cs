@@ -9,6 +9,8 @@ namespace Granary.LoadTest.Targets;
 /// </summary>
 internal sealed class SiloProcess(string dataDirectory, IReadOnlyList<string>? settings = null) : IAsyncDisposable
 {
+    private const int KeptOutputLines = 2000;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
     private Process? _process;
 
     public string DataDirectory { get; } = dataDirectory;
@@ -46,15 +48,35 @@ internal sealed class SiloProcess(string dataDirectory, IReadOnlyList<string>? s
             UseShellExecute = false,
         };
         _process = Process.Start(start) ?? throw new InvalidOperationException("could not start the silo");
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
+        _process.OutputDataReceived += (_, line) => Keep(line.Data);
+        _process.ErrorDataReceived += (_, line) => Keep(line.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
     }
 
+    /// <summary>The silo's latest console output (stdout and stderr, up to 2000 lines), for assertions on what it logged and for failure messages.</summary>
+    public IReadOnlyList<string> RecentOutput => [.. _output];
+
+    /// <summary>True once the silo's output has a line containing <paramref name="text"/>.</summary>
+    public bool HasLogged(string text) => CountLogged(text) > 0;
+
+    /// <summary>How many lines of the silo's kept output contain <paramref name="text"/>.</summary>
+    public int CountLogged(string text) => _output.Count(line => line.Contains(text, StringComparison.Ordinal));
+
+    private void Keep(string? line)
+    {
+        if (line is null) return;
+        _output.Enqueue(line);
+        while (_output.Count > KeptOutputLines) _output.TryDequeue(out _);
+    }
+
     /// <summary>Connects a client, waiting (generously) for the silo to come up.</summary>
     public Task<GranaryClient> ConnectAsync(CancellationToken cancellationToken = default) =>
-        GranaryClient.ConnectAsync(new GranaryClientOptions { Gateways = [$"127.0.0.1:{GatewayPort}"], ConnectTimeout = TimeSpan.FromSeconds(90) }, cancellationToken);
+        GranaryClient.ConnectAsync(ClientOptions(), cancellationToken);
+
+    /// <summary>Client options for this silo's gateway, with a generous connect timeout; callers add TLS and the like.</summary>
+    public GranaryClientOptions ClientOptions() =>
+        new() { Gateways = [$"127.0.0.1:{GatewayPort}"], ConnectTimeout = TimeSpan.FromSeconds(90) };
 
     /// <summary>SIGTERM: the silo shuts down cleanly (grains deactivate, logs are flushed) and exits.</summary>
     public async Task StopAsync(TimeSpan timeout)

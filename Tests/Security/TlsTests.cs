@@ -1,0 +1,62 @@
+using System.Diagnostics;
+
+namespace Granary.Tests.Security;
+
+/// <summary>A real silo with mutual TLS: only clients with a certificate its CA issued get in.</summary>
+public sealed class TlsTests(MutualTlsSiloFixture fixture) : IClassFixture<MutualTlsSiloFixture>
+{
+    /// <summary>
+    /// How long a refused client keeps trying. The fixture's silo has already accepted a trusted client, so a slow
+    /// machine cannot make a refusal pass by mistake; it only has to be long enough for several attempts.
+    /// </summary>
+    internal static readonly TimeSpan RefusalDeadline = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task AClientWithACertificateFromTheTrustedCa_Connects_AndProducesAndConsumes()
+    {
+        await using var client = await GranaryClient.ConnectAsync(fixture.ClientOptions(fixture.Trusted));
+        await client.Admin.CreateTopicAsync("tls-orders");
+        await using var producer = client.CreateProducer("tls-orders");
+        await producer.SendAsync(new OutgoingMessage("over mTLS"u8.ToArray()));
+        await using var consumer = client.CreateConsumer("tls-orders", "billing", new ConsumerOptions { AckTimeout = ClientTestExtensions.NoExpiry });
+        var received = await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 1, onEach: m => m.AckAsync());
+        Assert.Equal("over mTLS", Encoding.UTF8.GetString(Assert.Single(received).Payload.Span));
+    }
+
+    [Fact]
+    public async Task AClientWithoutACertificate_IsRefused()
+    {
+        // Tests of a class run one at a time, so new lines of this silo's output come from this client.
+        int before = fixture.Silo.CountLogged("Authentication failed");
+        var failure = await ConnectExpectingRefusalAsync(fixture.ClientOptions(RefusalDeadline));
+        Assert.Contains("TLS is on", failure.Message, StringComparison.Ordinal);
+        Assert.NotNull(failure.InnerException);
+        // Orleans' TLS middleware logs each refused handshake (there is no certificate for Granary's own check to reject).
+        await Eventually.UntilAsync(() => fixture.Silo.CountLogged("Authentication failed") > before);
+    }
+
+    [Fact]
+    public async Task AClientWithACertificateFromAnotherCa_IsRefused_AndTheSiloLogsWhy()
+    {
+        int before = fixture.Silo.CountLogged("TLS: refused the client connection");
+        var failure = await ConnectExpectingRefusalAsync(fixture.ClientOptions(fixture.Untrusted, RefusalDeadline));
+        Assert.Contains("TLS is on", failure.Message, StringComparison.Ordinal);
+        await Eventually.UntilAsync(() => fixture.Silo.CountLogged("TLS: refused the client connection") > before);
+        Assert.True(fixture.Silo.HasLogged("certificate 'CN=granary-client' (issuer 'CN=Granary Test CA untrusted') does not chain to the trusted CA (CN=Granary Test CA trusted)"),
+            string.Join('\n', fixture.Silo.RecentOutput.TakeLast(40)));
+    }
+
+    /// <summary>Connects with <paramref name="options"/>, which must fail with a timeout, within the connect timeout and some slack.</summary>
+    internal static async Task<GranaryException> ConnectExpectingRefusalAsync(GranaryClientOptions options)
+    {
+        var clock = Stopwatch.StartNew();
+        var failure = await Assert.ThrowsAsync<GranaryException>(async () =>
+        {
+            await using var client = await GranaryClient.ConnectAsync(options);
+        });
+        Assert.Equal(ErrorCode.Timeout, failure.Code);
+        // Stopping the client's host after the timeout takes a moment; 30 s covers a loaded machine.
+        Assert.True(clock.Elapsed < options.ConnectTimeout + TimeSpan.FromSeconds(30), $"the refusal took {clock.Elapsed}");
+        return failure;
+    }
+}
