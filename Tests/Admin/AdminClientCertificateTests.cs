@@ -1,7 +1,7 @@
 using System.Net;
 using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
-using Granary.Silo.Admin;
+using Granary.Grains.Security;
+using Granary.Tests.Security;
 
 namespace Granary.Tests.Admin;
 
@@ -11,46 +11,52 @@ public sealed class AdminClientCertificateTests(AdminClientCertificateTests.Mutu
     public sealed class MutualTlsSilo : IAsyncLifetime
     {
         private readonly TempDirectory _data = new();
+        private readonly TempDirectory _certificates = new();
         private SiloProcess? _process;
 
-        public TestCertificates Ca { get; } = new();
+        public MutualTlsSilo()
+        {
+            Ca = TestCertificates.Create(_certificates.Path, "admin");
+            OtherCa = TestCertificates.Create(_certificates.Path, "other");
+        }
 
-        public TestCertificates OtherCa { get; } = new("Someone else's CA");
+        public TestCertificates Ca { get; }
+
+        public TestCertificates OtherCa { get; }
 
         public Uri Url { get; } = new($"https://127.0.0.1:{BrokerTarget.FreePort()}/");
 
         public async ValueTask InitializeAsync()
         {
-            var server = Ca.Issue("admin-server");
             _process = new SiloProcess(_data.Path,
             [
                 $"--Granary:Admin:Urls={Url.ToString().TrimEnd('/')}",
-                $"--Granary:Admin:CertificatePath={server.CertificatePath}",
-                $"--Granary:Admin:KeyPath={server.KeyPath}",
+                $"--Granary:Admin:CertificatePath={Ca.SiloCertificatePath}",
+                $"--Granary:Admin:KeyPath={Ca.SiloKeyPath}",
                 $"--Granary:Admin:ClientCertificateCaPath={Ca.CaPath}",
             ]);
             _process.Start();
-            using var http = Client(Ca.Issue("probe"));
+            using var http = Client(Ca);
             await AdminSilo.WaitUntilReadyAsync(http);
         }
 
-        /// <summary>An HTTPS client that trusts the test CA for the server and presents <paramref name="certificate"/> (or none).</summary>
-        public HttpClient Client((string, string)? certificate)
+        /// <summary>An HTTPS client that trusts the test CA for the server and presents the client certificate of <paramref name="issuer"/> (or none).</summary>
+        public HttpClient Client(TestCertificates? issuer)
         {
+            var server = new TlsCertificateValidator(TlsCertificates.LoadTrustedRoots(Ca.CaPath), TlsCertificates.ServerAuthenticationOid, "127.0.0.1");
             var handler = new HttpClientHandler
             {
-                ServerCertificateCustomValidationCallback = (_, server, _, _) => server is not null && AdminHttps.IssuedBy(server, X509CertificateLoader.LoadCertificateFromFile(Ca.CaPath)),
+                ServerCertificateCustomValidationCallback = (_, certificate, chain, _) => certificate is not null && server.IsAcceptable(certificate, chain, out _),
                 ClientCertificateOptions = ClientCertificateOption.Manual,
             };
-            if (certificate is { } files) handler.ClientCertificates.Add(TestCertificates.Load(files));
+            if (issuer is not null) handler.ClientCertificates.Add(TlsCertificates.LoadFromFile(issuer.ClientCertificatePath, issuer.ClientKeyPath));
             return new HttpClient(handler) { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(60) };
         }
 
         public async ValueTask DisposeAsync()
         {
             if (_process is not null) await _process.DisposeAsync();
-            Ca.Dispose();
-            OtherCa.Dispose();
+            _certificates.Dispose();
             _data.Dispose();
         }
     }
@@ -58,7 +64,7 @@ public sealed class AdminClientCertificateTests(AdminClientCertificateTests.Mutu
     [Fact]
     public async Task AClientWithACertificateFromTheCa_IsServed()
     {
-        using var http = silo.Client(silo.Ca.Issue("operator"));
+        using var http = silo.Client(silo.Ca);
         using var response = await http.GetAsync("api/v1/topics");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
@@ -73,7 +79,7 @@ public sealed class AdminClientCertificateTests(AdminClientCertificateTests.Mutu
     [Fact]
     public async Task AClientWithACertificateFromAnotherCa_IsRefused()
     {
-        using var http = silo.Client(silo.OtherCa.Issue("intruder"));
+        using var http = silo.Client(silo.OtherCa);
         await AssertRefusedAsync(http);
     }
 
