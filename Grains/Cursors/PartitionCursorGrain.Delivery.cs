@@ -209,7 +209,7 @@ internal sealed partial class PartitionCursorGrain
     private void ReportLag()
     {
         if (_partitionEnd == long.MaxValue || _deleted) return; // end unknown since a seek or wake
-        (_lagSlot ??= ConsumerLagRegistry.Register(_topic, _group, _partition)).Lag = _partitionEnd - _committed - _acked.Count;
+        (_lagSlot ??= ConsumerLagRegistry.Register(_topic, _group)).Lag = _partitionEnd - _committed - _acked.Count;
     }
 
     /// <summary>Takes new settings or a new owner from the group.</summary>

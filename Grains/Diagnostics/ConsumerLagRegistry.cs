@@ -19,9 +19,9 @@ internal static class ConsumerLagRegistry
     private static readonly HashSet<ConsumerLagSlot> Slots = [];
 
     /// <summary>A slot for one cursor; dispose it when the cursor deactivates.</summary>
-    public static ConsumerLagSlot Register(string topic, string group, int partition)
+    public static ConsumerLagSlot Register(string topic, string group)
     {
-        var slot = new ConsumerLagSlot(topic, group, partition);
+        var slot = new ConsumerLagSlot(topic, group);
         lock (Gate) Slots.Add(slot);
         return slot;
     }

@@ -1,13 +1,12 @@
 namespace Granary.Grains.Diagnostics;
 
 /// <summary>One cursor's lag in the <see cref="ConsumerLagRegistry"/>; written by the cursor, read by the gauge.</summary>
-internal sealed class ConsumerLagSlot(string topic, string group, int partition) : IDisposable
+internal sealed class ConsumerLagSlot(string topic, string group) : IDisposable
 {
     private long _lag = -1;
 
     public string Topic { get; } = topic;
     public string Group { get; } = group;
-    public int Partition { get; } = partition;
 
     /// <summary>Messages of the partition not acknowledged by the group; -1 until first measured.</summary>
     public long Lag
