@@ -1,6 +1,7 @@
 using System.Net;
 using Granary.Grains.Hosting;
 using Granary.Silo.Admin;
+using Granary.Silo.Telemetry;
 using Orleans.Configuration;
 
 // Host wiring only. Configuration comes from appsettings.json, environment variables and the command line
@@ -50,8 +51,11 @@ else
 
 // The admin API, console and health probes share the host with the silo (http://127.0.0.1:30080 unless configured).
 builder.AddGranaryAdminApi();
+// The Granary and Orleans meters, scraped by Prometheus at /metrics on the admin URLs (behind the API key, if any).
+builder.Services.AddGranaryTelemetry();
 var app = builder.Build();
 app.MapGranaryAdminApi();
+app.MapGranaryMetrics();
 
 // Ctrl+C or SIGTERM stops the silo: grains deactivate and every partition log is flushed and closed.
 await app.RunAsync();

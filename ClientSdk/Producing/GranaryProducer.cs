@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.IO.Hashing;
 using System.Text;
 using Granary.Client.Internal;
@@ -28,6 +29,8 @@ public sealed class GranaryProducer : IAsyncDisposable
     private long _outstanding;
     private bool _closing;
     private TaskCompletionSource _drained = CompletedSource();
+    // Built once: a send's activity name must not allocate.
+    private readonly string _publishActivityName;
 
     internal GranaryProducer(GranaryClient client, string topic, ProducerOptions options)
     {
@@ -37,12 +40,17 @@ public sealed class GranaryProducer : IAsyncDisposable
         Topic = topic;
         _options = options;
         _producerId = options.EnableIdempotence ? PartitionSender.NewProducerId() : 0;
+        _publishActivityName = $"publish {topic}";
     }
 
     /// <summary>The topic this producer sends to.</summary>
     public string Topic { get; }
 
-    /// <summary>Sends a message; completes once it is stored durably.</summary>
+    /// <summary>
+    /// Sends a message; completes once it is stored durably. While a listener samples the <see cref="GranaryTracing"/>
+    /// source, the send runs in a <c>publish {topic}</c> activity whose context goes out in the message's
+    /// <see cref="GranaryHeaders.TraceParent"/> header (unless the message has one already, which is kept).
+    /// </summary>
     /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, <see cref="ErrorCode.MessageTooLarge"/>,
     /// or a retriable code after the retries ran out.</exception>
     public async Task<SendReceipt> SendAsync(OutgoingMessage message, CancellationToken cancellationToken = default)
@@ -50,11 +58,15 @@ public sealed class GranaryProducer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(message);
         // Counted from the start, so FlushAsync and DisposeAsync also wait for a send still looking up the topic.
         if (!BeginOutstanding()) throw new GranaryException(ErrorCode.Closed, $"The producer of topic '{Topic}' was disposed.");
+        // Nobody listening: no activity, no header, no allocation.
+        var activity = GranaryTracing.Source.HasListeners() ? GranaryTracing.StartPublish(_publishActivityName, Topic, message.MessageId) : null;
+        SendReceipt? receipt = null;
+        Exception? failure = null;
         try
         {
             var config = await GetConfigAsync().ConfigureAwait(false);
             byte[]? messageId = message.MessageId is null ? null : EncodeMessageId(message.MessageId);
-            var wire = ToWire(message, messageId);
+            var wire = ToWire(message, messageId, activity);
             int size = wire.SizeInBytes();
             if (size > config.MaxMessageBytes)
                 throw new GranaryException(ErrorCode.MessageTooLarge, $"A message of {size} bytes exceeds the limit of {config.MaxMessageBytes} bytes of topic '{Topic}'.");
@@ -62,11 +74,18 @@ public sealed class GranaryProducer : IAsyncDisposable
             int partition = ChoosePartition(message, wire.Key ?? messageId, config.Partitions);
             var pending = new PendingSend(wire, size);
             await Senders(config.Partitions)[partition].EnqueueAsync(pending, cancellationToken).ConfigureAwait(false);
-            return await pending.Completion.Task.ConfigureAwait(false);
+            receipt = await pending.Completion.Task.ConfigureAwait(false);
+            return receipt;
+        }
+        catch (Exception e) when (activity is not null)
+        {
+            failure = e;
+            throw;
         }
         finally
         {
             EndOutstanding();
+            if (activity is not null) GranaryTracing.StopPublish(activity, receipt, failure);
         }
     }
 
@@ -201,7 +220,7 @@ public sealed class GranaryProducer : IAsyncDisposable
         return Encoding.UTF8.GetBytes(messageId);
     }
 
-    private static Message ToWire(OutgoingMessage message, byte[]? messageId)
+    private static Message ToWire(OutgoingMessage message, byte[]? messageId, Activity? activity)
     {
         if (message.TimeToLive is { } ttl && ttl <= TimeSpan.Zero)
             throw new GranaryException(ErrorCode.InvalidArgument, $"TimeToLive must be positive; it is {ttl}.");
@@ -216,20 +235,27 @@ public sealed class GranaryProducer : IAsyncDisposable
         return new Message(
             message.Key is null ? null : Encoding.UTF8.GetBytes(message.Key),
             message.Payload,
-            WireHeaders(message.Headers, messageId))
+            WireHeaders(message.Headers, messageId, activity))
         {
             TimeToLiveMs = message.TimeToLive is { } t ? Math.Max(1, (long)t.TotalMilliseconds) : null,
             DeliverAtMs = deliverAt?.ToUnixTimeMilliseconds(),
         };
     }
 
-    private static MessageHeader[]? WireHeaders(IReadOnlyDictionary<string, byte[]>? headers, byte[]? messageId)
+    private static MessageHeader[]? WireHeaders(IReadOnlyDictionary<string, byte[]>? headers, byte[]? messageId, Activity? activity)
     {
-        if (messageId is null) return headers?.Select(h => new MessageHeader(h.Key, h.Value)).ToArray();
-        var wire = new List<MessageHeader>((headers?.Count ?? 0) + 1);
+        // A traceparent the sender set is its choice of context: kept, and ours not added.
+        bool trace = activity is not null && headers?.ContainsKey(GranaryHeaders.TraceParent) != true;
+        if (messageId is null && !trace) return headers?.Select(h => new MessageHeader(h.Key, h.Value)).ToArray();
+        var wire = new List<MessageHeader>((headers?.Count ?? 0) + 3);
         if (headers is not null)
-            wire.AddRange(headers.Where(h => h.Key != GranaryHeaders.MessageId).Select(h => new MessageHeader(h.Key, h.Value)));
-        wire.Add(new MessageHeader(GranaryHeaders.MessageId, messageId));
+        {
+            // A tracestate without its traceparent describes no context; ours replaces it.
+            wire.AddRange(headers.Where(h => !(messageId is not null && h.Key == GranaryHeaders.MessageId) && !(trace && h.Key == GranaryHeaders.TraceState))
+                .Select(h => new MessageHeader(h.Key, h.Value)));
+        }
+        if (messageId is not null) wire.Add(new MessageHeader(GranaryHeaders.MessageId, messageId));
+        if (trace) GranaryTracing.AddContextHeaders(activity!, wire);
         return [.. wire];
     }
 

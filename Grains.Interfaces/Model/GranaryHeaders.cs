@@ -39,6 +39,16 @@ public static class GranaryHeaders
     /// <summary>On a redriven message: the only group it is delivered to; every other group skips it.</summary>
     public const string RedriveGroup = "granary.redrive.group";
 
+    /// <summary>
+    /// W3C Trace Context <c>traceparent</c> of the producer's <c>publish</c> activity (ASCII), added by the client SDK
+    /// only while something listens to its <c>Granary</c> activity source. Not <c>granary.</c>-prefixed: it is the
+    /// standard name, so other W3C-aware code reads it as it is.
+    /// </summary>
+    public const string TraceParent = "traceparent";
+
+    /// <summary>W3C Trace Context <c>tracestate</c> that goes with <see cref="TraceParent"/>, when the activity has one.</summary>
+    public const string TraceState = "tracestate";
+
     /// <summary>Dead-letter reasons.</summary>
     public static class Reasons
     {

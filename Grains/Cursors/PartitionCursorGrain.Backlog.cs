@@ -1,5 +1,6 @@
 using System.IO.Hashing;
 using System.Text;
+using Granary.Grains.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace Granary.Grains.Cursors;
@@ -64,6 +65,7 @@ internal sealed partial class PartitionCursorGrain
             EnsureTicking();
         }
         if (done) AdvanceCommitted();
+        else ReportLag();
         if (added) SignalAvailable();
     }
 
@@ -187,6 +189,7 @@ internal sealed partial class PartitionCursorGrain
             expired.Add(Unhold(offset, ready: false));
         if (expired.Count == 0) return;
         foreach (var message in expired) Expire(message);
+        if (_dropExpired) GranaryMetrics.RecordExpired(_topic, _group, expired.Count); // dead-lettered ones count once written
         StartDeadLettering();
     }
 
@@ -238,6 +241,7 @@ internal sealed partial class PartitionCursorGrain
                     return;
                 }
                 if (epoch != _epoch) continue; // a seek dropped them
+                int maxDeliveries = 0, expired = 0, rejected = 0;
                 foreach (var letter in batch)
                 {
                     long offset = letter.Message.Offset;
@@ -245,8 +249,17 @@ internal sealed partial class PartitionCursorGrain
                     if (!_deadLetters.Remove(offset) || offset < _committed || _acked.Contains(offset)) continue;
                     MarkDone(offset);
                     _deadLetteredCount++;
-                    if (letter.Reason == GranaryHeaders.Reasons.Expired) _expired++;
+                    switch (letter.Reason)
+                    {
+                        case GranaryHeaders.Reasons.Expired: _expired++; expired++; break;
+                        case GranaryHeaders.Reasons.Rejected: rejected++; break;
+                        default: maxDeliveries++; break;
+                    }
                 }
+                GranaryMetrics.RecordDeadLettered(_topic, _group, GranaryHeaders.Reasons.MaxDeliveries, maxDeliveries);
+                GranaryMetrics.RecordDeadLettered(_topic, _group, GranaryHeaders.Reasons.Expired, expired);
+                GranaryMetrics.RecordDeadLettered(_topic, _group, GranaryHeaders.Reasons.Rejected, rejected);
+                GranaryMetrics.RecordExpired(_topic, _group, expired);
                 AdvanceCommitted();
             }
         }

@@ -1,3 +1,5 @@
+using Granary.Grains.Diagnostics;
+
 namespace Granary.Grains.Cursors;
 
 // Leasing under the delivery modes, and giving messages back.
@@ -27,6 +29,8 @@ internal sealed partial class PartitionCursorGrain
         HashSet<byte[]>? blockedKeys = null;
         List<StoredMessage>? done = null;
         var deliveries = new List<Delivery>(Math.Min(maxMessages, _ready.Count));
+        long payloadBytes = 0;
+        int redelivered = 0;
         foreach (var (offset, message) in _ready)
         {
             if (deliveries.Count == maxMessages || offset >= orderedLimit) break;
@@ -54,20 +58,30 @@ internal sealed partial class PartitionCursorGrain
             _inFlight[offset] = new Lease(message, memberId, expiresAt, attempt);
             if (mode == DeliveryMode.KeyShared && message.Key is { } heldKey) HoldKey(heldKey, memberId);
             deliveries.Add(new Delivery(_partition, message, attempt));
+            payloadBytes += message.Payload.Length;
+            if (attempt > 1) redelivered++;
         }
         foreach (var delivery in deliveries) _ready.Remove(delivery.Message.Offset);
         if (done is not null)
         {
+            int expired = 0;
             foreach (var message in done)
             {
                 _ready.Remove(message.Offset);
-                if (message.ExpiresAtMs <= nowMs) Expire(message);
+                if (message.ExpiresAtMs <= nowMs)
+                {
+                    Expire(message);
+                    expired++;
+                }
                 else QueueDeadLetter(message, GranaryHeaders.Reasons.MaxDeliveries, _attempts.GetValueOrDefault(message.Offset));
             }
+            // Dead-lettered ones are counted once their letter is written.
+            if (_dropExpired) GranaryMetrics.RecordExpired(_topic, _group, expired);
             StartDeadLettering();
         }
         if (deliveries.Count > 0)
         {
+            GranaryMetrics.RecordDelivered(_topic, _group, deliveries.Count, payloadBytes, redelivered);
             EnsureTicking();
             MarkDirty();
         }
@@ -185,6 +199,17 @@ internal sealed partial class PartitionCursorGrain
     {
         while (_acked.Remove(_committed)) _committed++;
         MarkDirty();
+        ReportLag();
+    }
+
+    /// <summary>
+    /// Publishes this cursor's lag to the silo's gauge: the same count as the group's lag query (end of the partition
+    /// minus what is acknowledged), as of the last fetch, which is the last time the cursor learnt the end.
+    /// </summary>
+    private void ReportLag()
+    {
+        if (_partitionEnd == long.MaxValue || _deleted) return; // end unknown since a seek or wake
+        (_lagSlot ??= ConsumerLagRegistry.Register(_topic, _group)).Lag = _partitionEnd - _committed - _acked.Count;
     }
 
     /// <summary>Takes new settings or a new owner from the group.</summary>

@@ -1,4 +1,5 @@
 using Orleans.Concurrency;
+using Granary.Grains.Diagnostics;
 using Granary.Grains.Hosting;
 using Granary.Grains.Placement;
 using Microsoft.Extensions.Logging;
@@ -55,6 +56,7 @@ internal sealed partial class PartitionCursorGrain(
     private TaskCompletionSource _availableSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IGrainTimer? _tickTimer;
     private IGrainReminder? _reminder;
+    private ConsumerLagSlot? _lagSlot;
 
     private sealed record Lease(StoredMessage Message, string Member, DateTime ExpiresAt, int Attempt);
 
@@ -76,6 +78,9 @@ internal sealed partial class PartitionCursorGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        // The next activation (here or on another silo) reports this partition's lag from then on.
+        _lagSlot?.Dispose();
+        _lagSlot = null;
         if (_saving is not null) await _saving;
         if (_dirty) await SaveAsync();
     }
@@ -264,6 +269,8 @@ internal sealed partial class PartitionCursorGrain(
     public async Task DeleteAsync()
     {
         _deleted = true;
+        _lagSlot?.Dispose(); // a deleted group has no lag to report
+        _lagSlot = null;
         _tickTimer?.Dispose();
         _tickTimer = null;
         if (_saving is not null) await _saving;

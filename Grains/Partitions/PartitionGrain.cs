@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Orleans.Concurrency;
+using Granary.Grains.Diagnostics;
 using Granary.Grains.Hosting;
 using Granary.Grains.Placement;
 using Microsoft.Extensions.Options;
@@ -47,6 +49,23 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
 
     public async Task<AppendResult> AppendAsync(MessageBatch batch)
     {
+        long started = Stopwatch.GetTimestamp();
+        try
+        {
+            var result = await AppendCoreAsync(batch);
+            GranaryMetrics.RecordAppendDuration(_topic, started);
+            return result;
+        }
+        catch (GranaryException e)
+        {
+            // Every refusal reaches the producer as a GranaryException, whichever check made it.
+            GranaryMetrics.RecordRejected(_topic, e.Code, batch?.Messages?.Length ?? 0);
+            throw;
+        }
+    }
+
+    private async Task<AppendResult> AppendCoreAsync(MessageBatch batch)
+    {
         if (batch?.Messages is not { Length: > 0 } messages)
             throw new GranaryException(ErrorCode.InvalidArgument, "A batch needs at least one message.");
         if (batch.ProducerId != 0 && (batch.BaseSequence < 0 || batch.BaseSequence + (long)messages.Length - 1 > int.MaxValue))
@@ -90,6 +109,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         long? defaultTtl = config.DefaultTimeToLive is { } ttl ? (long)ttl.TotalMilliseconds : null;
         bool timed = false;
         int stored = 0;
+        long storedPayloadBytes = 0;
         // Rented per append rather than kept per grain: a partition holds no buffer while idle (10,000 partitions
         // with a 64 KB builder each held 655 MB).
         using var builder = new RecordBatchBuilder((int)Math.Min(Array.MaxLength, messageBytes + messages.Length * EstimatedRecordOverhead));
@@ -111,6 +131,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
                 Sequence = batch.ProducerId != 0 ? batch.BaseSequence + i : 0,
             });
             stored++;
+            storedPayloadBytes += message.Payload.Length;
         }
         if (stored == 0) return await AllDuplicatesAsync(log, batch, duplicates!, now);
 
@@ -144,6 +165,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
             producerBatch?.Fail(error);
             throw error;
         }
+        GranaryMetrics.RecordStored(_topic, stored, storedPayloadBytes);
         var result = duplicates?.ToResult(now) ?? new AppendResult(appended.BaseOffset, appended.RecordCount, now);
         producerBatch?.Complete(result);
         if (_replicator is null) SignalAppended();

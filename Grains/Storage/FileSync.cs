@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Granary.Grains.Diagnostics;
 using Microsoft.Win32.SafeHandles;
 
 namespace Granary.Storage;
@@ -16,6 +18,7 @@ public static partial class FileSync
     /// <summary>Forces the file's data (and the size, when it changed) to stable storage.</summary>
     public static void FlushData(SafeFileHandle handle)
     {
+        long started = Stopwatch.GetTimestamp();
         if (OperatingSystem.IsLinux())
         {
             if (fdatasync(handle) != 0)
@@ -23,9 +26,13 @@ public static partial class FileSync
                 int errno = Marshal.GetLastPInvokeError();
                 throw new IOException($"fdatasync failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
             }
-            return;
         }
-        RandomAccess.FlushToDisk(handle);
+        else
+        {
+            RandomAccess.FlushToDisk(handle);
+        }
+        // Only completed calls: a failed one says nothing about how long the disk takes.
+        GranaryMetrics.RecordFsync("fdatasync", started);
     }
 
     /// <summary>Makes created, renamed or deleted names in <paramref name="directory"/> durable. No-op where unsupported.</summary>
@@ -55,7 +62,9 @@ public static partial class FileSync
     /// <summary>syncfs(2): writes back everything dirty on the filesystem of <paramref name="fd"/> and waits for it.</summary>
     internal static void SyncFileSystem(int fd, string directory)
     {
+        long started = Stopwatch.GetTimestamp();
         if (syncfs(fd) != 0) throw LastError("syncfs", directory);
+        GranaryMetrics.RecordFsync("syncfs", started);
     }
 
     private static IOException LastError(string call, string path)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using Granary.Grains;
@@ -27,6 +28,8 @@ internal sealed class HandlerRunner : IDisposable
     private readonly Dictionary<LaneKey, Queue<ReceivedMessage>?> _lanes = [];
     private readonly Lock _lanesLock = new();
     private ExceptionDispatchInfo? _workerFailure;
+    // Built once: a message's activity name must not allocate.
+    private readonly string _processActivityName;
 
     public HandlerRunner(GranaryConsumer consumer, Func<ReceivedMessage, CancellationToken, Task> handler, HandlerOptions options, int maxPrefetch)
     {
@@ -34,6 +37,7 @@ internal sealed class HandlerRunner : IDisposable
         _handler = handler;
         _options = options;
         _mode = consumer.Mode;
+        _processActivityName = $"process {consumer.Topic}";
         _capacity = new SemaphoreSlim(options.MaxConcurrency + maxPrefetch);
     }
 
@@ -172,6 +176,13 @@ internal sealed class HandlerRunner : IDisposable
     private async Task<bool> ProcessAsync(ReceivedMessage message, CancellationToken stopping)
     {
         if (message.IsRevoked) return false; // taken back by the broker: it comes again, in order; never settle it
+        // Current while the handler runs, so the application's own activities nest under it.
+        using var activity = GranaryTracing.StartProcess(_processActivityName, message, _consumer.Group);
+        return await ProcessCoreAsync(message, activity, stopping).ConfigureAwait(false);
+    }
+
+    private async Task<bool> ProcessCoreAsync(ReceivedMessage message, Activity? activity, CancellationToken stopping)
+    {
         var store = _options.IdempotencyStore;
         string? id = null;
         if (store is not null)
@@ -204,6 +215,7 @@ internal sealed class HandlerRunner : IDisposable
         }
         catch (Exception e)
         {
+            if (activity is not null) GranaryTracing.SetError(activity, e);
             if (id is not null) await AbandonAsync(store!, id).ConfigureAwait(false);
             // Cancelled by stopping: give it back at once rather than after the retry delay.
             var delay = e is OperationCanceledException && stopping.IsCancellationRequested ? TimeSpan.Zero : _options.RetryDelay;
