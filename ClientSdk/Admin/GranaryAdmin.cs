@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Granary.Grains;
 
 namespace Granary.Client;
@@ -154,7 +153,7 @@ public sealed class GranaryAdmin
         var pages = await Task.WhenAll(Enumerable.Range(0, dlqConfig.Partitions).Select(p => GranaryClient.CallAsync(() =>
             _cluster.GetGrain<IPartitionGrain>($"{dlq}/{p}").FetchAsync(fromOffset, limit, TimeSpan.Zero)))).ConfigureAwait(false);
         return [.. pages.SelectMany((page, partition) => page.Messages
-                .Where(m => Header(m, GranaryHeaders.SourceTopic) == topic && Header(m, GranaryHeaders.SourceGroup) == group)
+                .Where(m => m.HeaderText(GranaryHeaders.SourceTopic) == topic && m.HeaderText(GranaryHeaders.SourceGroup) == group)
                 .Select(m => ToDeadLetter(partition, m)))
             .Take(limit)];
     }
@@ -187,19 +186,12 @@ public sealed class GranaryAdmin
     private static DeadLetter ToDeadLetter(int partition, StoredMessage m) => new(
         partition,
         m.Offset,
-        Header(m, GranaryHeaders.DeadLetterReason) ?? "",
-        int.TryParse(Header(m, GranaryHeaders.DeadLetterAttempts), NumberStyles.None, CultureInfo.InvariantCulture, out int attempts) ? attempts : null,
-        DateTimeOffset.FromUnixTimeMilliseconds(long.TryParse(Header(m, GranaryHeaders.DeadLetteredAt), NumberStyles.None, CultureInfo.InvariantCulture, out long at) ? at : m.TimestampMs),
-        int.TryParse(Header(m, GranaryHeaders.SourcePartition), NumberStyles.None, CultureInfo.InvariantCulture, out int sourcePartition) ? sourcePartition : 0,
-        long.TryParse(Header(m, GranaryHeaders.SourceOffset), NumberStyles.None, CultureInfo.InvariantCulture, out long sourceOffset) ? sourceOffset : -1,
+        m.HeaderText(GranaryHeaders.DeadLetterReason) ?? "",
+        int.TryParse(m.HeaderText(GranaryHeaders.DeadLetterAttempts), NumberStyles.None, CultureInfo.InvariantCulture, out int attempts) ? attempts : null,
+        DateTimeOffset.FromUnixTimeMilliseconds(long.TryParse(m.HeaderText(GranaryHeaders.DeadLetteredAt), NumberStyles.None, CultureInfo.InvariantCulture, out long at) ? at : m.TimestampMs),
+        int.TryParse(m.HeaderText(GranaryHeaders.SourcePartition), NumberStyles.None, CultureInfo.InvariantCulture, out int sourcePartition) ? sourcePartition : 0,
+        long.TryParse(m.HeaderText(GranaryHeaders.SourceOffset), NumberStyles.None, CultureInfo.InvariantCulture, out long sourceOffset) ? sourceOffset : -1,
         m);
-
-    private static string? Header(StoredMessage message, string name)
-    {
-        foreach (var header in message.Headers ?? [])
-            if (header.Name == name) return Encoding.UTF8.GetString(header.Value);
-        return null;
-    }
 
     private IConsumerGroupGrain Group(string topic, string group) => _cluster.GetGrain<IConsumerGroupGrain>($"{topic}/{group}");
 }

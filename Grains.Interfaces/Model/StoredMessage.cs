@@ -14,6 +14,16 @@ public sealed record StoredMessage(
 
     /// <summary>Not to be delivered before this time (Unix milliseconds); null when not delayed.</summary>
     [Id(6)] public long? DeliverAtMs { get; init; }
+
+    /// <summary>The value of header <paramref name="name"/> as UTF-8 text; null when the message has no such header.</summary>
+    public string? HeaderText(string name)
+    {
+        foreach (var header in Headers ?? [])
+        {
+            if (header.Name == name) return System.Text.Encoding.UTF8.GetString(header.Value);
+        }
+        return null;
+    }
 }
 
 /// <summary>What a fetch found.</summary>

@@ -52,24 +52,15 @@ internal sealed partial class ConsumerGroupGrain
     }
 
     private bool IsOurs(StoredMessage letter) =>
-        HeaderText(letter, GranaryHeaders.SourceGroup) == _group && HeaderText(letter, GranaryHeaders.SourceTopic) == _topic;
+        letter.HeaderText(GranaryHeaders.SourceGroup) == _group && letter.HeaderText(GranaryHeaders.SourceTopic) == _topic;
 
     private static int SourcePartitionOf(StoredMessage letter) =>
-        int.TryParse(HeaderText(letter, GranaryHeaders.SourcePartition), NumberStyles.None, CultureInfo.InvariantCulture, out int partition) ? partition : 0;
+        int.TryParse(letter.HeaderText(GranaryHeaders.SourcePartition), NumberStyles.None, CultureInfo.InvariantCulture, out int partition) ? partition : 0;
 
     private Message Redriven(StoredMessage letter)
     {
         var headers = (letter.Headers ?? []).Where(h => !PartitionCursorGrain.IsProvenanceHeader(h.Name)).ToList();
         headers.Add(new MessageHeader(GranaryHeaders.RedriveGroup, Encoding.UTF8.GetBytes(_group)));
         return new Message(letter.Key, letter.Payload, [.. headers]);
-    }
-
-    private static string? HeaderText(StoredMessage message, string name)
-    {
-        foreach (var header in message.Headers ?? [])
-        {
-            if (header.Name == name) return Encoding.UTF8.GetString(header.Value);
-        }
-        return null;
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Npgsql;
 
 namespace Granary.LoadTest.Targets;
@@ -33,7 +32,7 @@ internal sealed class PostgresServer : IAsyncDisposable
         var server = new PostgresServer(bin, directory, BrokerTarget.FreePort());
         try
         {
-            if (IsRoot) await RunAsync("chown", ["-R", "postgres:postgres", directory], asPostgres: false);
+            if (IsRoot) await ExternalCommand.RunAsync("chown", ["-R", "postgres:postgres", directory]);
             await server.RunToolAsync("initdb", ["-D", server.DataDirectory, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"]);
             await server.StartServerAsync();
             await using var connection = new NpgsqlConnection($"Host=127.0.0.1;Port={server.Port};Username=postgres;Database=postgres;Pooling=false");
@@ -72,17 +71,16 @@ internal sealed class PostgresServer : IAsyncDisposable
         try { Directory.Delete(_directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
-    private Task RunToolAsync(string tool, string[] arguments) => RunAsync(Path.Combine(_bin, tool), arguments, asPostgres: IsRoot);
+    private Task RunToolAsync(string tool, string[] arguments) => ExternalCommand.RunAsync(Path.Combine(_bin, tool), arguments, IsRoot ? "postgres" : null);
 
-    private static bool IsRoot => Environment.UserName == "root";
+    private static bool IsRoot => ExternalCommand.IsRoot;
 
     /// <summary>The directory of initdb and pg_ctl; installs the Debian package when there is none and this is root.</summary>
     private static string FindOrInstall()
     {
         if (Find() is { } found) return found;
         if (!IsRoot) throw new InvalidOperationException("PostgreSQL is not installed (initdb not found under /usr/lib/postgresql) and this is not root to install it.");
-        RunAsync("apt-get", ["update", "-qq"], asPostgres: false).GetAwaiter().GetResult();
-        RunAsync("apt-get", ["install", "-y", "-qq", "postgresql"], asPostgres: false).GetAwaiter().GetResult();
+        ExternalCommand.InstallPackageAsync("postgresql").GetAwaiter().GetResult();
         return Find() ?? throw new InvalidOperationException("Installing the postgresql package did not provide initdb.");
     }
 
@@ -95,19 +93,5 @@ internal sealed class PostgresServer : IAsyncDisposable
             .Where(bin => File.Exists(Path.Combine(bin, "initdb")))
             .OrderByDescending(bin => int.TryParse(Path.GetFileName(Path.GetDirectoryName(bin)), out int v) ? v : 0)
             .FirstOrDefault();
-    }
-
-    private static async Task RunAsync(string file, string[] arguments, bool asPostgres)
-    {
-        var start = asPostgres ? new ProcessStartInfo("runuser", ["-u", "postgres", "--", file, .. arguments]) : new ProcessStartInfo(file, arguments);
-        start.RedirectStandardOutput = true;
-        start.RedirectStandardError = true;
-        start.UseShellExecute = false;
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {file}.");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} exited with {process.ExitCode}: {await error}{await output}");
     }
 }

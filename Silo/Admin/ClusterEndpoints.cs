@@ -20,15 +20,14 @@ internal static class ClusterEndpoints
             .WithSummary("200 when the silo serves grain calls (it reads the topic registry); 503 with the reason otherwise.");
     }
 
-    private static async Task<ClusterView> DescribeAsync(GranaryAdmin admin)
+    private static async Task<ClusterView> DescribeAsync(GranaryAdmin admin, CancellationToken cancellationToken)
     {
         var silos = admin.DescribeClusterAsync();
-        var names = await admin.ListTopicsAsync();
-        var topics = await Task.WhenAll(names.Select(name => TopicEndpoints.DescribeIfExistsAsync(admin, name)));
-        var led = topics.OfType<TopicView>().SelectMany(t => t.Partitions).GroupBy(p => p.Leader).ToDictionary(g => g.Key, g => g.Count());
+        var topics = await TopicEndpoints.ListAllAsync(admin, cancellationToken);
+        var led = topics.SelectMany(t => t.Partitions).GroupBy(p => p.Leader).ToDictionary(g => g.Key, g => g.Count());
         return new ClusterView(
             [.. (await silos).Select(s => SiloView.From(s, led.GetValueOrDefault(s.Address)))],
-            topics.Count(t => t is not null),
+            topics.Length,
             led.Values.Sum());
     }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Playwright;
 
 namespace Granary.Tests.Fixtures;
@@ -20,7 +19,7 @@ public sealed class SystemChromium : IAsyncLifetime
 
     public IBrowser Browser => _browser ?? throw new InvalidOperationException("not started");
 
-    private static bool IsRoot => Environment.UserName == "root";
+    private static bool IsRoot => ExternalCommand.IsRoot;
 
     public async ValueTask InitializeAsync()
     {
@@ -47,21 +46,8 @@ public sealed class SystemChromium : IAsyncLifetime
     {
         if (File.Exists(ExecutablePath)) return;
         if (!IsRoot) throw new InvalidOperationException($"Chromium is not installed ({ExecutablePath} not found) and this is not root to install it: apt-get install chromium.");
-        await RunAsync("apt-get", ["update", "-qq"]);
-        await RunAsync("apt-get", ["install", "-y", "-qq", "chromium"]);
+        await ExternalCommand.InstallPackageAsync("chromium");
         if (!File.Exists(ExecutablePath)) throw new InvalidOperationException($"Installing the chromium package did not provide {ExecutablePath}.");
-    }
-
-    private static async Task RunAsync(string file, string[] arguments)
-    {
-        var start = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.Environment["DEBIAN_FRONTEND"] = "noninteractive";
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {file}.");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} exited with {process.ExitCode}: {await error}{await output}");
     }
 }
 
