@@ -10,10 +10,12 @@ namespace Granary.LoadTest.Scenarios;
 /// <c>verify --silos N</c>: a cluster of N real silo processes on a throwaway PostgreSQL, the topic replicated to 3
 /// silos under acks All. One client (knowing every gateway) produces numbered messages while a group consumes them;
 /// every <c>--kill-silo-every</c> seconds a random running silo is killed with SIGKILL, and the one killed before it
-/// is started again, so at most one is down at a time. Counts as <see cref="VerifyScenario"/> does.
+/// is started again (and serves) before the next kill, so at most one is down at a time. Counts as <see cref="VerifyScenario"/> does.
 /// </summary>
 internal static class ClusterVerifyScenario
 {
+    private static readonly TimeSpan SiloStartTimeout = TimeSpan.FromSeconds(120);
+
     public static async Task<(RunReport Report, VerifyCounts Counts)> RunAsync(VerifySettings settings, TextWriter output, CancellationToken cancellationToken)
     {
         var (root, checker, toSend) = VerifyScenario.Prepare(settings);
@@ -84,10 +86,17 @@ internal static class ClusterVerifyScenario
         while (!stop.IsCancellationRequested)
         {
             await Task.Delay(every, stop);
+            // The last victim comes back, and serves, before the next goes: a silo still starting is as good as down,
+            // and killing another meanwhile would leave one of three, short of MinInSyncReplicas, for as long as the
+            // kills outpace the restarts.
+            if (down is not null)
+            {
+                down.Start();
+                await down.WaitUntilReadyAsync(SiloStartTimeout, stop);
+            }
             var victim = silos.Where(s => s.IsRunning).OrderBy(_ => Random.Shared.Next()).First();
             await victim.KillAsync();
             onKill();
-            down?.Start();
             down = victim;
         }
     }

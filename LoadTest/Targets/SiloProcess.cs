@@ -70,6 +70,35 @@ internal sealed class SiloProcess(string dataDirectory, IReadOnlyList<string>? s
         while (_output.Count > KeptOutputLines) _output.TryDequeue(out _);
     }
 
+    /// <summary>Polls the silo's <c>/health/ready</c> until it serves grain calls (it has joined its cluster).</summary>
+    /// <exception cref="TimeoutException">It did not within <paramref name="timeout"/>.</exception>
+    public async Task WaitUntilReadyAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        using var http = new HttpClient { BaseAddress = AdminUrl, Timeout = TimeSpan.FromSeconds(30) };
+        await WaitUntilReadyAsync(http, timeout, cancellationToken);
+    }
+
+    /// <summary>Polls <c>/health/ready</c> through <paramref name="http"/> (an admin client, plain or HTTPS) until it answers 200.</summary>
+    /// <exception cref="TimeoutException">It did not within <paramref name="timeout"/>.</exception>
+    public static async Task WaitUntilReadyAsync(HttpClient http, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                using var response = await http.GetAsync("health/ready", cancellationToken);
+                if (response.IsSuccessStatusCode) return;
+            }
+            catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                // not listening yet, or the request timed out while the silo starts
+            }
+            if (deadline.Elapsed > timeout) throw new TimeoutException($"The silo at {http.BaseAddress} was not ready within {timeout}.");
+            await Task.Delay(200, cancellationToken);
+        }
+    }
+
     /// <summary>Connects a client, waiting (generously) for the silo to come up.</summary>
     public Task<GranaryClient> ConnectAsync(CancellationToken cancellationToken = default) =>
         GranaryClient.ConnectAsync(ClientOptions(), cancellationToken);

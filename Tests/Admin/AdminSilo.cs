@@ -27,19 +27,7 @@ public class AdminSilo(params string[] settings) : IAsyncLifetime
     }
 
     /// <summary>Polls <c>/health/ready</c> until the silo serves (Kestrel may start a moment before or after Orleans).</summary>
-    public static async Task WaitUntilReadyAsync(HttpClient http) =>
-        await Eventually.UntilAsync(async () =>
-        {
-            try
-            {
-                using var response = await http.GetAsync("health/ready");
-                return response.StatusCode == HttpStatusCode.OK;
-            }
-            catch (HttpRequestException)
-            {
-                return false; // not listening yet
-            }
-        }, TimeSpan.FromSeconds(90));
+    public static Task WaitUntilReadyAsync(HttpClient http) => SiloProcess.WaitUntilReadyAsync(http, TimeSpan.FromSeconds(90));
 
     public async ValueTask DisposeAsync()
     {
