@@ -6,8 +6,8 @@ namespace Granary.Grains.Security;
 
 /// <summary>
 /// Decides whether the certificate the other end of a TLS connection presented is acceptable: it must chain to one
-/// of the trusted CA certificates (or, when none are given, to the system's trust store), be valid for the expected
-/// usage (server or client authentication), and, when a host name is expected, be issued for that name.
+/// of the trusted CA certificates (or, when none are given, to the system's trust store), be valid for every expected
+/// usage (server and/or client authentication), and, when a host name is expected, be issued for that name.
 /// </summary>
 /// <remarks>
 /// The chain is built here rather than taken from the TLS stack's verdict because a private CA is trusted by this
@@ -17,7 +17,7 @@ namespace Granary.Grains.Security;
 public sealed class TlsCertificateValidator
 {
     private readonly X509Certificate2Collection? _trustedRoots;
-    private readonly string _usageOid;
+    private readonly string[] _usageOids;
     private readonly string? _hostName;
 
     /// <summary>Creates a validator.</summary>
@@ -25,10 +25,24 @@ public sealed class TlsCertificateValidator
     /// <param name="usageOid">The usage the remote certificate must allow (<see cref="TlsCertificates.ServerAuthenticationOid"/> or <see cref="TlsCertificates.ClientAuthenticationOid"/>).</param>
     /// <param name="hostName">The name the certificate must be issued for (its SAN); null to skip the name check.</param>
     public TlsCertificateValidator(X509Certificate2Collection? trustedRoots, string usageOid, string? hostName = null)
+        : this(trustedRoots, [usageOid], hostName)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(usageOid);
+    }
+
+    /// <summary>Creates a validator whose remote certificate must allow each of several usages.</summary>
+    /// <param name="trustedRoots">The CA certificates to trust instead of the system's store; null for the system's store.</param>
+    /// <param name="usageOids">
+    /// The usages the remote certificate must all allow: a silo calling another silo must present a certificate valid
+    /// for both server and client authentication, so that a client certificate of the same CA is not taken for a silo's.
+    /// </param>
+    /// <param name="hostName">The name the certificate must be issued for (its SAN); null to skip the name check.</param>
+    public TlsCertificateValidator(X509Certificate2Collection? trustedRoots, IReadOnlyCollection<string> usageOids, string? hostName = null)
+    {
+        ArgumentNullException.ThrowIfNull(usageOids);
+        if (usageOids.Count == 0) throw new ArgumentException("At least one usage is required.", nameof(usageOids));
+        foreach (string usage in usageOids) ArgumentException.ThrowIfNullOrWhiteSpace(usage, nameof(usageOids));
         _trustedRoots = trustedRoots is { Count: > 0 } ? trustedRoots : null;
-        _usageOid = usageOid;
+        _usageOids = [.. usageOids];
         _hostName = string.IsNullOrWhiteSpace(hostName) ? null : hostName;
     }
 
@@ -44,7 +58,7 @@ public sealed class TlsCertificateValidator
         using var chain = new X509Chain();
         var policy = chain.ChainPolicy;
         policy.RevocationMode = X509RevocationMode.NoCheck;
-        policy.ApplicationPolicy.Add(new Oid(_usageOid));
+        foreach (string usage in _usageOids) policy.ApplicationPolicy.Add(new Oid(usage));
         if (_trustedRoots is not null)
         {
             policy.TrustMode = X509ChainTrustMode.CustomRootTrust;
@@ -60,7 +74,7 @@ public sealed class TlsCertificateValidator
             var reasons = chain.ChainStatus.Select(s => $"{s.Status}: {s.StatusInformation.Trim()}").Distinct();
             rejection = $"certificate '{certificate.Subject}' (issuer '{certificate.Issuer}') does not chain to "
                 + (_trustedRoots is null ? "the system's trusted CAs" : $"the trusted CA ({string.Join(", ", _trustedRoots.Select(r => r.Subject))})")
-                + $" for usage {_usageOid}: {string.Join("; ", reasons)}";
+                + $" for usage {string.Join(" and ", _usageOids.Select(TlsCertificates.UsageName))}: {string.Join("; ", reasons)}";
             return false;
         }
         if (_hostName is not null && !certificate.MatchesHostname(_hostName))

@@ -112,7 +112,8 @@ public static class TlsCertificates
                 $"The {description} certificate '{certificate.Subject}' lacks the Extended Key Usage {string.Join(" and ", missing)}.");
     }
 
-    private static string UsageName(string oid) => oid switch
+    /// <summary>The name of a usage OID, with the OID: <c>serverAuth (1.3.6.1.5.5.7.3.1)</c>.</summary>
+    internal static string UsageName(string oid) => oid switch
     {
         ServerAuthenticationOid => "serverAuth (1.3.6.1.5.5.7.3.1)",
         ClientAuthenticationOid => "clientAuth (1.3.6.1.5.5.7.3.2)",

@@ -53,9 +53,9 @@ public sealed class GranaryTlsOptions
     public bool MutualTls { get; set; }
 
     /// <summary>
-    /// A PEM file with the CA certificate(s) that silo and client certificates must chain to (a private CA). When
-    /// absent, the system's trust store is used, which trusts any certificate any public CA issued; prefer a private
-    /// CA for mutual TLS.
+    /// A PEM file with the CA certificate(s) that silo and client certificates must chain to (a private CA). Required
+    /// when TLS is on: silos admit each other by it, and the system's trust store would admit any certificate any
+    /// public CA issued into the cluster's internal traffic.
     /// </summary>
     public string? TrustedCaPath { get; set; }
 
@@ -90,7 +90,9 @@ public sealed class GranaryTlsOptions
             if (!Enum.IsDefined(StoreName)) throw Invalid($"Granary:Tls:StoreName '{StoreName}' is not a store name.");
             if (!Enum.IsDefined(StoreLocation)) throw Invalid($"Granary:Tls:StoreLocation '{StoreLocation}' is not CurrentUser or LocalMachine.");
         }
-        if (!string.IsNullOrWhiteSpace(TrustedCaPath)) RequireFile(TrustedCaPath, "TrustedCaPath");
+        if (string.IsNullOrWhiteSpace(TrustedCaPath))
+            throw Invalid("Granary:Tls:TrustedCaPath is required when TLS is on: it names the CA (PEM) whose certificates silos accept from each other (and from clients); the system's trust store would let any publicly issued certificate join the cluster.");
+        RequireFile(TrustedCaPath, "TrustedCaPath");
         if (HandshakeTimeout <= TimeSpan.Zero) throw Invalid("Granary:Tls:HandshakeTimeout must be positive.");
     }
 
@@ -118,9 +120,8 @@ public sealed class GranaryTlsOptions
         return certificate;
     }
 
-    /// <summary>The CA certificates of <see cref="TrustedCaPath"/>, or null for the system's trust store.</summary>
-    public X509Certificate2Collection? LoadTrustedRoots() =>
-        string.IsNullOrWhiteSpace(TrustedCaPath) ? null : TlsCertificates.LoadTrustedRoots(TrustedCaPath);
+    /// <summary>The CA certificates of <see cref="TrustedCaPath"/> (after <see cref="Validate"/>).</summary>
+    public X509Certificate2Collection LoadTrustedRoots() => TlsCertificates.LoadTrustedRoots(TrustedCaPath!);
 
     private static bool IsPkcs12(string path) =>
         path.EndsWith(".pfx", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".p12", StringComparison.OrdinalIgnoreCase);

@@ -15,8 +15,9 @@ public static class TlsSiloBuilderExtensions
     /// <summary>
     /// Turns on TLS for the silo's connections when <see cref="GranaryTlsOptions.Enabled"/> (otherwise does nothing):
     /// silo-to-silo connections in both directions are mutually authenticated, each side presenting the silo
-    /// certificate and checking the other's against <see cref="GranaryTlsOptions.TrustedCaPath"/> (or the system's
-    /// trust store); the gateway presents the silo certificate to clients and, with
+    /// certificate and checking that the other's chains to <see cref="GranaryTlsOptions.TrustedCaPath"/> and is valid
+    /// for both server and client authentication (a silo's, not a client's); the gateway presents the silo
+    /// certificate to clients and, with
     /// <see cref="GranaryTlsOptions.MutualTls"/>, refuses clients whose certificate is missing or does not chain to
     /// that trust. Rejected certificates are logged with the reason.
     /// </summary>
@@ -29,20 +30,21 @@ public static class TlsSiloBuilderExtensions
         if (!options.Enabled) return builder;
         var certificate = options.LoadCertificate();
         var roots = options.LoadTrustedRoots();
-        // The side that accepts a connection checks the caller's certificate for client authentication, the side
-        // that opens it checks the listener's for server authentication.
-        var callers = new TlsCertificateValidator(roots, TlsCertificates.ClientAuthenticationOid);
-        var listeners = new TlsCertificateValidator(roots, TlsCertificates.ServerAuthenticationOid);
+        // Either end of a silo-to-silo connection must be a silo: a certificate valid for both server and client
+        // authentication, as silo certificates are, so that a client certificate of the same CA (clientAuth only)
+        // cannot open the silo port. A client of the gateway needs client authentication only.
+        var silos = new TlsCertificateValidator(roots, [TlsCertificates.ServerAuthenticationOid, TlsCertificates.ClientAuthenticationOid]);
+        var clients = new TlsCertificateValidator(roots, TlsCertificates.ClientAuthenticationOid);
         var clientMode = options.MutualTls ? RemoteCertificateMode.RequireCertificate : RemoteCertificateMode.NoCertificate;
 
         builder.Configure<SiloConnectionOptions>(connections =>
         {
             connections.ConfigureSiloInboundConnection(connection =>
-                connection.UseServerTls(Options(certificate, RemoteCertificateMode.RequireCertificate, callers, "silo", connection, options)));
+                connection.UseServerTls(Options(certificate, RemoteCertificateMode.RequireCertificate, silos, "silo", connection, options)));
             connections.ConfigureSiloOutboundConnection(connection =>
-                connection.UseClientTls(Options(certificate, RemoteCertificateMode.RequireCertificate, listeners, "silo", connection, options)));
+                connection.UseClientTls(Options(certificate, RemoteCertificateMode.RequireCertificate, silos, "silo", connection, options)));
             connections.ConfigureGatewayInboundConnection(connection =>
-                connection.UseServerTls(Options(certificate, clientMode, callers, "client", connection, options)));
+                connection.UseServerTls(Options(certificate, clientMode, clients, "client", connection, options)));
         });
         return builder;
     }

@@ -90,7 +90,7 @@ public sealed class TlsOptionsTests : IDisposable
     [Fact]
     public void AStoreSubjectNotInTheStore_FailsToLoad_NamingTheStore()
     {
-        var options = new GranaryTlsOptions { Enabled = true, StoreSubject = $"granary-absent-{Guid.NewGuid():N}" };
+        var options = new GranaryTlsOptions { Enabled = true, StoreSubject = $"granary-absent-{Guid.NewGuid():N}", TrustedCaPath = _trusted.CaPath };
         options.Validate();
         var e = Assert.Throws<InvalidOperationException>(() => options.LoadCertificate());
         Assert.Contains("CurrentUser/My", e.Message, StringComparison.Ordinal);
@@ -138,6 +138,21 @@ public sealed class TlsOptionsTests : IDisposable
         Assert.False(new TlsCertificateValidator(roots, TlsCertificates.ServerAuthenticationOid).IsAcceptable(client, null, out _));
         Assert.True(new TlsCertificateValidator(roots, TlsCertificates.ServerAuthenticationOid, "127.0.0.1").IsAcceptable(silo, null, out _));
         Assert.False(new TlsCertificateValidator(roots, TlsCertificates.ServerAuthenticationOid, "other.example").IsAcceptable(silo, null, out _));
+
+        // Silo to silo: both usages, so the CA's client certificate is refused even by the accepting (client-facing) side.
+        var silos = new TlsCertificateValidator(roots, [TlsCertificates.ServerAuthenticationOid, TlsCertificates.ClientAuthenticationOid]);
+        Assert.True(silos.IsAcceptable(silo, null, out _));
+        Assert.False(silos.IsAcceptable(client, null, out string? notASilo));
+        Assert.Contains("serverAuth (1.3.6.1.5.5.7.3.1) and clientAuth (1.3.6.1.5.5.7.3.2)", notASilo, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NoTrustedCa_Throws()
+    {
+        var options = Silo();
+        options.TrustedCaPath = null;
+        var e = Assert.Throws<InvalidOperationException>(options.Validate);
+        Assert.Contains("Granary:Tls:TrustedCaPath is required", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,9 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using Granary.Grains.Security;
 
 namespace Granary.Tests.Security;
 
@@ -43,6 +48,36 @@ public sealed class TlsTests(MutualTlsSiloFixture fixture) : IClassFixture<Mutua
         Assert.Contains("TLS is on", failure.Message, StringComparison.Ordinal);
         await Eventually.UntilAsync(() => fixture.Silo.CountLogged("TLS: refused the client connection") > before);
         Assert.True(fixture.Silo.HasLogged("certificate 'CN=granary-client' (issuer 'CN=Granary Test CA untrusted') does not chain to the trusted CA (CN=Granary Test CA trusted)"),
+            string.Join('\n', fixture.Silo.RecentOutput.TakeLast(40)));
+    }
+
+    [Fact]
+    public async Task TheSiloPort_RefusesAClientCertificateOfTheTrustedCa()
+    {
+        // A client certificate of the cluster's own CA must not open the silo-to-silo port, where grain calls need no
+        // further authorisation: silo certificates are valid for serverAuth and clientAuth, client ones clientAuth only.
+        int before = fixture.Silo.CountLogged("TLS: refused the silo connection");
+        using var certificate = X509Certificate2.CreateFromPemFile(fixture.Trusted.ClientCertificatePath, fixture.Trusted.ClientKeyPath);
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, fixture.Silo.SiloPort);
+        var silo = new TlsCertificateValidator(TlsCertificates.LoadTrustedRoots(fixture.Trusted.CaPath), TlsCertificates.ServerAuthenticationOid);
+        await using var tls = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false,
+            (_, remote, chain, _) => remote is X509Certificate2 presented && silo.IsAcceptable(presented, chain, out _));
+        var handshake = async () =>
+        {
+            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = "localhost",
+                ClientCertificates = [certificate],
+            });
+            // Under TLS 1.3 the client finishes its side before the server has judged its certificate; the refusal
+            // arrives as an alert on the first read, or as the connection closing.
+            int read = await tls.ReadAsync(new byte[1]).AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+            if (read == 0) throw new IOException("closed by the silo");
+        };
+        await Assert.ThrowsAnyAsync<Exception>(handshake);
+        await Eventually.UntilAsync(() => fixture.Silo.CountLogged("TLS: refused the silo connection") > before);
+        Assert.True(fixture.Silo.HasLogged("certificate 'CN=granary-client' (issuer 'CN=Granary Test CA trusted') does not chain to the trusted CA (CN=Granary Test CA trusted) for usage serverAuth"),
             string.Join('\n', fixture.Silo.RecentOutput.TakeLast(40)));
     }
 
