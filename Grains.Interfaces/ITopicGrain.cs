@@ -33,12 +33,16 @@ public interface ITopicGrain : IGrainWithStringKey
     [Alias("AddPartitions")] Task AddPartitionsAsync(int partitions);
 
     /// <summary>
-    /// Changes the settings to <paramref name="config"/>: the retention time and size, the largest message, the default
-    /// time to live, and a larger partition count. Open partitions (and their replicas) apply the change at once.
+    /// Changes the settings from <paramref name="expected"/> to <paramref name="config"/>: the retention time and size,
+    /// the largest message, the default time to live, and a larger partition count. Open partitions (and their
+    /// replicas) apply the change at once; they are told again when the settings are already <paramref name="config"/>,
+    /// so a retry after a partly applied change completes it.
     /// </summary>
+    /// <returns>The settings in force, or null (nothing changed) when they are no longer <paramref name="expected"/>: another
+    /// change came first, and the caller should read them again and reapply its change, so that neither is lost.</returns>
     /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidArgument"/> for a value out of range, fewer partitions, or a
     /// change to a setting fixed at creation (replication, dedup window, overflow and expiry policies).</exception>
-    [Alias("Alter")] Task<TopicConfig> AlterAsync(TopicConfig config);
+    [Alias("AlterIfUnchanged")] Task<TopicConfig?> AlterAsync(TopicConfig expected, TopicConfig config);
 
     /// <summary>Records a consumer group reading the topic.</summary>
     [Alias("RegisterGroup")] Task RegisterGroupAsync(string group);

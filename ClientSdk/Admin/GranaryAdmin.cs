@@ -6,6 +6,9 @@ namespace Granary.Client;
 /// <summary>Manages topics, consumer groups and their dead letters, and tells how the cluster stands.</summary>
 public sealed class GranaryAdmin
 {
+    /// <summary>Alter attempts that may each find the settings changed by someone else before one gives up.</summary>
+    private const int MaxAlterAttempts = 20;
+
     private readonly IClusterClient _cluster;
 
     internal GranaryAdmin(IClusterClient cluster) => _cluster = cluster;
@@ -73,9 +76,15 @@ public sealed class GranaryAdmin
         Names.Validate(name, "topic");
         ArgumentNullException.ThrowIfNull(change);
         var topic = _cluster.GetGrain<ITopicGrain>(name);
-        var current = await GranaryClient.CallAsync(() => topic.GetConfigAsync()).ConfigureAwait(false);
-        var changed = change(current) ?? throw new ArgumentException("The change returned no settings.", nameof(change));
-        return await GranaryClient.CallAsync(() => topic.AlterAsync(changed)).ConfigureAwait(false);
+        for (int attempt = 1; ; attempt++)
+        {
+            var current = await GranaryClient.CallAsync(() => topic.GetConfigAsync()).ConfigureAwait(false);
+            var changed = change(current) ?? throw new ArgumentException("The change returned no settings.", nameof(change));
+            // Compare-and-set: a change another admin made meanwhile is read again and this one reapplied on top of it.
+            if (await GranaryClient.CallAsync(() => topic.AlterAsync(current, changed)).ConfigureAwait(false) is { } applied) return applied;
+            if (attempt == MaxAlterAttempts)
+                throw new GranaryException(ErrorCode.Timeout, $"The settings of topic '{name}' changed under each of {MaxAlterAttempts} attempts to alter them; try again.");
+        }
     }
 
     /// <summary>The consumer groups that read a topic, sorted.</summary>

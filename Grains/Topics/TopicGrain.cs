@@ -67,11 +67,14 @@ internal sealed class TopicGrain(
         await state.WriteStateAsync();
     }
 
-    public async Task<TopicConfig> AlterAsync(TopicConfig config)
+    public async Task<TopicConfig?> AlterAsync(TopicConfig expected, TopicConfig config)
     {
+        ArgumentNullException.ThrowIfNull(expected);
         ArgumentNullException.ThrowIfNull(config);
         var topic = EnsureExists();
         var current = topic.Config;
+        // The caller derived config from expected: applied over anything newer, it would undo that change.
+        if (expected != current && config != current) return null;
         if (config.Partitions < current.Partitions)
             throw new GranaryException(ErrorCode.InvalidArgument, $"Topic '{Name}' has {current.Partitions} partitions; partitions can be added, not removed.");
         // These shape data already stored or the replica set; changing them would need a migration, not a setting.
@@ -85,10 +88,20 @@ internal sealed class TopicGrain(
         if (fixedSetting is not null)
             throw new GranaryException(ErrorCode.InvalidArgument, $"{fixedSetting} of topic '{Name}' is fixed at creation and can't be altered.");
         config.Validate();
-        if (config == current) return current;
-        topic.Config = config;
-        await state.WriteStateAsync();
-        // New partitions read the new settings when they open; open ones are told.
+        if (config != current)
+        {
+            topic.Config = config;
+            try
+            {
+                await state.WriteStateAsync();
+            }
+            catch
+            {
+                topic.Config = current; // not stored: the settings in force stay the old ones
+                throw;
+            }
+        }
+        // New partitions read the new settings when they open; open ones are told (again, after a failed attempt).
         await Task.WhenAll(Enumerable.Range(0, current.Partitions).Select(p => GrainFactory.GetGrain<IPartitionGrain>(GrainKeys.Partition(Name, p)).ApplyConfigAsync(config)));
         return config;
     }
