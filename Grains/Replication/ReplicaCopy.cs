@@ -15,7 +15,7 @@ internal static class ReplicaCopy
         for (int position = 0; position < batches.Length;)
         {
             int size = checked((int)RecordBatchCodec.ReadTotalSize(batches.AsSpan(position)));
-            pending.Add(log.AppendAsync(batches.AsMemory(position, size)).AsTask());
+            pending.Add(log.AppendCopyAsync(batches.AsMemory(position, size)).AsTask());
             position += size;
         }
         return Task.WhenAll(pending);

@@ -25,10 +25,22 @@ public sealed partial class PartitionLog
     private readonly ReadOnlyMemory<byte>[] _gather = new ReadOnlyMemory<byte>[2];
 
     /// <inheritdoc />
-    public ValueTask<LogAppendResult> AppendAsync(ReadOnlyMemory<byte> batch, CancellationToken cancellationToken = default)
+    public ValueTask<LogAppendResult> AppendAsync(ReadOnlyMemory<byte> batch, CancellationToken cancellationToken = default) =>
+        AppendAsync(batch, _options.EffectiveMaxBatchBytes, cancellationToken);
+
+    /// <summary>
+    /// Appends a copy of a batch another replica's log accepted (replication, catch-up), as <see cref="AppendAsync(ReadOnlyMemory{byte}, CancellationToken)"/>
+    /// does, but bounded only by what a segment can hold: the largest batch new appends accept may have been lowered
+    /// since the original was written, and refusing the copy would stop the replica from ever catching up.
+    /// </summary>
+    /// <exception cref="ArgumentException">The batch is malformed or larger than a segment.</exception>
+    public ValueTask<LogAppendResult> AppendCopyAsync(ReadOnlyMemory<byte> batch, CancellationToken cancellationToken = default) =>
+        AppendAsync(batch, (int)Math.Min(int.MaxValue, _options.SegmentBytes - SegmentHeader.Size), cancellationToken);
+
+    private ValueTask<LogAppendResult> AppendAsync(ReadOnlyMemory<byte> batch, int maxBatchBytes, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        if (RecordBatchCodec.Validate(batch.Span, _options.EffectiveMaxBatchBytes) is { } problem)
+        if (RecordBatchCodec.Validate(batch.Span, maxBatchBytes) is { } problem)
             throw new ArgumentException($"Invalid record batch: {problem}.", nameof(batch));
 
         LogAppendResult result;

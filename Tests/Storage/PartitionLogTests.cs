@@ -23,6 +23,22 @@ public sealed class PartitionLogTests
     }
 
     [Fact]
+    public async Task ALoweredBatchLimit_RefusesLargerNewAppends_ButNotCopiesOfBatchesAnotherReplicaAccepted()
+    {
+        using var dir = new TempDirectory();
+        await using var log = PartitionLog.Open(dir.Path, Options());
+        var large = Batch(new string('x', 8000));
+        log.UpdateLimits(null, null, maxBatchBytes: 1024);
+
+        Assert.Throws<ArgumentException>(() => log.AppendAsync(large).AsTask().GetAwaiter().GetResult());
+        // A follower copying the leader's older batches must take them, or it never catches up.
+        Assert.Equal(new LogAppendResult(0, 1), await log.AppendCopyAsync(large));
+        Assert.Equal([(0L, new string('x', 8000))], await ReadAllAsync(log));
+        // Bounded by the segment all the same.
+        Assert.Throws<ArgumentException>(() => log.AppendCopyAsync(Batch(new string('y', 2 << 20))).AsTask().GetAwaiter().GetResult());
+    }
+
+    [Fact]
     public async Task Read_OffsetInsideABatch_ReturnsTheWholeStoredBatchUnchanged()
     {
         using var dir = new TempDirectory();
