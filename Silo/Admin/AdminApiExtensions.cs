@@ -40,12 +40,14 @@ public static class AdminApiExtensions
 
     /// <summary>
     /// Maps <c>/api/v1/*</c>, <c>/health/live</c>, <c>/health/ready</c>, <c>/openapi/v1.json</c> and the console's
-    /// static files, behind the problem-details error handler and (when a key is set) the API-key check.
+    /// static files, behind the problem-details error handler, the cross-site request guard and (when a key is set) the
+    /// API-key check.
     /// </summary>
     public static WebApplication MapGranaryAdminApi(this WebApplication app)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseMiddleware<CrossSiteRequestGuard>();
         app.UseMiddleware<ApiKeyMiddleware>();
         var console = ConsoleFiles(app.Environment);
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = console });

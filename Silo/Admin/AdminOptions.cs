@@ -49,10 +49,7 @@ public sealed class AdminOptions
         if (UrlList.Length == 0) throw new InvalidOperationException("Granary:Admin:Urls is empty; set a URL such as http://127.0.0.1:30080, or Granary:Admin:Enabled=false.");
         foreach (string url in UrlList)
         {
-            // Kestrel's wildcards (http://*:port, http://+:port) are not valid URIs; they bind every address.
-            string host = url.Replace("://*", "://any-address", StringComparison.Ordinal).Replace("://+", "://any-address", StringComparison.Ordinal);
-            if (!Uri.TryCreate(host, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-                throw new InvalidOperationException($"Granary:Admin:Urls has '{url}', which is not an http:// or https:// URL.");
+            var uri = Parse(url) ?? throw new InvalidOperationException($"Granary:Admin:Urls has '{url}', which is not an http:// or https:// URL.");
             bool https = uri.Scheme == Uri.UriSchemeHttps;
             if (https && string.IsNullOrEmpty(CertificatePath))
                 throw new InvalidOperationException($"Granary:Admin:Urls has '{url}': an https URL needs Granary:Admin:CertificatePath (and KeyPath for a PEM certificate).");
@@ -70,6 +67,16 @@ public sealed class AdminOptions
 
     /// <summary>Whether any URL is <c>https://</c>.</summary>
     public bool UsesHttps => UrlList.Any(u => u.StartsWith("https://", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Whether every URL is on a loopback address (or <c>localhost</c>): nothing beyond this machine can connect.</summary>
+    public bool ListensOnLoopbackOnly => UrlList.All(url => Parse(url) is { } uri && IsLoopback(uri));
+
+    private static Uri? Parse(string url)
+    {
+        // Kestrel's wildcards (http://*:port, http://+:port) are not valid URIs; they bind every address.
+        string host = url.Replace("://*", "://any-address", StringComparison.Ordinal).Replace("://+", "://any-address", StringComparison.Ordinal);
+        return Uri.TryCreate(host, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) ? uri : null;
+    }
 
     private static bool IsLoopback(Uri uri) =>
         uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));

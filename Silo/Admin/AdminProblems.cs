@@ -34,6 +34,17 @@ internal static class AdminProblems
     public static IResult BadRequest(string detail) =>
         Results.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Invalid argument", type: TypeOf(ErrorCode.InvalidArgument));
 
+    /// <summary>Answers a request from middleware (before any endpoint) with a problem of type <c>…/{type}</c>.</summary>
+    public static async Task WriteAsync(IProblemDetailsService problems, HttpContext context, int status, string title, string detail, string type)
+    {
+        context.Response.StatusCode = status;
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = { Status = status, Title = title, Detail = detail, Type = TypeBase + type },
+        });
+    }
+
     private static string Kebab(string pascal) =>
         string.Concat(pascal.Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 }

@@ -21,19 +21,9 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, IOptions<AdminOptio
             await next(context);
             return;
         }
-        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
         context.Response.Headers.WWWAuthenticate = "ApiKey header=\"X-Api-Key\"";
-        await problems.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails =
-            {
-                Status = StatusCodes.Status401Unauthorized,
-                Title = "API key required",
-                Detail = $"Send the silo's admin API key in an {HeaderName} header.",
-                Type = AdminProblems.TypeBase + "unauthorized",
-            },
-        });
+        await AdminProblems.WriteAsync(problems, context, StatusCodes.Status401Unauthorized, "API key required",
+            $"Send the silo's admin API key in an {HeaderName} header.", "unauthorized");
     }
 
     private static bool NeedsKey(PathString path) =>

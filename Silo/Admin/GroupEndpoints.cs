@@ -67,8 +67,10 @@ internal static class GroupEndpoints
     private static async Task<Results<Ok<LagView>, ProblemHttpResult>> SeekAsync(string topic, string group, SeekRequest request, GranaryAdmin admin)
     {
         if (await MissingAsync(admin, topic, group) is ProblemHttpResult missing) return missing;
-        SeekTarget target = request.To.ToLowerInvariant() switch
+        // "required" keeps the property from being left out, not from being null.
+        SeekTarget target = request.To?.ToLowerInvariant() switch
         {
+            null => throw new GranaryException(ErrorCode.InvalidArgument, "'to' is null; it must be earliest, latest, offset or timestamp."),
             "earliest" => SeekTarget.Earliest,
             "latest" => SeekTarget.Latest,
             "offset" => SeekTarget.ToOffset(request.Offset ?? throw new GranaryException(ErrorCode.InvalidArgument, "Seek to an offset needs 'offset'."), request.Partition),

@@ -71,6 +71,7 @@ public sealed class AdminApiTests(AdminApiSilo silo) : IClassFixture<AdminApiSil
     [InlineData("POST", "api/v1/topics/existing/groups/readers/seek", """{"to": "offset", "offset": -1}""", 400, "invalid-argument")]
     [InlineData("POST", "api/v1/topics/existing/groups/readers/seek", """{"to": "yesterday"}""", 400, "invalid-argument")]
     [InlineData("POST", "api/v1/topics/existing/groups/readers/seek", """{"to": "offset"}""", 400, "invalid-argument")]
+    [InlineData("POST", "api/v1/topics/existing/groups/readers/seek", """{"to": null}""", 400, "invalid-argument")]
     [InlineData("GET", "api/v1/topics/existing/groups/readers/dead-letters?limit=0", null, 400, "invalid-argument")]
     [InlineData("GET", "api/v1/topics/existing/groups/readers/dead-letters?from=-5", null, 400, "invalid-argument")]
     [InlineData("GET", "api/v1/topics/existing/groups/readers/dead-letters?limit=many", null, 400, "bad-request")]

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using Granary.Silo.Admin;
 
 namespace Granary.Tests.Admin;
@@ -99,4 +100,59 @@ public sealed class AdminOptionsTests
 
     [Fact]
     public void ATurnedOffApi_IsNotChecked() => new AdminOptions { Enabled = false, Urls = "http://0.0.0.0:1" }.Validate();
+}
+
+/// <summary>
+/// A keyless silo on loopback refuses what a web page of another site could make a visiting browser send it: changes
+/// marked cross-site, and requests for a host name that is not loopback (DNS rebinding).
+/// </summary>
+public sealed class CrossSiteRequestTests(CrossSiteRequestTests.KeylessSilo silo) : IClassFixture<CrossSiteRequestTests.KeylessSilo>
+{
+    public sealed class KeylessSilo() : AdminSilo();
+
+    [Theory]
+    [InlineData("Sec-Fetch-Site", "cross-site")]
+    [InlineData("Sec-Fetch-Site", "same-site")]
+    [InlineData("Origin", "http://evil.example")]
+    [InlineData("Origin", "null")]
+    public async Task AChangeFromAnotherSite_IsRefused_AndChangesNothing(string header, string value)
+    {
+        string topic = $"csrf-{Guid.NewGuid():N}";
+        using var request = CreateTopic(topic);
+        request.Headers.TryAddWithoutValidation(header, value);
+        using var response = await silo.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("/problems/cross-site-request", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await silo.Http.GetAsync($"api/v1/topics/{topic}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task TheConsolesOwnChanges_AndToolsWithoutBrowserHeaders_GetThrough()
+    {
+        using var console = CreateTopic($"csrf-{Guid.NewGuid():N}");
+        console.Headers.TryAddWithoutValidation("Sec-Fetch-Site", "same-origin");
+        console.Headers.TryAddWithoutValidation("Origin", silo.Silo.AdminUrl.GetLeftPart(UriPartial.Authority));
+        Assert.Equal(HttpStatusCode.Created, (await silo.Http.SendAsync(console)).StatusCode);
+        using var origin = CreateTopic($"csrf-{Guid.NewGuid():N}");
+        origin.Headers.TryAddWithoutValidation("Origin", silo.Silo.AdminUrl.GetLeftPart(UriPartial.Authority));
+        Assert.Equal(HttpStatusCode.Created, (await silo.Http.SendAsync(origin)).StatusCode);
+        using var tool = CreateTopic($"csrf-{Guid.NewGuid():N}");
+        Assert.Equal(HttpStatusCode.Created, (await silo.Http.SendAsync(tool)).StatusCode);
+    }
+
+    [Fact]
+    public async Task ARequestForAnotherHostName_IsRefused_EvenARead()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "api/v1/topics");
+        request.Headers.Host = $"rebound.example:{silo.Silo.AdminPort}";
+        using var response = await silo.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        using var local = new HttpRequestMessage(HttpMethod.Get, "api/v1/topics");
+        local.Headers.Host = $"localhost:{silo.Silo.AdminPort}";
+        Assert.Equal(HttpStatusCode.OK, (await silo.Http.SendAsync(local)).StatusCode);
+    }
+
+    private static HttpRequestMessage CreateTopic(string name) =>
+        new(HttpMethod.Post, "api/v1/topics") { Content = JsonContent.Create(new { name }) };
 }
