@@ -33,6 +33,27 @@ public static class GranaryCli
 
     internal static readonly Option<bool> Json = new("--json") { Description = "Print the API's JSON instead of a table.", Recursive = true };
 
+    internal static readonly Option<string?> Ca = new("--ca")
+    {
+        Description = "PEM file of the CA that issued the silo's admin HTTPS certificate, trusted instead of the system's CAs (default: $GRANARY_CA).",
+        Recursive = true,
+        DefaultValueFactory = _ => NullIfEmpty(Environment.GetEnvironmentVariable("GRANARY_CA")),
+    };
+
+    internal static readonly Option<string?> Certificate = new("--cert")
+    {
+        Description = "Client certificate (PEM, or .pfx/.p12) for an admin API that requires one (default: $GRANARY_CERT).",
+        Recursive = true,
+        DefaultValueFactory = _ => NullIfEmpty(Environment.GetEnvironmentVariable("GRANARY_CERT")),
+    };
+
+    internal static readonly Option<string?> Key = new("--key")
+    {
+        Description = "PEM private key of --cert, when it is not in the same file (default: $GRANARY_KEY).",
+        Recursive = true,
+        DefaultValueFactory = _ => NullIfEmpty(Environment.GetEnvironmentVariable("GRANARY_KEY")),
+    };
+
     // Output for people and scripts, not for embedding in HTML: '+' in a time stays '+'.
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -49,6 +70,9 @@ public static class GranaryCli
         root.Options.Add(Url);
         root.Options.Add(ApiKey);
         root.Options.Add(Json);
+        root.Options.Add(Ca);
+        root.Options.Add(Certificate);
+        root.Options.Add(Key);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -66,6 +90,12 @@ public static class GranaryCli
             await error.WriteLineAsync($"granary: {e.Message}");
             return e.ExitCode;
         }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // An answer this CLI cannot read (another version's API, a proxy's page): a message, not a stack trace.
+            await error.WriteLineAsync($"granary: unexpected failure ({e.GetType().Name}): {e.Message}");
+            return ExitCodes.ServerError;
+        }
     }
 
     /// <summary>The action of a command: an API client for the parsed URL and key, then <paramref name="run"/>.</summary>
@@ -75,7 +105,11 @@ public static class GranaryCli
             string url = parse.GetValue(Url)!;
             if (!Uri.TryCreate(url.EndsWith('/') ? url : url + "/", UriKind.Absolute, out var baseAddress) || baseAddress.Scheme is not ("http" or "https"))
                 throw new CliException(ExitCodes.Usage, $"--url: '{url}' is not an http:// or https:// URL.");
-            using var http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
+            using var http = new HttpClient(AdminTls.Handler(baseAddress, parse.GetValue(Ca), parse.GetValue(Certificate), parse.GetValue(Key)))
+            {
+                BaseAddress = baseAddress,
+                Timeout = TimeSpan.FromSeconds(60),
+            };
             if (parse.GetValue(ApiKey) is { Length: > 0 } key) http.DefaultRequestHeaders.Add("X-Api-Key", key);
             http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
             await run(parse, new AdminApiClient(http), cancellationToken);
@@ -89,6 +123,8 @@ public static class GranaryCli
         output.WriteLine(body?.ToJsonString(Indented) ?? "null");
         return true;
     }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     /// <summary>A name for a URL path segment.</summary>
     internal static string Segment(string name) => Uri.EscapeDataString(name);

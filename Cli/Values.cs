@@ -17,18 +17,25 @@ internal static partial class Values
         if (!match.Success || match.Length == 0)
             throw new CliException(ExitCodes.Usage, $"{option}: '{text}' is not a duration; write it like 7d, 12h, 1h30m, 45s or 250ms.");
         var span = TimeSpan.Zero;
-        foreach (Capture part in match.Groups["part"].Captures)
+        try
         {
-            var piece = PartPattern().Match(part.Value);
-            double value = double.Parse(piece.Groups[1].Value, CultureInfo.InvariantCulture);
-            span += piece.Groups[2].Value switch
+            foreach (Capture part in match.Groups["part"].Captures)
             {
-                "d" => TimeSpan.FromDays(value),
-                "h" => TimeSpan.FromHours(value),
-                "m" => TimeSpan.FromMinutes(value),
-                "s" => TimeSpan.FromSeconds(value),
-                _ => TimeSpan.FromMilliseconds(value),
-            };
+                var piece = PartPattern().Match(part.Value);
+                double value = double.Parse(piece.Groups[1].Value, CultureInfo.InvariantCulture);
+                span += piece.Groups[2].Value switch
+                {
+                    "d" => TimeSpan.FromDays(value),
+                    "h" => TimeSpan.FromHours(value),
+                    "m" => TimeSpan.FromMinutes(value),
+                    "s" => TimeSpan.FromSeconds(value),
+                    _ => TimeSpan.FromMilliseconds(value),
+                };
+            }
+        }
+        catch (OverflowException)
+        {
+            throw new CliException(ExitCodes.Usage, $"{option}: '{text}' is longer than a duration can be (about 29,000 years).");
         }
         return Checked(span, text, option);
     }
@@ -40,7 +47,9 @@ internal static partial class Values
         if (!match.Success) throw new CliException(ExitCodes.Usage, $"{option}: '{text}' is not a size; write it like 1048576, 512MiB or 10GiB.");
         double value = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
         int power = match.Groups[2].Value.ToUpperInvariant() switch { "" or "B" => 0, "K" => 1, "M" => 2, "G" => 3, _ => 4 };
-        return (long)(value * Math.Pow(1024, power));
+        double bytes = value * Math.Pow(1024, power);
+        if (bytes >= long.MaxValue) throw new CliException(ExitCodes.Usage, $"{option}: '{text}' is larger than a size can be (8 EiB).");
+        return (long)bytes;
     }
 
     private static string Checked(TimeSpan span, string text, string option) =>

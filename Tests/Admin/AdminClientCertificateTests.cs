@@ -83,6 +83,21 @@ public sealed class AdminClientCertificateTests(AdminClientCertificateTests.Mutu
         await AssertRefusedAsync(http);
     }
 
+    [Fact]
+    public async Task TheCli_ReachesIt_WithTheCaAndAClientCertificate_AndIsRefusedWithout()
+    {
+        var served = await Cli.CliTests.Run(silo.Url, "topics", "list", "--ca", silo.Ca.CaPath, "--cert", silo.Ca.ClientCertificatePath, "--key", silo.Ca.ClientKeyPath);
+        Assert.True(served.Code == Granary.Cli.ExitCodes.Ok, served.Error);
+
+        var refused = await Cli.CliTests.Run(silo.Url, "topics", "list", "--ca", silo.Ca.CaPath);
+        Assert.Equal(Granary.Cli.ExitCodes.Unreachable, refused.Code);
+        // The silo's certificate is not from the CA given: refused by the CLI before it sends anything.
+        var untrusted = await Cli.CliTests.Run(silo.Url, "topics", "list", "--ca", silo.OtherCa.CaPath, "--cert", silo.Ca.ClientCertificatePath, "--key", silo.Ca.ClientKeyPath);
+        Assert.Equal(Granary.Cli.ExitCodes.Unreachable, untrusted.Code);
+        var missing = await Cli.CliTests.Run(silo.Url, "topics", "list", "--cert", silo.Ca.ClientCertificatePath + ".missing");
+        Assert.Equal(Granary.Cli.ExitCodes.Usage, missing.Code);
+    }
+
     // Kestrel ends the handshake (or, with TLS 1.3, the connection right after it) when the certificate is missing or
     // not from the CA: the client sees an HttpRequestException, never a response.
     private static async Task AssertRefusedAsync(HttpClient http)

@@ -169,6 +169,42 @@ public sealed class CliValuesTests
     [InlineData("0s")]
     [InlineData("-5m")]
     [InlineData("")]
+    [InlineData("99999999999d")]
+    [InlineData("10675199d10675199d")]
     public void BadDurations_AreUsageErrors(string text) =>
         Assert.Equal(ExitCodes.Usage, Assert.Throws<Granary.Cli.Api.CliException>(() => Values.Duration(text, "--x")).ExitCode);
+
+    [Theory]
+    [InlineData("lots")]
+    [InlineData("8EiB")]
+    [InlineData("99999999TiB")]
+    public void BadSizes_AreUsageErrors(string text) =>
+        Assert.Equal(ExitCodes.Usage, Assert.Throws<Granary.Cli.Api.CliException>(() => Values.Size(text, "--x")).ExitCode);
+}
+
+/// <summary>An admin URL that answers with JSON the CLI does not expect (another program, another version).</summary>
+public sealed class CliUnexpectedAnswerTests
+{
+    [Fact]
+    public async Task AnAnswerOfAnotherShape_ExitsWithAServerError_AndAMessage_NotAStackTrace()
+    {
+        int port = BrokerTarget.FreePort();
+        using var listener = new System.Net.HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        var serving = Task.Run(async () =>
+        {
+            var context = await listener.GetContextAsync();
+            context.Response.ContentType = "application/json";
+            await context.Response.OutputStream.WriteAsync("{\"topics\": \"not a list\"}"u8.ToArray());
+            context.Response.Close();
+        });
+
+        var result = await CliTests.Run(new Uri($"http://127.0.0.1:{port}/"), "topics", "list");
+        await serving;
+
+        Assert.Equal(ExitCodes.ServerError, result.Code);
+        Assert.StartsWith("granary: unexpected failure", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
+    }
 }
