@@ -47,8 +47,10 @@ internal sealed class PartitionSender : IAsyncDisposable
             FullMode = BoundedChannelFullMode.Wait,
         });
         _inFlight = new SemaphoreSlim(options.MaxInFlightBatchesPerPartition);
-        // The loop drains what is queued even while stopping, so it does not take the token.
-        _loop = Task.Run(() => RunAsync(stopping), CancellationToken.None);
+        // The loop drains what is queued even while stopping, so it does not take the token. It serves every later
+        // send, so it must not inherit the context of the send that created it: that send's publish activity (its
+        // grain calls would all be traced under it) and whatever else the caller keeps in async locals.
+        using (ExecutionContext.SuppressFlow()) _loop = Task.Run(() => RunAsync(stopping), CancellationToken.None);
     }
 
     public ValueTask EnqueueAsync(PendingSend send, CancellationToken cancellationToken) => _queue.Writer.WriteAsync(send, cancellationToken);

@@ -62,7 +62,7 @@ public static class GranaryMetrics
         "Messages whose time to live ran out before a group acknowledged them (dropped or dead-lettered).");
 
     internal static readonly Counter<long> PublishesRejected = Meter.CreateCounter<long>("granary.publishes.rejected", "{message}",
-        "Messages of appends a partition refused, by error code (reason).");
+        "Messages of appends a partition failed, by error code (reason): refused, or stored but not confirmed (acks All short of in-sync replicas).");
 
     internal static readonly ObservableGauge<long> ConsumerLag = Meter.CreateObservableGauge("granary.consumer.lag",
         ConsumerLagRegistry.Observe, "{message}",
