@@ -208,7 +208,13 @@ internal sealed partial class PartitionCursorGrain
     /// </summary>
     private void ReportLag()
     {
-        if (_partitionEnd == long.MaxValue || _deleted) return; // end unknown since a seek or wake
+        // Gone or going: a call finishing after deactivation must not register a slot nobody disposes.
+        if (_deleted || _deactivated) return;
+        if (_partitionEnd == long.MaxValue)
+        {
+            _lagSlot?.Forget(); // end unknown since a seek or wake: the lag before it no longer holds
+            return;
+        }
         (_lagSlot ??= ConsumerLagRegistry.Register(_topic, _group)).Lag = _partitionEnd - _committed - _acked.Count;
     }
 

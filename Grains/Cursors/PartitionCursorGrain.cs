@@ -57,6 +57,7 @@ internal sealed partial class PartitionCursorGrain(
     private IGrainTimer? _tickTimer;
     private IGrainReminder? _reminder;
     private ConsumerLagSlot? _lagSlot;
+    private bool _deactivated;
 
     private sealed record Lease(StoredMessage Message, string Member, DateTime ExpiresAt, int Attempt);
 
@@ -79,6 +80,7 @@ internal sealed partial class PartitionCursorGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         // The next activation (here or on another silo) reports this partition's lag from then on.
+        _deactivated = true;
         _lagSlot?.Dispose();
         _lagSlot = null;
         if (_saving is not null) await _saving;
@@ -244,6 +246,7 @@ internal sealed partial class PartitionCursorGrain(
         _fetching = null;
         _watching = true; // look at the new range for expiring and delayed messages
         _partitionEnd = long.MaxValue;
+        _lagSlot?.Forget(); // measured against the old position; the next fetch reports it again
         MarkDirty();
         EnsureTicking();
         SignalAvailable();

@@ -15,5 +15,8 @@ internal sealed class ConsumerLagSlot(string topic, string group) : IDisposable
         set => Volatile.Write(ref _lag, Math.Max(0, value));
     }
 
+    /// <summary>The lag is unknown again (the cursor moved and has not learnt the partition's end yet): not reported until measured.</summary>
+    public void Forget() => Volatile.Write(ref _lag, -1);
+
     public void Dispose() => ConsumerLagRegistry.Remove(this);
 }

@@ -20,20 +20,23 @@ internal static class GroupEndpoints
             "Moves a group to the earliest or latest message, an offset (all partitions or one) or a time; returns the lag after.");
     }
 
-    private static async Task<GroupView[]> ListAllAsync(GranaryAdmin admin)
+    private static async Task<GroupView[]> ListAllAsync(GranaryAdmin admin, CancellationToken cancellationToken)
     {
+        // Bounded like the topic listing: thousands of topics must not become thousands of concurrent grain calls.
         var topics = await admin.ListTopicsAsync();
-        var perTopic = await Task.WhenAll(topics.Select(async topic =>
-        {
-            try
+        var perTopic = new GroupView[topics.Length][];
+        await Parallel.ForAsync(0, topics.Length,
+            new ParallelOptions { MaxDegreeOfParallelism = TopicEndpoints.ParallelDescribes, CancellationToken = cancellationToken }, async (i, _) =>
             {
-                return await ViewsAsync(admin, topic);
-            }
-            catch (GranaryException e) when (e.Code == ErrorCode.TopicNotFound)
-            {
-                return []; // deleted since it was listed
-            }
-        }));
+                try
+                {
+                    perTopic[i] = await ViewsAsync(admin, topics[i]);
+                }
+                catch (GranaryException e) when (e.Code == ErrorCode.TopicNotFound)
+                {
+                    perTopic[i] = []; // deleted since it was listed
+                }
+            });
         return [.. perTopic.SelectMany(g => g)];
     }
 

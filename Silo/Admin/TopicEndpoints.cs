@@ -14,7 +14,7 @@ namespace Granary.Silo.Admin;
 internal static class TopicEndpoints
 {
     // Describing a topic asks each of its partitions; this many topics at a time keeps a large list from flooding the silo.
-    private const int ParallelDescribes = 16;
+    internal const int ParallelDescribes = 16;
 
     public static void MapTopics(this RouteGroupBuilder api)
     {
