@@ -65,12 +65,14 @@ public sealed class GranaryAdmin
 
     /// <summary>
     /// Changes a topic's settings to what <paramref name="change"/> makes of the current ones: retention time and size,
-    /// largest message, default time to live, and a larger partition count. Open partitions apply it at once.
+    /// largest message, default time to live, and a larger partition count. Open partitions apply it at once. If
+    /// another change lands between reading the settings and writing them, <paramref name="change"/> is called again
+    /// with the newer settings, so concurrent alters do not undo each other.
     /// </summary>
     /// <returns>The settings in force afterwards.</returns>
     /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, or <see cref="ErrorCode.InvalidArgument"/> for a value out
     /// of range, fewer partitions, or a change to a setting fixed at creation (replication, dedup window, overflow and
-    /// expiry policies).</exception>
+    /// expiry policies), or <see cref="ErrorCode.Timeout"/> when the settings kept changing under 20 attempts.</exception>
     public async Task<TopicConfig> AlterTopicAsync(string name, Func<TopicConfig, TopicConfig> change)
     {
         Names.Validate(name, "topic");
