@@ -9,6 +9,9 @@ public sealed class GranaryAdmin
     /// <summary>Alter attempts that may each find the settings changed by someone else before one gives up.</summary>
     private const int MaxAlterAttempts = 20;
 
+    /// <summary>Dead letters one listing reads per partition at most, looking for a group's among other groups'.</summary>
+    private const int MaxDeadLettersScanned = 10_000;
+
     private readonly IClusterClient _cluster;
 
     internal GranaryAdmin(IClusterClient cluster) => _cluster = cluster;
@@ -142,7 +145,8 @@ public sealed class GranaryAdmin
     /// <summary>
     /// Up to <paramref name="limit"/> of the group's dead letters from offset <paramref name="fromOffset"/> of each
     /// partition of its dead-letter topic, oldest first per partition; empty when nothing was ever dead-lettered. A
-    /// dead-letter topic shared by several groups shows only this group's letters.
+    /// dead-letter topic shared by several groups shows only this group's letters: the listing reads past the other
+    /// groups' letters, up to 10,000 of them per partition and call (page on from the last letter's offset + 1).
     /// </summary>
     /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, or <see cref="ErrorCode.InvalidArgument"/> for an
     /// unknown group, a negative offset or a limit outside 1-1000.</exception>
@@ -161,12 +165,32 @@ public sealed class GranaryAdmin
         {
             return []; // created with the first dead letter
         }
-        var pages = await Task.WhenAll(Enumerable.Range(0, dlqConfig.Partitions).Select(p => GranaryClient.CallAsync(() =>
-            _cluster.GetGrain<IPartitionGrain>($"{dlq}/{p}").FetchAsync(fromOffset, limit, TimeSpan.Zero)))).ConfigureAwait(false);
-        return [.. pages.SelectMany((page, partition) => page.Messages
-                .Where(m => m.HeaderText(GranaryHeaders.SourceTopic) == topic && m.HeaderText(GranaryHeaders.SourceGroup) == group)
-                .Select(m => ToDeadLetter(partition, m)))
-            .Take(limit)];
+        var perPartition = await Task.WhenAll(Enumerable.Range(0, dlqConfig.Partitions)
+            .Select(p => ScanDeadLettersAsync(dlq, p, topic, group, fromOffset, limit))).ConfigureAwait(false);
+        return [.. perPartition.SelectMany(letters => letters).Take(limit)];
+    }
+
+    /// <summary>The group's letters in one dead-letter partition from <paramref name="fromOffset"/>, skipping other groups' letters.</summary>
+    private async Task<List<DeadLetter>> ScanDeadLettersAsync(string dlq, int partition, string topic, string group, long fromOffset, int limit)
+    {
+        var grain = _cluster.GetGrain<IPartitionGrain>($"{dlq}/{partition}");
+        var letters = new List<DeadLetter>();
+        long offset = fromOffset;
+        for (int scanned = 0; letters.Count < limit && scanned < MaxDeadLettersScanned;)
+        {
+            long from = offset;
+            var page = await GranaryClient.CallAsync(() => grain.FetchAsync(from, limit, TimeSpan.Zero)).ConfigureAwait(false);
+            if (page.Messages.Length == 0) break; // the end of the partition
+            foreach (var message in page.Messages)
+            {
+                if (message.HeaderText(GranaryHeaders.SourceTopic) == topic && message.HeaderText(GranaryHeaders.SourceGroup) == group)
+                    letters.Add(ToDeadLetter(partition, message));
+                if (letters.Count == limit) break;
+            }
+            scanned += page.Messages.Length;
+            offset = page.NextOffset;
+        }
+        return letters;
     }
 
     /// <summary>Every silo the cluster's membership knows that is not dead, with its load.</summary>

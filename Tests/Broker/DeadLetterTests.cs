@@ -90,6 +90,31 @@ public sealed class DeadLetterTests(BrokerClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ListingAGroupsDeadLetters_InATopicSharedWithANoisierGroup_LooksPastTheOtherGroupsLetters()
+    {
+        string topic = BrokerClusterFixture.UniqueTopic();
+        string shared = $"{topic}-parking";
+        await Client.Admin.CreateTopicAsync(topic);
+        await using (var producer = Client.CreateProducer(topic))
+            await Task.WhenAll(Enumerable.Range(0, 120).Select(i => producer.SendAsync(new OutgoingMessage(Encoding.UTF8.GetBytes($"m{i}")))));
+
+        // The noisy group rejects everything first: the shared topic's first 120 letters are its own.
+        await using (var noisy = Client.CreateConsumer(topic, "noisy", new ConsumerOptions { AckTimeout = NoExpiry, DeadLetterTopic = shared }))
+            await Eventually.CollectAsync(noisy.ReadAllAsync(), r => r.Count >= 120, onEach: m => m.RejectAsync());
+        await Eventually.UntilAsync(async () => (await Client.Admin.ListDeadLettersAsync(topic, "noisy", limit: 1000)).Length == 120);
+
+        await using var quiet = Client.CreateConsumer(topic, "quiet", new ConsumerOptions { AckTimeout = NoExpiry, DeadLetterTopic = shared });
+        await Eventually.CollectAsync(quiet.ReadAllAsync(), r => r.Count >= 120,
+            onEach: m => MessagingTests.Text(m) is "m7" or "m8" or "m9" ? m.RejectAsync() : m.AckAsync());
+
+        // A first page of 10 would hold only the noisy group's letters; the listing reads on until it finds the quiet ones.
+        DeadLetter[] letters = [];
+        await Eventually.UntilAsync(async () => (letters = await Client.Admin.ListDeadLettersAsync(topic, "quiet", limit: 10)).Length == 3);
+        Assert.Equal(["m7", "m8", "m9"], letters.Select(l => Encoding.UTF8.GetString(l.Message.Payload.Span)).Order());
+        Assert.All(letters, l => Assert.True(l.Offset >= 120));
+    }
+
+    [Fact]
     public async Task NackWithDelay_RedeliversNoSoonerThanTheDelay()
     {
         string topic = BrokerClusterFixture.UniqueTopic();
