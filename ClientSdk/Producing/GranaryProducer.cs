@@ -68,8 +68,9 @@ public sealed class GranaryProducer : IAsyncDisposable
             byte[]? messageId = message.MessageId is null ? null : EncodeMessageId(message.MessageId);
             var wire = ToWire(message, messageId, activity);
             int size = wire.SizeInBytes();
-            if (size > config.MaxMessageBytes)
-                throw new GranaryException(ErrorCode.MessageTooLarge, $"A message of {size} bytes exceeds the limit of {config.MaxMessageBytes} bytes of topic '{Topic}'.");
+            int counted = wire.SizeCountedAgainstLimit();
+            if (counted > config.MaxMessageBytes)
+                throw new GranaryException(ErrorCode.MessageTooLarge, $"A message of {counted} bytes exceeds the limit of {config.MaxMessageBytes} bytes of topic '{Topic}'.");
             if (message.Partition >= config.Partitions) config = await RefreshConfigNowAsync().ConfigureAwait(false); // added since?
             int partition = ChoosePartition(message, wire.Key ?? messageId, config.Partitions);
             var pending = new PendingSend(wire, size);

@@ -20,7 +20,7 @@ public sealed record Message(
     /// <summary>Not to be delivered to any group before this time (Unix milliseconds); null to deliver at once.</summary>
     [Id(4)] public long? DeliverAtMs { get; init; }
 
-    /// <summary>Bytes counted against a topic's <c>MaxMessageBytes</c>: payload, key, header names and values.</summary>
+    /// <summary>Bytes the message carries: payload, key, header names and values.</summary>
     public int SizeInBytes()
     {
         long size = Payload.Length + (Key?.Length ?? 0);
@@ -28,6 +28,34 @@ public sealed record Message(
             foreach (var header in Headers) size += System.Text.Encoding.UTF8.GetByteCount(header.Name) + header.Value.Length;
         return (int)Math.Min(int.MaxValue, size);
     }
+
+    /// <summary>
+    /// Bytes counted against a topic's <c>MaxMessageBytes</c>: <see cref="SizeInBytes"/> less the W3C trace-context
+    /// headers (<c>traceparent</c>, <c>tracestate</c>, up to the sizes the standard allows), so that a message the
+    /// topic accepts untraced is not refused once a tracer listens and the producer adds them.
+    /// </summary>
+    public int SizeCountedAgainstLimit()
+    {
+        long size = SizeInBytes();
+        if (Headers is not null)
+        {
+            foreach (var header in Headers)
+            {
+                int allowance = header.Name switch
+                {
+                    GranaryHeaders.TraceParent => TraceParentAllowance,
+                    GranaryHeaders.TraceState => TraceStateAllowance,
+                    _ => 0,
+                };
+                if (allowance > 0) size -= header.Name.Length + Math.Min(header.Value.Length, allowance);
+            }
+        }
+        return (int)size;
+    }
+
+    // W3C Trace Context: a version-00 traceparent is 55 characters; a tracestate may be cut to 512.
+    private const int TraceParentAllowance = 55;
+    private const int TraceStateAllowance = 512;
 }
 
 /// <summary>Messages for one partition, appended together in one call.</summary>

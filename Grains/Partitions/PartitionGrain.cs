@@ -77,10 +77,10 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         long messageBytes = 0;
         foreach (var message in messages)
         {
-            int size = message.SizeInBytes();
-            if (size > limit)
-                throw new GranaryException(ErrorCode.MessageTooLarge, $"A message of {size} bytes exceeds the limit of {limit} bytes of topic '{_topic}'.");
-            messageBytes += size;
+            int counted = message.SizeCountedAgainstLimit();
+            if (counted > limit)
+                throw new GranaryException(ErrorCode.MessageTooLarge, $"A message of {counted} bytes exceeds the limit of {limit} bytes of topic '{_topic}'.");
+            messageBytes += message.SizeInBytes();
         }
         if (config.Overflow == OverflowPolicy.RejectPublish) await EnsureCommittedLoadedAsync();
 

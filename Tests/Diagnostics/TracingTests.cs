@@ -38,6 +38,25 @@ public sealed class TracingTests(BrokerClusterFixture fixture)
     }
 
     [Fact]
+    public async Task AMessageAtTheTopicsSizeLimit_IsStillAccepted_WhenTracingAddsItsHeaders()
+    {
+        string topic = BrokerClusterFixture.UniqueTopic("tracing");
+        await Client.Admin.CreateTopicAsync(topic, new TopicOptions { MaxMessageBytes = 1000 });
+        using var activities = new TopicActivities(topic);
+        await using var producer = Client.CreateProducer(topic);
+
+        // Checked by the producer and again by the partition: neither counts the trace context against the limit.
+        await producer.SendAsync(new OutgoingMessage(new byte[1000]));
+        var tooLarge = await Assert.ThrowsAsync<GranaryException>(() => producer.SendAsync(new OutgoingMessage(new byte[1001])));
+        Assert.Equal(ErrorCode.MessageTooLarge, tooLarge.Code);
+
+        await using var consumer = Client.CreateConsumer(topic, "g", new ConsumerOptions { AckTimeout = NoExpiry });
+        var received = Assert.Single(await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 1, onEach: m => m.AckAsync()));
+        Assert.Equal(1000, received.Payload.Length);
+        Assert.True(received.Headers.ContainsKey(GranaryHeaders.TraceParent));
+    }
+
+    [Fact]
     public async Task WithAListener_ASendRunsInAPublishActivity_WhoseContextTheMessageCarries()
     {
         string topic = BrokerClusterFixture.UniqueTopic("tracing");
