@@ -12,6 +12,9 @@ public sealed class GranaryAdmin
     /// <summary>Dead letters one listing reads per partition at most, looking for a group's among other groups'.</summary>
     private const int MaxDeadLettersScanned = 10_000;
 
+    /// <summary>Dead letters fetched per call while listing (the largest limit a listing takes).</summary>
+    private const int DeadLetterScanPage = 1000;
+
     private readonly IClusterClient _cluster;
 
     internal GranaryAdmin(IClusterClient cluster) => _cluster = cluster;
@@ -179,7 +182,8 @@ public sealed class GranaryAdmin
         for (int scanned = 0; letters.Count < limit && scanned < MaxDeadLettersScanned;)
         {
             long from = offset;
-            var page = await GranaryClient.CallAsync(() => grain.FetchAsync(from, limit, TimeSpan.Zero)).ConfigureAwait(false);
+            // Whole pages, not just the letters still wanted: most of what is read may be other groups'.
+            var page = await GranaryClient.CallAsync(() => grain.FetchAsync(from, DeadLetterScanPage, TimeSpan.Zero)).ConfigureAwait(false);
             if (page.Messages.Length == 0) break; // the end of the partition
             foreach (var message in page.Messages)
             {

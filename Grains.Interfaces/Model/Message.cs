@@ -30,27 +30,24 @@ public sealed record Message(
     }
 
     /// <summary>
-    /// Bytes counted against a topic's <c>MaxMessageBytes</c>: <see cref="SizeInBytes"/> less the W3C trace-context
-    /// headers (<c>traceparent</c>, <c>tracestate</c>, up to the sizes the standard allows), so that a message the
-    /// topic accepts untraced is not refused once a tracer listens and the producer adds them.
+    /// Bytes of the W3C trace-context headers (<c>traceparent</c>, <c>tracestate</c>, up to the sizes the standard
+    /// allows) that do not count against a topic's <c>MaxMessageBytes</c>: <see cref="SizeInBytes"/> less this is
+    /// checked, so that a message the topic accepts untraced is not refused once a tracer listens and the producer adds them.
     /// </summary>
-    public int SizeCountedAgainstLimit()
+    public int TraceContextBytes()
     {
-        long size = SizeInBytes();
-        if (Headers is not null)
+        int bytes = 0;
+        foreach (var header in Headers ?? [])
         {
-            foreach (var header in Headers)
+            int allowance = header.Name switch
             {
-                int allowance = header.Name switch
-                {
-                    GranaryHeaders.TraceParent => TraceParentAllowance,
-                    GranaryHeaders.TraceState => TraceStateAllowance,
-                    _ => 0,
-                };
-                if (allowance > 0) size -= header.Name.Length + Math.Min(header.Value.Length, allowance);
-            }
+                GranaryHeaders.TraceParent => TraceParentAllowance,
+                GranaryHeaders.TraceState => TraceStateAllowance,
+                _ => 0,
+            };
+            if (allowance > 0) bytes += header.Name.Length + Math.Min(header.Value.Length, allowance);
         }
-        return (int)size;
+        return bytes;
     }
 
     // W3C Trace Context: a version-00 traceparent is 55 characters; a tracestate may be cut to 512.

@@ -77,10 +77,11 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         long messageBytes = 0;
         foreach (var message in messages)
         {
-            int counted = message.SizeCountedAgainstLimit();
+            int size = message.SizeInBytes();
+            int counted = size - message.TraceContextBytes();
             if (counted > limit)
                 throw new GranaryException(ErrorCode.MessageTooLarge, $"A message of {counted} bytes exceeds the limit of {limit} bytes of topic '{_topic}'.");
-            messageBytes += message.SizeInBytes();
+            messageBytes += size;
         }
         if (config.Overflow == OverflowPolicy.RejectPublish) await EnsureCommittedLoadedAsync();
 

@@ -78,6 +78,10 @@ public sealed class AdminOptions
         return Uri.TryCreate(host, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) ? uri : null;
     }
 
-    private static bool IsLoopback(Uri uri) =>
-        uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+    private static bool IsLoopback(Uri uri) => IsLoopbackHost(uri.Host);
+
+    /// <summary>Whether a host name or address (as in a URL or a <c>Host</c> header) is this machine's loopback.</summary>
+    internal static bool IsLoopbackHost(string host) =>
+        string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
+        || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
 }

@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.Extensions.Options;
 
 namespace Granary.Silo.Admin;
@@ -18,7 +17,7 @@ internal sealed class CrossSiteRequestGuard(RequestDelegate next, IOptions<Admin
     {
         var request = context.Request;
         string? refusal =
-            _loopbackOnly && !IsLoopbackHost(request.Host.Host)
+            _loopbackOnly && !AdminOptions.IsLoopbackHost(request.Host.Host)
                 ? $"This admin API listens on loopback without a key and answers requests for loopback hosts only, not '{request.Host.Host}'. Use http://127.0.0.1 or http://localhost, or set Granary:Admin:ApiKey."
             : IsChange(request.Method) && IsCrossSite(request)
                 ? "Changes from a page of another site are refused; send them from the console served by this silo, the CLI or an HTTP client."
@@ -43,8 +42,4 @@ internal sealed class CrossSiteRequestGuard(RequestDelegate next, IOptions<Admin
         return !Uri.TryCreate(origin, UriKind.Absolute, out var from)
             || !string.Equals(from.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase);
     }
-
-    private static bool IsLoopbackHost(string host) =>
-        string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
-        || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
 }
