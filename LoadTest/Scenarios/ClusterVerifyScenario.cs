@@ -9,8 +9,8 @@ namespace Granary.LoadTest.Scenarios;
 /// <summary>
 /// <c>verify --silos N</c>: a cluster of N real silo processes on a throwaway PostgreSQL, the topic replicated to 3
 /// silos under acks All. One client (knowing every gateway) produces numbered messages while a group consumes them;
-/// every <c>--kill-silo-every</c> seconds a random running silo is killed with SIGKILL, and the one killed before it
-/// is started again (and serves) before the next kill, so at most one is down at a time. Counts as <see cref="VerifyScenario"/> does.
+/// every <c>--kill-silo-every</c> seconds a random silo is killed with SIGKILL and started again at once; the next
+/// kill waits until it serves again, so at most one is down at a time. Counts as <see cref="VerifyScenario"/> does.
 /// </summary>
 internal static class ClusterVerifyScenario
 {
@@ -86,17 +86,14 @@ internal static class ClusterVerifyScenario
         while (!stop.IsCancellationRequested)
         {
             await Task.Delay(every, stop);
-            // The last victim comes back, and serves, before the next goes: a silo still starting is as good as down,
-            // and killing another meanwhile would leave one of three, short of MinInSyncReplicas, for as long as the
-            // kills outpace the restarts.
-            if (down is not null)
-            {
-                down.Start();
-                await down.WaitUntilReadyAsync(SiloStartTimeout, stop);
-            }
+            // The last victim, restarted as soon as it was killed, serves again before the next goes: a silo still
+            // starting is as good as down, and killing another meanwhile would leave one of three, short of
+            // MinInSyncReplicas, for as long as the kills outpace the restarts.
+            if (down is not null) await down.WaitUntilReadyAsync(SiloStartTimeout, stop);
             var victim = silos.Where(s => s.IsRunning).OrderBy(_ => Random.Shared.Next()).First();
             await victim.KillAsync();
             onKill();
+            victim.Start();
             down = victim;
         }
     }
