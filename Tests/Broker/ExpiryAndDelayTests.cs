@@ -69,7 +69,8 @@ public sealed class ExpiryAndDelayTests(BrokerClusterFixture fixture)
         string topic = BrokerClusterFixture.UniqueTopic();
         await Client.Admin.CreateTopicAsync(topic);
         await using var producer = Client.CreateProducer(topic);
-        var deliverAt = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(3);
+        // Long enough that "now" is read before "delayed" (offset 0) is due, even on a loaded machine.
+        var deliverAt = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(10);
         await producer.SendAsync(new OutgoingMessage("delayed"u8.ToArray()) { DeliverAt = deliverAt });
         await producer.SendAsync(new OutgoingMessage("now"u8.ToArray()));
         await using var consumer = Client.CreateConsumer(topic, "g", new ConsumerOptions { AckTimeout = NoExpiry });

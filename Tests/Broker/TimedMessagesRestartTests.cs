@@ -42,11 +42,14 @@ public sealed class TimedMessagesRestartTests
         using var data = new TempDirectory();
         await using var silo = new SiloProcess(data.Path);
         silo.Start();
-        var deliverAt = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(8);
+        DateTimeOffset deliverAt;
         await using (var client = await silo.ConnectAsync())
         {
             await client.Admin.CreateTopicAsync("reminders");
             await using var producer = client.CreateProducer("reminders");
+            // Due well after the kill even on a loaded machine (a silo start alone can take seconds in a Debug build):
+            // were it due before the first read, "later" (offset 0) would rightly come first.
+            deliverAt = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(20);
             await producer.SendAsync(new OutgoingMessage("later"u8.ToArray()) { DeliverAt = deliverAt });
             await producer.SendAsync(new OutgoingMessage("now"u8.ToArray()));
             await using var consumer = client.CreateConsumer("reminders", "g", NoExpiry);
