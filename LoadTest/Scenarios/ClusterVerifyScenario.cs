@@ -42,7 +42,7 @@ internal static class ClusterVerifyScenario
                 await using var consumer = client.CreateConsumer(VerifyScenario.Topic, VerifyScenario.Topic, new ConsumerOptions { AckTimeout = TimeSpan.FromSeconds(30) });
                 var consuming = ConsumeUntilStoppedAsync(consumer, checker, stop.Token);
                 var killing = settings.KillEvery is { } every ? KillAsync(silos, every, () => kills++, stop.Token) : Task.CompletedTask;
-                var pacer = new VerifyScenario.Schedule(Pacer.Start(settings.Rate));
+                var pacer = new VerifyScenario.Schedule(settings.Rate);
                 while (Volatile.Read(ref confirmed) < settings.Messages && !cancellationToken.IsCancellationRequested)
                 {
                     // Returns once everything queued is confirmed or failed; failed ids are queued again.

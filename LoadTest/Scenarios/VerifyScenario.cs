@@ -47,7 +47,7 @@ internal static class VerifyScenario
             await using (new ProgressDisplay("verify", () => Volatile.Read(ref confirmed), () => Volatile.Read(ref errors), output))
             {
                 // Paced over the whole run (not per life of the silo), so that kills land while messages flow.
-                var pacer = new Schedule(Pacer.Start(settings.Rate));
+                var pacer = new Schedule(settings.Rate);
                 int failedStarts = 0;
                 while (Volatile.Read(ref confirmed) < settings.Messages)
                 {
@@ -214,11 +214,16 @@ internal static class VerifyScenario
         }
     }
 
-    /// <summary>The pacer of the whole run: each send, whichever life of the silo it falls in, takes the next slot.</summary>
-    internal sealed class Schedule(Pacer pacer)
+    /// <summary>
+    /// The pacer of the whole run: each send, whichever life of the silo it falls in, takes the next slot. The clock
+    /// starts at the first send, not when the silo process starts: a slow start would otherwise leave every message
+    /// due at once, and a burst could end the run before the first kill.
+    /// </summary>
+    internal sealed class Schedule(double rate)
     {
+        private readonly Lazy<Pacer> _pacer = new(() => Pacer.Start(rate));
         private long _next;
 
-        public ValueTask WaitNextAsync(CancellationToken cancellationToken) => pacer.WaitTurnAsync(Interlocked.Increment(ref _next) - 1, cancellationToken);
+        public ValueTask WaitNextAsync(CancellationToken cancellationToken) => _pacer.Value.WaitTurnAsync(Interlocked.Increment(ref _next) - 1, cancellationToken);
     }
 }

@@ -149,13 +149,15 @@ public sealed class DeadLetterTests(BrokerClusterFixture fixture)
         await using var producer = Client.CreateProducer(topic);
         await producer.SendAsync(new OutgoingMessage("long-work"u8.ToArray()));
         var cursor = fixture.Cluster.Client.GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
-        await fixture.Cluster.Client.GetGrain<IConsumerGroupGrain>($"{topic}/g").JoinAsync("A", new GroupSettings());
-        var held = Assert.Single(await cursor.PullAsync("A", 1, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10)));
+        var group = fixture.Cluster.Client.GetGrain<IConsumerGroupGrain>($"{topic}/g");
+        await group.JoinAsync("A", new GroupSettings());
+        var held = Assert.Single(await cursor.PullAsync("A", 1, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10)));
 
         Assert.Equal([held.Message.Offset], await cursor.ExtendAsync("A", [held.Message.Offset], NoExpiry));
+        Assert.True((await group.HeartbeatAsync("A")).IsMember); // A's session (15 s) outlasts B's wait below
 
-        // Well past the original 2 s lease, another member still gets nothing.
-        Assert.Empty(await cursor.PullAsync("B", 1, NoExpiry, TimeSpan.FromSeconds(4)));
+        // Well past the original 5 s lease, another member still gets nothing.
+        Assert.Empty(await cursor.PullAsync("B", 1, NoExpiry, TimeSpan.FromSeconds(7)));
         Assert.Empty(await cursor.ExtendAsync("B", [held.Message.Offset], NoExpiry)); // not B's to extend
         Assert.Equal(1, (await cursor.DescribeAsync()).InFlight);
     }

@@ -19,7 +19,10 @@ public sealed class DeliveryModeTests(BrokerClusterFixture fixture)
         await Client.Admin.CreateTopicAsync(topic, new TopicOptions { Partitions = 4 });
         var settings = new GroupSettings { Mode = DeliveryMode.Ordered };
         var group = Grains.GetGrain<IConsumerGroupGrain>($"{topic}/g");
-        // A member that joins, takes messages and then goes silent: no heartbeat, no ack, no leave (a crash).
+        // Sent first, so that nothing slow lies between the crashed member's join and its pulls (its session is 15 s).
+        await using var producer = Client.CreateProducer(topic);
+        for (int i = 0; i < 200; i++) await producer.SendAsync(new OutgoingMessage(Encoding.UTF8.GetBytes($"{i}")) { Key = $"k{i % 10}" });
+        // A member that joins, takes messages and then goes silent: no heartbeat after its pulls, no ack, no leave (a crash).
         await group.JoinAsync("crashed", settings);
         var options = new ConsumerOptions { Mode = DeliveryMode.Ordered, AckTimeout = NoExpiry, MaxPrefetch = 16 };
         await using var first = Client.CreateConsumer(topic, "g", options);
@@ -34,8 +37,7 @@ public sealed class DeliveryModeTests(BrokerClusterFixture fixture)
         int[] crashedPartitions = [.. description.Assignment.Where(a => a.Value == "crashed").Select(a => a.Key)];
         Assert.NotEmpty(crashedPartitions);
 
-        await using var producer = Client.CreateProducer(topic);
-        for (int i = 0; i < 200; i++) await producer.SendAsync(new OutgoingMessage(Encoding.UTF8.GetBytes($"{i}")) { Key = $"k{i % 10}" });
+        Assert.True((await group.HeartbeatAsync("crashed")).IsMember, "the crashed member's session ended before it pulled");
         var held = new List<Delivery>();
         foreach (int p in crashedPartitions)
         {
@@ -124,10 +126,11 @@ public sealed class DeliveryModeTests(BrokerClusterFixture fixture)
         string topic = BrokerClusterFixture.UniqueTopic();
         await Client.Admin.CreateTopicAsync(topic);
         var settings = new GroupSettings { Mode = DeliveryMode.KeyShared };
-        await Grains.GetGrain<IConsumerGroupGrain>($"{topic}/g").JoinAsync("crashed", settings);
         await using var producer = Client.CreateProducer(topic);
         for (int i = 0; i < 300; i++) await producer.SendAsync(new OutgoingMessage(Encoding.UTF8.GetBytes($"{i}")) { Key = $"k{i % 10}" });
         // The crashed member takes the first messages (of several keys) and never acks or heartbeats.
+        var joinedAt = DateTime.UtcNow;
+        await Grains.GetGrain<IConsumerGroupGrain>($"{topic}/g").JoinAsync("crashed", settings);
         var held = await Grains.GetGrain<IPartitionCursorGrain>($"{topic}/g/0").PullAsync("crashed", 5, NoExpiry, TimeSpan.FromSeconds(10));
         Assert.Equal(5, held.Length);
         var heldKeys = held.Select(d => Encoding.UTF8.GetString(d.Message.Key!)).ToHashSet();
@@ -136,7 +139,6 @@ public sealed class DeliveryModeTests(BrokerClusterFixture fixture)
         var log = new ConcurrentQueue<(string Key, int Sequence, string Member, DateTime At)>();
         var done = new ConcurrentDictionary<int, byte>();
         var consumers = Enumerable.Range(0, 3).Select(_ => Client.CreateConsumer(topic, "g", options)).ToList();
-        var start = DateTime.UtcNow;
         var readers = consumers.Select(consumer => Task.Run(async () =>
         {
             using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(120));
@@ -174,7 +176,8 @@ public sealed class DeliveryModeTests(BrokerClusterFixture fixture)
         var firstHeld = log.Where(l => heldKeys.Contains(l.Key)).Min(l => l.At);
         var firstFree = log.Where(l => !heldKeys.Contains(l.Key)).Min(l => l.At);
         Assert.True(firstHeld > firstFree);
-        Assert.True(firstHeld - start > TimeSpan.FromSeconds(5), $"held keys came back after {firstHeld - start}, before the session timeout");
+        // The fixture's session timeout is 15 s, counted from the join (the member's last sign of life).
+        Assert.True(firstHeld - joinedAt >= TimeSpan.FromSeconds(14.5), $"held keys came back {firstHeld - joinedAt} after the join, before the session timeout");
     }
 
     [Fact]

@@ -12,7 +12,7 @@ public sealed class IdlePartitionTests
         if (!OperatingSystem.IsLinux()) Assert.Skip("counts open files through /proc/self/fd");
         // The silo runs in this process, so its open files are this process's.
         await using var silo = await OneSiloCluster.StartAsync(
-            granary: o => o.IdlePartitionTimeout = TimeSpan.FromSeconds(3),
+            granary: o => o.IdlePartitionTimeout = TimeSpan.FromSeconds(10), // long enough that a slow machine sees the files open first
             silo: s => s.Services.Configure<Orleans.Configuration.GrainCollectionOptions>(o => o.CollectionQuantum = TimeSpan.FromSeconds(1)));
         string topic = BrokerClusterFixture.UniqueTopic("idle");
         await silo.Client.Admin.CreateTopicAsync(topic);

@@ -24,7 +24,7 @@ public sealed class MembershipAndProducerTests(BrokerClusterFixture fixture)
         await Grains.GetGrain<IConsumerGroupGrain>($"{topic}/g").LeaveAsync(dropped); // what a missed session does
         await producer.SendAsync(new OutgoingMessage("second"u8.ToArray()));
 
-        var second = await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 1, timeout: TimeSpan.FromSeconds(30));
+        var second = await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 1);
         Assert.Equal("second", Encoding.UTF8.GetString(second[0].Payload.Span));
         Assert.NotEqual(dropped, consumer.MemberId);
         var refused = await Assert.ThrowsAsync<GranaryException>(() =>

@@ -35,8 +35,8 @@ public sealed class OrderedHandoverTests(BrokerClusterFixture fixture)
         var waiting = cursor.PullAsync("b", 5, NoExpiry, TimeSpan.FromSeconds(20));
         await cursor.RejectAsync("a", [.. heldByA.Select(d => d.Message.Offset)]);
 
-        // Without the wake-up the pull returned about 10 s after the reject.
-        var taken = await waiting.WaitAsync(TimeSpan.FromSeconds(5));
+        // Without the wake-up the pull returned only when a's session ended (15 s).
+        var taken = await waiting.WaitAsync(TimeSpan.FromSeconds(8));
         Assert.Equal([2L, 3], taken.Select(d => d.Message.Offset));
     }
 
@@ -60,6 +60,8 @@ public sealed class OrderedHandoverTests(BrokerClusterFixture fixture)
         var held = await cursor.PullAsync("a", heldByA, NoExpiry, TimeSpan.FromSeconds(10));
         Assert.Equal(heldByA, held.Length);
         await group.JoinAsync("b", settings);
+        // Neither member heartbeats on its own: a's session (15 s) restarts here so that it outlasts the test.
+        Assert.True((await group.HeartbeatAsync("a")).IsMember);
         return (group, cursor, held);
     }
 }

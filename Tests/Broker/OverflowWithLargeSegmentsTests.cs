@@ -11,7 +11,8 @@ public sealed class OverflowWithLargeSegmentsTests(BrokerClusterFixture fixture)
         const int limit = 8_000;
         await fixture.Client.Admin.CreateTopicAsync(topic, new TopicOptions { RetentionBytes = limit, Overflow = OverflowPolicy.RejectPublish });
         var grains = fixture.Cluster.Client;
-        await grains.GetGrain<IConsumerGroupGrain>($"{topic}/g").JoinAsync("a", new GroupSettings());
+        var group = grains.GetGrain<IConsumerGroupGrain>($"{topic}/g");
+        await group.JoinAsync("a", new GroupSettings());
         var cursor = grains.GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
         // The partition learns the group's position from the cursor's saves (every 100 ms at most): a send that
         // comes before the news is refused and succeeds on a retry, which the default retries allow for.
@@ -21,6 +22,8 @@ public sealed class OverflowWithLargeSegmentsTests(BrokerClusterFixture fixture)
         // 40 KB pass through an 8 KB queue, and old data goes.
         for (int round = 0; round < 40; round++)
         {
+            // "a" pulls through the grain, not an SDK consumer: it keeps its session (15 s) alive itself.
+            Assert.True((await group.HeartbeatAsync("a")).IsMember);
             await producer.SendAsync(new OutgoingMessage(new byte[500]));
             await producer.SendAsync(new OutgoingMessage(new byte[500]));
             var taken = await cursor.PullAsync("a", 2, ClientTestExtensions.NoExpiry, TimeSpan.FromSeconds(10));

@@ -16,11 +16,11 @@ public sealed class TimedMessagesRestartTests
             await client.Admin.CreateTopicAsync("orders");
             await using (var consumer = client.CreateConsumer("orders", "billing")) await consumer.StartAsync();
             await using var producer = client.CreateProducer("orders");
-            for (int i = 0; i < 5; i++) await producer.SendAsync(new OutgoingMessage(new byte[] { (byte)i }) { TimeToLive = TimeSpan.FromSeconds(3) });
+            for (int i = 0; i < 5; i++) await producer.SendAsync(new OutgoingMessage(new byte[] { (byte)i }) { TimeToLive = TimeSpan.FromSeconds(15) });
             // The cursor registers its reminder (in the data directory) once it watches the expiring messages.
             string reminders = Path.Combine(data.Path, "reminders.json");
             await Eventually.UntilAsync(() => File.Exists(reminders) && File.ReadAllText(reminders).Contains("orders/billing/0", StringComparison.Ordinal));
-            await silo.KillAsync(); // before the messages expire
+            await silo.KillAsync(); // before the messages expire (15 s leaves a slow machine room)
         }
 
         silo.Start();

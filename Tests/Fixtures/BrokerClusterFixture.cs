@@ -19,7 +19,7 @@ public sealed class BrokerClusterFixture : IAsyncLifetime
             {
                 o.DataDirectory = _data.Path;
                 o.LeaseCheckInterval = TimeSpan.FromMilliseconds(100);
-                o.SessionTimeout = TimeSpan.FromSeconds(10);
+                o.SessionTimeout = TimeSpan.FromSeconds(15); // three of the SDK's 5 s heartbeats: one late tick on a loaded machine drops no one
             })
             // One reminder table for both silos; the file table is for a single embedded silo.
             .UseInMemoryReminderService());

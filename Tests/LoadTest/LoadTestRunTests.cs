@@ -48,14 +48,14 @@ public sealed class LoadTestRunTests
         string json = Path.Combine(data.Path, "verify.json");
         var output = new StringWriter();
         int exit = await LoadTestCommands.Build(output)
-            // 25 s of sends at this rate: the second kill waits for the first victim to serve again (about 10 s here),
+            // 35 s of sends at this rate: the second kill waits for the first victim to serve again (about 10 s here),
             // so it comes well before the last send.
-            .Parse($"verify --silos 3 --messages 5000 --rate 200 --kill-silo-every 3 --data-dir {data.Path} --json {json}").InvokeAsync();
+            .Parse($"verify --silos 3 --messages 7000 --rate 200 --kill-silo-every 3 --data-dir {data.Path} --json {json}").InvokeAsync();
 
         Assert.True(exit == 0, output.ToString());
         using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
         var counts = report.RootElement.GetProperty("counts");
-        Assert.Equal(5000, counts.GetProperty("confirmed").GetInt64());
+        Assert.Equal(7000, counts.GetProperty("confirmed").GetInt64());
         Assert.Equal(0, counts.GetProperty("lost").GetInt64());
         Assert.Equal(0, counts.GetProperty("unexpected").GetInt64());
         Assert.True(counts.GetProperty("silo kills").GetInt64() >= 2, output.ToString());

@@ -49,7 +49,7 @@ public sealed class ClusterTlsTests(PostgresFixture postgres)
         // A silo of another CA: the cluster's silos refuse its connections (and it theirs), so it cannot validate its
         // connectivity to the active silos and gives up after its (shortened) join time.
         await using var rogue = SiloProcess.ClusterMember(Path.Combine(directory.Path, "rogue"), connectionString, "rogue",
-            [.. Tls(untrusted), "--Granary:Membership:MaxJoinAttemptTime=00:00:15"]);
+            [.. Tls(untrusted), "--Granary:Membership:MaxJoinAttemptTime=00:00:30"]);
         rogue.Start();
         await Eventually.UntilAsync(() => !rogue.IsRunning, TimeSpan.FromSeconds(180));
         Assert.True(rogue.HasLogged("Failed to get ping responses"), string.Join('\n', rogue.RecentOutput.TakeLast(60)));
