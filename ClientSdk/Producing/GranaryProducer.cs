@@ -68,9 +68,7 @@ public sealed class GranaryProducer : IAsyncDisposable
             byte[]? messageId = message.MessageId is null ? null : EncodeMessageId(message.MessageId);
             var wire = ToWire(message, messageId, activity);
             int size = wire.SizeInBytes();
-            int counted = size - wire.TraceContextBytes();
-            if (counted > config.MaxMessageBytes)
-                throw new GranaryException(ErrorCode.MessageTooLarge, $"A message of {counted} bytes exceeds the limit of {config.MaxMessageBytes} bytes of topic '{Topic}'.");
+            wire.EnsureWithinLimit(size, config.MaxMessageBytes, Topic);
             if (message.Partition >= config.Partitions) config = await RefreshConfigNowAsync().ConfigureAwait(false); // added since?
             int partition = ChoosePartition(message, wire.Key ?? messageId, config.Partitions);
             var pending = new PendingSend(wire, size);

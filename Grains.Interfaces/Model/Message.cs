@@ -34,7 +34,7 @@ public sealed record Message(
     /// allows) that do not count against a topic's <c>MaxMessageBytes</c>: <see cref="SizeInBytes"/> less this is
     /// checked, so that a message the topic accepts untraced is not refused once a tracer listens and the producer adds them.
     /// </summary>
-    public int TraceContextBytes()
+    private int TraceContextBytes()
     {
         int bytes = 0;
         foreach (var header in Headers ?? [])
@@ -48,6 +48,18 @@ public sealed record Message(
             if (allowance > 0) bytes += header.Name.Length + Math.Min(header.Value.Length, allowance);
         }
         return bytes;
+    }
+
+    /// <summary>
+    /// Refuses a message whose bytes counted against <paramref name="maxMessageBytes"/> (its <paramref name="sizeInBytes"/>,
+    /// as <see cref="SizeInBytes"/> gave it, less <see cref="TraceContextBytes"/>) are more than that limit.
+    /// </summary>
+    /// <exception cref="GranaryException"><see cref="ErrorCode.MessageTooLarge"/>.</exception>
+    public void EnsureWithinLimit(int sizeInBytes, int maxMessageBytes, string topic)
+    {
+        int counted = sizeInBytes - TraceContextBytes();
+        if (counted > maxMessageBytes)
+            throw new GranaryException(ErrorCode.MessageTooLarge, $"A message of {counted} bytes exceeds the limit of {maxMessageBytes} bytes of topic '{topic}'.");
     }
 
     // W3C Trace Context: a version-00 traceparent is 55 characters; a tracestate may be cut to 512.

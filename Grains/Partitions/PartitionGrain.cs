@@ -78,9 +78,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         foreach (var message in messages)
         {
             int size = message.SizeInBytes();
-            int counted = size - message.TraceContextBytes();
-            if (counted > limit)
-                throw new GranaryException(ErrorCode.MessageTooLarge, $"A message of {counted} bytes exceeds the limit of {limit} bytes of topic '{_topic}'.");
+            message.EnsureWithinLimit(size, limit, _topic);
             messageBytes += size;
         }
         if (config.Overflow == OverflowPolicy.RejectPublish) await EnsureCommittedLoadedAsync();
