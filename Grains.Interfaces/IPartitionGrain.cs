@@ -36,8 +36,12 @@ public interface IPartitionGrain : IGrainWithStringKey
     /// <summary>Offsets, size and silo of the partition.</summary>
     [Alias("Describe")] Task<PartitionInfo> DescribeAsync();
 
-    /// <summary>Closes and deletes the log (the topic is being deleted).</summary>
-    [Alias("Delete")] Task DeleteAsync();
+    /// <summary>
+    /// Closes and deletes the log of the topic's <paramref name="incarnation"/> (<see cref="TopicConfig.Incarnation"/>;
+    /// the topic is being deleted). Calls still waiting on the partition, and calls after, get
+    /// <see cref="ErrorCode.TopicNotFound"/>.
+    /// </summary>
+    [Alias("Delete")] Task DeleteAsync(string? incarnation);
 
     /// <summary>The topic's settings changed (<see cref="ITopicGrain.AlterAsync"/>): an open partition applies them now.</summary>
     [Alias("ApplyConfig")] Task ApplyConfigAsync(TopicConfig config);

@@ -57,8 +57,8 @@ public interface IPartitionReplicaGrain : IGrainWithStringKey
     /// <summary>Stored batches from <paramref name="fromOffset"/>, up to about <paramref name="maxBytes"/>, all of one epoch.</summary>
     [Alias("Read")] Task<ReplicaRead> ReadAsync(long leaderEpoch, long fromOffset, int maxBytes);
 
-    /// <summary>Closes and deletes the copy (the topic is being deleted, or the replica moved).</summary>
-    [Alias("Delete")] Task DeleteAsync();
+    /// <summary>Closes and deletes the copy of the topic's <paramref name="incarnation"/> (the topic is being deleted, or the replica moved).</summary>
+    [Alias("Delete")] Task DeleteAsync(string? incarnation);
 
     /// <summary>The topic's settings changed: an open copy applies the new retention limits now.</summary>
     [Alias("ApplyConfig")] Task ApplyConfigAsync(TopicConfig config);

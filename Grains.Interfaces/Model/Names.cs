@@ -2,18 +2,28 @@ using System.Text.RegularExpressions;
 
 namespace Granary.Grains;
 
-/// <summary>The naming rule for topics and consumer groups: <c>[a-zA-Z0-9._-]{1,200}</c>.</summary>
+/// <summary>
+/// The naming rule for topics and consumer groups: <c>[a-zA-Z0-9._-]{1,200}</c>, and not made of dots only (<c>.</c>
+/// and <c>..</c> name directories of their own on every file system).
+/// </summary>
 public static partial class Names
 {
+    /// <summary>The longest valid name, in characters.</summary>
+    public const int MaxLength = 200;
+
     /// <summary>True when <paramref name="name"/> is a valid topic or group name.</summary>
-    public static bool IsValid(string? name) => name is not null && NamePattern().IsMatch(name);
+    public static bool IsValid(string? name) => name is not null && NamePattern().IsMatch(name) && name.AsSpan().ContainsAnyExcept('.');
 
     /// <summary>Throws <see cref="GranaryException"/> with <see cref="ErrorCode.InvalidName"/> when the name is invalid.</summary>
     public static void Validate(string? name, string what)
     {
         if (!IsValid(name))
-            throw new GranaryException(ErrorCode.InvalidName, $"Invalid {what} name '{name}': use 1 to 200 of the characters a-z, A-Z, 0-9, '.', '_' and '-'.");
+            throw new GranaryException(ErrorCode.InvalidName,
+                $"Invalid {what} name '{Echo(name)}': use 1 to {MaxLength} of the characters a-z, A-Z, 0-9, '.', '_' and '-', not only dots.");
     }
+
+    // An error text quotes at most the start of a rejected name (a 20 MB name must not come back as a 20 MB answer).
+    private static string? Echo(string? name) => name is { Length: > MaxLength + 20 } ? string.Concat(name.AsSpan(0, MaxLength), "…") : name;
 
     [GeneratedRegex("^[a-zA-Z0-9._-]{1,200}$", RegexOptions.CultureInvariant)]
     private static partial Regex NamePattern();

@@ -44,6 +44,14 @@ public sealed record TopicConfig
     /// </summary>
     [Id(9)] public int? MinInSyncReplicas { get; init; }
 
+    /// <summary>
+    /// The topic's identity, set by the broker when the topic is created (a value in a create request is ignored, and
+    /// alters keep it): a topic deleted and created again under the same name has a new incarnation, and its partition
+    /// logs, groups and cursors start empty instead of adopting the earlier topic's. Null for a topic created before
+    /// incarnations existed (its data stays where it was written).
+    /// </summary>
+    [Id(10)] public string? Incarnation { get; init; }
+
     /// <summary>The replication factor in force (1 when unset).</summary>
     public int Replicas => ReplicationFactor ?? 1;
 

@@ -13,6 +13,8 @@ internal sealed class ConsumerGroupState
     [Id(2)] public Dictionary<int, long> StartOffsets { get; set; } = [];
     [Id(3)] public int Partitions { get; set; }
     [Id(4)] public GroupSettings Settings { get; set; } = new();
+    /// <summary>The topic incarnation the group was created on (<see cref="TopicConfig.Incarnation"/>); null before incarnations existed.</summary>
+    [Id(5)] public string? Incarnation { get; set; }
 }
 
 /// <summary>
@@ -40,10 +42,26 @@ internal sealed partial class ConsumerGroupGrain(
 
     private IPartitionGrain PartitionGrain(int partition) => GrainFactory.GetGrain<IPartitionGrain>(GrainKeys.Partition(_topic, partition));
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (_topic, _group) = GrainKeys.ParseGroup(this.GetPrimaryKeyString());
-        return Task.CompletedTask;
+        if (!state.State.Exists) return;
+        string? incarnation;
+        try
+        {
+            incarnation = (await TopicGrain.GetConfigAsync()).Incarnation;
+        }
+        catch (GranaryException e) when (e.Code == ErrorCode.TopicNotFound)
+        {
+            return; // every call needs the topic and fails the same way
+        }
+        // A group of an earlier topic of this name (whose state was lost or whose delete did not finish) is not this
+        // topic's: it starts over as if it never existed, rather than replay its old start offsets and settings.
+        if (state.State.Incarnation != incarnation)
+        {
+            LogEarlierIncarnation(logger, _topic, _group);
+            await state.ClearStateAsync(cancellationToken);
+        }
     }
 
     public async Task<GroupJoinResult> JoinAsync(string memberId, GroupSettings settings)
@@ -56,7 +74,7 @@ internal sealed partial class ConsumerGroupGrain(
         bool settingsChanged;
         if (!state.State.Exists)
         {
-            await CreateAsync(settings, config.Partitions);
+            await CreateAsync(settings, config);
             settingsChanged = true;
         }
         else
@@ -85,9 +103,10 @@ internal sealed partial class ConsumerGroupGrain(
         return new GroupJoinResult(state.State.Partitions);
     }
 
-    private async Task CreateAsync(GroupSettings settings, int partitions)
+    private async Task CreateAsync(GroupSettings settings, TopicConfig config)
     {
-        var created = new ConsumerGroupState { Exists = true, Partitions = partitions, Settings = settings };
+        int partitions = config.Partitions;
+        var created = new ConsumerGroupState { Exists = true, Partitions = partitions, Settings = settings, Incarnation = config.Incarnation };
         if (settings.StartPosition == StartPosition.Latest)
         {
             var ends = await Task.WhenAll(Enumerable.Range(0, partitions).Select(p => PartitionGrain(p).DescribeAsync()));
@@ -243,6 +262,9 @@ internal sealed partial class ConsumerGroupGrain(
         foreach (var member in _members.Where(m => m.Value < cutoff).Select(m => m.Key).ToList()) await LeaveAsync(member);
         if (_needsResync) await RebalanceAsync(pushAll: true);
     }
+
+    [LoggerMessage(4002, LogLevel.Warning, "Group {Group} of topic {Topic} belonged to an earlier topic of that name; it starts over")]
+    private static partial void LogEarlierIncarnation(ILogger logger, string topic, string group);
 
     [LoggerMessage(4001, LogLevel.Warning, "Group {Group} of topic {Topic} could not reach all its cursors; retrying with the session timer")]
     private static partial void LogPushFailed(ILogger logger, Exception exception, string topic, string group);

@@ -18,6 +18,7 @@ namespace Granary.Grains.Cursors;
 [Reentrant, PartitionPlacement, GrainType("granary.cursor")]
 internal sealed partial class PartitionCursorGrain(
     [PersistentState("cursor", "granary")] IPersistentState<CursorState> state,
+    [PersistentState("cursorIncarnation", "granary")] IPersistentState<CursorIncarnation> incarnation,
     IOptions<GranaryOptions> options,
     ILogger<PartitionCursorGrain> logger) : Grain, IPartitionCursorGrain, IRemindable
 {
@@ -74,7 +75,7 @@ internal sealed partial class PartitionCursorGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (_topic, _group, _partition) = GrainKeys.ParseCursor(this.GetPrimaryKeyString());
-        return Task.CompletedTask;
+        return ForgetEarlierIncarnationAsync();
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

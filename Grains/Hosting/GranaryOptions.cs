@@ -55,6 +55,19 @@ public sealed class GranaryOptions
     /// call timeout, so the producer sees the real reason.
     /// </summary>
     public TimeSpan ReplicaAckTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Most partitions one topic may have; creating or growing a topic past it fails with
+    /// <see cref="ErrorCode.InvalidArgument"/> and changes nothing. Between 1 and 10,000. Default 1,000.
+    /// </summary>
+    public int MaxPartitionsPerTopic { get; set; } = 1_000;
+
+    /// <summary>
+    /// Most partition copies (partitions × replication factor, over all topics) per active silo: a create or grow that
+    /// would take the cluster past this times its silo count fails with <see cref="ErrorCode.InvalidArgument"/> and
+    /// changes nothing. Every partition log holds open files and memory on its silo. At least 1. Default 10,000.
+    /// </summary>
+    public int MaxPartitionsPerSilo { get; set; } = 10_000;
 }
 
 /// <summary>Validates <see cref="GranaryOptions"/> at startup.</summary>
@@ -69,6 +82,8 @@ internal sealed class GranaryOptionsValidator : IValidateOptions<GranaryOptions>
         if (options.IdlePartitionTimeout <= TimeSpan.Zero) return ValidateOptionsResult.Fail("Granary:IdlePartitionTimeout must be positive.");
         if (options.DefaultReplicationFactor is < 1 or > 7) return ValidateOptionsResult.Fail("Granary:DefaultReplicationFactor must be between 1 and 7.");
         if (options.ReplicaAckTimeout <= TimeSpan.Zero) return ValidateOptionsResult.Fail("Granary:ReplicaAckTimeout must be positive.");
+        if (options.MaxPartitionsPerTopic is < 1 or > 10_000) return ValidateOptionsResult.Fail("Granary:MaxPartitionsPerTopic must be between 1 and 10000.");
+        if (options.MaxPartitionsPerSilo < 1) return ValidateOptionsResult.Fail("Granary:MaxPartitionsPerSilo must be at least 1.");
         if (!Enum.IsDefined(options.FlushScope)) return ValidateOptionsResult.Fail("Granary:FlushScope must be Partition or FileSystem.");
         return ValidateOptionsResult.Success;
     }

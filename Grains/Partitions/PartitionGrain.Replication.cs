@@ -144,13 +144,13 @@ internal sealed partial class PartitionGrain
         _replicator = null;
     }
 
-    private async Task DeleteReplicasAsync()
+    private async Task DeleteReplicasAsync(string? incarnation)
     {
         if (leaderState.State.Holders.Count == 0) return; // never replicated
         var others = leaderState.State.Holders.Where(n => n != nodes.LocalName);
         await Task.WhenAll(others.Select(async node =>
         {
-            try { await Replica(node).DeleteAsync().WaitAsync(ReconcileTimeout); }
+            try { await Replica(node).DeleteAsync(incarnation).WaitAsync(ReconcileTimeout); }
             catch (Exception e) { LogHolderUnreachable(logger, e, node, _topic, _partition); }
         }));
         await leaderState.ClearStateAsync();

@@ -28,6 +28,8 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
     private bool _retentionTimerStarted;
     private PartitionLog? _log;
     private Task<PartitionLog>? _opening;
+    // Set by DeleteAsync: calls that were waiting on the closed log answer TopicNotFound, not ObjectDisposedException.
+    private bool _deleted;
     // Per-record bytes beyond payload, key and headers (flags, varints, producer id and sequence), for sizing a batch's buffer.
     private const int EstimatedRecordOverhead = 40;
     private TaskCompletionSource _appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -52,7 +54,15 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         long started = Stopwatch.GetTimestamp();
         try
         {
-            var result = await AppendCoreAsync(batch);
+            AppendResult result;
+            try
+            {
+                result = await AppendCoreAsync(batch);
+            }
+            catch (ObjectDisposedException e)
+            {
+                throw Closed(e);
+            }
             GranaryMetrics.RecordAppendDuration(_topic, started);
             return result;
         }
@@ -187,6 +197,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         {
             await _appended.Task.WaitAsync(maxWait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
         }
+        if (_log != log) throw Closed(null); // deleted (or closed) while this fetch waited
         long end = ConfirmedEnd(log);
         from = Math.Max(from, log.StartOffset);
         if (from >= end) return new FetchResult([], from, log.StartOffset, end);
@@ -195,6 +206,10 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         try
         {
             read = await log.ReadAsync(from, FetchMaxBytes, end);
+        }
+        catch (ObjectDisposedException e)
+        {
+            throw Closed(e);
         }
         catch (LogCorruptedException e)
         {
@@ -246,8 +261,23 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
     public async Task<long> FindOffsetAsync(long timestampMs)
     {
         var log = await OpenLogAsync();
-        return Math.Min(await log.FindOffsetByTimestampAsync(timestampMs), ConfirmedEnd(log));
+        try
+        {
+            return Math.Min(await log.FindOffsetByTimestampAsync(timestampMs), ConfirmedEnd(log));
+        }
+        catch (ObjectDisposedException e)
+        {
+            throw Closed(e);
+        }
     }
+
+    /// <summary>
+    /// The answer for a call whose log was closed under it: the topic was deleted (TopicNotFound, as for any call
+    /// after the delete), or the partition is deactivating (retriable).
+    /// </summary>
+    private GranaryException Closed(Exception? inner) => _deleted
+        ? new GranaryException(ErrorCode.TopicNotFound, $"Topic '{_topic}' was deleted.", inner)
+        : new GranaryException(ErrorCode.PartitionUnavailable, $"Partition {_partition} of topic '{_topic}' closed its log; retry.", inner);
 
     public Task ReportCommittedAsync(string group, long committedOffset)
     {
@@ -266,19 +296,21 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         };
     }
 
-    public async Task DeleteAsync()
+    public async Task DeleteAsync(string? incarnation)
     {
+        _deleted = true;
         if (_opening is not null)
         {
             try { await _opening; } catch (GranaryException) { }
         }
         await StopReplicationAsync();
-        await DeleteReplicasAsync();
+        await DeleteReplicasAsync(incarnation);
         if (_log is not null) await logs.CloseAsync(_log);
         _log = null;
         _opening = null;
         _config = null;
-        await logs.DeleteAsync(_topic, _partition);
+        SignalAppended(); // long-polling fetches wake and answer TopicNotFound now, not after their wait
+        await logs.DeleteAsync(_topic, incarnation, _partition);
         this.DeactivateOnIdle();
     }
 
@@ -289,6 +321,12 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
             try { await opening; } catch (Exception e) when (e is not OperationCanceledException) { }
         }
         if (_log is not { } log) return; // not open: it reads the new settings when it opens
+        if (_config?.Incarnation != config.Incarnation)
+        {
+            // The open log belongs to an earlier topic of this name: close it; the next call opens the new one's.
+            this.DeactivateOnIdle();
+            return;
+        }
         _config = config;
         logs.Reconfigure(log, config);
         if (config.RetentionTime is not null || config.RetentionBytes is not null) StartRetentionTimer();
@@ -334,6 +372,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
                 throw;
             }
             _log = log;
+            _deleted = false; // created again under the name: this activation serves the new incarnation
             var snapshotEvery = producerOptions.Value.SnapshotInterval;
             this.RegisterGrainTimer(OnProducerStateTimerAsync, snapshotEvery, snapshotEvery);
             if (_config.RetentionTime is not null || _config.RetentionBytes is not null)

@@ -27,18 +27,23 @@ internal sealed class PartitionLogManager(IOptions<GranaryOptions> options, IOpt
         return new FileSystemFlusher(options.Value.LogsDirectory);
     });
 
-    /// <summary>The directory of a partition's log.</summary>
-    public string DirectoryOf(string topic, int partition) =>
-        Path.Combine(options.Value.LogsDirectory, topic, partition.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    private readonly PartitionPaths _paths = new(options.Value.LogsDirectory);
+
+    /// <summary>
+    /// The directory of a partition's log in the topic's incarnation (<see cref="TopicConfig.Incarnation"/>): every
+    /// path of a partition log comes from <see cref="PartitionPaths"/>.
+    /// </summary>
+    public string DirectoryOf(string topic, string? incarnation, int partition) => _paths.PartitionDirectory(topic, incarnation, partition);
 
     /// <summary>Opens (recovering if needed) the log of a partition, or shares the one open already.</summary>
     public async Task<PartitionLog> OpenAsync(string topic, int partition, TopicConfig config) =>
         (await OpenWithEpochsAsync(topic, partition, config).ConfigureAwait(false)).Log;
 
-    /// <summary>Opens the log of a partition together with its leader epochs (cluster mode).</summary>
+    /// <summary>Opens the log of a partition, in the incarnation <paramref name="config"/> names, together with its leader epochs (cluster mode).</summary>
     public async Task<(PartitionLog Log, LeaderEpochs Epochs)> OpenWithEpochsAsync(string topic, int partition, TopicConfig config)
     {
-        string directory = DirectoryOf(topic, partition);
+        ArgumentNullException.ThrowIfNull(config);
+        string directory = DirectoryOf(topic, config.Incarnation, partition);
         OpenLog entry;
         lock (_open)
         {
@@ -115,11 +120,12 @@ internal sealed class PartitionLogManager(IOptions<GranaryOptions> options, IOpt
 
     /// <summary>
     /// Deletes a partition's directory, first closing its log if another grain of this silo still has it open (a
-    /// replica grain right after leadership moved here), so a topic created again with the name starts empty.
+    /// replica grain right after leadership moved here). Only the given incarnation's directory goes: a topic created
+    /// again under the name has directories of its own.
     /// </summary>
-    public async Task DeleteAsync(string topic, int partition)
+    public async Task DeleteAsync(string topic, string? incarnation, int partition)
     {
-        string directory = DirectoryOf(topic, partition);
+        string directory = DirectoryOf(topic, incarnation, partition);
         OpenLog? entry;
         lock (_open)
         {
@@ -137,6 +143,7 @@ internal sealed class PartitionLogManager(IOptions<GranaryOptions> options, IOpt
             }
         }
         if (System.IO.Directory.Exists(directory)) System.IO.Directory.Delete(directory, recursive: true);
+        _paths.RemoveEmptyParents(topic, incarnation);
     }
 
     /// <summary>Closes every log still open.</summary>

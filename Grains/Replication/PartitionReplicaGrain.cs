@@ -78,11 +78,12 @@ internal sealed class PartitionReplicaGrain(PartitionLogManager logs, IOptions<G
     public async Task<ReplicaRead> ReadAsync(long leaderEpoch, long fromOffset, int maxBytes) =>
         await ReplicaCopy.ReadAsync(await OpenAsync(leaderEpoch), _epochs!, fromOffset, maxBytes);
 
-    public async Task DeleteAsync()
+    public async Task DeleteAsync(string? incarnation)
     {
         if (_log is not null) await logs.CloseAsync(_log);
         _log = null;
-        await logs.DeleteAsync(_topic, _partition);
+        // The leader's incarnation: the copy lives in the same layout as the leader's log (PartitionPaths).
+        await logs.DeleteAsync(_topic, incarnation, _partition);
         this.DeactivateOnIdle();
     }
 

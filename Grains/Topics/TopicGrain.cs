@@ -25,8 +25,15 @@ internal sealed class TopicGrain(
         config.Validate();
         if (state.State.Exists) throw new GranaryException(ErrorCode.TopicAlreadyExists, $"Topic '{Name}' exists already.");
         int replicas = config.ReplicationFactor ?? Math.Max(1, Math.Min(DefaultReplicationFactor, nodes.Active().Count));
-        config = config with { ReplicationFactor = replicas, MinInSyncReplicas = config.MinInSyncReplicas ?? Math.Min(replicas, 2) };
+        // A new identity every time: nothing stored under this name before (a lost or deleted topic) is ever adopted.
+        config = config with
+        {
+            ReplicationFactor = replicas,
+            MinInSyncReplicas = config.MinInSyncReplicas ?? Math.Min(replicas, 2),
+            Incarnation = Partitions.PartitionPaths.NewIncarnation(),
+        };
         config.Validate();
+        await PartitionLimits.EnsureRoomAsync(Name, current: null, config);
         state.State = new TopicState { Exists = true, Config = config, CreatedAt = DateTimeOffset.UtcNow };
         await state.WriteStateAsync();
         await GrainFactory.GetGrain<ITopicRegistryGrain>(ITopicRegistryGrain.Key).AddAsync(Name);
@@ -49,7 +56,7 @@ internal sealed class TopicGrain(
         // Mark deleted first: from here on producers and consumers get TopicNotFound, then the data goes.
         state.State = new TopicState();
         await state.WriteStateAsync();
-        await Task.WhenAll(Enumerable.Range(0, topic.Config.Partitions).Select(p => GrainFactory.GetGrain<IPartitionGrain>(GrainKeys.Partition(Name, p)).DeleteAsync()));
+        await Task.WhenAll(Enumerable.Range(0, topic.Config.Partitions).Select(p => GrainFactory.GetGrain<IPartitionGrain>(GrainKeys.Partition(Name, p)).DeleteAsync(topic.Config.Incarnation)));
         await Task.WhenAll(topic.Groups.Select(g => GrainFactory.GetGrain<IConsumerGroupGrain>(GrainKeys.Group(Name, g)).DeleteAsync()));
         await GrainFactory.GetGrain<ITopicRegistryGrain>(ITopicRegistryGrain.Key).RemoveAsync(Name);
     }
@@ -63,6 +70,7 @@ internal sealed class TopicGrain(
             throw new GranaryException(ErrorCode.InvalidArgument, $"Topic '{Name}' has {topic.Config.Partitions} partitions already; ask for more to add some.");
         var config = topic.Config with { Partitions = partitions };
         config.Validate();
+        await PartitionLimits.EnsureRoomAsync(Name, topic.Config, config);
         topic.Config = config;
         await state.WriteStateAsync();
     }
@@ -73,6 +81,9 @@ internal sealed class TopicGrain(
         ArgumentNullException.ThrowIfNull(config);
         var topic = EnsureExists();
         var current = topic.Config;
+        // The incarnation is the topic's identity, not a setting: callers need not echo it, and cannot change it.
+        expected = expected with { Incarnation = current.Incarnation };
+        config = config with { Incarnation = current.Incarnation };
         // The caller derived config from expected: applied over anything newer, it would undo that change.
         if (expected != current && config != current) return null;
         if (config.Partitions < current.Partitions)
@@ -88,6 +99,7 @@ internal sealed class TopicGrain(
         if (fixedSetting is not null)
             throw new GranaryException(ErrorCode.InvalidArgument, $"{fixedSetting} of topic '{Name}' is fixed at creation and can't be altered.");
         config.Validate();
+        if (config.Partitions > current.Partitions) await PartitionLimits.EnsureRoomAsync(Name, current, config);
         if (config != current)
         {
             topic.Config = config;
@@ -111,6 +123,8 @@ internal sealed class TopicGrain(
         var topic = EnsureExists();
         if (topic.Groups.Add(group)) await state.WriteStateAsync();
     }
+
+    private PartitionLimits PartitionLimits => new(options.Value, nodes, GrainFactory);
 
     private int DefaultReplicationFactor =>
         options.Value.DefaultReplicationFactor ?? (services.GetService(typeof(Hosting.ClusterMode)) is null ? 1 : 3);

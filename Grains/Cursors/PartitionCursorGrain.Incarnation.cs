@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Logging;
+
+namespace Granary.Grains.Cursors;
+
+/// <summary>Which topic incarnation (<see cref="TopicConfig.Incarnation"/>) a cursor's saved state belongs to.</summary>
+[GenerateSerializer, Alias("granary.CursorIncarnation")]
+internal sealed class CursorIncarnation
+{
+    /// <summary>The incarnation; null for a topic created before incarnations existed.</summary>
+    [Id(0)] public string? Incarnation { get; set; }
+}
+
+internal sealed partial class PartitionCursorGrain
+{
+    /// <summary>
+    /// Runs at activation, before anything reads the cursor's state: state saved for an earlier topic of this name
+    /// (its topic state was lost, or its delete did not finish) is cleared, so a new topic never starts at, or skips
+    /// to, an old topic's offsets. The incarnation is kept beside the cursor state rather than in it, so the cursor's
+    /// saves need not know about it. State without a record belongs to a topic that predates incarnations: it is kept
+    /// when the topic has none either.
+    /// </summary>
+    private async Task ForgetEarlierIncarnationAsync()
+    {
+        string? current;
+        try
+        {
+            current = (await GrainFactory.GetGrain<ITopicGrain>(_topic).GetConfigAsync()).Incarnation;
+        }
+        catch (GranaryException e) when (e.Code == ErrorCode.TopicNotFound)
+        {
+            return; // every call needs the topic and fails the same way
+        }
+        bool recorded = incarnation.RecordExists;
+        if (recorded ? incarnation.State.Incarnation == current : current is null) return;
+        if (state.RecordExists)
+        {
+            LogEarlierIncarnation(logger, _topic, _group, _partition);
+            await state.ClearStateAsync();
+        }
+        incarnation.State = new CursorIncarnation { Incarnation = current };
+        await incarnation.WriteStateAsync();
+    }
+
+    [LoggerMessage(3101, LogLevel.Warning, "The cursor of group {Group} on partition {Partition} of topic {Topic} belonged to an earlier topic of that name; it starts over")]
+    private static partial void LogEarlierIncarnation(ILogger logger, string topic, string group, int partition);
+}
