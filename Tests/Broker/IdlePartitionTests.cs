@@ -31,7 +31,7 @@ public sealed class IdlePartitionTests
     /// <summary>This process's open files inside the topic's log directory.</summary>
     private static List<string> OpenFilesUnder(string topic)
     {
-        string marker = $"{Path.DirectorySeparatorChar}logs{Path.DirectorySeparatorChar}{topic}{Path.DirectorySeparatorChar}";
+        string marker = $"{Path.DirectorySeparatorChar}logs{Path.DirectorySeparatorChar}{Granary.Grains.Partitions.PartitionPaths.EncodeName(topic)}{Path.DirectorySeparatorChar}";
         var open = new List<string>();
         foreach (var fd in Directory.EnumerateFiles("/proc/self/fd"))
         {

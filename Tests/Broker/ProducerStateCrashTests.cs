@@ -20,8 +20,7 @@ public sealed class ProducerStateCrashTests
         using var data = new TempDirectory();
         await using var silo = new SiloProcess(data.Path);
         silo.Start();
-        string partitionDirectory = Path.Combine(data.Path, "logs", "orders", "0");
-        string snapshotFile = ProducerStateSnapshot.PathIn(partitionDirectory);
+        string snapshotFile;
         var first = new MessageBatch([ProducerIdempotenceTests.Message("a"), ProducerIdempotenceTests.Message("b")]) { ProducerId = 4242, BaseSequence = 0 };
         var second = new MessageBatch([ProducerIdempotenceTests.Message("c")]) { ProducerId = 4242, BaseSequence = 2 };
         AppendResult firstResult, secondResult;
@@ -31,6 +30,7 @@ public sealed class ProducerStateCrashTests
             await client.Admin.CreateTopicAsync("orders");
             var partition = client.Cluster.GetGrain<IPartitionGrain>("orders/0");
             await partition.AppendAsync(new MessageBatch([ProducerIdempotenceTests.Message("before")]));
+            snapshotFile = ProducerStateSnapshot.PathIn(SiloOnDirectory.PartitionDirectories(data.Path, "orders", 0).Single());
             firstResult = await partition.AppendAsync(first);
             if (snapshotCase != SnapshotCase.NoneYet)
             {
