@@ -71,6 +71,22 @@ public sealed class AdminOptions
     /// <summary>Whether every URL is on a loopback address (or <c>localhost</c>): nothing beyond this machine can connect.</summary>
     public bool ListensOnLoopbackOnly => UrlList.All(url => Parse(url) is { } uri && IsLoopback(uri));
 
+    /// <summary>
+    /// The addresses and ports Kestrel will bind for <see cref="Urls"/>, as far as they can be known beforehand: a
+    /// wildcard host binds every address, <c>localhost</c> the IPv4 loopback (at least), an IP address itself; other
+    /// host names and port 0 are left out. Used to refuse a taken port before the silo starts.
+    /// </summary>
+    internal IEnumerable<IPEndPoint> ListenEndPoints()
+    {
+        foreach (string url in UrlList)
+        {
+            if (Parse(url) is not { } uri || uri.Port == 0) continue;
+            if (uri.Host == "any-address") yield return new IPEndPoint(IPAddress.Any, uri.Port);
+            else if (string.Equals(uri.Host, "localhost", StringComparison.OrdinalIgnoreCase)) yield return new IPEndPoint(IPAddress.Loopback, uri.Port);
+            else if (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address)) yield return new IPEndPoint(address, uri.Port);
+        }
+    }
+
     private static Uri? Parse(string url)
     {
         // Kestrel's wildcards (http://*:port, http://+:port) are not valid URIs; they bind every address.
