@@ -12,7 +12,7 @@ public static partial class Names
     public static void Validate(string? name, string what)
     {
         if (!IsValid(name))
-            throw new GranaryException(ErrorCode.InvalidName, $"Invalid {what} name '{name}': use 1 to 200 of the characters a-z, A-Z, 0-9, '.', '_' and '-'.");
+            throw new GranaryException(ErrorCode.InvalidName, $"Invalid {what} name '{EchoedInput.Of(name)}': use 1 to 200 of the characters a-z, A-Z, 0-9, '.', '_' and '-'.");
     }
 
     [GeneratedRegex("^[a-zA-Z0-9._-]{1,200}$", RegexOptions.CultureInvariant)]

@@ -29,6 +29,7 @@ public static class AdminApiExtensions
             foreach (var endPoint in options.ListenEndPoints())
                 PortProbe.EnsureFree(endPoint.Address, endPoint.Port, AdminOptions.SectionName + ":Urls");
             builder.WebHost.UseUrls(options.UrlList);
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
             if (options.UsesHttps) builder.WebHost.ConfigureKestrel(kestrel => AdminHttps.Configure(kestrel, options));
         }
 

@@ -39,6 +39,12 @@ public sealed class AdminOptions
     /// </summary>
     public string? ClientCertificateCaPath { get; set; }
 
+    /// <summary>
+    /// The largest request body the admin API reads, in bytes; a larger one is answered 413 (problem details). Its
+    /// requests are small JSON documents. Default 1 MiB.
+    /// </summary>
+    public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+
     /// <summary>The URLs, one per entry.</summary>
     public string[] UrlList => Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
@@ -46,6 +52,7 @@ public sealed class AdminOptions
     public void Validate()
     {
         if (!Enabled) return;
+        if (MaxRequestBodyBytes <= 0) throw new InvalidOperationException($"Granary:Admin:MaxRequestBodyBytes is {MaxRequestBodyBytes}; it must be positive (default 1048576).");
         if (UrlList.Length == 0) throw new InvalidOperationException("Granary:Admin:Urls is empty; set a URL such as http://127.0.0.1:30080, or Granary:Admin:Enabled=false.");
         foreach (string url in UrlList)
         {
