@@ -1,61 +1,116 @@
 using System.Net;
 using Granary.Grains.Hosting;
 using Granary.Silo.Admin;
+using Granary.Silo.Startup;
 using Granary.Silo.Telemetry;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 
 // Host wiring only. Configuration comes from appsettings.json, environment variables and the command line
 // (Granary:* keys, e.g. --Granary:GatewayPort=30001 or Granary__GatewayPort=30001).
-var builder = WebApplication.CreateBuilder(args);
-var granary = builder.Configuration.GetSection(GranaryOptions.SectionName);
-int siloPort = granary.GetValue("SiloPort", 11111);
-int gatewayPort = granary.GetValue("GatewayPort", 30000);
-string serviceId = granary.GetValue("ServiceId", "granary")!;
-string clusterId = granary.GetValue("ClusterId", "granary")!;
-// Granary:Tls:* (off by default). Checked and loaded here, so a bad path or certificate stops the silo before it listens.
-var tls = builder.Configuration.GetSection(GranaryTlsOptions.SectionName).Get<GranaryTlsOptions>() ?? new GranaryTlsOptions();
-
-if (string.Equals(granary["Clustering"], "AdoNet", StringComparison.OrdinalIgnoreCase))
+// A silo that cannot start as configured (a refused setting, a taken port) prints why on one line of stderr and exits
+// with code 2 (SiloExitCodes), rather than aborting on an unhandled exception.
+WebApplication app;
+try
 {
-    // Cluster mode: silos find each other, keep grain state and reminders in PostgreSQL. The node name identifies
-    // this silo's disk (its replicas) across restarts, so it must be stable and unique.
-    string connectionString = granary["ConnectionString"] is { Length: > 0 } cs ? cs
-        : throw new InvalidOperationException("Granary:Clustering=AdoNet needs Granary:ConnectionString (PostgreSQL).");
-    string nodeName = granary["NodeName"] is { Length: > 0 } name ? name : $"{Dns.GetHostName()}-{siloPort}";
-    if (granary.GetValue("CreateSchema", true)) await PostgresSchema.EnsureCreatedAsync(connectionString);
-    var advertised = IPAddress.Parse(granary.GetValue("AdvertisedAddress", "127.0.0.1")!);
-    builder.UseOrleans(silo => silo
-        .Configure<ClusterOptions>(o => { o.ClusterId = clusterId; o.ServiceId = serviceId; })
-        .Configure<SiloOptions>(o => o.SiloName = nodeName)
-        .ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: true)
-        // A killed silo is declared dead after about 2 missed 2-second probes (Orleans' defaults take 30 s or more),
-        // so its partitions fail over within seconds; Granary:Membership:* overrides any ClusterMembershipOptions.
-        .Configure<ClusterMembershipOptions>(o =>
+    app = await BuildAsync(args);
+}
+catch (Exception e)
+{
+    return Fail(StartupFailure.WhileConfiguring(e));
+}
+try
+{
+    // The options checks run here rather than inside the host's start, which would log them with a stack trace first.
+    app.Services.GetService<IStartupValidator>()?.Validate();
+    await app.StartAsync();
+}
+catch (Exception e)
+{
+    var failure = StartupFailure.WhileStarting(e);
+    // Whatever did start (Orleans, when Kestrel failed) stops before the process exits.
+    using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+    {
+        try
         {
-            o.ProbeTimeout = TimeSpan.FromSeconds(2);
-            o.NumMissedProbesLimit = 2;
-            o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(10);
-        })
-        .Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Granary:Membership"))
-        .UseGranaryCluster(connectionString)
-        .UseGranaryTls(tls)
-        .AddGranary(embeddedStorage: false));
+            await app.StopAsync(stopping.Token);
+        }
+        catch (Exception stopFailure) when (stopFailure is OperationCanceledException or InvalidOperationException or AggregateException)
+        {
+            // The start failure is what the operator needs; a half-started host may fail to stop as well.
+        }
+    }
+    await app.DisposeAsync();
+    return Fail(failure);
 }
-else
-{
-    builder.UseOrleans(silo => silo
-        .UseLocalhostClustering(siloPort: siloPort, gatewayPort: gatewayPort, serviceId: serviceId, clusterId: clusterId)
-        .UseGranaryTls(tls)
-        .AddGranary());
-}
-
-// The admin API, console and health probes share the host with the silo (http://127.0.0.1:30080 unless configured).
-builder.AddGranaryAdminApi();
-// The Granary and Orleans meters, scraped by Prometheus at /metrics on the admin URLs (behind the API key, if any).
-builder.Services.AddGranaryTelemetry();
-var app = builder.Build();
-app.MapGranaryAdminApi();
-app.MapGranaryMetrics();
 
 // Ctrl+C or SIGTERM stops the silo: grains deactivate and every partition log is flushed and closed.
-await app.RunAsync();
+await app.WaitForShutdownAsync();
+await app.DisposeAsync();
+return SiloExitCodes.Ok;
+
+static int Fail(StartupFailure failure)
+{
+    Console.Error.WriteLine(failure.Message);
+    return failure.ExitCode;
+}
+
+static async Task<WebApplication> BuildAsync(string[] args)
+{
+    var builder = WebApplication.CreateBuilder(args);
+    var granary = builder.Configuration.GetSection(GranaryOptions.SectionName);
+    int siloPort = granary.GetValue("SiloPort", 11111);
+    int gatewayPort = granary.GetValue("GatewayPort", 30000);
+    string serviceId = granary.GetValue("ServiceId", "granary")!;
+    string clusterId = granary.GetValue("ClusterId", "granary")!;
+    // Granary:Tls:* (off by default). Checked and loaded here, so a bad path or certificate stops the silo before it listens.
+    var tls = builder.Configuration.GetSection(GranaryTlsOptions.SectionName).Get<GranaryTlsOptions>() ?? new GranaryTlsOptions();
+
+    if (string.Equals(granary["Clustering"], "AdoNet", StringComparison.OrdinalIgnoreCase))
+    {
+        // Cluster mode: silos find each other, keep grain state and reminders in PostgreSQL. The node name identifies
+        // this silo's disk (its replicas) across restarts, so it must be stable and unique.
+        string connectionString = granary["ConnectionString"] is { Length: > 0 } cs ? cs
+            : throw new InvalidOperationException("Granary:Clustering=AdoNet needs Granary:ConnectionString (PostgreSQL).");
+        string nodeName = granary["NodeName"] is { Length: > 0 } name ? name : $"{Dns.GetHostName()}-{siloPort}";
+        // Orleans listens on every address here (listenOnAnyHostAddress), so a listener on any address takes the port.
+        PortProbe.EnsureFree(IPAddress.Any, siloPort, "Granary:SiloPort");
+        PortProbe.EnsureFree(IPAddress.Any, gatewayPort, "Granary:GatewayPort");
+        if (granary.GetValue("CreateSchema", true)) await PostgresSchema.EnsureCreatedAsync(connectionString);
+        var advertised = IPAddress.Parse(granary.GetValue("AdvertisedAddress", "127.0.0.1")!);
+        builder.UseOrleans(silo => silo
+            .Configure<ClusterOptions>(o => { o.ClusterId = clusterId; o.ServiceId = serviceId; })
+            .Configure<SiloOptions>(o => o.SiloName = nodeName)
+            .ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: true)
+            // A killed silo is declared dead after about 2 missed 2-second probes (Orleans' defaults take 30 s or more),
+            // so its partitions fail over within seconds; Granary:Membership:* overrides any ClusterMembershipOptions.
+            .Configure<ClusterMembershipOptions>(o =>
+            {
+                o.ProbeTimeout = TimeSpan.FromSeconds(2);
+                o.NumMissedProbesLimit = 2;
+                o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(10);
+            })
+            .Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Granary:Membership"))
+            .UseGranaryCluster(connectionString)
+            .UseGranaryTls(tls)
+            .AddGranary(embeddedStorage: false));
+    }
+    else
+    {
+        builder.UseOrleans(silo => silo
+            .UseLocalhostClustering(siloPort: siloPort, gatewayPort: gatewayPort, serviceId: serviceId, clusterId: clusterId)
+            .UseGranaryTls(tls)
+            .AddGranary());
+        PortProbe.EnsureFree(IPAddress.Loopback, siloPort, "Granary:SiloPort");
+        PortProbe.EnsureFree(IPAddress.Loopback, gatewayPort, "Granary:GatewayPort");
+    }
+
+    // The admin API, console and health probes share the host with the silo (http://127.0.0.1:30080 unless configured).
+    builder.AddGranaryAdminApi();
+    // The Granary and Orleans meters, scraped by Prometheus at /metrics on the admin URLs (behind the API key, if any).
+    builder.Services.AddGranaryTelemetry();
+    var app = builder.Build();
+    app.MapGranaryAdminApi();
+    app.MapGranaryMetrics();
+    return app;
+}

@@ -108,7 +108,7 @@ public sealed class GranaryAdmin
     /// Moves a consumer group to <paramref name="target"/>: replay from the earliest message or a time, skip the backlog
     /// (latest), or go to an offset. Messages in flight are dropped; their acks may still count.
     /// </summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, or <see cref="ErrorCode.InvalidArgument"/> for an unknown group, partition or a negative offset.</exception>
+    /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, <see cref="ErrorCode.GroupNotFound"/>, or <see cref="ErrorCode.InvalidArgument"/> for an unknown partition or a negative offset.</exception>
     public Task SeekAsync(string topic, string group, SeekTarget target)
     {
         Names.Validate(topic, "topic");
@@ -118,6 +118,7 @@ public sealed class GranaryAdmin
     }
 
     /// <summary>Lag per partition: unacknowledged messages, the age of the oldest, and the expired, dead-lettered and skipped counts.</summary>
+    /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, or <see cref="ErrorCode.GroupNotFound"/> for a group the topic does not have.</exception>
     public Task<GroupLag> GetLagAsync(string topic, string group)
     {
         Names.Validate(topic, "topic");
@@ -126,6 +127,7 @@ public sealed class GranaryAdmin
     }
 
     /// <summary>A group's settings, members and (Ordered) partition assignment.</summary>
+    /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, or <see cref="ErrorCode.GroupNotFound"/> for a group the topic does not have.</exception>
     public Task<GroupDescription> DescribeGroupAsync(string topic, string group)
     {
         Names.Validate(topic, "topic");
@@ -151,8 +153,8 @@ public sealed class GranaryAdmin
     /// dead-letter topic shared by several groups shows only this group's letters: the listing reads past the other
     /// groups' letters, up to 10,000 of them per partition and call (page on from the last letter's offset + 1).
     /// </summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, or <see cref="ErrorCode.InvalidArgument"/> for an
-    /// unknown group, a negative offset or a limit outside 1-1000.</exception>
+    /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, <see cref="ErrorCode.GroupNotFound"/>, or
+    /// <see cref="ErrorCode.InvalidArgument"/> for a negative offset or a limit outside 1-1000.</exception>
     public async Task<DeadLetter[]> ListDeadLettersAsync(string topic, string group, long fromOffset = 0, int limit = 100)
     {
         if (fromOffset < 0) throw new GranaryException(ErrorCode.InvalidArgument, $"The offset must not be negative; it is {fromOffset}.");

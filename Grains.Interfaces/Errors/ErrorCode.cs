@@ -41,4 +41,8 @@ public enum ErrorCode
     /// leader exists). Clients see <see cref="PartitionUnavailable"/> from the deposed leader instead.
     /// </summary>
     NotLeader = 16,
+    /// <summary>
+    /// The topic has no consumer group of that name (a group exists once a consumer joined it, until it is deleted).
+    /// </summary>
+    GroupNotFound = 17,
 }

@@ -19,11 +19,8 @@ public static partial class Names
     {
         if (!IsValid(name))
             throw new GranaryException(ErrorCode.InvalidName,
-                $"Invalid {what} name '{Echo(name)}': use 1 to {MaxLength} of the characters a-z, A-Z, 0-9, '.', '_' and '-', not only dots.");
+                $"Invalid {what} name '{EchoedInput.Of(name)}': use 1 to {MaxLength} of the characters a-z, A-Z, 0-9, '.', '_' and '-', not only dots.");
     }
-
-    // An error text quotes at most the start of a rejected name (a 20 MB name must not come back as a 20 MB answer).
-    private static string? Echo(string? name) => name is { Length: > MaxLength + 20 } ? string.Concat(name.AsSpan(0, MaxLength), "…") : name;
 
     [GeneratedRegex("^[a-zA-Z0-9._-]{1,200}$", RegexOptions.CultureInvariant)]
     private static partial Regex NamePattern();

@@ -88,7 +88,7 @@ internal sealed partial class ConsumerGroupGrain(
             if (settingsChanged)
             {
                 state.State.Settings = updated;
-                await state.WriteStateAsync();
+                await WriteStateAsync();
             }
             settingsChanged |= await GrowAsync(config.Partitions);
         }
@@ -113,8 +113,33 @@ internal sealed partial class ConsumerGroupGrain(
             foreach (var end in ends) created.StartOffsets[end.Partition] = end.EndOffset;
         }
         state.State = created;
-        await state.WriteStateAsync();
-        await TopicGrain.RegisterGroupAsync(_group);
+        await WriteStateAsync();
+        try
+        {
+            await TopicGrain.RegisterGroupAsync(_group);
+        }
+        catch (Exception e) when (DiskFullErrors.IsDiskFull(e))
+        {
+            throw DiskFullErrors.StateWriteFailed($"topic '{_topic}'");
+        }
+    }
+
+    /// <summary>
+    /// Stores the group's state. A failed write leaves the state in memory ahead of the stored one, so the activation
+    /// goes away and the next call starts from what is stored; a full disk is answered as <see cref="ErrorCode.DiskFull"/>.
+    /// </summary>
+    private async Task WriteStateAsync()
+    {
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (Exception e) when (e is not GranaryException)
+        {
+            DeactivateOnIdle();
+            if (DiskFullErrors.IsDiskFull(e)) throw DiskFullErrors.StateWriteFailed($"group '{_group}' of topic '{_topic}'");
+            throw;
+        }
     }
 
     /// <summary>
@@ -126,7 +151,7 @@ internal sealed partial class ConsumerGroupGrain(
         if (partitions <= state.State.Partitions) return false;
         for (int p = state.State.Partitions; p < partitions; p++) state.State.StartOffsets[p] = 0;
         state.State.Partitions = partitions;
-        await state.WriteStateAsync();
+        await WriteStateAsync();
         await RebalanceAsync(pushAll: false);
         return true;
     }
@@ -253,7 +278,7 @@ internal sealed partial class ConsumerGroupGrain(
     private void EnsureExists()
     {
         if (!state.State.Exists)
-            throw new GranaryException(ErrorCode.InvalidArgument, $"Topic '{_topic}' has no consumer group '{_group}'; a consumer creates it by joining.");
+            throw new GranaryException(ErrorCode.GroupNotFound, $"Topic '{_topic}' has no consumer group '{_group}'; a consumer creates it by joining.");
     }
 
     private async Task ExpireMembersAsync()

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Granary.Client;
+using Granary.Silo.Startup;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
@@ -15,6 +16,7 @@ public static class AdminApiExtensions
     /// sets the URLs Kestrel listens on and adds the API's services.
     /// </summary>
     /// <exception cref="InvalidOperationException">The options are unusable; the silo must not start half-open.</exception>
+    /// <exception cref="SiloConfigurationException">A port of the URLs is taken by another process.</exception>
     public static WebApplicationBuilder AddGranaryAdminApi(this WebApplicationBuilder builder)
     {
         var section = builder.Configuration.GetSection(AdminOptions.SectionName);
@@ -24,7 +26,10 @@ public static class AdminApiExtensions
         if (!options.Enabled) builder.Services.AddSingleton<IServer, NoHttpServer>();
         else
         {
+            foreach (var endPoint in options.ListenEndPoints())
+                PortProbe.EnsureFree(endPoint.Address, endPoint.Port, AdminOptions.SectionName + ":Urls");
             builder.WebHost.UseUrls(options.UrlList);
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
             if (options.UsesHttps) builder.WebHost.ConfigureKestrel(kestrel => AdminHttps.Configure(kestrel, options));
         }
 

@@ -19,7 +19,7 @@ internal sealed partial class AdminExceptionHandler(IProblemDetailsService probl
             case GranaryException granary:
                 (details.Status, details.Title) = AdminProblems.Describe(granary.Code);
                 details.Type = AdminProblems.TypeOf(granary.Code);
-                details.Detail = granary.Message;
+                details.Detail = ProblemText.Detail(granary.Message);
                 details.Extensions["code"] = granary.Code.ToString();
                 details.Extensions["retriable"] = granary.IsRetriable;
                 break;
@@ -28,7 +28,7 @@ internal sealed partial class AdminExceptionHandler(IProblemDetailsService probl
                 details.Title = "Bad request";
                 details.Type = AdminProblems.TypeBase + "bad-request";
                 // The binder wraps the JSON reader's error, which says which property and line were wrong.
-                details.Detail = bad.InnerException is JsonException json ? json.Message : bad.Message;
+                details.Detail = ProblemText.Detail(bad.InnerException is JsonException json ? json.Message : bad.Message);
                 break;
             case OperationCanceledException when context.RequestAborted.IsCancellationRequested:
                 return true; // the caller went away; nobody reads an answer
@@ -42,7 +42,12 @@ internal sealed partial class AdminExceptionHandler(IProblemDetailsService probl
         }
         details.Extensions["traceId"] = context.TraceIdentifier;
         context.Response.StatusCode = details.Status.Value;
-        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = details, Exception = exception });
+        // No Exception in the context: a writer given one may add its details (in Development, the stack trace).
+        if (await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = details })) return true;
+        // No writer accepts what the caller asked for (Accept: text/html): JSON all the same, rather than the
+        // middleware rethrowing and Kestrel answering a bare 500 in place of the real status.
+        await context.Response.WriteAsJsonAsync(details, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json", cancellationToken);
+        return true;
     }
 
     [LoggerMessage(1, LogLevel.Error, "Admin request {Method} {Path} failed")]

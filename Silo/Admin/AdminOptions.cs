@@ -39,6 +39,12 @@ public sealed class AdminOptions
     /// </summary>
     public string? ClientCertificateCaPath { get; set; }
 
+    /// <summary>
+    /// The largest request body the admin API reads, in bytes; a larger one is answered 413 (problem details). Its
+    /// requests are small JSON documents. Default 1 MiB.
+    /// </summary>
+    public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+
     /// <summary>The URLs, one per entry.</summary>
     public string[] UrlList => Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
@@ -46,6 +52,7 @@ public sealed class AdminOptions
     public void Validate()
     {
         if (!Enabled) return;
+        if (MaxRequestBodyBytes <= 0) throw new InvalidOperationException($"Granary:Admin:MaxRequestBodyBytes is {MaxRequestBodyBytes}; it must be positive (default 1048576).");
         if (UrlList.Length == 0) throw new InvalidOperationException("Granary:Admin:Urls is empty; set a URL such as http://127.0.0.1:30080, or Granary:Admin:Enabled=false.");
         foreach (string url in UrlList)
         {
@@ -70,6 +77,22 @@ public sealed class AdminOptions
 
     /// <summary>Whether every URL is on a loopback address (or <c>localhost</c>): nothing beyond this machine can connect.</summary>
     public bool ListensOnLoopbackOnly => UrlList.All(url => Parse(url) is { } uri && IsLoopback(uri));
+
+    /// <summary>
+    /// The addresses and ports Kestrel will bind for <see cref="Urls"/>, as far as they can be known beforehand: a
+    /// wildcard host binds every address, <c>localhost</c> the IPv4 loopback (at least), an IP address itself; other
+    /// host names and port 0 are left out. Used to refuse a taken port before the silo starts.
+    /// </summary>
+    internal IEnumerable<IPEndPoint> ListenEndPoints()
+    {
+        foreach (string url in UrlList)
+        {
+            if (Parse(url) is not { } uri || uri.Port == 0) continue;
+            if (uri.Host == "any-address") yield return new IPEndPoint(IPAddress.Any, uri.Port);
+            else if (string.Equals(uri.Host, "localhost", StringComparison.OrdinalIgnoreCase)) yield return new IPEndPoint(IPAddress.Loopback, uri.Port);
+            else if (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address)) yield return new IPEndPoint(address, uri.Port);
+        }
+    }
 
     private static Uri? Parse(string url)
     {

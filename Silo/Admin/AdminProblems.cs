@@ -12,6 +12,7 @@ internal static class AdminProblems
     public static (int Status, string Title) Describe(ErrorCode code) => code switch
     {
         ErrorCode.TopicNotFound => (StatusCodes.Status404NotFound, "Topic not found"),
+        ErrorCode.GroupNotFound => (StatusCodes.Status404NotFound, "Group not found"),
         ErrorCode.TopicAlreadyExists => (StatusCodes.Status409Conflict, "Topic already exists"),
         ErrorCode.InvalidName => (StatusCodes.Status400BadRequest, "Invalid name"),
         ErrorCode.InvalidArgument => (StatusCodes.Status400BadRequest, "Invalid argument"),

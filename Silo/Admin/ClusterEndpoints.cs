@@ -1,3 +1,4 @@
+using Granary;
 using Granary.Client;
 using Granary.Silo.Admin.Models;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -5,7 +6,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Granary.Silo.Admin;
 
 /// <summary><c>/api/v1/cluster</c> and the health probes.</summary>
-internal static class ClusterEndpoints
+internal static partial class ClusterEndpoints
 {
     private static readonly TimeSpan ReadinessTimeout = TimeSpan.FromSeconds(5);
 
@@ -31,7 +32,8 @@ internal static class ClusterEndpoints
             led.Values.Sum());
     }
 
-    private static async Task<Results<Ok<HealthView>, JsonHttpResult<HealthView>>> ReadyAsync(GranaryAdmin admin, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<HealthView>, JsonHttpResult<HealthView>>> ReadyAsync(
+        GranaryAdmin admin, HttpContext context, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         try
         {
@@ -40,8 +42,18 @@ internal static class ClusterEndpoints
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            return TypedResults.Json(new HealthView("not-ready", e is TimeoutException ? $"The topic registry did not answer within {ReadinessTimeout}." : e.Message),
-                statusCode: StatusCodes.Status503ServiceUnavailable);
+            // The reason, never the exception: its message may embed a stack trace (Orleans' storage errors do).
+            string reason = e switch
+            {
+                TimeoutException => $"The topic registry did not answer within {ReadinessTimeout}.",
+                GranaryException granary => ProblemText.Detail(granary.Message),
+                _ => $"The topic registry failed; the silo's log has the details under trace id {context.TraceIdentifier}.",
+            };
+            if (e is not TimeoutException) LogNotReady(loggers.CreateLogger(typeof(ClusterEndpoints).FullName!), e, context.TraceIdentifier);
+            return TypedResults.Json(new HealthView("not-ready", reason), statusCode: StatusCodes.Status503ServiceUnavailable);
         }
     }
+
+    [LoggerMessage(1, LogLevel.Warning, "Not ready (trace id {TraceId}): the topic registry failed")]
+    private static partial void LogNotReady(ILogger logger, Exception exception, string traceId);
 }

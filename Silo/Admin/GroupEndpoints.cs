@@ -78,7 +78,7 @@ internal static class GroupEndpoints
             "latest" => SeekTarget.Latest,
             "offset" => SeekTarget.ToOffset(request.Offset ?? throw new GranaryException(ErrorCode.InvalidArgument, "Seek to an offset needs 'offset'."), request.Partition),
             "timestamp" => SeekTarget.ToTimestamp(request.Timestamp ?? throw new GranaryException(ErrorCode.InvalidArgument, "Seek to a time needs 'timestamp'.")),
-            _ => throw new GranaryException(ErrorCode.InvalidArgument, $"'to' is '{request.To}'; it must be earliest, latest, offset or timestamp."),
+            _ => throw new GranaryException(ErrorCode.InvalidArgument, $"'to' is '{EchoedInput.Of(request.To)}'; it must be earliest, latest, offset or timestamp."),
         };
         if (request.Partition is not null && target.Kind != SeekKind.Offset)
             throw new GranaryException(ErrorCode.InvalidArgument, "'partition' goes only with a seek to an offset.");

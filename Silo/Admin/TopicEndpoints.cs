@@ -96,7 +96,7 @@ internal static class TopicEndpoints
                 "replicationFactor" => config with { ReplicationFactor = Optional<int>(property, value, json) },
                 "minInSyncReplicas" => config with { MinInSyncReplicas = Optional<int>(property, value, json) },
                 _ => throw new GranaryException(ErrorCode.InvalidArgument,
-                    $"'{property}' is not a topic setting; settings are partitions, maxMessageBytes, retentionTime, retentionBytes, defaultTimeToLive, expiredMessages, overflow, dedupWindow, replicationFactor and minInSyncReplicas."),
+                    $"'{EchoedInput.Of(property)}' is not a topic setting; settings are partitions, maxMessageBytes, retentionTime, retentionBytes, defaultTimeToLive, expiredMessages, overflow, dedupWindow, replicationFactor and minInSyncReplicas."),
             };
         }
         return config;
@@ -114,7 +114,7 @@ internal static class TopicEndpoints
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
         {
-            throw new GranaryException(ErrorCode.InvalidArgument, $"'{property}' has an invalid value {value.ToJsonString()}: {e.Message}");
+            throw new GranaryException(ErrorCode.InvalidArgument, $"'{property}' has an invalid value {EchoedInput.Of(value.ToJsonString())}: {e.Message}");
         }
     }
 

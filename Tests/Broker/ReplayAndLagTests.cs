@@ -63,7 +63,7 @@ public sealed class ReplayAndLagTests(BrokerClusterFixture fixture)
         var negative = await Assert.ThrowsAsync<GranaryException>(() => Client.Admin.SeekAsync(topic, "g", SeekTarget.ToOffset(-1)));
         Assert.Equal(ErrorCode.InvalidArgument, negative.Code);
         var unknown = await Assert.ThrowsAsync<GranaryException>(() => Client.Admin.SeekAsync(topic, "nobody", SeekTarget.Latest));
-        Assert.Equal(ErrorCode.InvalidArgument, unknown.Code);
+        Assert.Equal(ErrorCode.GroupNotFound, unknown.Code);
     }
 
     [Fact]
