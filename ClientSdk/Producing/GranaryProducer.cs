@@ -25,12 +25,15 @@ public sealed class GranaryProducer : IAsyncDisposable
     private TopicConfig? _metadata;
     private long _metadataReadAt;
     private Task<TopicConfig>? _reading;
-    // Sends waiting to be routed, in call order. While any send waits (for the first settings, a full partition queue,
-    // a partition it asked for that the producer does not know yet, or a re-route), later sends queue behind it, so
-    // that no send is queued to its partition before one called earlier. One drain task at a time empties it.
+    // Sends waiting to be routed, in call order. While any send waits (for the first settings, a partition it asked
+    // for that the producer does not know yet, or a re-route), later sends queue behind it, so that no send is queued
+    // to its partition before one called earlier. One drain task at a time empties it.
     private readonly Queue<PendingSend> _backlog = new();
     private bool _draining;
     private PartitionSender[]? _senders;
+    // Per partition, sends routed there while its queue was full, in call order: later sends to that partition wait
+    // behind them (other partitions go on). A pump task per non-empty queue moves them in as room frees.
+    private Queue<PendingSend>?[] _parked = [];
     private int _roundRobin = -1;
     private long _outstanding;
     private bool _closing;
@@ -130,15 +133,16 @@ public sealed class GranaryProducer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Queues a send to its partition at once when nothing is waiting before it and the partition is known and has
-    /// room (the common case: no allocation, no task); else behind the waiting ones, for the drain task.
+    /// Queues a send to its partition at once when nothing is waiting to be routed before it and its partition is
+    /// known (the common case: no allocation, no task); else behind the waiting ones, for the drain task.
     /// </summary>
     private void Route(PendingSend send)
     {
         lock (_gate)
         {
-            if (_backlog.Count == 0 && !_draining && _metadata is { } config && Knows(config, send) && TryRouteLocked(send, config, out _))
+            if (_backlog.Count == 0 && !_draining && _metadata is { } config && Knows(config, send))
             {
+                RouteLocked(send, config);
                 RefreshIfDueLocked();
                 return;
             }
@@ -151,12 +155,11 @@ public sealed class GranaryProducer : IAsyncDisposable
     private static bool Knows(TopicConfig config, PendingSend send) => send.ExplicitPartition is not { } partition || partition < config.Partitions;
 
     /// <summary>
-    /// Queues <paramref name="send"/> to its partition under <paramref name="config"/> if that partition's queue has
-    /// room, or completes it with its error (too large, no such partition). False: the queue is <paramref name="full"/>.
+    /// Queues <paramref name="send"/> to its partition under <paramref name="config"/>, or completes it with its error
+    /// (too large, no such partition).
     /// </summary>
-    private bool TryRouteLocked(PendingSend send, TopicConfig config, out PartitionSender? full)
+    private void RouteLocked(PendingSend send, TopicConfig config)
     {
-        full = null;
         int partition;
         try
         {
@@ -166,12 +169,46 @@ public sealed class GranaryProducer : IAsyncDisposable
         catch (GranaryException e)
         {
             send.Completion.TrySetException(e);
-            return true;
+            return;
         }
         var sender = SendersLocked(config.Partitions)[partition];
-        if (sender.TryEnqueue(send)) return true;
-        full = sender;
-        return false;
+        var parked = _parked[partition];
+        if ((parked is null || parked.Count == 0) && sender.TryEnqueue(send)) return;
+        // The partition's queue is full: the send waits for room behind the ones waiting there already.
+        parked ??= _parked[partition] = new Queue<PendingSend>();
+        parked.Enqueue(send);
+        if (parked.Count == 1)
+        {
+            using (ExecutionContext.SuppressFlow()) _ = Task.Run(() => PumpAsync(sender, parked), CancellationToken.None);
+        }
+    }
+
+    /// <summary>Moves a partition's parked sends into its queue as room frees, in order; runs while any are parked.</summary>
+    private async Task PumpAsync(PartitionSender sender, Queue<PendingSend> parked)
+    {
+        PendingSend send;
+        lock (_gate) send = parked.Peek();
+        while (true)
+        {
+            try
+            {
+                await sender.EnqueueAsync(send, send.CancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException e)
+            {
+                send.Completion.TrySetCanceled(e.CancellationToken);
+            }
+            catch (Exception e)
+            {
+                send.Completion.TrySetException(Errors.Translate(e));
+            }
+            lock (_gate)
+            {
+                parked.Dequeue();
+                // Ends in the same lock hold that empties the queue: the next send parked starts the next pump.
+                if (!parked.TryPeek(out send!)) return;
+            }
+        }
     }
 
     private void StartDrainingLocked()
@@ -182,7 +219,7 @@ public sealed class GranaryProducer : IAsyncDisposable
         using (ExecutionContext.SuppressFlow()) _ = Task.Run(DrainAsync, CancellationToken.None);
     }
 
-    /// <summary>Routes the waiting sends one by one in call order, reading the settings or waiting for room as needed.</summary>
+    /// <summary>Routes the waiting sends one by one in call order, reading the settings as needed.</summary>
     private async Task DrainAsync()
     {
         while (true)
@@ -218,23 +255,10 @@ public sealed class GranaryProducer : IAsyncDisposable
                     continue;
                 }
             }
-            PartitionSender? sender;
             lock (_gate)
             {
                 _backlog.Dequeue(); // only the drain task dequeues: still the one peeked at
-                if (TryRouteLocked(send, config, out sender)) continue;
-            }
-            try
-            {
-                await sender!.EnqueueAsync(send, send.CancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException e)
-            {
-                send.Completion.TrySetCanceled(e.CancellationToken);
-            }
-            catch (Exception e)
-            {
-                send.Completion.TrySetException(Errors.Translate(e));
+                RouteLocked(send, config);
             }
         }
     }
@@ -342,6 +366,7 @@ public sealed class GranaryProducer : IAsyncDisposable
                 OnPartitionRefused, _disposed.Token);
         }
         _senders = grown;
+        Array.Resize(ref _parked, partitions);
         return grown;
     }
 

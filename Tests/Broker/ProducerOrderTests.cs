@@ -22,4 +22,29 @@ public sealed class ProducerOrderTests(BrokerClusterFixture fixture)
             Assert.Equal(offsets.Order(), offsets);
         }
     }
+
+    [Fact]
+    public async Task SendAsync_PartitionQueuesFull_EachKeyStoredInCallOrder()
+    {
+        string topic = BrokerClusterFixture.UniqueTopic("order-full");
+        await fixture.Client.Admin.CreateTopicAsync(topic, new TopicOptions { Partitions = 3 });
+        // Room for two queued messages per partition: nearly every send waits for room behind others.
+        await using var producer = fixture.Client.CreateProducer(topic, new ProducerOptions { MaxBufferedMessages = 2, MaxBatchMessages = 3 });
+        string[] keys = ["a", "b", "c", "d"];
+        var sends = new List<(string Key, Task<SendReceipt> Send)>();
+        for (int i = 0; i < 400; i++)
+        {
+            string key = keys[i % keys.Length];
+            sends.Add((key, producer.SendAsync(new OutgoingMessage(BitConverter.GetBytes(i)) { Key = key })));
+        }
+        await Task.WhenAll(sends.Select(s => s.Send));
+
+        foreach (var byKey in sends.GroupBy(s => s.Key))
+        {
+            var receipts = byKey.Select(s => s.Send.Result).ToArray();
+            Assert.Single(receipts.Select(r => r.Partition).Distinct());
+            var offsets = receipts.Select(r => r.Offset).ToArray();
+            Assert.Equal(offsets.Order(), offsets);
+        }
+    }
 }
