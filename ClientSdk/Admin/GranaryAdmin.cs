@@ -9,6 +9,9 @@ public sealed class GranaryAdmin
     /// <summary>Alter attempts that may each find the settings changed by someone else before one gives up.</summary>
     private const int MaxAlterAttempts = 20;
 
+    /// <summary>Rounds of create-then-read before create-if-missing gives up on a topic deleted under it each time.</summary>
+    private const int MaxCreateIfMissingAttempts = 5;
+
     /// <summary>Dead letters one listing reads per partition at most, looking for a group's among other groups'.</summary>
     private const int MaxDeadLettersScanned = 10_000;
 
@@ -28,6 +31,47 @@ public sealed class GranaryAdmin
         var config = (options ?? new TopicOptions()).ToConfig();
         config.Validate();
         return GranaryClient.CallAsync(() => _cluster.GetGrain<ITopicGrain>(name).CreateAsync(config));
+    }
+
+    /// <summary>
+    /// Creates a topic unless it exists already with the settings asked for: safe to run at every start of an
+    /// application, and by many callers at once (all succeed, one creates). Only the settings set on
+    /// <paramref name="options"/> are compared; those left unset are whatever the topic has. A topic whose settings were
+    /// altered since its creation (more partitions, another retention) differs from the options that created it.
+    /// </summary>
+    /// <returns>True when this call created the topic; false when it existed with these settings.</returns>
+    /// <exception cref="GranaryException"><see cref="ErrorCode.TopicAlreadyExists"/> when the topic exists with other
+    /// settings (the message names each one, as it is and as asked), <see cref="ErrorCode.InvalidName"/> or
+    /// <see cref="ErrorCode.InvalidArgument"/> as <see cref="CreateTopicAsync"/>.</exception>
+    public async Task<bool> CreateTopicIfMissingAsync(string name, TopicOptions? options = null)
+    {
+        var topic = _cluster.GetGrain<ITopicGrain>(name);
+        // A topic deleted between the create and the read is created again; a topic created and deleted over and
+        // over by someone else would keep this going, so it gives up after a few rounds.
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await CreateTopicAsync(name, options).ConfigureAwait(false);
+                return true;
+            }
+            catch (GranaryException e) when (e.Code == ErrorCode.TopicAlreadyExists)
+            {
+            }
+            TopicConfig existing;
+            try
+            {
+                existing = await GranaryClient.CallAsync(() => topic.GetConfigAsync()).ConfigureAwait(false);
+            }
+            catch (GranaryException e) when (e.Code == ErrorCode.TopicNotFound && attempt < MaxCreateIfMissingAttempts)
+            {
+                continue;
+            }
+            var differences = options?.DifferencesFrom(existing) ?? [];
+            if (differences.Count == 0) return false;
+            throw new GranaryException(ErrorCode.TopicAlreadyExists,
+                $"Topic '{name}' exists with other settings: {string.Join("; ", differences)}.");
+        }
     }
 
     /// <summary>The silos of the cluster that are active now (their addresses), e.g. to wait until all have joined.</summary>

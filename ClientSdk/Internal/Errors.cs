@@ -15,5 +15,11 @@ internal static class Errors
         _ => new GranaryException(ErrorCode.PartitionUnavailable, $"The call failed: {exception.Message}", exception),
     };
 
+    /// <summary>Most characters of a caller's input that an error message repeats.</summary>
+    public const int MaxEchoedChars = 100;
+
+    /// <summary><paramref name="input"/> as an error message may repeat it: cut to <see cref="MaxEchoedChars"/> characters.</summary>
+    public static string Echo(string input) => input.Length <= MaxEchoedChars ? input : string.Concat(input.AsSpan(0, MaxEchoedChars), "...");
+
     public static bool IsFatal(GranaryException exception) => !exception.IsRetriable;
 }

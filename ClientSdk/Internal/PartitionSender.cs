@@ -18,7 +18,9 @@ internal sealed class PartitionSender : IAsyncDisposable
     private readonly Channel<PendingSend> _queue;
     private readonly SemaphoreSlim _inFlight;
     private readonly Task _loop;
-    private readonly Action _onUnknownPartition;
+    // Offered the sends of a batch the partition refused as unknown (TopicNotFound, InvalidArgument): true when the
+    // producer took them over to route them again by the topic's current settings.
+    private readonly Func<int, PendingSend[], GranaryException, bool> _onRefused;
 
     // The producer id and next sequence, guarded by _sequenceGate. A batch that fails for good leaves a gap in the
     // sequences that the partition would refuse forever, so the sender then moves to a fresh id.
@@ -33,11 +35,11 @@ internal sealed class PartitionSender : IAsyncDisposable
     private Task _lastDispatched = Task.CompletedTask;
 
     public PartitionSender(IPartitionGrain grain, string topic, int partition, ProducerOptions options, long producerId,
-        Action onUnknownPartition, CancellationToken stopping)
+        Func<int, PendingSend[], GranaryException, bool> onRefused, CancellationToken stopping)
     {
         _grain = grain;
         _producerId = producerId;
-        _onUnknownPartition = onUnknownPartition;
+        _onRefused = onRefused;
         _topic = topic;
         _partition = partition;
         _options = options;
@@ -53,6 +55,10 @@ internal sealed class PartitionSender : IAsyncDisposable
         using (ExecutionContext.SuppressFlow()) _loop = Task.Run(() => RunAsync(stopping), CancellationToken.None);
     }
 
+    /// <summary>Queues a send if there is room; false when the queue is full (then <see cref="EnqueueAsync"/> waits for room).</summary>
+    public bool TryEnqueue(PendingSend send) => _queue.Writer.TryWrite(send);
+
+    /// <summary>Queues a send, waiting for room; writers waiting for room are served in the order they came.</summary>
     public ValueTask EnqueueAsync(PendingSend send, CancellationToken cancellationToken) => _queue.Writer.WriteAsync(send, cancellationToken);
 
     /// <summary>Sends what is queued, waits for the batches in flight, then stops.</summary>
@@ -216,7 +222,6 @@ internal sealed class PartitionSender : IAsyncDisposable
                         }
                         if (TryRestamp(ref stamp, sends.Length, settled.Task)) continue;
                     }
-                    if (error.Code is ErrorCode.TopicNotFound or ErrorCode.InvalidArgument) _onUnknownPartition();
                     if (!error.IsRetriable || attempt >= _options.MaxRetries || stopping.IsCancellationRequested) throw error;
                     await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 100 << Math.Min(attempt, 10))), stopping).ConfigureAwait(false);
                     attempt++;
@@ -227,6 +232,8 @@ internal sealed class PartitionSender : IAsyncDisposable
         {
             AbandonProducerId(stamp.ProducerId);
             var error = e as GranaryException ?? Errors.Translate(e);
+            // Refused, not stored: the topic may have been re-created with fewer partitions since the sends were routed.
+            if (error.Code is ErrorCode.TopicNotFound or ErrorCode.InvalidArgument && _onRefused(_partition, sends, error)) return;
             foreach (var send in sends) send.Completion.TrySetException(error);
         }
         finally

@@ -21,10 +21,19 @@ public sealed class GranaryProducer : IAsyncDisposable
     private readonly CancellationTokenSource _disposed = new();
     private readonly Lock _gate = new();
     private readonly long _producerId;
-    private Task<TopicConfig>? _config;
-    private long _configReadAt;
-    private Task? _refreshing;
+    // The topic's settings as last read (null until the first read), when that read began, and a read in progress.
+    private TopicConfig? _metadata;
+    private long _metadataReadAt;
+    private Task<TopicConfig>? _reading;
+    // Sends waiting to be routed, in call order. While any send waits (for the first settings, a partition it asked
+    // for that the producer does not know yet, or a re-route), later sends queue behind it, so that no send is queued
+    // to its partition before one called earlier. One drain task at a time empties it.
+    private readonly Queue<PendingSend> _backlog = new();
+    private bool _draining;
     private PartitionSender[]? _senders;
+    // Per partition, sends routed there while its queue was full, in call order: later sends to that partition wait
+    // behind them (other partitions go on). A pump task per non-empty queue moves them in as room frees.
+    private Queue<PendingSend>?[] _parked = [];
     private int _roundRobin = -1;
     private long _outstanding;
     private bool _closing;
@@ -47,15 +56,20 @@ public sealed class GranaryProducer : IAsyncDisposable
     public string Topic { get; }
 
     /// <summary>
-    /// Sends a message; completes once it is stored durably. While a listener samples the <see cref="GranaryTracing"/>
-    /// source, the send runs in a <c>publish {topic}</c> activity whose context goes out in the message's
-    /// <see cref="GranaryHeaders.TraceParent"/> header (unless the message has one already, which is kept).
+    /// Sends a message; completes once it is stored durably. Sends are queued in the order of the calls (even before
+    /// the producer has read the topic's settings), so same-key messages sent without awaiting each one are stored in
+    /// call order. While a listener samples the <see cref="GranaryTracing"/> source, the send runs in a
+    /// <c>publish {topic}</c> activity whose context goes out in the message's <see cref="GranaryHeaders.TraceParent"/>
+    /// header (unless the message has one already, which is kept).
     /// </summary>
     /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, <see cref="ErrorCode.MessageTooLarge"/>,
-    /// or a retriable code after the retries ran out.</exception>
+    /// <see cref="ErrorCode.InvalidArgument"/> for a message field out of range (null header value, a time to live or
+    /// delay that is not positive or is longer than <see cref="OutgoingMessage.MaxTimeToLiveOrDelay"/>, an unknown partition),
+    /// or a retriable code after the retries ran out. A refused message is not queued; other sends go on.</exception>
     public async Task<SendReceipt> SendAsync(OutgoingMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
+        cancellationToken.ThrowIfCancellationRequested();
         // Counted from the start, so FlushAsync and DisposeAsync also wait for a send still looking up the topic.
         if (!BeginOutstanding()) throw new GranaryException(ErrorCode.Closed, $"The producer of topic '{Topic}' was disposed.");
         // Nobody listening: no activity, no header, no allocation.
@@ -64,15 +78,12 @@ public sealed class GranaryProducer : IAsyncDisposable
         Exception? failure = null;
         try
         {
-            var config = await GetConfigAsync().ConfigureAwait(false);
             byte[]? messageId = message.MessageId is null ? null : EncodeMessageId(message.MessageId);
             var wire = ToWire(message, messageId, activity);
-            int size = wire.SizeInBytes();
-            wire.EnsureWithinLimit(size, config.MaxMessageBytes, Topic);
-            if (message.Partition >= config.Partitions) config = await RefreshConfigNowAsync().ConfigureAwait(false); // added since?
-            int partition = ChoosePartition(message, wire.Key ?? messageId, config.Partitions);
-            var pending = new PendingSend(wire, size);
-            await Senders(config.Partitions)[partition].EnqueueAsync(pending, cancellationToken).ConfigureAwait(false);
+            if (message.Partition is < 0)
+                throw new GranaryException(ErrorCode.InvalidArgument, $"Topic '{Topic}' has no partition {message.Partition}.");
+            var pending = new PendingSend(wire, wire.SizeInBytes(), wire.Key ?? messageId, message.Partition, cancellationToken);
+            Route(pending); // synchronous: queued in call order before this method first yields
             receipt = await pending.Completion.Task.ConfigureAwait(false);
             return receipt;
         }
@@ -122,94 +133,254 @@ public sealed class GranaryProducer : IAsyncDisposable
     }
 
     /// <summary>
-    /// The topic's settings: read once, then re-read in the background once they are older than the refresh interval
-    /// (sends go on with the ones they have meanwhile).
+    /// Queues a send to its partition at once when nothing is waiting to be routed before it and its partition is
+    /// known (the common case: no allocation, no task); else behind the waiting ones, for the drain task.
     /// </summary>
-    private Task<TopicConfig> GetConfigAsync()
+    private void Route(PendingSend send)
     {
         lock (_gate)
         {
-            if (_config is null || _config.IsFaulted || _config.IsCanceled)
+            if (_backlog.Count == 0 && !_draining && _metadata is { } config && Knows(config, send))
             {
-                _config = GranaryClient.CallAsync(() => _client.Topic(Topic).GetConfigAsync());
-                _configReadAt = Environment.TickCount64;
+                RouteLocked(send, config);
+                RefreshIfDueLocked();
+                return;
             }
-            else if (_config.IsCompletedSuccessfully && _refreshing is null
-                && Environment.TickCount64 - _configReadAt >= (long)_options.MetadataRefreshInterval.TotalMilliseconds)
-            {
-                _refreshing = RefreshConfigAsync();
-            }
-            return _config;
+            _backlog.Enqueue(send);
+            StartDrainingLocked();
         }
     }
 
-    private async Task RefreshConfigAsync()
+    /// <summary>False when the send asks for a partition beyond those <paramref name="config"/> knows (added since?).</summary>
+    private static bool Knows(TopicConfig config, PendingSend send) => send.ExplicitPartition is not { } partition || partition < config.Partitions;
+
+    /// <summary>
+    /// Queues <paramref name="send"/> to its partition under <paramref name="config"/>, or completes it with its error
+    /// (too large, no such partition).
+    /// </summary>
+    private void RouteLocked(PendingSend send, TopicConfig config)
+    {
+        int partition;
+        try
+        {
+            send.Message.EnsureWithinLimit(send.MessageBytes, config.MaxMessageBytes, Topic);
+            partition = ChoosePartition(send, config.Partitions);
+        }
+        catch (GranaryException e)
+        {
+            send.Completion.TrySetException(e);
+            return;
+        }
+        var sender = SendersLocked(config.Partitions)[partition];
+        var parked = _parked[partition];
+        if ((parked is null || parked.Count == 0) && sender.TryEnqueue(send)) return;
+        // The partition's queue is full: the send waits for room behind the ones waiting there already.
+        parked ??= _parked[partition] = new Queue<PendingSend>();
+        parked.Enqueue(send);
+        if (parked.Count == 1)
+        {
+            using (ExecutionContext.SuppressFlow()) _ = Task.Run(() => PumpAsync(sender, parked), CancellationToken.None);
+        }
+    }
+
+    /// <summary>Moves a partition's parked sends into its queue as room frees, in order; runs while any are parked.</summary>
+    private async Task PumpAsync(PartitionSender sender, Queue<PendingSend> parked)
+    {
+        PendingSend send;
+        lock (_gate) send = parked.Peek();
+        while (true)
+        {
+            try
+            {
+                await sender.EnqueueAsync(send, send.CancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException e)
+            {
+                send.Completion.TrySetCanceled(e.CancellationToken);
+            }
+            catch (Exception e)
+            {
+                send.Completion.TrySetException(Errors.Translate(e));
+            }
+            lock (_gate)
+            {
+                parked.Dequeue();
+                // Ends in the same lock hold that empties the queue: the next send parked starts the next pump.
+                if (!parked.TryPeek(out send!)) return;
+            }
+        }
+    }
+
+    private void StartDrainingLocked()
+    {
+        if (_draining) return;
+        _draining = true;
+        // The drain serves later sends too: it must not carry this send's publish activity or the caller's async locals.
+        using (ExecutionContext.SuppressFlow()) _ = Task.Run(DrainAsync, CancellationToken.None);
+    }
+
+    /// <summary>Routes the waiting sends one by one in call order, reading the settings as needed.</summary>
+    private async Task DrainAsync()
+    {
+        while (true)
+        {
+            PendingSend send;
+            TopicConfig? config;
+            lock (_gate)
+            {
+                if (!_backlog.TryPeek(out send!))
+                {
+                    _draining = false;
+                    return;
+                }
+                config = _metadata;
+            }
+            if (config is null || !Knows(config, send))
+            {
+                try
+                {
+                    config = await ReadMetadataAsync().ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    // Every send waiting now waited for this read and fails with its error; later sends read again.
+                    var error = e as GranaryException ?? Errors.Translate(e);
+                    PendingSend[] failed;
+                    lock (_gate)
+                    {
+                        failed = [.. _backlog];
+                        _backlog.Clear();
+                    }
+                    foreach (var waiting in failed) waiting.Completion.TrySetException(error);
+                    continue;
+                }
+            }
+            lock (_gate)
+            {
+                _backlog.Dequeue(); // only the drain task dequeues: still the one peeked at
+                RouteLocked(send, config);
+            }
+        }
+    }
+
+    /// <summary>Reads the topic's settings, joining a read in progress.</summary>
+    private Task<TopicConfig> ReadMetadataAsync()
+    {
+        lock (_gate)
+        {
+            if (_reading is { } reading) return reading;
+            _metadataReadAt = Environment.TickCount64;
+            var read = ReadMetadataCoreAsync();
+            if (!read.IsCompleted) _reading = read;
+            return read;
+        }
+    }
+
+    private async Task<TopicConfig> ReadMetadataCoreAsync()
     {
         try
         {
-            var fresh = await GranaryClient.CallAsync(() => _client.Topic(Topic).GetConfigAsync()).ConfigureAwait(false);
-            lock (_gate) _config = Task.FromResult(fresh);
-        }
-        catch (GranaryException)
-        {
-            // Keep the settings we have; sends to a deleted topic fail at the partition with TopicNotFound.
+            var config = await GranaryClient.CallAsync(() => _client.Topic(Topic).GetConfigAsync()).ConfigureAwait(false);
+            lock (_gate) _metadata = config;
+            return config;
         }
         finally
         {
-            lock (_gate)
-            {
-                _configReadAt = Environment.TickCount64;
-                _refreshing = null;
-            }
+            lock (_gate) _reading = null;
         }
     }
 
-    /// <summary>Re-reads the settings now (a partition the producer does not know yet was asked for).</summary>
-    private async Task<TopicConfig> RefreshConfigNowAsync()
+    /// <summary>Re-reads the settings in the background once they are older than the refresh interval (sends go on meanwhile).</summary>
+    private void RefreshIfDueLocked()
     {
-        Task refreshing;
-        lock (_gate) refreshing = _refreshing ??= RefreshConfigAsync();
-        await refreshing.ConfigureAwait(false);
-        return await GetConfigAsync().ConfigureAwait(false);
+        if (_reading is not null || Environment.TickCount64 - _metadataReadAt < (long)_options.MetadataRefreshInterval.TotalMilliseconds) return;
+        _ = RefreshInBackgroundAsync(ReadMetadataAsync());
     }
 
-    /// <summary>A partition refused a batch as unknown: re-read the settings with the next send.</summary>
-    private void OnUnknownPartition()
+    private static async Task RefreshInBackgroundAsync(Task<TopicConfig> read)
     {
-        lock (_gate) _configReadAt = long.MinValue / 2;
+        try
+        {
+            await read.ConfigureAwait(false);
+        }
+        catch (GranaryException)
+        {
+            // Keep the settings we have: a send to a deleted topic fails at its partition, which re-reads them then.
+        }
+    }
+
+    /// <summary>
+    /// A partition refused a batch as unknown (TopicNotFound, or no such partition): the topic may have been deleted,
+    /// or re-created with fewer partitions. Takes the sends over to read the settings again and route them once more.
+    /// </summary>
+    private bool OnPartitionRefused(int partition, PendingSend[] sends, GranaryException error)
+    {
+        _ = RerouteAsync(partition, sends, error);
+        return true;
+    }
+
+    private async Task RerouteAsync(int partition, PendingSend[] sends, GranaryException error)
+    {
+        TopicConfig config;
+        try
+        {
+            // A read of its own: one in progress may have begun before the topic changed.
+            config = await GranaryClient.CallAsync(() => _client.Topic(Topic).GetConfigAsync()).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            var failure = e as GranaryException ?? Errors.Translate(e); // TopicNotFound when the topic is gone
+            foreach (var send in sends) send.Completion.TrySetException(failure);
+            return;
+        }
+        // The partition exists after all: it refused the batch for another reason, which stands.
+        bool partitionGone = error.Code == ErrorCode.TopicNotFound || partition >= config.Partitions;
+        lock (_gate)
+        {
+            _metadata = config;
+            _metadataReadAt = Environment.TickCount64;
+            foreach (var send in sends)
+            {
+                if (!partitionGone || send.Rerouted)
+                {
+                    send.Completion.TrySetException(error);
+                    continue;
+                }
+                send.Rerouted = true; // once: a second refusal is the send's error
+                _backlog.Enqueue(send);
+            }
+            if (_backlog.Count > 0) StartDrainingLocked();
+        }
     }
 
     /// <summary>One sender per partition, grown when partitions were added to the topic.</summary>
-    private PartitionSender[] Senders(int partitions)
+    private PartitionSender[] SendersLocked(int partitions)
     {
-        if (Volatile.Read(ref _senders) is { } existing && existing.Length >= partitions) return existing;
-        lock (_gate)
+        var current = _senders ?? [];
+        if (current.Length >= partitions) return current;
+        var grown = new PartitionSender[partitions];
+        current.CopyTo(grown, 0);
+        for (int p = current.Length; p < partitions; p++)
         {
-            var current = _senders ?? [];
-            if (current.Length >= partitions) return current;
-            var grown = new PartitionSender[partitions];
-            current.CopyTo(grown, 0);
-            for (int p = current.Length; p < partitions; p++)
-            {
-                grown[p] = new PartitionSender(_client.Cluster.GetGrain<IPartitionGrain>($"{Topic}/{p}"), Topic, p, _options, _producerId,
-                    OnUnknownPartition, _disposed.Token);
-            }
-            Volatile.Write(ref _senders, grown);
-            return grown;
+            grown[p] = new PartitionSender(_client.Cluster.GetGrain<IPartitionGrain>($"{Topic}/{p}"), Topic, p, _options, _producerId,
+                OnPartitionRefused, _disposed.Token);
         }
+        _senders = grown;
+        Array.Resize(ref _parked, partitions);
+        return grown;
     }
 
-    private int ChoosePartition(OutgoingMessage message, byte[]? key, int partitions)
+    private int ChoosePartition(PendingSend send, int partitions)
     {
-        if (message.Partition is { } explicitPartition)
+        if (send.ExplicitPartition is { } explicitPartition)
         {
-            if (explicitPartition < 0 || explicitPartition >= partitions)
+            if (explicitPartition >= partitions)
                 throw new GranaryException(ErrorCode.InvalidArgument, $"Topic '{Topic}' has no partition {explicitPartition}.");
             return explicitPartition;
         }
         // The wire key (UTF-8, encoded once), or else the message id, so that a repeat of a message reaches the
         // partition that can recognise it.
-        if (key is not null) return (int)(XxHash32.HashToUInt32(key) % (uint)partitions);
+        if (send.RoutingKey is { } key) return (int)(XxHash32.HashToUInt32(key) % (uint)partitions);
         return (int)((uint)Interlocked.Increment(ref _roundRobin) % (uint)partitions);
     }
 
@@ -219,18 +390,27 @@ public sealed class GranaryProducer : IAsyncDisposable
         return Encoding.UTF8.GetBytes(messageId);
     }
 
+    /// <summary>The message as it goes on the wire; refuses (InvalidArgument) fields the broker could not store as meant.</summary>
     private static Message ToWire(OutgoingMessage message, byte[]? messageId, Activity? activity)
     {
-        if (message.TimeToLive is { } ttl && ttl <= TimeSpan.Zero)
-            throw new GranaryException(ErrorCode.InvalidArgument, $"TimeToLive must be positive; it is {ttl}.");
-        if (message.Delay is { } delay && delay < TimeSpan.Zero)
-            throw new GranaryException(ErrorCode.InvalidArgument, $"Delay must not be negative; it is {delay}.");
+        var limit = OutgoingMessage.MaxTimeToLiveOrDelay;
+        if (message.TimeToLive is { } ttl && (ttl <= TimeSpan.Zero || ttl > limit))
+            throw new GranaryException(ErrorCode.InvalidArgument, $"TimeToLive must be positive and at most {limit.TotalDays:0} days; it is {ttl}.");
+        if (message.Delay is { } delay && (delay < TimeSpan.Zero || delay > limit))
+            throw new GranaryException(ErrorCode.InvalidArgument, $"Delay must be between zero and {limit.TotalDays:0} days; it is {delay}.");
         DateTimeOffset? deliverAt = message.DeliverAt;
-        if (message.Delay is { } wait && wait > TimeSpan.Zero)
+        if (deliverAt is not null || message.Delay is not null)
         {
-            var byDelay = DateTimeOffset.UtcNow + wait;
-            deliverAt = deliverAt is { } at && at > byDelay ? at : byDelay;
+            var now = DateTimeOffset.UtcNow;
+            if (deliverAt is { } at && at > now + limit)
+                throw new GranaryException(ErrorCode.InvalidArgument, $"DeliverAt must be at most {limit.TotalDays:0} days from now; it is {at:O}.");
+            if (message.Delay is { } wait && wait > TimeSpan.Zero)
+            {
+                var byDelay = now + wait;
+                deliverAt = deliverAt is { } later && later > byDelay ? later : byDelay;
+            }
         }
+        if (message.Headers is { } headers) CheckHeaders(headers);
         return new Message(
             message.Key is null ? null : Encoding.UTF8.GetBytes(message.Key),
             message.Payload,
@@ -239,6 +419,19 @@ public sealed class GranaryProducer : IAsyncDisposable
             TimeToLiveMs = message.TimeToLive is { } t ? Math.Max(1, (long)t.TotalMilliseconds) : null,
             DeliverAtMs = deliverAt?.ToUnixTimeMilliseconds(),
         };
+    }
+
+    /// <summary>Every header has a name and a value (an empty array for none); and not more than the wire carries.</summary>
+    private static void CheckHeaders(IReadOnlyDictionary<string, byte[]> headers)
+    {
+        if (headers.Count > OutgoingMessage.MaxHeaders)
+            throw new GranaryException(ErrorCode.InvalidArgument, $"A message carries at most {OutgoingMessage.MaxHeaders} headers; this one has {headers.Count}.");
+        foreach (var header in headers)
+        {
+            if (header.Key is null) throw new GranaryException(ErrorCode.InvalidArgument, "A header name must not be null.");
+            if (header.Value is null)
+                throw new GranaryException(ErrorCode.InvalidArgument, $"Header '{Errors.Echo(header.Key)}' has a null value; use an empty array for none.");
+        }
     }
 
     private static MessageHeader[]? WireHeaders(IReadOnlyDictionary<string, byte[]>? headers, byte[]? messageId, Activity? activity)

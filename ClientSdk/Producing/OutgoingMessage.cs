@@ -6,6 +6,12 @@ public sealed class OutgoingMessage
     /// <summary>Creates a message with the given payload (not copied: do not change it until the send completes).</summary>
     public OutgoingMessage(ReadOnlyMemory<byte> payload) => Payload = payload;
 
+    /// <summary>Longest <see cref="TimeToLive"/> and <see cref="Delay"/>, and furthest <see cref="DeliverAt"/> from now: 100 years.</summary>
+    public static readonly TimeSpan MaxTimeToLiveOrDelay = TimeSpan.FromDays(36_525);
+
+    /// <summary>Most <see cref="Headers"/> on one message: 10,000.</summary>
+    public const int MaxHeaders = 10_000;
+
     /// <summary>The body.</summary>
     public ReadOnlyMemory<byte> Payload { get; }
 
@@ -15,19 +21,28 @@ public sealed class OutgoingMessage
     /// </summary>
     public string? Key { get; init; }
 
-    /// <summary>Headers, passed through unchanged.</summary>
+    /// <summary>Headers, passed through unchanged; no value may be null (an empty array for none); at most <see cref="MaxHeaders"/>.</summary>
     public IReadOnlyDictionary<string, byte[]>? Headers { get; init; }
 
     /// <summary>Send to this partition, whatever the key. Null: choose by key.</summary>
     public int? Partition { get; init; }
 
-    /// <summary>Time to live from the broker's timestamp; null for the topic's default. An expired message is never delivered.</summary>
+    /// <summary>
+    /// Time to live from the broker's timestamp; null for the topic's default. An expired message is never delivered.
+    /// Positive, at most <see cref="MaxTimeToLiveOrDelay"/>.
+    /// </summary>
     public TimeSpan? TimeToLive { get; init; }
 
-    /// <summary>Deliver to no group before this time; null to deliver at once. See also <see cref="Delay"/>.</summary>
+    /// <summary>
+    /// Deliver to no group before this time; null to deliver at once. At most <see cref="MaxTimeToLiveOrDelay"/> from
+    /// now. See also <see cref="Delay"/>.
+    /// </summary>
     public DateTimeOffset? DeliverAt { get; init; }
 
-    /// <summary>Deliver to no group before this long from the send (measured by the sender's clock); null for none.</summary>
+    /// <summary>
+    /// Deliver to no group before this long from the send (measured by the sender's clock); null for none. At most
+    /// <see cref="MaxTimeToLiveOrDelay"/>.
+    /// </summary>
     public TimeSpan? Delay { get; init; }
 
     /// <summary>
