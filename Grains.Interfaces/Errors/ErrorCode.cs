@@ -41,4 +41,10 @@ public enum ErrorCode
     /// leader exists). Clients see <see cref="PartitionUnavailable"/> from the deposed leader instead.
     /// </summary>
     NotLeader = 16,
+    /// <summary>
+    /// An ack, nack or reject answered a delivery whose lease is no longer the message's current one: the lease
+    /// expired, was taken back or its member left, and the message was delivered again since (or the cursor was
+    /// moved by a seek). Nothing changed; the message's current holder keeps it.
+    /// </summary>
+    StaleDelivery = 17,
 }
