@@ -158,20 +158,23 @@ internal sealed partial class PartitionCursorGrain
         if (later.Count > 0) MarkDirty();
     }
 
-    /// <summary>A lease that ended without an ack: the message is ready again (and, in the ordered modes, goes first).</summary>
-    private void ReturnLease(long offset, Lease lease)
+    /// <summary>
+    /// A lease that ended without an ack: the message is ready again (and, in the ordered modes, goes first).
+    /// <paramref name="ending"/> holds the offsets whose leases end now too (expired together, or of a member that
+    /// left): each of those counts as an ended delivery, not as a take-back.
+    /// </summary>
+    private void ReturnLease(long offset, Lease lease, HashSet<long> ending)
     {
         EndLease(offset, lease);
         _ready[offset] = lease.Message;
-        TakeBackLaterThan(lease.Message, revoked: null);
+        TakeBackLaterThan(lease.Message, revoked: null, except: ending);
     }
 
     private void ReturnLeasesOf(string memberId)
     {
-        foreach (var (offset, lease) in _inFlight.Where(l => l.Value.Member == memberId).OrderBy(l => l.Key).ToList())
-        {
-            if (_inFlight.ContainsKey(offset)) ReturnLease(offset, lease);
-        }
+        var leases = _inFlight.Where(l => l.Value.Member == memberId).OrderBy(l => l.Key).ToList();
+        var ending = leases.Select(l => l.Key).ToHashSet();
+        foreach (var (offset, lease) in leases) ReturnLease(offset, lease, ending);
         SignalAvailable();
     }
 
@@ -179,10 +182,8 @@ internal sealed partial class PartitionCursorGrain
     {
         var now = DateTime.UtcNow;
         var expired = _inFlight.Where(l => l.Value.ExpiresAt <= now).OrderBy(l => l.Key).ToList();
-        foreach (var (offset, lease) in expired)
-        {
-            if (_inFlight.ContainsKey(offset)) ReturnLease(offset, lease);
-        }
+        var ending = expired.Select(l => l.Key).ToHashSet();
+        foreach (var (offset, lease) in expired) ReturnLease(offset, lease, ending);
         if (expired.Count > 0) SignalAvailable();
     }
 
