@@ -50,6 +50,15 @@ public interface IPartitionCursorGrain : IGrainWithStringKey
     [Alias("Extend")] Task<LeaseRef[]> ExtendAsync(string memberId, LeaseRef[] deliveries, TimeSpan lease);
 
     /// <summary>
+    /// <paramref name="memberId"/> is leaving (a consumer being disposed): it takes nothing more from this partition
+    /// (its pulls, also one waiting now, fail with <see cref="ErrorCode.NotAMember"/>), and <paramref name="unseen"/>,
+    /// deliveries it prefetched but never handed to its application, are ready again at once without counting as
+    /// delivery attempts (like a take-back). Deliveries whose lease is no longer the current one are left alone; the
+    /// member's other leases stay until its group's leave returns them (<see cref="ReleaseMemberAsync"/>).
+    /// </summary>
+    [Alias("ReleaseUnseen")] Task ReleaseUnseenAsync(string memberId, LeaseRef[] unseen);
+
+    /// <summary>
     /// Returns everything leased to a member that left, and refuses it further messages: its pulls fail with
     /// <see cref="ErrorCode.NotAMember"/> so that it joins again under a new id.
     /// </summary>

@@ -94,12 +94,21 @@ public sealed class GranaryConsumer : IAsyncDisposable
     /// one consumer.
     /// </summary>
     /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/> when the topic does not exist or is deleted.</exception>
-    public async IAsyncEnumerable<ReceivedMessage> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<ReceivedMessage> ReadAllAsync(CancellationToken cancellationToken = default) => ReadAsync(handOver: true, cancellationToken);
+
+    /// <summary>
+    /// Messages as they arrive. With <paramref name="handOver"/> each one yielded counts as handed to the application
+    /// (a handler runner marks it when its handler starts instead): only those count as delivered when the consumer
+    /// is disposed; the others go back without using up a delivery attempt.
+    /// </summary>
+    internal async IAsyncEnumerable<ReceivedMessage> ReadAsync(bool handOver, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await StartAsync().ConfigureAwait(false);
         await foreach (var message in _messages.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (!message.IsRevoked) yield return message; // taken back by the broker: it comes again, in order
+            // Taken back by the broker (it comes again, in order), or given back at dispose: not for the application.
+            if (message.IsRevoked || (handOver && !message.TryHandOver())) continue;
+            yield return message;
         }
     }
 
@@ -138,7 +147,8 @@ public sealed class GranaryConsumer : IAsyncDisposable
 
     /// <summary>
     /// Stops pulling, sends the acks, nacks and rejects already queued (and waits for the broker's answers, up to
-    /// <see cref="SettleOnDisposeTimeout"/>), then leaves the group: unacknowledged messages go to the other members.
+    /// 30 s), gives back the prefetched messages the application never saw (they do not count as delivery attempts),
+    /// then leaves the group: unacknowledged messages go to the other members at once.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
@@ -153,6 +163,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
             // arriving after the message went to another member is refused as stale).
             if (_settling is not null)
                 await _settling.WaitAsync(SettleOnDisposeTimeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await ReleaseUnseenAsync().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             try
             {
                 await GroupGrain.LeaveAsync(MemberId).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
@@ -167,6 +178,20 @@ public sealed class GranaryConsumer : IAsyncDisposable
         _stopping.Dispose();
         _halt.Dispose();
         _rejoining.Dispose();
+    }
+
+    /// <summary>
+    /// Gives back the prefetched messages the application never saw, so that they do not count as delivery attempts
+    /// (leaving the group then gives back the rest, which do count). Best effort: if this fails, leaving returns them.
+    /// </summary>
+    private async Task ReleaseUnseenAsync()
+    {
+        string member = MemberId;
+        var unseen = _unsettled.Keys.Where(m => !m.IsRevoked && !m.IsSettled && m.MemberId == member && m.TryReleaseUnseen())
+            .ToLookup(m => m.Partition);
+        // Every partition, also those with nothing unseen: the call also stops a pull of this member waiting there.
+        await Task.WhenAll(Enumerable.Range(0, _partitions).Select(p =>
+            Cursor(p).ReleaseUnseenAsync(member, [.. unseen[p].Select(m => m.Lease)]).WaitAsync(TimeSpan.FromSeconds(10)))).ConfigureAwait(false);
     }
 
     /// <summary>Longest <see cref="DisposeAsync"/> waits for queued settlements to reach the broker before leaving.</summary>

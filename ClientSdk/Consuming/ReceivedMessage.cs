@@ -14,6 +14,9 @@ public sealed class ReceivedMessage
     private int _settled;
 
     private int _revoked;
+    // 0: prefetched; 1: handed to the application (ReadAllAsync yielded it, or a handler started on it); 2: given
+    // back unseen when the consumer was disposed.
+    private int _handover;
     private long _leaseExpiresAtTicks;
 
     internal ReceivedMessage(GranaryConsumer consumer, string memberId, Delivery delivery, DateTimeOffset leaseExpiresAt)
@@ -49,7 +52,8 @@ public sealed class ReceivedMessage
     public DateTimeOffset Timestamp => DateTimeOffset.FromUnixTimeMilliseconds(_delivery.Message.TimestampMs);
     /// <summary>
     /// 1 on the first delivery; raised each time it is delivered again after a nack, a lease expiry or its member
-    /// leaving. A delivery the broker took back to keep the order (<see cref="IsRevoked"/>) does not count.
+    /// leaving. A delivery the broker took back to keep the order (<see cref="IsRevoked"/>) does not count, nor does
+    /// a prefetched one that the consumer gave back unseen when it was disposed.
     /// </summary>
     public int DeliveryAttempt => _delivery.Attempt;
     /// <summary>When the lease ends and the message may go to another member.</summary>
@@ -123,6 +127,12 @@ public sealed class ReceivedMessage
     public bool IsRevoked => Volatile.Read(ref _revoked) != 0;
 
     internal void MarkRevoked() => Volatile.Write(ref _revoked, 1);
+
+    /// <summary>Marks the message handed to the application; false when it was given back unseen already.</summary>
+    internal bool TryHandOver() => Interlocked.CompareExchange(ref _handover, 1, 0) != 2;
+
+    /// <summary>Marks a message the application never saw as given back; false when it was handed over already.</summary>
+    internal bool TryReleaseUnseen() => Interlocked.CompareExchange(ref _handover, 2, 0) == 0;
 
     private Task SettleAsync(GranaryConsumer.SettleKind kind, TimeSpan delay = default)
     {

@@ -151,11 +151,17 @@ internal sealed partial class PartitionCursorGrain
         {
             EndLease(offset, lease);
             _ready[offset] = lease.Message;
-            if (lease.Attempt > 1) _attempts[offset] = lease.Attempt - 1;
-            else _attempts.Remove(offset);
+            UncountAttempt(offset, lease);
             revoked?.Add(new LeaseRef(offset, lease.Id));
         }
         if (later.Count > 0) MarkDirty();
+    }
+
+    /// <summary>The lease's delivery never reached the application: the message's attempt count goes back to before it.</summary>
+    private void UncountAttempt(long offset, Lease lease)
+    {
+        if (lease.Attempt > 1) _attempts[offset] = lease.Attempt - 1;
+        else _attempts.Remove(offset);
     }
 
     /// <summary>

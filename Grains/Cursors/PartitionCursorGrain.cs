@@ -234,13 +234,38 @@ internal sealed partial class PartitionCursorGrain(
         return [.. extended];
     }
 
+    public async Task ReleaseUnseenAsync(string memberId, LeaseRef[] unseen)
+    {
+        await EnsureInitializedAsync();
+        // In the same turn as the release: a pull of this member waiting now must not take the messages again.
+        MarkDeparted(memberId);
+        var releasing = unseen.Where(d => StandingOf(memberId, d) == LeaseStanding.Current).Select(d => d.Offset).ToHashSet();
+        foreach (long offset in releasing.Order())
+        {
+            var lease = _inFlight[offset];
+            EndLease(offset, lease);
+            _ready[offset] = lease.Message;
+            UncountAttempt(offset, lease);
+            TakeBackLaterThan(lease.Message, revoked: null, except: releasing);
+        }
+        if (releasing.Count == 0) return;
+        MarkDirty();
+        SignalAvailable();
+    }
+
     public async Task ReleaseMemberAsync(string memberId)
     {
         await EnsureInitializedAsync();
+        MarkDeparted(memberId);
+        ReturnLeasesOf(memberId);
+    }
+
+    /// <summary>Refuses the member's pulls from now on (it rejoins under a new id); forgets members long gone.</summary>
+    private void MarkDeparted(string memberId)
+    {
         var now = DateTime.UtcNow;
         foreach (var old in _departed.Where(d => now - d.Value > DepartedMemory).Select(d => d.Key).ToList()) _departed.Remove(old);
         _departed[memberId] = now;
-        ReturnLeasesOf(memberId);
     }
 
     public async Task ConfigureAsync(CursorSetup setup)

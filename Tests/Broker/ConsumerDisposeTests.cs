@@ -35,4 +35,26 @@ public sealed class ConsumerDisposeTests(BrokerClusterFixture fixture)
         Assert.Equal(["marker"], again.Select(MessagingTests.Text));
         Assert.Equal(0, (await Client.Admin.GetLagAsync(topic, "g")).TotalLag);
     }
+
+    [Fact]
+    public async Task Dispose_GivesBackPrefetchedMessagesTheApplicationNeverSaw_WithoutCountingADelivery()
+    {
+        string topic = BrokerClusterFixture.UniqueTopic();
+        await Client.Admin.CreateTopicAsync(topic);
+        await using var producer = Client.CreateProducer(topic);
+        for (int i = 0; i < 5; i++) await producer.SendAsync(new OutgoingMessage(Encoding.UTF8.GetBytes($"m{i}")));
+        var options = new ConsumerOptions { AckTimeout = NoExpiry };
+        var cursor = fixture.Cluster.Client.GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
+
+        var first = Client.CreateConsumer(topic, "g", options);
+        var seen = Assert.Single(await Eventually.CollectAsync(first.ReadAllAsync(), r => r.Count >= 1));
+        await Eventually.UntilAsync(async () => (await cursor.DescribeAsync()).InFlight == 5); // the other four prefetched
+        await first.DisposeAsync(); // without acking
+
+        await using var second = Client.CreateConsumer(topic, "g", options);
+        var again = await Eventually.CollectAsync(second.ReadAllAsync(), r => r.Count >= 5, onEach: m => m.AckAsync());
+        // The one the application saw was delivered; the four it never saw were not (before: all five came as attempt 2).
+        Assert.Equal(2, again.Single(m => m.Offset == seen.Offset).DeliveryAttempt);
+        Assert.All(again.Where(m => m.Offset != seen.Offset), m => Assert.Equal(1, m.DeliveryAttempt));
+    }
 }
