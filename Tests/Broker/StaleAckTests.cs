@@ -77,8 +77,8 @@ public sealed class StaleAckTests(BrokerClusterFixture fixture)
         string topic = BrokerClusterFixture.UniqueTopic();
         await Client.Admin.CreateTopicAsync(topic);
         await using (var producer = Client.CreateProducer(topic)) await producer.SendAsync(new OutgoingMessage("x"u8.ToArray()));
-        // One message per 100 s: after its first delivery this consumer pulls no more, so B gets the redelivery.
-        await using var consumerA = Client.CreateConsumer(topic, "g", new ConsumerOptions { AckTimeout = TimeSpan.FromSeconds(1), MaxMessagesPerSecond = 0.01 });
+        // One pull per 20 s: after its first delivery this consumer pulls no more for a while, so B gets the redelivery.
+        await using var consumerA = Client.CreateConsumer(topic, "g", new ConsumerOptions { AckTimeout = TimeSpan.FromSeconds(1), MaxMessagesPerSecond = 0.05 });
         var fromA = Assert.Single(await Eventually.CollectAsync(consumerA.ReadAllAsync(), r => r.Count >= 1));
         var cursor = Grains.GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
         Delivery[] b = [];
