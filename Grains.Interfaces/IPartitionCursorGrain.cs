@@ -17,23 +17,46 @@ public interface IPartitionCursorGrain : IGrainWithStringKey
     /// </summary>
     [Alias("Pull")] Task<Delivery[]> PullAsync(string memberId, int maxMessages, TimeSpan lease, TimeSpan maxWait);
 
-    /// <summary>Ends the leases of these offsets: the messages are done. Offsets already acknowledged are ignored.</summary>
-    [Alias("Ack")] Task AckAsync(long[] offsets);
+    /// <summary>
+    /// Acknowledges these deliveries of <paramref name="memberId"/>: the messages are done. A delivery is taken when its
+    /// lease is the message's current one, or when its lease ended (expired, taken back, the member left) and nobody
+    /// was given the message since (the work was done). Messages already done are ignored. Every other delivery is
+    /// stale (another delivery of the message came after it, or it is from before a seek or a restart of the cursor):
+    /// it changes nothing and is returned.
+    /// </summary>
+    /// <returns>The stale deliveries, refused; empty when every one was taken.</returns>
+    [Alias("Ack")] Task<LeaseRef[]> AckAsync(string memberId, LeaseRef[] deliveries);
 
     /// <summary>
-    /// Ends <paramref name="memberId"/>'s leases of these offsets; the messages are delivered again after
-    /// <paramref name="delay"/> (at once for zero). Offsets leased to someone else are left alone. Under the ordered
-    /// modes, later messages of the same partition (Ordered) or key (KeyShared) that the member holds are taken back
-    /// too, so that the nacked message goes out again first; those are returned, and the member must drop its copies
-    /// of them (they come back in order).
+    /// Ends <paramref name="memberId"/>'s leases of these deliveries; the messages are delivered again after
+    /// <paramref name="delay"/> (at once for zero). Only a delivery whose lease is still the message's current one
+    /// counts; the others are refused and leave the message alone. Under the ordered modes, later messages of the
+    /// same partition (Ordered) or key (KeyShared) that the member holds are taken back too, so that the nacked
+    /// message goes out again first; those are returned, and the member must drop its copies of them (they come back
+    /// in order). A take-back is not a delivery attempt: the message's attempt count goes back to what it was.
     /// </summary>
-    [Alias("Nack")] Task<LeaseRef[]> NackAsync(string memberId, long[] offsets, TimeSpan delay);
+    [Alias("Nack")] Task<SettleResult> NackAsync(string memberId, LeaseRef[] deliveries, TimeSpan delay);
 
-    /// <summary>Sends these messages of <paramref name="memberId"/> to the dead-letter topic now, with reason <c>rejected</c>.</summary>
-    [Alias("Reject")] Task RejectAsync(string memberId, long[] offsets);
+    /// <summary>
+    /// Sends these deliveries' messages to the dead-letter topic now, with reason <c>rejected</c>. Taken under the
+    /// same rule as <see cref="AckAsync"/>; returns the stale deliveries, refused.
+    /// </summary>
+    [Alias("Reject")] Task<LeaseRef[]> RejectAsync(string memberId, LeaseRef[] deliveries);
 
-    /// <summary>Extends <paramref name="memberId"/>'s leases of these offsets to <paramref name="lease"/> from now; returns the offsets it still held.</summary>
-    [Alias("Extend")] Task<long[]> ExtendAsync(string memberId, long[] offsets, TimeSpan lease);
+    /// <summary>
+    /// Extends <paramref name="memberId"/>'s leases of these deliveries to <paramref name="lease"/> from now; returns
+    /// those whose lease was still the current one (and is now extended).
+    /// </summary>
+    [Alias("Extend")] Task<LeaseRef[]> ExtendAsync(string memberId, LeaseRef[] deliveries, TimeSpan lease);
+
+    /// <summary>
+    /// <paramref name="memberId"/> is leaving (a consumer being disposed): it takes nothing more from this partition
+    /// (its pulls, also one waiting now, fail with <see cref="ErrorCode.NotAMember"/>), and <paramref name="unseen"/>,
+    /// deliveries it prefetched but never handed to its application, are ready again at once without counting as
+    /// delivery attempts (like a take-back). Deliveries whose lease is no longer the current one are left alone; the
+    /// member's other leases stay until its group's leave returns them (<see cref="ReleaseMemberAsync"/>).
+    /// </summary>
+    [Alias("ReleaseUnseen")] Task ReleaseUnseenAsync(string memberId, LeaseRef[] unseen);
 
     /// <summary>
     /// Returns everything leased to a member that left, and refuses it further messages: its pulls fail with
@@ -82,6 +105,17 @@ public sealed record CursorInfo(
     [property: Id(7)] long DeadLettered,
     [property: Id(8)] long Skipped);
 
-/// <summary>One delivery of a message: its offset and the attempt it was delivered as.</summary>
+/// <summary>One delivery of a message: its offset and the lease the cursor issued with it.</summary>
+/// <param name="Offset">The message's offset.</param>
+/// <param name="LeaseId">
+/// <see cref="Delivery.LeaseId"/>: unique per delivery of the cursor (a redelivery, even with the same attempt
+/// number, gets a new one), so an answer to an old delivery can never settle a newer one.
+/// </param>
 [GenerateSerializer, Immutable, Alias("granary.LeaseRef")]
-public sealed record LeaseRef([property: Id(0)] long Offset, [property: Id(1)] int Attempt);
+public sealed record LeaseRef([property: Id(0)] long Offset, [property: Id(2)] long LeaseId);
+
+/// <summary>What a nack did.</summary>
+/// <param name="Refused">Stale deliveries (their lease was no longer the message's current one): nothing changed for them.</param>
+/// <param name="Revoked">Later deliveries the cursor took back to keep the order (ordered modes): drop them, they come again.</param>
+[GenerateSerializer, Immutable, Alias("granary.SettleResult")]
+public sealed record SettleResult([property: Id(0)] LeaseRef[] Refused, [property: Id(1)] LeaseRef[] Revoked);

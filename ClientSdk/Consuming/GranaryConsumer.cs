@@ -23,13 +23,14 @@ public sealed class GranaryConsumer : IAsyncDisposable
     // One share of the prefetch per partition: a pull that long-polls an idle partition must not hold credits that a
     // busy partition needs (with one shared pool, idle loops re-grabbed them and starved the busy one for seconds).
     private volatile SemaphoreSlim[] _credits = [];
-    // Revocations (partition, offset, attempt) whose message had not reached this consumer yet: it is dropped on arrival.
-    private readonly ConcurrentDictionary<(int Partition, long Offset, int Attempt), DateTime> _revokedUnseen = new();
+    // Revocations (partition, offset, lease) whose message had not reached this consumer yet: it is dropped on arrival.
+    private readonly ConcurrentDictionary<(int Partition, long Offset, long LeaseId), DateTime> _revokedUnseen = new();
     private readonly TokenBucketRateLimiter? _limiter;
     private readonly int _limiterBurst;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _gate = new();
     private Task? _running;
+    private Task? _settling;
     private int _partitions;
 
     internal GranaryConsumer(GranaryClient client, string topic, string group, ConsumerOptions options)
@@ -93,12 +94,21 @@ public sealed class GranaryConsumer : IAsyncDisposable
     /// one consumer.
     /// </summary>
     /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/> when the topic does not exist or is deleted.</exception>
-    public async IAsyncEnumerable<ReceivedMessage> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<ReceivedMessage> ReadAllAsync(CancellationToken cancellationToken = default) => ReadAsync(handOver: true, cancellationToken);
+
+    /// <summary>
+    /// Messages as they arrive. With <paramref name="handOver"/> each one yielded counts as handed to the application
+    /// (a handler runner marks it when its handler starts instead): only those count as delivered when the consumer
+    /// is disposed; the others go back without using up a delivery attempt.
+    /// </summary>
+    internal async IAsyncEnumerable<ReceivedMessage> ReadAsync(bool handOver, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await StartAsync().ConfigureAwait(false);
         await foreach (var message in _messages.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (!message.IsRevoked) yield return message; // taken back by the broker: it comes again, in order
+            // Taken back by the broker (it comes again, in order), or given back at dispose: not for the application.
+            if (message.IsRevoked || (handOver && !message.TryHandOver())) continue;
+            yield return message;
         }
     }
 
@@ -135,7 +145,11 @@ public sealed class GranaryConsumer : IAsyncDisposable
         return new HandlerRunner(this, handler, options, _options.MaxPrefetch).RunAsync(cancellationToken);
     }
 
-    /// <summary>Stops pulling and leaves the group; unacknowledged messages go to the other members.</summary>
+    /// <summary>
+    /// Stops pulling, sends the acks, nacks and rejects already queued (and waits for the broker's answers, up to
+    /// 30 s), gives back the prefetched messages the application never saw (they do not count as delivery attempts),
+    /// then leaves the group: unacknowledged messages go to the other members at once.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (_stopping.IsCancellationRequested) return;
@@ -145,6 +159,11 @@ public sealed class GranaryConsumer : IAsyncDisposable
         if (_running is not null)
         {
             await _running.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            // The queued settlements go first: leaving first would give acked messages to other members (and an ack
+            // arriving after the message went to another member is refused as stale).
+            if (_settling is not null)
+                await _settling.WaitAsync(SettleOnDisposeTimeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await ReleaseUnseenAsync().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             try
             {
                 await GroupGrain.LeaveAsync(MemberId).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
@@ -161,6 +180,23 @@ public sealed class GranaryConsumer : IAsyncDisposable
         _rejoining.Dispose();
     }
 
+    /// <summary>
+    /// Gives back the prefetched messages the application never saw, so that they do not count as delivery attempts
+    /// (leaving the group then gives back the rest, which do count). Best effort: if this fails, leaving returns them.
+    /// </summary>
+    private async Task ReleaseUnseenAsync()
+    {
+        string member = MemberId;
+        var unseen = _unsettled.Keys.Where(m => !m.IsRevoked && !m.IsSettled && m.MemberId == member && m.TryReleaseUnseen())
+            .ToLookup(m => m.Partition);
+        // Every partition, also those with nothing unseen: the call also stops a pull of this member waiting there.
+        await Task.WhenAll(Enumerable.Range(0, _partitions).Select(p =>
+            Cursor(p).ReleaseUnseenAsync(member, [.. unseen[p].Select(m => m.Lease)]).WaitAsync(TimeSpan.FromSeconds(10)))).ConfigureAwait(false);
+    }
+
+    /// <summary>Longest <see cref="DisposeAsync"/> waits for queued settlements to reach the broker before leaving.</summary>
+    private static readonly TimeSpan SettleOnDisposeTimeout = TimeSpan.FromSeconds(30);
+
     internal Task SettleAsync(ReceivedMessage message, SettleKind kind, TimeSpan delay = default)
     {
         var settlement = new Settlement(message, kind, delay);
@@ -172,7 +208,8 @@ public sealed class GranaryConsumer : IAsyncDisposable
     private async Task JoinAndPullAsync()
     {
         var joined = await GranaryClient.CallAsync(() => GroupGrain.JoinAsync(MemberId, _options.ToGroupSettings())).ConfigureAwait(false);
-        var loops = new List<Task> { SettleLoopAsync(), HeartbeatLoopAsync(), ReclaimExpiredLeasesLoopAsync() };
+        _settling = SettleLoopAsync();
+        var loops = new List<Task> { _settling, HeartbeatLoopAsync(), ReclaimExpiredLeasesLoopAsync() };
         loops.AddRange(AddPartitions(joined.Partitions));
         // Loops for partitions added later are not awaited here: they stop with the consumer like the others.
         _ = Task.WhenAll(loops).ContinueWith(t => _messages.Writer.TryComplete(t.Exception?.InnerException), TaskScheduler.Default);
@@ -231,9 +268,10 @@ public sealed class GranaryConsumer : IAsyncDisposable
                 taken = wanted;
             }
             Delivery[] deliveries;
+            string member = MemberId;
             try
             {
-                deliveries = await cursor.PullAsync(MemberId, taken, _options.AckTimeout, _client.LongPollLimit(_options.PollWait)).ConfigureAwait(false);
+                deliveries = await cursor.PullAsync(member, taken, _options.AckTimeout, _client.LongPollLimit(_options.PollWait)).ConfigureAwait(false);
                 backoff = TimeSpan.FromMilliseconds(100);
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -265,19 +303,22 @@ public sealed class GranaryConsumer : IAsyncDisposable
             var leaseEnd = DateTimeOffset.UtcNow + _options.AckTimeout;
             foreach (var delivery in deliveries)
             {
-                if (_revokedUnseen.TryRemove((partition, delivery.Message.Offset, delivery.Attempt), out _))
+                if (_revokedUnseen.TryRemove((partition, delivery.Message.Offset, delivery.LeaseId), out _))
                 {
                     credits.Release();
                     continue;
                 }
-                var message = new ReceivedMessage(this, delivery, leaseEnd);
+                var message = new ReceivedMessage(this, member, delivery, leaseEnd);
                 _unsettled[message] = 0;
                 _messages.Writer.TryWrite(message);
             }
         }
     }
 
-    /// <summary>Sends queued acks and nacks in batches, one call per partition and kind.</summary>
+    /// <summary>
+    /// Sends queued acks and nacks in batches, one call per partition, member and kind; each names the deliveries it
+    /// answers, and those the broker refuses as stale fail with <see cref="ErrorCode.StaleDelivery"/>.
+    /// </summary>
     private async Task SettleLoopAsync()
     {
         var reader = _settlements.Reader;
@@ -285,26 +326,34 @@ public sealed class GranaryConsumer : IAsyncDisposable
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             while (batch.Count < 1000 && reader.TryRead(out var settlement)) batch.Add(settlement);
-            foreach (var group in batch.GroupBy(s => (s.Message.Partition, s.Kind, s.Delay)))
+            foreach (var group in batch.GroupBy(s => (s.Message.Partition, s.Message.MemberId, s.Kind, s.Delay)))
             {
                 var items = group.ToArray();
-                long[] offsets = Array.ConvertAll(items, s => s.Message.Offset);
+                LeaseRef[] deliveries = Array.ConvertAll(items, s => s.Message.Lease);
                 try
                 {
                     var cursor = Cursor(group.Key.Partition);
+                    LeaseRef[] refused;
                     switch (group.Key.Kind)
                     {
                         case SettleKind.Ack:
-                            await cursor.AckAsync(offsets).ConfigureAwait(false);
+                            refused = await cursor.AckAsync(group.Key.MemberId, deliveries).ConfigureAwait(false);
                             break;
                         case SettleKind.Nack:
-                            Revoke(group.Key.Partition, await cursor.NackAsync(MemberId, offsets, group.Key.Delay).ConfigureAwait(false));
+                            var nacked = await cursor.NackAsync(group.Key.MemberId, deliveries, group.Key.Delay).ConfigureAwait(false);
+                            Revoke(group.Key.Partition, nacked.Revoked);
+                            refused = nacked.Refused;
                             break;
                         default:
-                            await cursor.RejectAsync(MemberId, offsets).ConfigureAwait(false);
+                            refused = await cursor.RejectAsync(group.Key.MemberId, deliveries).ConfigureAwait(false);
                             break;
                     }
-                    foreach (var item in items) item.Completion.TrySetResult();
+                    var stale = refused.Length == 0 ? null : refused.ToHashSet();
+                    foreach (var item in items)
+                    {
+                        if (stale?.Contains(item.Message.Lease) == true) item.Completion.TrySetException(Stale(item));
+                        else item.Completion.TrySetResult();
+                    }
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -315,6 +364,15 @@ public sealed class GranaryConsumer : IAsyncDisposable
             }
             batch.Clear();
         }
+    }
+
+    private GranaryException Stale(Settlement settlement)
+    {
+        var message = settlement.Message;
+        string what = settlement.Kind switch { SettleKind.Ack => "ack", SettleKind.Nack => "nack", _ => "reject" };
+        return new GranaryException(ErrorCode.StaleDelivery,
+            $"The {what} of message {message.Partition}/{message.Offset} of topic '{Topic}' (delivery attempt {message.DeliveryAttempt}) " +
+            "was refused: that delivery's lease had ended and the message was delivered again since. Nothing changed.");
     }
 
     private async Task HeartbeatLoopAsync()
@@ -421,21 +479,21 @@ public sealed class GranaryConsumer : IAsyncDisposable
         var wanted = revoked.ToHashSet();
         foreach (var message in _unsettled.Keys)
         {
-            if (message.Partition == partition && wanted.Remove(new LeaseRef(message.Offset, message.DeliveryAttempt)))
+            if (message.Partition == partition && wanted.Remove(message.Lease))
             {
                 message.MarkRevoked();
                 ReturnCredit(message);
             }
         }
         var now = DateTime.UtcNow;
-        foreach (var lease in wanted) _revokedUnseen[(partition, lease.Offset, lease.Attempt)] = now;
+        foreach (var lease in wanted) _revokedUnseen[(partition, lease.Offset, lease.LeaseId)] = now;
         foreach (var stale in _revokedUnseen.Where(r => now - r.Value > TimeSpan.FromMinutes(1)).Select(r => r.Key).ToList()) _revokedUnseen.TryRemove(stale, out _);
     }
 
     /// <summary>Extends this member's lease of <paramref name="message"/>; false when the broker no longer leases it to us.</summary>
     internal async Task<bool> ExtendLeaseAsync(ReceivedMessage message, TimeSpan lease)
     {
-        long[] extended = await GranaryClient.CallAsync(() => Cursor(message.Partition).ExtendAsync(MemberId, [message.Offset], lease)).ConfigureAwait(false);
+        var extended = await GranaryClient.CallAsync(() => Cursor(message.Partition).ExtendAsync(message.MemberId, [message.Lease], lease)).ConfigureAwait(false);
         return extended.Length == 1;
     }
 

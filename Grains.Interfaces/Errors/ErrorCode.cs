@@ -45,4 +45,10 @@ public enum ErrorCode
     /// The topic has no consumer group of that name (a group exists once a consumer joined it, until it is deleted).
     /// </summary>
     GroupNotFound = 17,
+    /// <summary>
+    /// An ack, nack or reject answered a delivery whose lease is no longer the message's current one: the lease
+    /// expired, was taken back or its member left, and the message was delivered again since (or the cursor was
+    /// moved by a seek). Nothing changed; the message's current holder keeps it.
+    /// </summary>
+    StaleDelivery = 18,
 }

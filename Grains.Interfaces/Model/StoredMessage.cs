@@ -41,6 +41,19 @@ public sealed record FetchResult(
 /// <summary>A message leased to one group member.</summary>
 /// <param name="Partition">Partition number.</param>
 /// <param name="Message">The message.</param>
-/// <param name="Attempt">1 for the first delivery, raised on every redelivery.</param>
+/// <param name="Attempt">
+/// 1 for the first delivery, raised on every redelivery after a nack, a lease expiry or a member leaving. A delivery
+/// that the cursor took back to keep the order (an earlier message of the partition or key was nacked) does not
+/// count: the message comes again with the same attempt number.
+/// </param>
+/// <param name="LeaseId">
+/// Identifies this delivery's lease. Acks, nacks, rejects and lease extensions name it (<see cref="LeaseRef"/>), so
+/// that one answering an older delivery of the same message is refused instead of settling the current holder's.
+/// </param>
 [GenerateSerializer, Immutable, Alias("granary.Delivery")]
-public sealed record Delivery([property: Id(0)] int Partition, [property: Id(1)] StoredMessage Message, [property: Id(2)] int Attempt);
+public sealed record Delivery([property: Id(0)] int Partition, [property: Id(1)] StoredMessage Message, [property: Id(2)] int Attempt,
+    [property: Id(3)] long LeaseId)
+{
+    /// <summary>This delivery as acks and nacks name it.</summary>
+    public LeaseRef Ref => new(Message.Offset, LeaseId);
+}

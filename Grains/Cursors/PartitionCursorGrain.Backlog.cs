@@ -84,6 +84,7 @@ internal sealed partial class PartitionCursorGrain
         foreach (var (gone, lease) in _inFlight.Where(l => l.Key < start).ToList()) EndLease(gone, lease);
         foreach (long gone in _attempts.Keys.Where(o => o < start).ToList()) _attempts.Remove(gone);
         foreach (long gone in _retryAt.Keys.Where(o => o < start).ToList()) _retryAt.Remove(gone);
+        foreach (long gone in _lastLease.Keys.Where(o => o < start).ToList()) _lastLease.Remove(gone);
         foreach (long gone in _deadLetters.Keys.Where(o => o < start).ToList()) _deadLetters.Remove(gone);
         _acked.RemoveWhere(o => o < start);
         _committed = start;

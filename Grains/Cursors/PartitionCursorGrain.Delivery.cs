@@ -5,6 +5,36 @@ namespace Granary.Grains.Cursors;
 // Leasing under the delivery modes, and giving messages back.
 internal sealed partial class PartitionCursorGrain
 {
+    // The lease id of each message's latest delivery, until the message is done: an answer to that delivery is
+    // still taken after its lease ended as long as nobody was given the message since. Not persisted (leases are
+    // not): after a restart every answer to an older delivery is stale.
+    private readonly Dictionary<long, long> _lastLease = [];
+    // Lease ids: unique per delivery. Random start, so that an answer to a delivery of an earlier activation of this
+    // cursor cannot match one of this activation.
+    private long _nextLeaseId = Random.Shared.NextInt64(long.MaxValue / 2);
+
+    /// <summary>How an answer (ack, nack, reject, extend) stands to the message's current delivery.</summary>
+    private enum LeaseStanding
+    {
+        /// <summary>Its lease is the message's current one.</summary>
+        Current,
+        /// <summary>Its lease ended (expired, taken back, member left) and nobody was given the message since.</summary>
+        Ended,
+        /// <summary>The message is done already (acked, dead-lettered, expired, skipped).</summary>
+        Done,
+        /// <summary>Another delivery came after it, or it is from before a seek or a restart.</summary>
+        Stale,
+    }
+
+    private LeaseStanding StandingOf(string memberId, LeaseRef delivery)
+    {
+        long offset = delivery.Offset;
+        if (_inFlight.TryGetValue(offset, out var lease))
+            return lease.Id == delivery.LeaseId && lease.Member == memberId ? LeaseStanding.Current : LeaseStanding.Stale;
+        if (offset < _committed || _acked.Contains(offset)) return LeaseStanding.Done;
+        return _lastLease.TryGetValue(offset, out long last) && last == delivery.LeaseId ? LeaseStanding.Ended : LeaseStanding.Stale;
+    }
+
     /// <summary>
     /// False when the group is Ordered and the partition belongs to another member (or to none), or was just handed
     /// to this one and a former owner still holds leases: the new owner starts after the old one has finished (acked,
@@ -55,9 +85,11 @@ internal sealed partial class PartitionCursorGrain
                 continue;
             }
             _attempts[offset] = attempt;
-            _inFlight[offset] = new Lease(message, memberId, expiresAt, attempt);
+            long leaseId = ++_nextLeaseId;
+            _lastLease[offset] = leaseId;
+            _inFlight[offset] = new Lease(message, memberId, expiresAt, attempt, leaseId);
             if (mode == DeliveryMode.KeyShared && message.Key is { } heldKey) HoldKey(heldKey, memberId);
-            deliveries.Add(new Delivery(_partition, message, attempt));
+            deliveries.Add(new Delivery(_partition, message, attempt, leaseId));
             payloadBytes += message.Payload.Length;
             if (attempt > 1) redelivered++;
         }
@@ -103,36 +135,52 @@ internal sealed partial class PartitionCursorGrain
 
     /// <summary>
     /// Under the ordered modes a message that goes back must go out again before anything after it: later leases
-    /// of the same partition (Ordered) or key (KeyShared) are taken back into the ready set.
+    /// of the same partition (Ordered) or key (KeyShared) are taken back into the ready set. A take-back is not a
+    /// delivery attempt (the member was told to drop the message, and a consumer never hands a later message of a
+    /// key to its handler before the earlier one is done): the attempt count goes back to what it was before, so that
+    /// a poison message cannot use up the deliveries of the healthy messages behind it. Offsets in
+    /// <paramref name="except"/> are going back themselves (nacked in the same call) and are left alone.
     /// </summary>
-    private void TakeBackLaterThan(StoredMessage message, List<LeaseRef>? revoked)
+    private void TakeBackLaterThan(StoredMessage message, List<LeaseRef>? revoked, HashSet<long>? except = null)
     {
         var mode = _settings.Mode;
         if (mode == DeliveryMode.Shared || (mode == DeliveryMode.KeyShared && message.Key is null)) return;
-        var later = _inFlight.Where(l => l.Key > message.Offset
+        var later = _inFlight.Where(l => l.Key > message.Offset && except?.Contains(l.Key) != true
             && (mode == DeliveryMode.Ordered || (l.Value.Message.Key is { } key && KeyComparer.Instance.Equals(key, message.Key)))).ToList();
         foreach (var (offset, lease) in later)
         {
             EndLease(offset, lease);
             _ready[offset] = lease.Message;
-            revoked?.Add(new LeaseRef(offset, lease.Attempt));
+            UncountAttempt(offset, lease);
+            revoked?.Add(new LeaseRef(offset, lease.Id));
         }
+        if (later.Count > 0) MarkDirty();
     }
 
-    /// <summary>A lease that ended without an ack: the message is ready again (and, in the ordered modes, goes first).</summary>
-    private void ReturnLease(long offset, Lease lease)
+    /// <summary>The lease's delivery never reached the application: the message's attempt count goes back to before it.</summary>
+    private void UncountAttempt(long offset, Lease lease)
+    {
+        if (lease.Attempt > 1) _attempts[offset] = lease.Attempt - 1;
+        else _attempts.Remove(offset);
+    }
+
+    /// <summary>
+    /// A lease that ended without an ack: the message is ready again (and, in the ordered modes, goes first).
+    /// <paramref name="ending"/> holds the offsets whose leases end now too (expired together, or of a member that
+    /// left): each of those counts as an ended delivery, not as a take-back.
+    /// </summary>
+    private void ReturnLease(long offset, Lease lease, HashSet<long> ending)
     {
         EndLease(offset, lease);
         _ready[offset] = lease.Message;
-        TakeBackLaterThan(lease.Message, revoked: null);
+        TakeBackLaterThan(lease.Message, revoked: null, except: ending);
     }
 
     private void ReturnLeasesOf(string memberId)
     {
-        foreach (var (offset, lease) in _inFlight.Where(l => l.Value.Member == memberId).OrderBy(l => l.Key).ToList())
-        {
-            if (_inFlight.ContainsKey(offset)) ReturnLease(offset, lease);
-        }
+        var leases = _inFlight.Where(l => l.Value.Member == memberId).OrderBy(l => l.Key).ToList();
+        var ending = leases.Select(l => l.Key).ToHashSet();
+        foreach (var (offset, lease) in leases) ReturnLease(offset, lease, ending);
         SignalAvailable();
     }
 
@@ -140,10 +188,8 @@ internal sealed partial class PartitionCursorGrain
     {
         var now = DateTime.UtcNow;
         var expired = _inFlight.Where(l => l.Value.ExpiresAt <= now).OrderBy(l => l.Key).ToList();
-        foreach (var (offset, lease) in expired)
-        {
-            if (_inFlight.ContainsKey(offset)) ReturnLease(offset, lease);
-        }
+        var ending = expired.Select(l => l.Key).ToHashSet();
+        foreach (var (offset, lease) in expired) ReturnLease(offset, lease, ending);
         if (expired.Count > 0) SignalAvailable();
     }
 
@@ -187,12 +233,13 @@ internal sealed partial class PartitionCursorGrain
     private void MarkDone(long offset)
     {
         if (offset < _committed || _acked.Contains(offset)) return;
-        // A late ack (lease expired, message back in the buffer) still counts: the work was done.
+        // A late ack (lease ended, nobody given the message since: see StandingOf) still counts: the work was done.
         if (_inFlight.TryGetValue(offset, out var lease)) EndLease(offset, lease);
         else if (!_ready.Remove(offset) && _delayed.ContainsKey(offset)) Unhold(offset, ready: false);
         _acked.Add(offset);
         _attempts.Remove(offset);
         _retryAt.Remove(offset);
+        _lastLease.Remove(offset);
     }
 
     private void AdvanceCommitted()

@@ -60,7 +60,7 @@ internal sealed partial class PartitionCursorGrain(
     private ConsumerLagSlot? _lagSlot;
     private bool _deactivated;
 
-    private sealed record Lease(StoredMessage Message, string Member, DateTime ExpiresAt, int Attempt);
+    private sealed record Lease(StoredMessage Message, string Member, DateTime ExpiresAt, int Attempt, long Id);
 
     private sealed class KeyHold(string member)
     {
@@ -142,29 +142,45 @@ internal sealed partial class PartitionCursorGrain(
         return fetch;
     }
 
-    public async Task AckAsync(long[] offsets)
+    public async Task<LeaseRef[]> AckAsync(string memberId, LeaseRef[] deliveries)
     {
         await EnsureInitializedAsync();
-        foreach (long offset in offsets)
+        List<LeaseRef>? refused = null;
+        foreach (var delivery in deliveries)
         {
-            // Only offsets delivered since the last seek: an ack of a delivery from before it must not remove the
-            // message from the replay.
-            if (_attempts.ContainsKey(offset)) MarkDone(offset);
+            switch (StandingOf(memberId, delivery))
+            {
+                case LeaseStanding.Current or LeaseStanding.Ended:
+                    MarkDone(delivery.Offset);
+                    break;
+                case LeaseStanding.Stale:
+                    (refused ??= []).Add(delivery);
+                    break;
+            }
         }
         AdvanceCommitted();
         // An ack can free a key (KeyShared) or end a former owner's last lease (Ordered) that a waiting pull needs.
         if (_settings.Mode != DeliveryMode.Shared) SignalAvailable();
+        return refused is null ? [] : [.. refused];
     }
 
-    public async Task<LeaseRef[]> NackAsync(string memberId, long[] offsets, TimeSpan delay)
+    public async Task<SettleResult> NackAsync(string memberId, LeaseRef[] deliveries, TimeSpan delay)
     {
         await EnsureInitializedAsync();
         var revoked = new List<LeaseRef>();
+        List<LeaseRef>? refused = null;
         long dueMs = delay > TimeSpan.Zero ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + (long)delay.TotalMilliseconds : 0;
-        // Lowest first, so that taking back later messages never takes back one that is nacked in the same call.
-        foreach (long offset in offsets.Order())
+        // Nacked in this call: each goes back as a nacked delivery (its attempt counted), never as a take-back.
+        var nacked = new HashSet<long>();
+        foreach (var delivery in deliveries)
         {
-            if (!_inFlight.TryGetValue(offset, out var lease) || lease.Member != memberId) continue;
+            if (StandingOf(memberId, delivery) == LeaseStanding.Current) nacked.Add(delivery.Offset);
+            else (refused ??= []).Add(delivery);
+        }
+        // Lowest first, so that the messages go back in order.
+        foreach (long offset in nacked.Order())
+        {
+            var lease = _inFlight[offset];
             EndLease(offset, lease);
             if (dueMs > 0)
             {
@@ -175,50 +191,82 @@ internal sealed partial class PartitionCursorGrain(
             {
                 _ready[offset] = lease.Message;
             }
-            TakeBackLaterThan(lease.Message, revoked);
+            TakeBackLaterThan(lease.Message, revoked, nacked);
         }
         MarkDirty();
         EnsureTicking();
         SignalAvailable();
-        return [.. revoked];
+        return new SettleResult(refused is null ? [] : [.. refused], [.. revoked]);
     }
 
-    public async Task RejectAsync(string memberId, long[] offsets)
+    public async Task<LeaseRef[]> RejectAsync(string memberId, LeaseRef[] deliveries)
     {
         await EnsureInitializedAsync();
-        foreach (long offset in offsets)
+        List<LeaseRef>? refused = null;
+        foreach (var delivery in deliveries)
         {
-            if (!_inFlight.TryGetValue(offset, out var lease) || lease.Member != memberId) continue;
-            EndLease(offset, lease);
+            if (StandingOf(memberId, delivery) != LeaseStanding.Current)
+            {
+                (refused ??= []).Add(delivery);
+                continue;
+            }
+            var lease = _inFlight[delivery.Offset];
+            EndLease(delivery.Offset, lease);
             QueueDeadLetter(lease.Message, GranaryHeaders.Reasons.Rejected, lease.Attempt);
         }
         StartDeadLettering();
         // As with an ack: a reject can free a key (KeyShared) or end a former owner's last lease (Ordered).
         if (_settings.Mode != DeliveryMode.Shared) SignalAvailable();
+        return refused is null ? [] : [.. refused];
     }
 
-    public async Task<long[]> ExtendAsync(string memberId, long[] offsets, TimeSpan lease)
+    public async Task<LeaseRef[]> ExtendAsync(string memberId, LeaseRef[] deliveries, TimeSpan lease)
     {
         if (lease <= TimeSpan.Zero) throw new GranaryException(ErrorCode.InvalidArgument, "A lease must be positive.");
         await EnsureInitializedAsync();
         var expiresAt = DateTime.UtcNow + lease;
-        var extended = new List<long>();
-        foreach (long offset in offsets)
+        var extended = new List<LeaseRef>();
+        foreach (var delivery in deliveries)
         {
-            if (!_inFlight.TryGetValue(offset, out var held) || held.Member != memberId) continue;
-            _inFlight[offset] = held with { ExpiresAt = expiresAt };
-            extended.Add(offset);
+            if (StandingOf(memberId, delivery) != LeaseStanding.Current) continue;
+            _inFlight[delivery.Offset] = _inFlight[delivery.Offset] with { ExpiresAt = expiresAt };
+            extended.Add(delivery);
         }
         return [.. extended];
+    }
+
+    public async Task ReleaseUnseenAsync(string memberId, LeaseRef[] unseen)
+    {
+        await EnsureInitializedAsync();
+        // In the same turn as the release: a pull of this member waiting now must not take the messages again.
+        MarkDeparted(memberId);
+        var releasing = unseen.Where(d => StandingOf(memberId, d) == LeaseStanding.Current).Select(d => d.Offset).ToHashSet();
+        foreach (long offset in releasing.Order())
+        {
+            var lease = _inFlight[offset];
+            EndLease(offset, lease);
+            _ready[offset] = lease.Message;
+            UncountAttempt(offset, lease);
+            TakeBackLaterThan(lease.Message, revoked: null, except: releasing);
+        }
+        if (releasing.Count == 0) return;
+        MarkDirty();
+        SignalAvailable();
     }
 
     public async Task ReleaseMemberAsync(string memberId)
     {
         await EnsureInitializedAsync();
+        MarkDeparted(memberId);
+        ReturnLeasesOf(memberId);
+    }
+
+    /// <summary>Refuses the member's pulls from now on (it rejoins under a new id); forgets members long gone.</summary>
+    private void MarkDeparted(string memberId)
+    {
         var now = DateTime.UtcNow;
         foreach (var old in _departed.Where(d => now - d.Value > DepartedMemory).Select(d => d.Key).ToList()) _departed.Remove(old);
         _departed[memberId] = now;
-        ReturnLeasesOf(memberId);
     }
 
     public async Task ConfigureAsync(CursorSetup setup)
@@ -241,6 +289,7 @@ internal sealed partial class PartitionCursorGrain(
         _acked.Clear();
         _attempts.Clear();
         _retryAt.Clear();
+        _lastLease.Clear();
         _deadLetters.Clear();
         _committed = offset;
         _fetchOffset = offset;

@@ -48,7 +48,7 @@ public sealed class MembershipAndProducerTests(BrokerClusterFixture fixture)
         while (b.Length == 0 && DateTime.UtcNow < deadline) b = await cursor.PullAsync("B", 1, TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(1));
         Assert.Equal(2, Assert.Single(b).Attempt); // A's lease expired; B holds the message now
 
-        await cursor.NackAsync("A", [a[0].Message.Offset], TimeSpan.Zero); // A gives up, too late
+        await cursor.NackAsync("A", [a[0].Ref], TimeSpan.Zero); // A gives up, too late
 
         Assert.Empty(await cursor.PullAsync("C", 1, TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(1)));
     }

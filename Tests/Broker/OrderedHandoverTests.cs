@@ -18,7 +18,7 @@ public sealed class OrderedHandoverTests(BrokerClusterFixture fixture)
         Assert.Empty(await cursor.PullAsync("b", 5, NoExpiry, TimeSpan.FromSeconds(1)));
         Assert.Empty(await cursor.PullAsync("a", 5, NoExpiry, TimeSpan.FromMilliseconds(200)));
         var waiting = cursor.PullAsync("b", 5, NoExpiry, TimeSpan.FromSeconds(20));
-        await cursor.AckAsync([.. heldByA.Select(d => d.Message.Offset)]);
+        await cursor.AckAsync("a", [.. heldByA.Select(d => d.Ref)]);
 
         var taken = await waiting;
         Assert.Equal([5L, 6, 7, 8, 9], taken.Select(d => d.Message.Offset));
@@ -33,7 +33,7 @@ public sealed class OrderedHandoverTests(BrokerClusterFixture fixture)
 
         // b's pull waits 20 s at most; the reject that ends a's last leases must wake it, not the end of that wait.
         var waiting = cursor.PullAsync("b", 5, NoExpiry, TimeSpan.FromSeconds(20));
-        await cursor.RejectAsync("a", [.. heldByA.Select(d => d.Message.Offset)]);
+        await cursor.RejectAsync("a", [.. heldByA.Select(d => d.Ref)]);
 
         // Without the wake-up the pull returned only when a's session ended (15 s).
         var taken = await waiting.WaitAsync(TimeSpan.FromSeconds(8));

@@ -28,7 +28,7 @@ public sealed class OverflowWithLargeSegmentsTests(BrokerClusterFixture fixture)
             await producer.SendAsync(new OutgoingMessage(new byte[500]));
             var taken = await cursor.PullAsync("a", 2, ClientTestExtensions.NoExpiry, TimeSpan.FromSeconds(10));
             Assert.Equal(2, taken.Length);
-            await cursor.AckAsync([.. taken.Select(d => d.Message.Offset)]);
+            await cursor.AckAsync("a", [.. taken.Select(d => d.Ref)]);
             // The committed offset reaches the partition with the cursor's next save (at most 100 ms later).
             await Eventually.UntilAsync(async () => (await fixture.Client.Admin.GetLagAsync(topic, "g")).TotalLag == 0);
         }

@@ -161,7 +161,7 @@ public sealed class ReplayAndLagTests(BrokerClusterFixture fixture)
         var before = await cursor.PullAsync("a", 3, ClientTestExtensions.NoExpiry, TimeSpan.FromSeconds(10));
 
         await Client.Admin.SeekAsync(topic, "g", SeekTarget.Earliest);
-        await cursor.AckAsync([.. before.Select(d => d.Message.Offset)]); // late: the handler finished after the seek
+        Assert.Equal(3, (await cursor.AckAsync("a", [.. before.Select(d => d.Ref)])).Length); // late: the handler finished after the seek; refused as stale
 
         var replay = await cursor.PullAsync("a", 3, ClientTestExtensions.NoExpiry, TimeSpan.FromSeconds(10));
         Assert.Equal([0L, 1, 2], replay.Select(d => d.Message.Offset));

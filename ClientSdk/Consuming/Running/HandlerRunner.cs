@@ -74,7 +74,9 @@ internal sealed class HandlerRunner : IDisposable
 
     private async Task ReadAsync(CancellationToken stopping)
     {
-        var messages = _consumer.ReadAllAsync(stopping).GetAsyncEnumerator(stopping);
+        // Handed to the application only when its handler starts: one read but not started when the consumer is
+        // disposed goes back without counting as a delivery attempt.
+        var messages = _consumer.ReadAsync(handOver: false, stopping).GetAsyncEnumerator(stopping);
         try
         {
             while (true)
@@ -175,7 +177,8 @@ internal sealed class HandlerRunner : IDisposable
     /// </summary>
     private async Task<bool> ProcessAsync(ReceivedMessage message, CancellationToken stopping)
     {
-        if (message.IsRevoked) return false; // taken back by the broker: it comes again, in order; never settle it
+        // Taken back by the broker (it comes again, in order), or given back at dispose: never run or settle it.
+        if (message.IsRevoked || !message.TryHandOver()) return false;
         // Current while the handler runs, so the application's own activities nest under it.
         using var activity = GranaryTracing.StartProcess(_processActivityName, message, _consumer.Group);
         return await ProcessCoreAsync(message, activity, stopping).ConfigureAwait(false);
