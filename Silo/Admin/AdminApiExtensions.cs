@@ -57,6 +57,7 @@ public static class AdminApiExtensions
         api.MapGroups();
         api.MapDeadLetters();
         api.MapCluster();
+        api.MapDamage();
         app.MapHealth();
         app.MapOpenApi();
         return app;
