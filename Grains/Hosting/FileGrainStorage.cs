@@ -144,7 +144,7 @@ internal sealed class FileGrainStorage(string root, Serializer serializer, IActi
     private static string Identity(string stateName, GrainId grainId) => $"{stateName}|{grainId}";
 
     /// <summary>A readable prefix for operators plus a hash, so any grain id maps to a safe, unique file name.</summary>
-    private string PathFor(string stateName, GrainId grainId)
+    internal string PathFor(string stateName, GrainId grainId)
     {
         string hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(Identity(stateName, grainId))))[..32];
         return Path.Combine(root, TypeDirectory(grainId.Type), hash + Extension);

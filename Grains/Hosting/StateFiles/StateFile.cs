@@ -15,7 +15,8 @@ internal static class StateFile
 
     /// <summary>
     /// Reads <paramref name="path"/> (then its previous copy) and parses the body with <paramref name="parse"/>, which gets
-    /// the body and whether the file is of the unframed legacy format, and throws on content it cannot use.
+    /// the body and whether the file is of the unframed legacy format, and throws on content it cannot use (an
+    /// <see cref="InvalidDataException"/>'s message is kept as the problem).
     /// </summary>
     public static async Task<StateFileRead<T>> ReadAsync<T>(string path, Func<ReadOnlyMemory<byte>, bool, T> parse)
     {
@@ -60,6 +61,10 @@ internal static class StateFile
         {
             var value = parse(body, !framed);
             return value is null ? (default, $"{Path.GetFileName(path)}: it holds no value") : (value, null);
+        }
+        catch (InvalidDataException e)
+        {
+            return (default, $"{Path.GetFileName(path)}: {e.Message}");
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
