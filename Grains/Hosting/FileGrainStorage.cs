@@ -79,7 +79,8 @@ internal sealed class FileGrainStorage(string root, Serializer serializer, IActi
     /// <summary>
     /// The grains of <paramref name="type"/> with a readable <paramref name="stateName"/> file (current or previous copy)
     /// of the framed format: for rebuilding an index (the topic registry) from the states it indexes. Files of the
-    /// earlier format do not name their grain; they are counted in <paramref name="unattributed"/>.
+    /// earlier format do not name their grain, and damaged ones cannot be trusted to: they are counted in
+    /// <paramref name="unattributed"/>.
     /// </summary>
     public IReadOnlyCollection<GrainId> ListStoredGrains(string stateName, GrainType type, out int unattributed)
     {
@@ -97,8 +98,11 @@ internal sealed class FileGrainStorage(string root, Serializer serializer, IActi
                 bytes = File.ReadAllBytes(file);
             }
             catch (IOException) { continue; } // deleted meanwhile
-            if (!StateFileFormat.LooksFramed(bytes)) { unattributed++; continue; }
-            if (!StateFileFormat.TryDecode(bytes, out var body, out _) || !TrySplitBody(body, out string id, out _)) continue;
+            if (!StateFileFormat.LooksFramed(bytes) || !StateFileFormat.TryDecode(bytes, out var body, out _) || !TrySplitBody(body, out string id, out _))
+            {
+                unattributed++;
+                continue;
+            }
             if (id.StartsWith(prefix, StringComparison.Ordinal) && GrainId.TryParse(id[prefix.Length..], out var grainId) && grainId.Type == type)
                 found.Add(grainId);
         }

@@ -45,8 +45,10 @@ internal sealed class TopicRegistryGrain(
     /// <summary>
     /// The registry's file was damaged with no good copy: it is an index of the topics' own state files, so it is rebuilt
     /// from them (every topic whose state says it exists, and every topic whose state is itself damaged, so that it is
-    /// listed and answers <c>CorruptData</c> rather than vanish). Topic state files of the earlier unframed format do
-    /// not name their topic: they are counted in the report, and such topics reappear in the list when created again.
+    /// listed and answers <c>CorruptData</c> rather than vanish) when a good copy of its file names it. Topic state files
+    /// that name no topic (the earlier unframed format, or damaged with no good copy) are counted in the report; such a
+    /// topic is missing from the list, while its own calls still answer (or say <c>CorruptData</c>), and it is listed
+    /// again once deleted and created again.
     /// </summary>
     private async Task RebuildAsync(StateFileDamage damage)
     {
@@ -73,7 +75,7 @@ internal sealed class TopicRegistryGrain(
         state.State = new TopicRegistryState { Topics = topics };
         await state.WriteStateAsync();
         string detail = $"rebuilt from the topics' state files with {topics.Count} topics";
-        if (unattributed > 0) detail += $"; {unattributed} topic state files of the earlier format name no topic and are not listed";
+        if (unattributed > 0) detail += $"; {unattributed} topic state files name no topic (earlier format, or damaged) and are not listed";
         damageLog.Report("topics", damage.File, damage.Problem, StateDamageAction.Rebuilt, detail);
     }
 }

@@ -7,7 +7,7 @@ namespace Granary.Silo.Admin;
 internal static class DamageEndpoints
 {
     public static void MapDamage(this RouteGroupBuilder api) =>
-        api.MapGet("/damage", (StateDamageLog damage) => TypedResults.Ok(new DamageView(damage.Events)))
+        api.MapGet("/damage", (StateDamageLog damage) => TypedResults.Ok(new DamageView(damage.Reported, damage.Events)))
             .WithTags("Cluster")
             .WithSummary("Damaged state files (grain state, reminders) this silo found since it started, the latest 200: what was wrong and what it did (restored the previous copy, reset, rebuilt, or unrecoverable).");
 }

@@ -40,7 +40,7 @@ internal sealed class StateFileHarness : IDisposable
 
     public static GrainId Group(string topic, string group) => GrainId.Create("granary.group", GrainKeys.Group(topic, group));
 
-    public static GrainId Registry => GrainId.Create("granary.topics", "0");
+    public static GrainId Registry => GrainId.Create("granary.topics", ITopicRegistryGrain.Key);
 
     /// <summary>Writes <paramref name="state"/> as the grain's next version (ETag checked, as the grain would).</summary>
     public async Task<StoredState<T>> WriteAsync<T>(string stateName, GrainId grain, T state)
@@ -59,6 +59,11 @@ internal sealed class StateFileHarness : IDisposable
     }
 
     public FileReminderTable Reminders() => new(RemindersFile, Damage);
+
+    /// <summary>Where the silo with data directory <paramref name="dataDirectory"/> keeps the grain's state file.</summary>
+    public static string StatePathIn(string dataDirectory, string stateName, GrainId grain) =>
+        new FileGrainStorage(Path.Combine(dataDirectory, "state"), Serializer, Services.GetRequiredService<IActivatorProvider>(),
+            new StateDamageLog(NullLogger<StateDamageLog>.Instance, TimeProvider.System)).PathFor(stateName, grain);
 
     public void Dispose() => _data.Dispose();
 }

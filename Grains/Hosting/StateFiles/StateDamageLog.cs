@@ -19,6 +19,10 @@ public sealed partial class StateDamageLog(ILogger<StateDamageLog> logger, TimeP
 
     private readonly Queue<StateDamageEvent> _events = new();
     private readonly Lock _lock = new();
+    private long _reported;
+
+    /// <summary>How many damaged files were reported since the silo started (<see cref="Events"/> keeps the latest).</summary>
+    public long Reported => Interlocked.Read(ref _reported);
 
     /// <summary>The kept events, oldest first.</summary>
     public IReadOnlyList<StateDamageEvent> Events
@@ -34,6 +38,7 @@ public sealed partial class StateDamageLog(ILogger<StateDamageLog> logger, TimeP
         {
             _events.Enqueue(damage);
             while (_events.Count > Capacity) _events.Dequeue();
+            _reported++;
         }
         Damaged.Add(1, new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("action", action.ToString()));
         LogDamaged(logger, kind, file, problem, action, detail);
