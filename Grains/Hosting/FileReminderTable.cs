@@ -8,7 +8,7 @@ namespace Granary.Grains.Hosting;
 /// fsyncs it, so reminders survive a silo killed with SIGKILL. The rows are JSON inside a checksummed frame
 /// (<see cref="StateFileFormat"/>), with the replaced copy kept as <c>.prev</c>; a file of the earlier bare-JSON format is
 /// still read. A damaged table falls back to that copy, else starts empty (logged, counted and shown by the admin API):
-/// the silo always starts, and cursors register their reminder again when they are next called (see the README).
+/// the silo always starts, and <see cref="StateFiles.ReminderRecovery"/> wakes the cursors so that they register theirs again.
 /// </summary>
 internal sealed class FileReminderTable(string path, StateDamageLog damage) : IReminderTable, IDisposable
 {
@@ -18,10 +18,14 @@ internal sealed class FileReminderTable(string path, StateDamageLog damage) : IR
     // False while the file on disk is damaged: the next save must not keep it as the previous copy.
     private bool _fileIsGood = true;
 
+    /// <summary>True when the table was read damaged at start (rebuilt empty, or from its previous copy): reminders may be lost.</summary>
+    public bool WasDamaged { get; private set; }
+
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         var read = await StateFile.ReadAsync(path, (body, _) => Parse(body)).ConfigureAwait(false);
         _fileIsGood = read.Source is StateFileSource.Current or StateFileSource.None;
+        WasDamaged = read.Problem is not null;
         switch (read.Source)
         {
             case StateFileSource.Damaged:

@@ -66,6 +66,7 @@ public static class SiloBuilderExtensions
                 new FileReminderTable(services.GetRequiredService<IOptions<GranaryOptions>>().Value.RemindersFile,
                     services.GetRequiredService<StateFiles.StateDamageLog>()));
             builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, StateFiles.StaleTempFiles>();
+            builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, StateFiles.ReminderRecovery>();
         }
         return builder;
     }
