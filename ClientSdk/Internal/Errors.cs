@@ -8,6 +8,9 @@ internal static class Errors
     public static GranaryException Translate(Exception exception) => exception switch
     {
         GranaryException granary => granary,
+        // A grain whose activation failed with a typed error (a damaged state file: CorruptData) reaches the caller
+        // wrapped by Orleans' storage bridge; the typed error is the answer, not "unreachable, retry".
+        OrleansException { InnerException: GranaryException inner } => inner,
         TimeoutException => new GranaryException(ErrorCode.Timeout, "The cluster did not answer in time.", exception),
         SiloUnavailableException or OrleansMessageRejectionException or OrleansException
             => new GranaryException(ErrorCode.PartitionUnavailable, $"The cluster is not reachable right now: {exception.Message}", exception),

@@ -1,3 +1,5 @@
+using Granary.Grains.Hosting.StateFiles;
+
 namespace Granary.Grains.Cursors;
 
 /// <summary>
@@ -6,7 +8,7 @@ namespace Granary.Grains.Cursors;
 /// not persisted: after a restart every unacknowledged message is delivered again, with its attempt count raised.
 /// </summary>
 [GenerateSerializer, Alias("granary.CursorState")]
-internal sealed class CursorState
+internal sealed class CursorState : IRecoverableState
 {
     [Id(0)] public long? CommittedOffset { get; set; }
     [Id(1)] public List<long> AckedAbove { get; set; } = [];
@@ -16,4 +18,12 @@ internal sealed class CursorState
     [Id(4)] public long Expired { get; set; }
     [Id(5)] public long DeadLettered { get; set; }
     [Id(6)] public long Skipped { get; set; }
+
+    /// <summary>
+    /// Set by the storage (never stored) when the cursor's file was damaged with no good copy: the cursor then starts
+    /// again from the partition's earliest retained offset (redelivering rather than skipping).
+    /// </summary>
+    public StateFileDamage? Damage { get => _damage; set => _damage = value; }
+
+    [NonSerialized] private StateFileDamage? _damage;
 }

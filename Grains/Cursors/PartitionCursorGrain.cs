@@ -1,6 +1,7 @@
 using Orleans.Concurrency;
 using Granary.Grains.Diagnostics;
 using Granary.Grains.Hosting;
+using Granary.Grains.Hosting.StateFiles;
 using Granary.Grains.Placement;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -20,6 +21,7 @@ internal sealed partial class PartitionCursorGrain(
     [PersistentState("cursor", "granary")] IPersistentState<CursorState> state,
     [PersistentState("cursorIncarnation", "granary")] IPersistentState<CursorIncarnation> incarnation,
     IOptions<GranaryOptions> options,
+    StateDamageLog damageLog,
     ILogger<PartitionCursorGrain> logger) : Grain, IPartitionCursorGrain, IRemindable
 {
     // Ready messages held in memory; fetching stops while this many wait. Delayed messages have their own cap.
@@ -72,10 +74,26 @@ internal sealed partial class PartitionCursorGrain(
 
     private IConsumerGroupGrain GroupGrain => GrainFactory.GetGrain<IConsumerGroupGrain>(GrainKeys.Group(_topic, _group));
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (_topic, _group, _partition) = GrainKeys.ParseCursor(this.GetPrimaryKeyString());
-        return ForgetEarlierIncarnationAsync();
+        await ForgetEarlierIncarnationAsync();
+        if (state.State.Damage is { } damage) await RecoverFromDamageAsync(damage);
+    }
+
+    /// <summary>
+    /// The cursor's file was damaged and had no good previous copy: what was acknowledged is unknown, so the cursor never
+    /// moves forward on a guess. It starts again from the earliest offset the partition retains (messages from there are
+    /// delivered again) and writes that at once, so the damage is repaired and reported once. If the partition cannot
+    /// answer, the activation fails and the next call tries again (the damaged file is still there).
+    /// </summary>
+    private async Task RecoverFromDamageAsync(StateFileDamage damage)
+    {
+        long earliest = (await Partition.DescribeAsync()).StartOffset;
+        state.State = new CursorState { CommittedOffset = earliest };
+        await state.WriteStateAsync();
+        damageLog.Report("cursor", damage.File, damage.Problem, StateDamageAction.Reset,
+            $"group '{_group}' on partition {_partition} of topic '{_topic}' starts again from the earliest retained offset {earliest}; messages from there are delivered again");
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

@@ -43,6 +43,8 @@ public static class SiloBuilderExtensions
                 "Granary:Producers:ProducerStateRetention and SnapshotInterval must be positive.")
             .ValidateOnStart();
         builder.Services.TryAddSingleton<PartitionLogManager>();
+        builder.Services.TryAddSingleton(services => new StateFiles.StateDamageLog(
+            services.GetRequiredService<Microsoft.Extensions.Logging.ILogger<StateFiles.StateDamageLog>>(), services.GetService<TimeProvider>() ?? TimeProvider.System));
         builder.Services.TryAddSingleton<Replication.ClusterNodes>();
         // Idle partitions (and their topics) hold open segment files: their idle age is Granary's to set.
         builder.Services.AddOptions<GrainCollectionOptions>().Configure<IOptions<GranaryOptions>>((collection, granary) =>
@@ -57,10 +59,14 @@ public static class SiloBuilderExtensions
         {
             builder.Services.AddGrainStorage(StorageName, (services, _) =>
                 new FileGrainStorage(services.GetRequiredService<IOptions<GranaryOptions>>().Value.StateDirectory,
-                    services.GetRequiredService<Serializer>(), services.GetRequiredService<IActivatorProvider>()));
+                    services.GetRequiredService<Serializer>(), services.GetRequiredService<IActivatorProvider>(),
+                    services.GetRequiredService<StateFiles.StateDamageLog>()));
             builder.AddReminders();
             builder.Services.AddSingleton<IReminderTable>(services =>
-                new FileReminderTable(services.GetRequiredService<IOptions<GranaryOptions>>().Value.RemindersFile));
+                new FileReminderTable(services.GetRequiredService<IOptions<GranaryOptions>>().Value.RemindersFile,
+                    services.GetRequiredService<StateFiles.StateDamageLog>()));
+            builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, StateFiles.StaleTempFiles>();
+            builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, StateFiles.ReminderRecovery>();
         }
         return builder;
     }

@@ -62,6 +62,7 @@ public static class AdminApiExtensions
         api.MapGroups();
         api.MapDeadLetters();
         api.MapCluster();
+        api.MapDamage();
         app.MapHealth();
         app.MapOpenApi();
         return app;
