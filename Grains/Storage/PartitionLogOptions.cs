@@ -42,13 +42,20 @@ public sealed class PartitionLogOptions
     public long? RetentionBytes { get; set; }
 
     /// <summary>
-    /// Largest encoded record batch accepted by an append, in bytes. Default 16 MiB. A batch must also fit in an empty
-    /// segment, so the effective limit is the smaller of this and <see cref="SegmentBytes"/> minus the segment header.
+    /// Largest encoded record batch accepted by an append, in bytes. Default 16 MiB. Independent of
+    /// <see cref="SegmentBytes"/>: a batch larger than a segment gets a segment of its own (the log rolls before it, as
+    /// Kafka does), so a small segment size never makes a message the topic allows unstorable.
     /// </summary>
     public int MaxBatchBytes { get; set; } = 16 << 20;
 
-    /// <summary>The limit appends enforce: <see cref="MaxBatchBytes"/>, capped by what an empty segment can hold.</summary>
-    public int EffectiveMaxBatchBytes => (int)Math.Min(MaxBatchBytes, SegmentBytes - SegmentHeader.Size);
+    /// <summary>
+    /// The largest batch any segment file can hold after its header: positions inside a segment are 32-bit. Bounds
+    /// <see cref="EffectiveMaxBatchBytes"/> and copies from other replicas.
+    /// </summary>
+    public const int MaxSegmentBatchBytes = int.MaxValue - SegmentHeader.Size;
+
+    /// <summary>The limit appends enforce: <see cref="MaxBatchBytes"/>, capped by what one segment file can address.</summary>
+    public int EffectiveMaxBatchBytes => Math.Min(MaxBatchBytes, MaxSegmentBatchBytes);
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that is out of range.</summary>
     public void Validate()
