@@ -57,6 +57,7 @@ public sealed partial class PartitionLog
                     segments[i].Delete();
                     StorageLog.SegmentDeleted(_logger, segments[i].LogPath, reasons[i]);
                 }
+                DeleteOrphanIndexesBelow(segments[expired].BaseOffset);
                 FileSync.FlushDirectory(Directory);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -84,15 +85,18 @@ public sealed partial class PartitionLog
                 if (segments[keep].BaseOffset > offset) keep = -1; // below the whole log
                 // Whole segments at or after the offset go, newest first; the first segment is only emptied.
                 int firstRemoved = keep < 0 ? 1 : (segments[keep].BaseOffset == offset && keep > 0 ? keep : keep + 1);
+                var last = segments[firstRemoved - 1];
+                long cutOffset = Math.Max(offset, last.BaseOffset);
+                long cutPosition = FindBatchStart(last, cutOffset, out long newNext);
+                // The checkpoint moves first: one left recording the old end would make recovery after a crash here
+                // take the cut for lost records (a gap). Recovery trusts only what the files still hold.
+                new RecoveryCheckpoint(newNext, last.BaseOffset, cutPosition).Write(Directory);
                 // Readers must stop seeing a segment before its last reference goes: one that cannot be acquired
                 // makes them retry until the array changes, which after a failed delete would be never.
                 Volatile.Write(ref _segments, segments[..firstRemoved]);
                 for (int i = segments.Length - 1; i >= firstRemoved; i--) segments[i].Delete();
                 segments = segments[..firstRemoved];
 
-                var last = segments[^1];
-                long cutOffset = Math.Max(offset, last.BaseOffset);
-                long cutPosition = FindBatchStart(last, cutOffset, out long newNext);
                 last.TruncateTo(cutPosition, newNext);
                 last.Flush();
                 FileSync.FlushDirectory(Directory);

@@ -30,6 +30,13 @@ public sealed class PartitionLogOptions
     public FileSystemFlusher? SharedFlusher { get; set; }
 
     /// <summary>
+    /// Called once for every gap the log finds (a missing segment file, damage inside confirmed data; see
+    /// <see cref="LogGap"/>), during recovery or on a read, so the host can count it. Runs on the finding thread; must
+    /// not throw or block. Set by the host; not bound from configuration. Default null.
+    /// </summary>
+    public Action<LogGap>? GapReported { get; set; }
+
+    /// <summary>
     /// How often, at most, the recovery checkpoint is rewritten after a flush. Recovery re-verifies only what the
     /// checkpoint does not cover. Default 10 seconds.
     /// </summary>
