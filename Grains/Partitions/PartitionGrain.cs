@@ -329,7 +329,17 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
             _config = await GrainFactory.GetGrain<ITopicGrain>(_topic).GetConfigAsync();
             if (_partition < 0 || _partition >= _config.Partitions)
                 throw new GranaryException(ErrorCode.InvalidArgument, $"Topic '{_topic}' has no partition {_partition}.");
-            var log = await logs.OpenAsync(_topic, _partition, _config);
+            PartitionLog log;
+            try
+            {
+                log = await logs.OpenAsync(_topic, _partition, _config);
+            }
+            catch (IOException e) when (OpenFileExhaustion.Observe(e))
+            {
+                // Retriable: handles come back as idle partitions deactivate; never a crash or an untyped error.
+                throw new GranaryException(ErrorCode.PartitionUnavailable,
+                    $"Partition {_partition} of topic '{_topic}' cannot open its files now: the silo has too many open files. Retry later.");
+            }
             try
             {
                 if (_config.Replicas > 1) await BecomeLeaderAsync(log, _config);

@@ -169,6 +169,7 @@ public sealed partial class PartitionLog
     {
         if (_failure is null)
         {
+            OpenFileExhaustion.Observe(e); // for the host's health; the log fails (and is reopened) as for any I/O error
             bool full = e is IOException io && FileSync.IsDiskFull(io);
             _failure = new LogWriteException(
                 full ? LogWriteFailure.DiskFull : LogWriteFailure.IoError,
