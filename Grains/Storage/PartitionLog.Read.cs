@@ -221,7 +221,17 @@ public sealed partial class PartitionLog
             long offset = Math.Max(StartOffset, relative is { } r ? segment.BaseOffset + r : segment.BaseOffset);
             while (offset < segment.NextOffset)
             {
-                using var read = await ReadAsync(offset, MinReadBytes, segment.NextOffset, cancellationToken).ConfigureAwait(false);
+                LogReadResult read;
+                try
+                {
+                    read = await ReadAsync(offset, MinReadBytes, segment.NextOffset, cancellationToken).ConfigureAwait(false);
+                }
+                catch (LogCorruptedException e) when (e.ResumeOffset is { } resume && resume > offset)
+                {
+                    offset = resume; // lost records (a reported gap) have no timestamp to match: look after them
+                    continue;
+                }
+                using var _ = read;
                 if (read.BatchCount == 0) break;
                 foreach (var batch in read.GetBatches())
                 {

@@ -107,6 +107,7 @@ public sealed partial class PartitionLog
                 new RecoveryCheckpoint(newNext, last.BaseOffset, last.Size).Write(Directory);
                 // The producer-state snapshot may describe batches that are gone; without it, the log is scanned.
                 ProducerStateSnapshot.Delete(Directory);
+                ForgetGapsFrom(newNext);
                 StorageLog.Truncated(_logger, Directory, newNext, previousEnd);
                 return newNext;
             }
@@ -144,12 +145,27 @@ public sealed partial class PartitionLog
                 _pendingFlush = null;
                 new RecoveryCheckpoint(offset, offset, next.Size).Write(Directory);
                 ProducerStateSnapshot.Delete(Directory);
+                ForgetGapsFrom(0);
                 StorageLog.Truncated(_logger, Directory, offset, previousEnd);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 throw FailLocked(e);
             }
+        }
+    }
+
+    /// <summary>
+    /// After a truncation to <paramref name="offset"/>: the offsets from there on will be written again, so no gap may
+    /// claim them any more.
+    /// </summary>
+    private void ForgetGapsFrom(long offset)
+    {
+        lock (_gapLock)
+        {
+            var gaps = _gaps;
+            if (!Array.Exists(gaps, g => g.EndOffset > offset)) return;
+            Volatile.Write(ref _gaps, [.. gaps.Where(g => g.StartOffset < offset).Select(g => g.EndOffset > offset ? g with { EndOffset = offset } : g)]);
         }
     }
 

@@ -93,6 +93,24 @@ public sealed class SegmentGapTests
     }
 
     [Fact]
+    public async Task TruncateTo_BelowAGap_TheRewrittenOffsetsAreReadable()
+    {
+        using var dir = new TempDirectory();
+        await DamageKit.WriteLogAsync(dir.Path, DamageKit.SmallSegments());
+        var bases = DamageKit.SegmentBases(dir.Path);
+        File.Delete(LogFileNames.LogFile(dir.Path, bases[2]));
+        await using var log = PartitionLog.Open(dir.Path, DamageKit.SmallSegments());
+        Assert.Single(log.Gaps);
+
+        log.TruncateTo(bases[1] + 1);
+        while (log.EndOffset < bases[3]) await log.AppendAsync(LogTestKit.Batch("again"));
+
+        Assert.Empty(log.Gaps);
+        var read = await DamageKit.ReadAcceptingLossAsync(log);
+        Assert.Empty(read.Reported);
+    }
+
+    [Fact]
     public async Task Open_RetentionDeletedTheFirstSegments_ReportsNoGap()
     {
         using var dir = new TempDirectory();
