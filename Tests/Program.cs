@@ -13,6 +13,7 @@ public static class Program
         if (args.Length > 0 && args[0] == CrashAppender.Command) return await CrashAppender.RunAsync(args[1..]);
         if (args.Length > 0 && args[0] == OpenLogChild.Command) return await OpenLogChild.RunAsync(args[1..]);
         if (args.Length > 0 && args[0] == SharedFlushChild.Command) return await SharedFlushChild.RunAsync(args[1..]);
+        if (args.Length > 0 && args[0] == TooManyOpenFilesChild.Command) return await TooManyOpenFilesChild.RunAsync(args[1..]);
         // What xunit's generated entry point does: `dotnet test` (Microsoft.Testing.Platform) passes --server.
         if (args.Any(arg => arg is "--server" or "--internal-msbuild-node"))
             return await Xunit.MicrosoftTestingPlatform.TestPlatformTestFramework.RunAsync(args, SelfRegisteredExtensions.AddSelfRegisteredExtensions);

@@ -36,7 +36,15 @@ public sealed record FetchResult(
     [property: Id(0)] StoredMessage[] Messages,
     [property: Id(1)] long NextOffset,
     [property: Id(2)] long StartOffset,
-    [property: Id(3)] long EndOffset);
+    [property: Id(3)] long EndOffset)
+{
+    /// <summary>
+    /// Set when the fetch started at offsets whose records are lost (a missing segment file or damaged data, see
+    /// <see cref="PartitionInfo.Gaps"/>): offsets [<see cref="LostFromOffset"/>, <see cref="NextOffset"/>) cannot be
+    /// delivered, and <see cref="Messages"/> is empty. The reader counts them as skipped and goes on at NextOffset.
+    /// </summary>
+    [Id(4)] public long? LostFromOffset { get; init; }
+}
 
 /// <summary>A message leased to one group member.</summary>
 /// <param name="Partition">Partition number.</param>

@@ -30,4 +30,17 @@ public sealed record PartitionInfo(
 {
     /// <summary>Replicated partitions: the nodes holding every committed record now, the leader first; null when not replicated.</summary>
     [Id(5)] public string[]? InSyncReplicas { get; init; }
+
+    /// <summary>
+    /// Offsets of this partition whose records are lost (a missing segment file, damaged data inside confirmed
+    /// records), as found by its log since it was opened; empty when healthy. Consumers skip them and count them as skipped.
+    /// </summary>
+    [Id(6)] public PartitionGap[] Gaps { get; init; } = [];
 }
+
+/// <summary>Offsets [<paramref name="StartOffset"/>, <paramref name="EndOffset"/>) of a partition whose records are lost.</summary>
+/// <param name="StartOffset">First lost offset.</param>
+/// <param name="EndOffset">First offset after the gap.</param>
+/// <param name="Reason">What the storage engine found (which file is missing or damaged).</param>
+[GenerateSerializer, Immutable, Alias("granary.PartitionGap")]
+public sealed record PartitionGap([property: Id(0)] long StartOffset, [property: Id(1)] long EndOffset, [property: Id(2)] string Reason);

@@ -59,6 +59,7 @@ internal sealed partial class PartitionCursorGrain
             }
         }
         _fetchOffset = Math.Max(_fetchOffset, result.NextOffset);
+        if (result.LostFromOffset is { } lost) done |= SkipLost(lost, result.NextOffset);
         if (timed)
         {
             _watching = true;
@@ -73,12 +74,13 @@ internal sealed partial class PartitionCursorGrain
     /// Retention removed messages this group never acknowledged: they cannot be delivered or acknowledged any more,
     /// so every trace of them goes and the cursor moves past them, counting them as skipped.
     /// </summary>
-    private void ForgetBelow(long start)
+    private void ForgetBelow(long start, bool lost = false)
     {
         // Messages delivered and not yet acknowledged were handed out: their acks are lost, not the messages.
         long skipped = start - _committed - _acked.Count(o => o < start) - _inFlight.Keys.Count(o => o < start);
         _skipped += skipped;
-        LogSkipped(logger, skipped, _topic, _group, _partition);
+        if (lost) LogLostSkipped(logger, skipped, _topic, _group, _partition);
+        else LogSkipped(logger, skipped, _topic, _group, _partition);
         foreach (long gone in _ready.Keys.Where(o => o < start).ToList()) _ready.Remove(gone);
         foreach (long gone in _delayed.Keys.Where(o => o < start).ToList()) Unhold(gone, ready: false);
         foreach (var (gone, lease) in _inFlight.Where(l => l.Key < start).ToList()) EndLease(gone, lease);
@@ -88,6 +90,30 @@ internal sealed partial class PartitionCursorGrain
         foreach (long gone in _deadLetters.Keys.Where(o => o < start).ToList()) _deadLetters.Remove(gone);
         _acked.RemoveWhere(o => o < start);
         _committed = start;
+    }
+
+    /// <summary>
+    /// The partition reported offsets [<paramref name="from"/>, <paramref name="to"/>) lost (a missing segment file,
+    /// damaged data): they can never be delivered, so they count as skipped and as done. True when anything changed.
+    /// </summary>
+    private bool SkipLost(long from, long to)
+    {
+        if (to <= _committed) return false;
+        if (from <= _committed)
+        {
+            ForgetBelow(to, lost: true); // counts and logs them as skipped
+            return true;
+        }
+        long skipped = 0;
+        for (long offset = from; offset < to; offset++)
+        {
+            if (_acked.Contains(offset) || _inFlight.ContainsKey(offset)) continue;
+            MarkDone(offset);
+            skipped++;
+        }
+        _skipped += skipped;
+        LogLostSkipped(logger, skipped, _topic, _group, _partition);
+        return true;
     }
 
     /// <summary>A redriven message is addressed to one group; every other group passes over it.</summary>

@@ -381,6 +381,9 @@ internal sealed partial class PartitionCursorGrain(
         signal.TrySetResult();
     }
 
+    [LoggerMessage(3010, LogLevel.Error, "Group {Group} skipped {Count} messages of partition {Partition} of topic {Topic} whose records are lost (missing or damaged segment data; see the partition's gaps)")]
+    private static partial void LogLostSkipped(ILogger logger, long count, string topic, string group, int partition);
+
     [LoggerMessage(3001, LogLevel.Warning, "Retention deleted {Count} messages that group {Group} had not acknowledged on partition {Partition} of topic {Topic}")]
     private static partial void LogSkipped(ILogger logger, long count, string topic, string group, int partition);
 

@@ -64,6 +64,9 @@ public static class GranaryMetrics
     internal static readonly Counter<long> PublishesRejected = Meter.CreateCounter<long>("granary.publishes.rejected", "{message}",
         "Messages of appends a partition failed, by error code (reason): refused, or stored but not confirmed (acks All short of in-sync replicas).");
 
+    internal static readonly Counter<long> LostOffsets = Meter.CreateCounter<long>("granary.log.lost_offsets", "{message}",
+        "Offsets a partition log found lost (a missing segment file, damage inside confirmed data), counted once per gap when it is found, at open or on a read.");
+
     internal static readonly ObservableGauge<long> ConsumerLag = Meter.CreateObservableGauge("granary.consumer.lag",
         ConsumerLagRegistry.Observe, "{message}",
         "Messages not yet acknowledged by a group, summed over the partitions whose cursors this silo hosts, as of each cursor's last fetch or ack.");
@@ -109,6 +112,12 @@ public static class GranaryMetrics
     internal static void RecordRejected(string topic, ErrorCode code, int messages)
     {
         if (messages > 0) PublishesRejected.Add(messages, new TagList { { TopicTag, topic }, { ReasonTag, ErrorNames.GetValueOrDefault(code) ?? code.ToString() } });
+    }
+
+    /// <summary>A gap of <paramref name="offsets"/> lost offsets that a partition log of <paramref name="topic"/> found.</summary>
+    internal static void RecordLostOffsets(string topic, long offsets)
+    {
+        if (offsets > 0) LostOffsets.Add(offsets, new TagList { { TopicTag, topic } });
     }
 
     /// <summary>One fsync-type call of the storage engine (<paramref name="call"/>: fdatasync or syncfs) that started at <paramref name="startTimestamp"/>.</summary>

@@ -33,6 +33,9 @@ public static class SiloBuilderExtensions
         ThreadPool.GetMinThreads(out int workers, out int io);
         if (workers < MinPoolThreads) ThreadPool.SetMinThreads(MinPoolThreads, Math.Max(io, MinPoolThreads));
 
+        // The storage engine reports; the broker measures.
+        FileSync.FlushTimed = Diagnostics.GranaryMetrics.RecordFsync;
+
         var granary = builder.Services.AddOptions<GranaryOptions>().BindConfiguration(GranaryOptions.SectionName).ValidateOnStart();
         if (configure is not null) granary.Configure(configure);
         builder.Services.TryAddSingleton<IValidateOptions<GranaryOptions>, GranaryOptionsValidator>();

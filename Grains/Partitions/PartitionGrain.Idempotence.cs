@@ -243,9 +243,10 @@ internal sealed partial class PartitionGrain
             }
             catch (LogCorruptedException e)
             {
-                // Damaged data cannot tell who wrote it: carry on at the next segment, so that what follows is known.
+                // Damaged data cannot tell who wrote it: carry on after it (where the log says reads may resume, else at
+                // the next segment), so that what follows is known.
                 LogScanDamage(logger, e, _topic, _partition, offset);
-                long next = log.SegmentBaseOffsets.FirstOrDefault(b => b > offset, -1);
+                long next = e.ResumeOffset is { } resume && resume > offset ? resume : log.SegmentBaseOffsets.FirstOrDefault(b => b > offset, -1);
                 if (next < 0) return;
                 offset = next;
                 continue;

@@ -211,6 +211,13 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         {
             throw Closed(e);
         }
+        catch (LogCorruptedException e) when (e.ResumeOffset is { } resume && resume > from)
+        {
+            // Lost records (the log lists them as a gap): the reader learns of them and goes on after them, it is
+            // never stuck on them nor skips them unknowingly.
+            LogLostOffsetsFetched(logger, _topic, _partition, from, resume, e.Reason);
+            return new FetchResult([], Math.Min(resume, end), log.StartOffset, end) { LostFromOffset = from };
+        }
         catch (LogCorruptedException e)
         {
             LogCorrupt(logger, e, _topic, _partition);
@@ -290,6 +297,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         var log = await OpenLogAsync();
         return new PartitionInfo(_partition, log.StartOffset, ConfirmedEnd(log), log.SizeInBytes, RuntimeIdentity)
         {
+            Gaps = [.. log.Gaps.Select(g => new PartitionGap(g.StartOffset, g.EndOffset, g.Reason))],
             InSyncReplicas = _replicator is { } replicator
                 ? [nodes.LocalName, .. replicator.Followers.Where(f => f.Healthy && f.FollowerEpoch == replicator.Epoch && f.AckedEnd >= replicator.Committed).Select(f => f.Node)]
                 : null,
@@ -359,7 +367,17 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
             _config = await GrainFactory.GetGrain<ITopicGrain>(_topic).GetConfigAsync();
             if (_partition < 0 || _partition >= _config.Partitions)
                 throw new GranaryException(ErrorCode.InvalidArgument, $"Topic '{_topic}' has no partition {_partition}.");
-            var log = await logs.OpenAsync(_topic, _partition, _config);
+            PartitionLog log;
+            try
+            {
+                log = await logs.OpenAsync(_topic, _partition, _config);
+            }
+            catch (IOException e) when (OpenFileExhaustion.Observe(e))
+            {
+                // Retriable: handles come back as idle partitions deactivate; never a crash or an untyped error.
+                throw new GranaryException(ErrorCode.PartitionUnavailable,
+                    $"Partition {_partition} of topic '{_topic}' cannot open its files now: the silo has too many open files. Retry later.");
+            }
             try
             {
                 if (_config.Replicas > 1) await BecomeLeaderAsync(log, _config);
@@ -405,6 +423,9 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
 
     [LoggerMessage(2003, LogLevel.Warning, "Replica {Node} of partition {Partition} of topic {Topic} did not take the topic's new settings")]
     private static partial void LogReplicaConfigFailed(ILogger logger, Exception exception, string node, string topic, int partition);
+
+    [LoggerMessage(2006, LogLevel.Warning, "A fetch of partition {Partition} of topic {Topic} reached lost offsets [{FromOffset}, {ResumeOffset}): {Reason}; the reader skips them")]
+    private static partial void LogLostOffsetsFetched(ILogger logger, string topic, int partition, long fromOffset, long resumeOffset, string reason);
 
     [LoggerMessage(2001, LogLevel.Error, "Damaged data in partition {Partition} of topic {Topic}")]
     private static partial void LogCorrupt(ILogger logger, Exception exception, string topic, int partition);

@@ -54,7 +54,7 @@ internal sealed class PartitionLogManager(IOptions<GranaryOptions> options, IOpt
             }
             else
             {
-                entry = new OpenLog(OpenCoreAsync(directory, config));
+                entry = new OpenLog(OpenCoreAsync(directory, config, topic));
                 _open[directory] = entry;
             }
         }
@@ -75,11 +75,12 @@ internal sealed class PartitionLogManager(IOptions<GranaryOptions> options, IOpt
         lock (_open) return _open[log.Directory].Opening.Result.Epochs;
     }
 
-    private async Task<(PartitionLog, LeaderEpochs)> OpenCoreAsync(string directory, TopicConfig config)
+    private async Task<(PartitionLog, LeaderEpochs)> OpenCoreAsync(string directory, TopicConfig config, string topic)
     {
         var settings = logOptions.Value.Clone();
         (settings.RetentionTime, settings.RetentionBytes, settings.MaxBatchBytes) = Limits(config);
         settings.SharedFlusher = _flusher.Value;
+        settings.GapReported = gap => Diagnostics.GranaryMetrics.RecordLostOffsets(topic, gap.Count);
         var logger = loggers.CreateLogger("Granary.Storage");
         var log = await PartitionLog.OpenAsync(directory, settings, logger).ConfigureAwait(false);
         return (log, LeaderEpochs.Load(log.Directory, logger));

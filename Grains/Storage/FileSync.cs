@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using Granary.Grains.Diagnostics;
 using Microsoft.Win32.SafeHandles;
 
 namespace Granary.Storage;
@@ -14,6 +13,13 @@ public static partial class FileSync
 {
     private const int ENOSPC = 28;
     private const int EDQUOT = 122;
+
+    /// <summary>
+    /// Called after every completed fsync-type call with the call's name (<c>fdatasync</c> or <c>syncfs</c>) and the
+    /// <see cref="Stopwatch.GetTimestamp"/> it started at, so the host can measure them (the storage engine records no
+    /// metrics itself). Set once by the host; must not throw. Default null.
+    /// </summary>
+    public static Action<string, long>? FlushTimed { get; set; }
 
     /// <summary>Forces the file's data (and the size, when it changed) to stable storage.</summary>
     public static void FlushData(SafeFileHandle handle)
@@ -32,7 +38,7 @@ public static partial class FileSync
             RandomAccess.FlushToDisk(handle);
         }
         // Only completed calls: a failed one says nothing about how long the disk takes.
-        GranaryMetrics.RecordFsync("fdatasync", started);
+        FlushTimed?.Invoke("fdatasync", started);
     }
 
     /// <summary>Makes created, renamed or deleted names in <paramref name="directory"/> durable. No-op where unsupported.</summary>
@@ -64,7 +70,7 @@ public static partial class FileSync
     {
         long started = Stopwatch.GetTimestamp();
         if (syncfs(fd) != 0) throw LastError("syncfs", directory);
-        GranaryMetrics.RecordFsync("syncfs", started);
+        FlushTimed?.Invoke("syncfs", started);
     }
 
     private static IOException LastError(string call, string path)

@@ -37,12 +37,15 @@ public static class LogFileNames
     public static string CheckpointFile(string directory) => Path.Combine(directory, Checkpoint);
 
     /// <summary>Parses a segment data file name back to its base offset.</summary>
-    public static bool TryParseLogFile(string path, out long baseOffset)
+    public static bool TryParseLogFile(string path, out long baseOffset) => TryParse(path, LogSuffix, out baseOffset);
+
+    /// <summary>Parses the name of a segment file with <paramref name="suffix"/> (a segment's data or index file) back to its base offset.</summary>
+    public static bool TryParse(string path, string suffix, out long baseOffset)
     {
         baseOffset = 0;
         var name = Path.GetFileName(path.AsSpan());
-        return name.Length == 20 + LogSuffix.Length
-            && name.EndsWith(LogSuffix, StringComparison.Ordinal)
+        return name.Length == 20 + suffix.Length
+            && name.EndsWith(suffix, StringComparison.Ordinal)
             && long.TryParse(name[..20], NumberStyles.None, CultureInfo.InvariantCulture, out baseOffset);
     }
 }

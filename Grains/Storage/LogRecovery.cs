@@ -31,6 +31,9 @@ internal sealed class LogRecovery : IDisposable
         _logger = logger;
     }
 
+    /// <summary>Offsets lost to damaged regions the scan stepped over (bit rot in the middle of the segment).</summary>
+    public List<LogGap> Gaps { get; } = [];
+
     /// <summary>Bytes read while scanning.</summary>
     public long ScannedBytes { get; private set; }
 
@@ -57,6 +60,8 @@ internal sealed class LogRecovery : IDisposable
             if (FindResumePoint(position, expectedOffset, trustedEnd, trustedEndOffset) is { } resume)
             {
                 StorageLog.CorruptRegion(_logger, _segment.LogPath, position, resume.Position, expectedOffset, resume.BaseOffset, problem);
+                if (resume.BaseOffset > expectedOffset)
+                    Gaps.Add(new LogGap(expectedOffset, resume.BaseOffset, _segment.LogPath, $"bytes [{position}, {resume.Position}) of {_segment.LogPath} are damaged ({problem})"));
                 _segment.ForceIndexEntry();
                 position = resume.Position;
                 expectedOffset = resume.BaseOffset;

@@ -235,9 +235,11 @@ internal sealed class LogSegment
     {
         try
         {
-            File.Delete(LogPath);
+            // Index files first: recovery takes an index left without its .log as proof that a segment was lost (a
+            // crash in between leaves a .log without indexes, which is only rebuilt).
             File.Delete(LogFileNames.OffsetIndexFile(Directory, BaseOffset));
             File.Delete(LogFileNames.TimeIndexFile(Directory, BaseOffset));
+            File.Delete(LogPath);
         }
         finally
         {

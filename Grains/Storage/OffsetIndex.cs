@@ -18,6 +18,13 @@ internal sealed class OffsetIndex : SparseIndex<OffsetIndexEntry>
         return index < 0 ? null : EntryAt(index);
     }
 
+    /// <summary>The first entry after <paramref name="position"/>, or null when there is none.</summary>
+    public OffsetIndexEntry? FindFirstAfter(long position)
+    {
+        int index = FindLast(position, static (e, key) => e.Position <= key) + 1;
+        return index < Count ? EntryAt(index) : null;
+    }
+
     /// <summary>Drops the entries at or after <paramref name="position"/>.</summary>
     public void TruncateFromPosition(long position) => TruncateTo(FindLast(position, static (e, key) => e.Position < key) + 1);
 

@@ -33,9 +33,9 @@ public sealed partial class PartitionLog
     /// does, but bounded only by what a segment can hold: the largest batch new appends accept may have been lowered
     /// since the original was written, and refusing the copy would stop the replica from ever catching up.
     /// </summary>
-    /// <exception cref="ArgumentException">The batch is malformed or larger than a segment.</exception>
+    /// <exception cref="ArgumentException">The batch is malformed or larger than a segment file can address.</exception>
     public ValueTask<LogAppendResult> AppendCopyAsync(ReadOnlyMemory<byte> batch, CancellationToken cancellationToken = default) =>
-        AppendAsync(batch, (int)Math.Min(int.MaxValue, _options.SegmentBytes - SegmentHeader.Size), cancellationToken);
+        AppendAsync(batch, PartitionLogOptions.MaxSegmentBatchBytes, cancellationToken);
 
     private ValueTask<LogAppendResult> AppendAsync(ReadOnlyMemory<byte> batch, int maxBatchBytes, CancellationToken cancellationToken)
     {
@@ -121,6 +121,8 @@ public sealed partial class PartitionLog
         }
     }
 
+    // An empty segment takes any batch, even one larger than SegmentBytes: that segment then holds it alone (the next
+    // append rolls), so the size of a segment never limits the size of a batch.
     private bool NeedsRoll(LogSegment segment, int batchBytes, int recordCount) =>
         _forceRoll
         || (!segment.IsEmpty && (segment.Size + batchBytes > _options.SegmentBytes
@@ -167,6 +169,7 @@ public sealed partial class PartitionLog
     {
         if (_failure is null)
         {
+            OpenFileExhaustion.Observe(e); // for the host's health; the log fails (and is reopened) as for any I/O error
             bool full = e is IOException io && FileSync.IsDiskFull(io);
             _failure = new LogWriteException(
                 full ? LogWriteFailure.DiskFull : LogWriteFailure.IoError,

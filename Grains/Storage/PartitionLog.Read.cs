@@ -22,6 +22,10 @@ public sealed partial class PartitionLog
             if (fromOffset < start || fromOffset > end) return LogReadResult.OutOfRange(fromOffset, start, end);
             long limit = Math.Min(end, maxOffset);
             if (fromOffset >= limit) return LogReadResult.Empty(fromOffset, start, end);
+            // Never skip lost records silently: a read starting in a gap says so, and where reading may go on.
+            var gaps = Volatile.Read(ref _gaps);
+            if (gaps.Length > 0 && FindGap(gaps, fromOffset) is { } gap)
+                throw new LogCorruptedException(gap.File, 0, $"offsets [{gap.StartOffset}, {gap.EndOffset}) are lost: {gap.Reason}", fromOffset, gap.EndOffset);
 
             bool retry = false;
             for (int i = FindSegment(segments, fromOffset); i < segments.Length; i++)
@@ -35,7 +39,15 @@ public sealed partial class PartitionLog
                 try
                 {
                     if (fromOffset >= segment.NextOffset) continue; // at the end of this segment: the next one holds it
-                    var result = await ReadFromSegmentAsync(segment, fromOffset, maxBytes, limit, start, end, cancellationToken).ConfigureAwait(false);
+                    LogReadResult? result;
+                    try
+                    {
+                        result = await ReadFromSegmentAsync(segment, fromOffset, maxBytes, limit, start, end, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (LogCorruptedException e) when (e.ResumeOffset is null)
+                    {
+                        throw WithResumePoint(segment, e, fromOffset);
+                    }
                     if (result is not null) return result;
                 }
                 finally
@@ -159,6 +171,45 @@ public sealed partial class PartitionLog
     private static LogCorruptedException Corrupted(LogSegment segment, long position, string reason, long offset) =>
         new(segment.LogPath, position, reason, offset);
 
+    private static LogGap? FindGap(LogGap[] gaps, long offset)
+    {
+        foreach (var gap in gaps)
+        {
+            if (gap.Contains(offset)) return gap;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Damage a read found that recovery did not (bit rot in a sealed segment, whose bytes recovery trusts): the
+    /// records up to the next batch start the offset index knows (else the segment's end) are lost. That becomes a
+    /// gap, reported once, and the error names where reading may continue; the batch there is checked like any other.
+    /// </summary>
+    private LogCorruptedException WithResumePoint(LogSegment segment, LogCorruptedException e, long fromOffset)
+    {
+        long first = e.Offset ?? fromOffset;
+        long resume = segment.OffsetIndex.FindFirstAfter(e.Position) is { } entry ? segment.BaseOffset + entry.RelativeOffset : segment.NextOffset;
+        if (resume <= first) resume = segment.NextOffset;
+        if (resume <= first) return e;
+        ReportGap(new LogGap(first, resume, segment.LogPath, $"bytes from {e.Position} of {segment.LogPath} are damaged ({e.Reason})"));
+        return new LogCorruptedException(e.File, e.Position, e.Reason, first, resume);
+    }
+
+    /// <summary>Adds a gap found after recovery, unless a known one covers its start; logs and reports it.</summary>
+    private void ReportGap(LogGap gap)
+    {
+        lock (_gapLock)
+        {
+            var gaps = _gaps;
+            if (FindGap(gaps, gap.StartOffset) is not null) return;
+            var updated = new List<LogGap>(gaps) { gap };
+            updated.Sort((a, b) => a.StartOffset.CompareTo(b.StartOffset));
+            Volatile.Write(ref _gaps, [.. updated]);
+        }
+        StorageLog.GapFound(_logger, Directory, gap.StartOffset, gap.EndOffset, gap.Reason);
+        _options.GapReported?.Invoke(gap);
+    }
+
     /// <inheritdoc />
     public async ValueTask<long> FindOffsetByTimestampAsync(long timestampMs, CancellationToken cancellationToken = default)
     {
@@ -170,7 +221,17 @@ public sealed partial class PartitionLog
             long offset = Math.Max(StartOffset, relative is { } r ? segment.BaseOffset + r : segment.BaseOffset);
             while (offset < segment.NextOffset)
             {
-                using var read = await ReadAsync(offset, MinReadBytes, segment.NextOffset, cancellationToken).ConfigureAwait(false);
+                LogReadResult read;
+                try
+                {
+                    read = await ReadAsync(offset, MinReadBytes, segment.NextOffset, cancellationToken).ConfigureAwait(false);
+                }
+                catch (LogCorruptedException e) when (e.ResumeOffset is { } resume && resume > offset)
+                {
+                    offset = resume; // lost records (a reported gap) have no timestamp to match: look after them
+                    continue;
+                }
+                using var _ = read;
                 if (read.BatchCount == 0) break;
                 foreach (var batch in read.GetBatches())
                 {

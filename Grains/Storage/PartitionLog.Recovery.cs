@@ -27,6 +27,7 @@ public sealed partial class PartitionLog
         if (checkpointProblem is not null) StorageLog.CheckpointIgnored(logger, directory, checkpointProblem);
 
         var segments = new List<LogSegment>();
+        var gaps = new List<LogGap>();
         bool forceRoll = false;
         long scannedBytes = 0;
         try
@@ -68,6 +69,7 @@ public sealed partial class PartitionLog
                 using var recovery = new LogRecovery(segment, fileLength, options.IndexIntervalBytes, logger);
                 var outcome = recovery.Scan(scanFrom, expectedOffset, trustedEnd, trustedEndOffset);
                 scannedBytes += recovery.ScannedBytes;
+                gaps.AddRange(recovery.Gaps);
                 // A full disk must not keep a log from opening for reads: steps whose failure only costs the next
                 // open some work are logged and skipped.
                 if (!isLast)
@@ -101,18 +103,42 @@ public sealed partial class PartitionLog
                         ? Math.Max(outcome.NextOffset, checkpoint?.NextOffset ?? 0)
                         : baseOffsets[i + 1];
                     segment.MarkDamagedTail(fileLength, nextOffset);
+                    if (nextOffset > outcome.NextOffset)
+                        gaps.Add(new LogGap(outcome.NextOffset, nextOffset, segment.LogPath, $"the end of {segment.LogPath} is damaged"));
                     forceRoll |= isLast;
                 }
             }
+
+            forceRoll |= CheckAgainstCheckpoint(segments, checkpoint, gaps);
 
             // Appends after a damaged tail go to a new segment now, not at the first append: a clean close would
             // save indexes that cover the damage, and the next open would not know it has to roll.
             if (forceRoll) forceRoll = !TryRollPastDamagedTail(directory, segments, time, logger);
 
+            // The checkpoint names a later segment than any found: the newest segment files are missing. The log
+            // goes on after the offsets it recorded, so they are never given out again (consumers may hold them).
+            long lastKnown = segments.Count > 0 ? segments[^1].BaseOffset : -1;
+            if (checkpoint is { } recorded && recorded.SegmentBaseOffset > lastKnown && recorded.NextOffset > (segments.Count > 0 ? segments[^1].NextOffset : 0))
+            {
+                if (segments.Count == 0)
+                    gaps.Add(new LogGap(recorded.SegmentBaseOffset, recorded.NextOffset, LogFileNames.LogFile(directory, recorded.SegmentBaseOffset), $"segment file {LogFileNames.LogFile(directory, recorded.SegmentBaseOffset)} is missing, and no other"));
+                segments.Add(LogSegment.Create(directory, recorded.NextOffset, time.GetUtcNow().ToUnixTimeMilliseconds()));
+                FileSync.FlushDirectory(directory);
+                forceRoll = false;
+            }
+
             if (segments.Count == 0)
             {
                 segments.Add(LogSegment.Create(directory, 0, time.GetUtcNow().ToUnixTimeMilliseconds()));
                 FileSync.FlushDirectory(directory);
+            }
+
+            FindMissingSegments(directory, segments, gaps, logger);
+            gaps.Sort((a, b) => a.StartOffset.CompareTo(b.StartOffset));
+            foreach (var gap in gaps)
+            {
+                StorageLog.GapFound(logger, directory, gap.StartOffset, gap.EndOffset, gap.Reason);
+                options.GapReported?.Invoke(gap);
             }
 
             // Whatever recovery kept is now made durable and checkpointed, so the next open trusts it.
@@ -134,9 +160,107 @@ public sealed partial class PartitionLog
             throw;
         }
 
-        var log = new PartitionLog(directory, options, logger, time, segments, forceRoll);
+        var log = new PartitionLog(directory, options, logger, time, segments, forceRoll, [.. gaps]);
         StorageLog.Recovered(logger, directory, segments.Count, log.StartOffset, log.EndOffset, scannedBytes, stopwatch.ElapsedMilliseconds);
         return log;
+    }
+
+    /// <summary>
+    /// The segment the checkpoint names must hold every offset the checkpoint recorded (they were confirmed): when it
+    /// ends before (the file was cut at a batch boundary, which the scan cannot tell from a clean end), the missing
+    /// offsets are a gap and are not given out again. True when that segment is the last one and must be rolled past.
+    /// </summary>
+    private static bool CheckAgainstCheckpoint(List<LogSegment> segments, RecoveryCheckpoint? checkpoint, List<LogGap> gaps)
+    {
+        if (checkpoint is not { } cp) return false;
+        int index = segments.FindIndex(s => s.BaseOffset == cp.SegmentBaseOffset);
+        if (index < 0) return false;
+        var segment = segments[index];
+        long recorded = index + 1 < segments.Count ? Math.Min(cp.NextOffset, segments[index + 1].BaseOffset) : cp.NextOffset;
+        if (segment.NextOffset >= recorded) return false;
+        gaps.Add(new LogGap(segment.NextOffset, recorded, segment.LogPath, $"{segment.LogPath} ends before offset {recorded}, which the checkpoint recorded as written (the file was cut)"));
+        segment.MarkDamagedTail(segment.Size, recorded);
+        return index == segments.Count - 1;
+    }
+
+    /// <summary>
+    /// Offsets between segments that no segment holds, and segments lost below the first one: an offset or time index
+    /// file whose .log is gone proves a segment was there (retention and truncation delete the index files first). Such
+    /// index files stay, so every open reports the loss, until
+    /// retention passes it (<see cref="DeleteOrphanIndexesBelow"/>): by then those offsets would be gone anyway.
+    /// </summary>
+    private static void FindMissingSegments(string directory, List<LogSegment> segments, List<LogGap> gaps, ILogger logger)
+    {
+        for (int i = 1; i < segments.Count; i++)
+        {
+            var previous = segments[i - 1];
+            var segment = segments[i];
+            if (previous.NextOffset < segment.BaseOffset)
+            {
+                gaps.Add(new LogGap(previous.NextOffset, segment.BaseOffset, LogFileNames.LogFile(directory, previous.NextOffset),
+                    $"no segment file holds them: {previous.LogPath} ends at offset {previous.NextOffset} and the next file starts at {segment.BaseOffset} (a segment file is missing or was emptied)"));
+            }
+            else if (previous.NextOffset > segment.BaseOffset)
+            {
+                StorageLog.SegmentsOverlap(logger, directory, previous.LogPath, previous.NextOffset, segment.BaseOffset);
+            }
+        }
+
+        long first = segments[0].BaseOffset;
+        long? lowest = null;
+        foreach (long baseOffset in OrphanIndexBases(directory, segments))
+        {
+            if (baseOffset < first && (lowest is null || baseOffset < lowest)) lowest = baseOffset;
+        }
+        if (lowest is not { } lost) return;
+        long end = first;
+        string missing = LogFileNames.LogFile(directory, lost);
+        gaps.Add(new LogGap(lost, end, missing,
+            $"segment file {missing} is missing (its index files remain), and no file holds offsets up to {end}"));
+    }
+
+    /// <summary>Base offsets of index files whose segment (.log) is not in <paramref name="segments"/>.</summary>
+    private static SortedSet<long> OrphanIndexBases(string directory, IReadOnlyList<LogSegment> segments)
+    {
+        var bases = new SortedSet<long>();
+        foreach (string suffix in (string[])[LogFileNames.OffsetIndexSuffix, LogFileNames.TimeIndexSuffix])
+        {
+            foreach (var file in System.IO.Directory.EnumerateFiles(directory, "*" + suffix))
+            {
+                if (!LogFileNames.TryParse(file, suffix, out long baseOffset)) continue;
+                bool present = false;
+                foreach (var segment in segments) present |= segment.BaseOffset == baseOffset;
+                if (!present && !File.Exists(LogFileNames.LogFile(directory, baseOffset))) bases.Add(baseOffset);
+            }
+        }
+        return bases;
+    }
+
+    /// <summary>
+    /// Removes the evidence of lost segments below <paramref name="startOffset"/> once retention has moved the log's
+    /// start past them (and forgets their gaps): those offsets would have been deleted by now anyway.
+    /// </summary>
+    private void DeleteOrphanIndexesBelow(long startOffset)
+    {
+        foreach (long baseOffset in OrphanIndexBases(Directory, Volatile.Read(ref _segments)))
+        {
+            if (baseOffset >= startOffset) continue;
+            try
+            {
+                File.Delete(LogFileNames.OffsetIndexFile(Directory, baseOffset));
+                File.Delete(LogFileNames.TimeIndexFile(Directory, baseOffset));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Only costs a report of the old gap at the next open.
+                StorageLog.RecoveryStepSkipped(_logger, Directory, $"delete the index files of the lost segment {baseOffset}", e.Message);
+            }
+        }
+        lock (_gapLock)
+        {
+            if (Array.Exists(_gaps, g => g.EndOffset <= startOffset))
+                Volatile.Write(ref _gaps, Array.FindAll(_gaps, g => g.EndOffset > startOffset));
+        }
     }
 
     /// <summary>

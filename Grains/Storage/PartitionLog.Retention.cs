@@ -57,6 +57,7 @@ public sealed partial class PartitionLog
                     segments[i].Delete();
                     StorageLog.SegmentDeleted(_logger, segments[i].LogPath, reasons[i]);
                 }
+                DeleteOrphanIndexesBelow(segments[expired].BaseOffset);
                 FileSync.FlushDirectory(Directory);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -84,15 +85,18 @@ public sealed partial class PartitionLog
                 if (segments[keep].BaseOffset > offset) keep = -1; // below the whole log
                 // Whole segments at or after the offset go, newest first; the first segment is only emptied.
                 int firstRemoved = keep < 0 ? 1 : (segments[keep].BaseOffset == offset && keep > 0 ? keep : keep + 1);
+                var last = segments[firstRemoved - 1];
+                long cutOffset = Math.Max(offset, last.BaseOffset);
+                long cutPosition = FindBatchStart(last, cutOffset, out long newNext);
+                // The checkpoint moves first: one left recording the old end would make recovery after a crash here
+                // take the cut for lost records (a gap). Recovery trusts only what the files still hold.
+                new RecoveryCheckpoint(newNext, last.BaseOffset, cutPosition).Write(Directory);
                 // Readers must stop seeing a segment before its last reference goes: one that cannot be acquired
                 // makes them retry until the array changes, which after a failed delete would be never.
                 Volatile.Write(ref _segments, segments[..firstRemoved]);
                 for (int i = segments.Length - 1; i >= firstRemoved; i--) segments[i].Delete();
                 segments = segments[..firstRemoved];
 
-                var last = segments[^1];
-                long cutOffset = Math.Max(offset, last.BaseOffset);
-                long cutPosition = FindBatchStart(last, cutOffset, out long newNext);
                 last.TruncateTo(cutPosition, newNext);
                 last.Flush();
                 FileSync.FlushDirectory(Directory);
@@ -103,6 +107,7 @@ public sealed partial class PartitionLog
                 new RecoveryCheckpoint(newNext, last.BaseOffset, last.Size).Write(Directory);
                 // The producer-state snapshot may describe batches that are gone; without it, the log is scanned.
                 ProducerStateSnapshot.Delete(Directory);
+                ForgetGapsFrom(newNext);
                 StorageLog.Truncated(_logger, Directory, newNext, previousEnd);
                 return newNext;
             }
@@ -140,12 +145,27 @@ public sealed partial class PartitionLog
                 _pendingFlush = null;
                 new RecoveryCheckpoint(offset, offset, next.Size).Write(Directory);
                 ProducerStateSnapshot.Delete(Directory);
+                ForgetGapsFrom(0);
                 StorageLog.Truncated(_logger, Directory, offset, previousEnd);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 throw FailLocked(e);
             }
+        }
+    }
+
+    /// <summary>
+    /// After a truncation to <paramref name="offset"/>: the offsets from there on will be written again, so no gap may
+    /// claim them any more.
+    /// </summary>
+    private void ForgetGapsFrom(long offset)
+    {
+        lock (_gapLock)
+        {
+            var gaps = _gaps;
+            if (!Array.Exists(gaps, g => g.EndOffset > offset)) return;
+            Volatile.Write(ref _gaps, [.. gaps.Where(g => g.StartOffset < offset).Select(g => g.EndOffset > offset ? g with { EndOffset = offset } : g)]);
         }
     }
 

@@ -23,9 +23,13 @@ public sealed partial class PartitionLog : IPartitionLog
     private bool _forceRoll;
     private bool _closed;
     private LogWriteException? _failure;
+    // Copy-on-write, sorted by start offset; replaced under _gapLock when a read finds new damage.
+    private LogGap[] _gaps;
+    private readonly Lock _gapLock = new();
 
-    private PartitionLog(string directory, PartitionLogOptions options, ILogger logger, TimeProvider time, List<LogSegment> segments, bool forceRoll)
+    private PartitionLog(string directory, PartitionLogOptions options, ILogger logger, TimeProvider time, List<LogSegment> segments, bool forceRoll, LogGap[] gaps)
     {
+        _gaps = gaps;
         Directory = directory;
         _options = options;
         _logger = logger;
@@ -79,6 +83,14 @@ public sealed partial class PartitionLog : IPartitionLog
             return total;
         }
     }
+
+    /// <summary>
+    /// Offsets whose records are lost (missing segment files, damaged bytes inside confirmed data), found by recovery
+    /// or by reads since the log was opened, oldest first. A read starting in one throws a
+    /// <see cref="LogCorruptedException"/> whose <see cref="LogCorruptedException.ResumeOffset"/> is the gap's end.
+    /// Empty for a healthy log.
+    /// </summary>
+    public IReadOnlyList<LogGap> Gaps => Volatile.Read(ref _gaps);
 
     /// <summary>Number of segments.</summary>
     public int SegmentCount => Volatile.Read(ref _segments).Length;

@@ -30,6 +30,13 @@ public sealed class PartitionLogOptions
     public FileSystemFlusher? SharedFlusher { get; set; }
 
     /// <summary>
+    /// Called once for every gap the log finds (a missing segment file, damage inside confirmed data; see
+    /// <see cref="LogGap"/>), during recovery or on a read, so the host can count it. Runs on the finding thread; must
+    /// not throw or block. Set by the host; not bound from configuration. Default null.
+    /// </summary>
+    public Action<LogGap>? GapReported { get; set; }
+
+    /// <summary>
     /// How often, at most, the recovery checkpoint is rewritten after a flush. Recovery re-verifies only what the
     /// checkpoint does not cover. Default 10 seconds.
     /// </summary>
@@ -42,13 +49,20 @@ public sealed class PartitionLogOptions
     public long? RetentionBytes { get; set; }
 
     /// <summary>
-    /// Largest encoded record batch accepted by an append, in bytes. Default 16 MiB. A batch must also fit in an empty
-    /// segment, so the effective limit is the smaller of this and <see cref="SegmentBytes"/> minus the segment header.
+    /// Largest encoded record batch accepted by an append, in bytes. Default 16 MiB. Independent of
+    /// <see cref="SegmentBytes"/>: a batch larger than a segment gets a segment of its own (the log rolls before it, as
+    /// Kafka does), so a small segment size never makes a message the topic allows unstorable.
     /// </summary>
     public int MaxBatchBytes { get; set; } = 16 << 20;
 
-    /// <summary>The limit appends enforce: <see cref="MaxBatchBytes"/>, capped by what an empty segment can hold.</summary>
-    public int EffectiveMaxBatchBytes => (int)Math.Min(MaxBatchBytes, SegmentBytes - SegmentHeader.Size);
+    /// <summary>
+    /// The largest batch any segment file can hold after its header: positions inside a segment are 32-bit. Bounds
+    /// <see cref="EffectiveMaxBatchBytes"/> and copies from other replicas.
+    /// </summary>
+    public const int MaxSegmentBatchBytes = int.MaxValue - SegmentHeader.Size;
+
+    /// <summary>The limit appends enforce: <see cref="MaxBatchBytes"/>, capped by what one segment file can address.</summary>
+    public int EffectiveMaxBatchBytes => Math.Min(MaxBatchBytes, MaxSegmentBatchBytes);
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that is out of range.</summary>
     public void Validate()

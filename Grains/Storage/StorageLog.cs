@@ -36,4 +36,10 @@ internal static partial class StorageLog
 
     [LoggerMessage(1011, LogLevel.Warning, "Recovery of {Directory} could not {Step} ({Reason}); it goes on without it")]
     public static partial void RecoveryStepSkipped(ILogger logger, string directory, string step, string reason);
+
+    [LoggerMessage(1012, LogLevel.Error, "Partition log {Directory} has lost offsets [{StartOffset}, {EndOffset}): {Reason}; reads of them fail with a corruption error naming offset {EndOffset} as the place to continue")]
+    public static partial void GapFound(ILogger logger, string directory, long startOffset, long endOffset, string reason);
+
+    [LoggerMessage(1013, LogLevel.Error, "Segments of {Directory} overlap: {File} holds offsets up to {NextOffset} but the next segment starts at {NextBaseOffset}; reads of the overlap are served from the earlier segment up to it")]
+    public static partial void SegmentsOverlap(ILogger logger, string directory, string file, long nextOffset, long nextBaseOffset);
 }

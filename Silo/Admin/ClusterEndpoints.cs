@@ -38,6 +38,13 @@ internal static partial class ClusterEndpoints
         try
         {
             await admin.ListTopicsAsync().WaitAsync(ReadinessTimeout, cancellationToken);
+            // Out of file descriptors, partitions cannot open their logs: not ready until it has passed for a minute.
+            if (Granary.Storage.OpenFileExhaustion.SeenWithin(TimeSpan.FromMinutes(1)))
+            {
+                return TypedResults.Json(new HealthView("not-ready",
+                    $"The silo ran out of open files at {Granary.Storage.OpenFileExhaustion.LastSeen:O}; partitions may be unavailable."),
+                    statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
             return TypedResults.Ok(new HealthView("ready"));
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

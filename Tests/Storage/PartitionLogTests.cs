@@ -34,8 +34,9 @@ public sealed class PartitionLogTests
         // A follower copying the leader's older batches must take them, or it never catches up.
         Assert.Equal(new LogAppendResult(0, 1), await log.AppendCopyAsync(large));
         Assert.Equal([(0L, new string('x', 8000))], await ReadAllAsync(log));
-        // Bounded by the segment all the same.
-        Assert.Throws<ArgumentException>(() => log.AppendCopyAsync(Batch(new string('y', 2 << 20))).AsTask().GetAwaiter().GetResult());
+        // Not bounded by the segment size (issue 16, item 9): a copy larger than a segment gets one of its own.
+        Assert.Equal(new LogAppendResult(1, 1), await log.AppendCopyAsync(Batch(new string('y', 2 << 20))));
+        Assert.Equal(2, log.SegmentCount);
     }
 
     [Fact]
@@ -495,7 +496,8 @@ public sealed class PartitionLogTests
         Assert.Contains("SegmentBytes", Assert.Throws<ArgumentException>(() => new PartitionLogOptions { SegmentBytes = 10 }.Validate()).Message);
         Assert.Contains("IndexIntervalBytes", Assert.Throws<ArgumentException>(() => new PartitionLogOptions { IndexIntervalBytes = 0 }.Validate()).Message);
         Assert.Contains("MaxBatchBytes", Assert.Throws<ArgumentException>(() => new PartitionLogOptions { MaxBatchBytes = 10 }.Validate()).Message);
-        Assert.Equal(8192 - 32, new PartitionLogOptions { SegmentBytes = 8192 }.EffectiveMaxBatchBytes);
+        // A segment's size does not bound a batch (issue 16, item 9): a larger batch gets a segment of its own.
+        Assert.Equal(16 << 20, new PartitionLogOptions { SegmentBytes = 8192 }.EffectiveMaxBatchBytes);
         Assert.Contains("RetentionTime", Assert.Throws<ArgumentException>(() => new PartitionLogOptions { RetentionTime = TimeSpan.Zero }.Validate()).Message);
     }
 }

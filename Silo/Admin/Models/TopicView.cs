@@ -29,7 +29,10 @@ public sealed record TopicView(
         d.PartitionDetails.Sum(p => p.EndOffset - p.StartOffset),
         d.PartitionDetails.Sum(p => p.SizeBytes),
         d.PartitionDetails.Sum(p => p.EndOffset),
-        [.. d.PartitionDetails.Select(p => new PartitionView(p.Partition, p.StartOffset, p.EndOffset, p.SizeBytes, p.Silo, p.InSyncReplicas))]);
+        [.. d.PartitionDetails.Select(p => new PartitionView(p.Partition, p.StartOffset, p.EndOffset, p.SizeBytes, p.Silo, p.InSyncReplicas)
+        {
+            Gaps = p.Gaps,
+        })]);
 }
 
 /// <summary>One partition of a topic.</summary>
@@ -39,4 +42,8 @@ public sealed record TopicView(
 /// <param name="SizeBytes">Bytes on disk.</param>
 /// <param name="Leader">Address of the silo that leads (hosts) it.</param>
 /// <param name="InSyncReplicas">Replicated topics: nodes holding every committed record, the leader first; null otherwise.</param>
-public sealed record PartitionView(int Partition, long StartOffset, long EndOffset, long SizeBytes, string Leader, string[]? InSyncReplicas);
+public sealed record PartitionView(int Partition, long StartOffset, long EndOffset, long SizeBytes, string Leader, string[]? InSyncReplicas)
+{
+    /// <summary>Offsets whose records are lost (missing segment file, damaged data), with the reason; empty when healthy.</summary>
+    public PartitionGap[] Gaps { get; init; } = [];
+}
