@@ -22,6 +22,14 @@ internal sealed partial class PartitionCursorGrain
         {
             return; // every call needs the topic and fails the same way
         }
+        if (incarnation.State.Damage is { } damage)
+        {
+            // Whose state the cursor holds is unknown: start again from the earliest retained offset, as a damaged cursor does.
+            state.State.Damage ??= damage;
+            incarnation.State = new CursorIncarnation { Incarnation = current };
+            await incarnation.WriteStateAsync();
+            return;
+        }
         bool recorded = incarnation.RecordExists;
         if (recorded ? incarnation.State.Incarnation == current : current is null) return;
         if (state.RecordExists)

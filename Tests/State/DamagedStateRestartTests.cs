@@ -27,6 +27,9 @@ public sealed class DamagedStateRestartTests
             await using var consumer = client.CreateConsumer("orders", "billing", NoExpiry);
             await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 10, onEach: m => m.Offset < 10 ? m.AckAsync() : Task.CompletedTask);
             await Eventually.UntilAsync(async () => (await client.Admin.GetLagAsync("orders", "billing")).Partitions[0].CommittedOffset == 10);
+            await using var shipping = client.CreateConsumer("orders", "shipping", NoExpiry);
+            await Eventually.CollectAsync(shipping.ReadAllAsync(), r => r.Count >= 20, onEach: m => m.AckAsync());
+            await Eventually.UntilAsync(async () => (await client.Admin.GetLagAsync("orders", "shipping")).Partitions[0].CommittedOffset == 20);
         }
         await silo.StopAsync(TimeSpan.FromMinutes(2));
 
@@ -40,6 +43,11 @@ public sealed class DamagedStateRestartTests
             await File.WriteAllBytesAsync(file, garbage);
             File.Delete(StateFile.PreviousOf(file));
         }
+        // Only the record of which topic incarnation "shipping"'s cursor belongs to: whose position it holds is unknown.
+        string shippingIncarnation = StateFileHarness.StatePathIn(data.Path, "cursorIncarnation", StateFileHarness.Cursor("orders", "shipping", 0));
+        Assert.True(File.Exists(shippingIncarnation), shippingIncarnation);
+        await File.WriteAllBytesAsync(shippingIncarnation, garbage);
+        File.Delete(StateFile.PreviousOf(shippingIncarnation));
         string reminders = Path.Combine(data.Path, "reminders.json");
         await File.WriteAllBytesAsync(reminders, []);
         File.Delete(StateFile.PreviousOf(reminders));
@@ -60,6 +68,13 @@ public sealed class DamagedStateRestartTests
             Assert.Equal(Enumerable.Range(0, 20).Select(i => (long)i), again.Select(m => m.Offset).Order());
         }
 
+        // A cursor whose incarnation record is damaged is treated as damaged: from the earliest offset again, not stuck.
+        await using (var consumer = restarted.CreateConsumer("orders", "shipping", NoExpiry))
+        {
+            var again = await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 20, onEach: m => m.AckAsync());
+            Assert.Equal(Enumerable.Range(0, 20).Select(i => (long)i), again.Select(m => m.Offset).Order());
+        }
+
         // The topic whose own state is gone is not recreated empty: it answers CorruptData.
         var error = await Assert.ThrowsAsync<GranaryException>(() => restarted.Admin.DescribeTopicAsync("audit"));
         Assert.True(error.Code == ErrorCode.CorruptData, error.ToString());
@@ -72,6 +87,7 @@ public sealed class DamagedStateRestartTests
             .Select(e => (Kind: e.GetProperty("kind").GetString(), Action: e.GetProperty("action").GetString(), File: e.GetProperty("file").GetString()))
             .ToList();
         Assert.Contains(("cursor", "Reset", cursor), events);
+        Assert.Contains(events, e => e.Action == "Reset" && e.File == shippingIncarnation);
         Assert.Contains(("topics", "Rebuilt", registry), events);
         Assert.Contains(("reminders", "Rebuilt", reminders), events);
         Assert.Contains(("topic", "Unrecoverable", audit), events);
