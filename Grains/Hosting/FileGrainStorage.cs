@@ -29,6 +29,13 @@ internal sealed class FileGrainStorage(string root, Serializer serializer, IActi
     {
         string path = PathFor(stateName, grainId);
         var read = await ReadEnvelopeAsync<T>(stateName, grainId, path).ConfigureAwait(false);
+        if (read.Source == StateFileSource.Previous && read.Problem is not null && typeof(IExactState).IsAssignableFrom(typeof(T)))
+        {
+            damage.Report(stateName, path, read.Problem, StateDamageAction.Unrecoverable,
+                $"{grainId} answers CorruptData: its previous copy ({StateFile.PreviousOf(path)}) may predate its last change, so it is not used without an operator");
+            throw new GranaryException(ErrorCode.CorruptData,
+                $"The stored {stateName} state of {grainId} is damaged ({read.Problem}); its previous copy is kept but not used automatically. See GET /api/v1/damage.");
+        }
         if (read.Source == StateFileSource.Damaged)
         {
             var fresh = activators.GetActivator<T>().Create();

@@ -2,7 +2,7 @@ namespace Granary.Grains.Topics;
 
 /// <summary>Persisted topic settings and groups.</summary>
 [GenerateSerializer, Alias("granary.TopicState")]
-internal sealed class TopicState
+internal sealed class TopicState : Hosting.StateFiles.IExactState
 {
     [Id(0)] public bool Exists { get; set; }
     [Id(1)] public TopicConfig Config { get; set; } = new();

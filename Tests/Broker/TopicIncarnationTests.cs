@@ -37,9 +37,9 @@ public sealed class TopicIncarnationTests
                 await Eventually.UntilAsync(async () => (await silo.Client.Admin.GetLagAsync("orders", "g")).Partitions[0].CommittedOffset == 5);
             }
         }
-        // Lose the topic's state (only it: the group's and the cursor's state, and the log, stay).
+        // Lose the topic's state, its previous copy too (only it: the group's and the cursor's state, and the log, stay).
         string topicStates = Path.Combine(data.Path, "state", "granarytopic");
-        Assert.Single(Directory.GetFiles(topicStates));
+        Assert.Single(Directory.GetFiles(topicStates, "*.state"));
         foreach (string file in Directory.GetFiles(topicStates)) File.Delete(file);
 
         await using var restarted = await SiloOnDirectory.StartAsync(data.Path);

@@ -96,19 +96,40 @@ public sealed class FileGrainStorageTests
         Assert.Equal(("topic", StateDamageAction.Unrecoverable, path), (damage.Kind, damage.Action, damage.File));
     }
 
+    /// <summary>
+    /// A topic's previous copy predates its last change (a delete, or its creation again as a new incarnation), so a
+    /// damaged topic state is never silently replaced by it: CorruptData, both files kept for an operator.
+    /// </summary>
     [Fact]
-    public async Task DamagedTopicState_FallsBackToItsPreviousCopy()
+    public async Task DamagedTopicState_IsNotReplacedByItsPreviousCopy()
+    {
+        using var harness = new StateFileHarness();
+        var topic = StateFileHarness.Topic("orders");
+        await harness.WriteAsync("topic", topic, new TopicState { Exists = true, Config = new TopicConfig { Partitions = 3 } });
+        await harness.WriteAsync("topic", topic, new TopicState { Exists = false });
+        string path = harness.Storage.PathFor("topic", topic);
+        await File.WriteAllBytesAsync(path, (await File.ReadAllBytesAsync(path))[..20]); // cut
+
+        var error = await Assert.ThrowsAsync<GranaryException>(() => harness.ReadAsync<TopicState>("topic", topic));
+        Assert.Equal(ErrorCode.CorruptData, error.Code);
+        Assert.Equal(StateDamageAction.Unrecoverable, Assert.Single(harness.Damage.Events).Action);
+        Assert.True(File.Exists(path) && File.Exists(StateFile.PreviousOf(path)));
+    }
+
+    /// <summary>A crash between a write's two renames leaves only the previous copy: the last state written in full, read as such.</summary>
+    [Fact]
+    public async Task TopicStateWithOnlyItsPreviousCopy_ReadsIt()
     {
         using var harness = new StateFileHarness();
         var topic = StateFileHarness.Topic("orders");
         await harness.WriteAsync("topic", topic, new TopicState { Exists = true, Config = new TopicConfig { Partitions = 3 } });
         await harness.WriteAsync("topic", topic, new TopicState { Exists = true, Config = new TopicConfig { Partitions = 4 } });
         string path = harness.Storage.PathFor("topic", topic);
-        await File.WriteAllBytesAsync(path, (await File.ReadAllBytesAsync(path))[..20]); // cut
+        File.Delete(path);
 
         var read = await harness.ReadAsync<TopicState>("topic", topic);
         Assert.Equal(3, read.State.Config.Partitions);
-        Assert.Equal(StateDamageAction.RestoredPrevious, Assert.Single(harness.Damage.Events).Action);
+        Assert.Empty(harness.Damage.Events);
     }
 
     /// <summary>Files written before the frame existed (Orleans' bytes of the envelope, nothing else) are read after an upgrade.</summary>
