@@ -166,8 +166,8 @@ internal sealed partial class PartitionCursorGrain
 
     /// <summary>
     /// A lease that ended without an ack: the message is ready again (and, in the ordered modes, goes first).
-    /// <paramref name="ending"/> holds the offsets whose leases end now too (expired together, or of a member that
-    /// left): each of those counts as an ended delivery, not as a take-back.
+    /// <paramref name="ending"/> holds the offsets whose leases end now too and count as ended deliveries (of a member
+    /// that left: all its leases; expired: see <see cref="ExpireLeases"/>): those are not taken back (uncounted) here.
     /// </summary>
     private void ReturnLease(long offset, Lease lease, HashSet<long> ending)
     {
@@ -184,13 +184,53 @@ internal sealed partial class PartitionCursorGrain
         SignalAvailable();
     }
 
+    /// <summary>
+    /// Returns the leases whose time ran out. Shared: each counts as a delivery attempt. Ordered modes: the leases of
+    /// one pull share one end, so the messages behind a stuck one (which the consumer never handed to its handler:
+    /// it waits on the stuck one) run out in the same tick; only the lowest expired lease of each key (KeyShared) or
+    /// of the partition (Ordered) counts, the later ones are taken back behind it, uncounted. Otherwise a poison
+    /// message that hangs its handler would use up the deliveries of every message prefetched with it.
+    /// </summary>
     private void ExpireLeases()
     {
         var now = DateTime.UtcNow;
         var expired = _inFlight.Where(l => l.Value.ExpiresAt <= now).OrderBy(l => l.Key).ToList();
-        var ending = expired.Select(l => l.Key).ToHashSet();
-        foreach (var (offset, lease) in expired) ReturnLease(offset, lease, ending);
-        if (expired.Count > 0) SignalAvailable();
+        if (expired.Count == 0) return;
+        var counted = CountedOnExpiry(expired);
+        foreach (var (offset, lease) in expired)
+        {
+            // Taken back already, behind a lower expired lease of its key or partition.
+            if (!_inFlight.TryGetValue(offset, out var current) || current.Id != lease.Id) continue;
+            ReturnLease(offset, lease, counted);
+        }
+        SignalAvailable();
+    }
+
+    /// <summary>
+    /// The offsets among <paramref name="expired"/> (ascending) whose expiry counts as a delivery attempt: all of them
+    /// under Shared and for KeyShared messages without a key; else the lowest per member and key (KeyShared) or per
+    /// member (Ordered).
+    /// </summary>
+    private HashSet<long> CountedOnExpiry(List<KeyValuePair<long, Lease>> expired)
+    {
+        var mode = _settings.Mode;
+        if (mode == DeliveryMode.Shared) return expired.Select(l => l.Key).ToHashSet();
+        var counted = new HashSet<long>();
+        var membersSeen = new HashSet<string>();
+        var keysSeen = new Dictionary<string, HashSet<byte[]>>();
+        foreach (var (offset, lease) in expired)
+        {
+            bool first = mode == DeliveryMode.Ordered ? membersSeen.Add(lease.Member)
+                : lease.Message.Key is not { } key || GetKeysSeen(lease.Member).Add(key);
+            if (first) counted.Add(offset);
+        }
+        return counted;
+
+        HashSet<byte[]> GetKeysSeen(string member)
+        {
+            if (!keysSeen.TryGetValue(member, out var keys)) keysSeen[member] = keys = new HashSet<byte[]>(KeyComparer.Instance);
+            return keys;
+        }
     }
 
     /// <summary>Holds a message back until <paramref name="dueMs"/> (a deliver-at time, or a nack delay when <paramref name="retry"/>).</summary>
