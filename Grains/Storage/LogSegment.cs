@@ -280,7 +280,11 @@ internal sealed class LogSegment
         lock (_handleLock)
         {
             if (_pinned || _cache is null) return false;
-            if (_handle is null) return true;
+            if (_handle is null)
+            {
+                _cache.Remove(this); // already closed: make sure it is not counted
+                return true;
+            }
             var handle = Interlocked.Exchange(ref _handle, null)!;
             if (Volatile.Read(ref _users) != 0)
             {
