@@ -68,6 +68,16 @@ public sealed class GranaryOptions
     /// changes nothing. Every partition log holds open files and memory on its silo. At least 1. Default 10,000.
     /// </summary>
     public int MaxPartitionsPerSilo { get; set; } = 10_000;
+
+    /// <summary>
+    /// Most partition logs open at once on this silo; each holds the file handle of its active segment (sealed segments
+    /// share a bounded cache, <c>Granary:Storage:SealedSegmentHandles</c>). Opening one more fails with a retriable
+    /// <see cref="ErrorCode.PartitionUnavailable"/> until an idle partition closes its log, instead of running the
+    /// process out of file descriptors. Default null: the process's open-file limit minus the sealed-segment handle
+    /// cache and 1,024 kept for sockets and other files, at least 64; no bound when the limit cannot be read.
+    /// At least 1 when set.
+    /// </summary>
+    public int? MaxOpenPartitionLogs { get; set; }
 }
 
 /// <summary>Validates <see cref="GranaryOptions"/> at startup.</summary>
@@ -84,6 +94,7 @@ internal sealed class GranaryOptionsValidator : IValidateOptions<GranaryOptions>
         if (options.ReplicaAckTimeout <= TimeSpan.Zero) return ValidateOptionsResult.Fail("Granary:ReplicaAckTimeout must be positive.");
         if (options.MaxPartitionsPerTopic is < 1 or > 10_000) return ValidateOptionsResult.Fail("Granary:MaxPartitionsPerTopic must be between 1 and 10000.");
         if (options.MaxPartitionsPerSilo < 1) return ValidateOptionsResult.Fail("Granary:MaxPartitionsPerSilo must be at least 1.");
+        if (options.MaxOpenPartitionLogs is < 1) return ValidateOptionsResult.Fail("Granary:MaxOpenPartitionLogs must be at least 1 when set.");
         if (!Enum.IsDefined(options.FlushScope)) return ValidateOptionsResult.Fail("Granary:FlushScope must be Partition or FileSystem.");
         return ValidateOptionsResult.Success;
     }

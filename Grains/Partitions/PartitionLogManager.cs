@@ -20,6 +20,25 @@ internal sealed class PartitionLogManager(IOptions<GranaryOptions> options, IOpt
     }
 
     private readonly Dictionary<string, OpenLog> _open = [];
+
+    // One cache for the sealed segments of every log of the silo, so their handles stay bounded however many there are.
+    private readonly SegmentHandleCache _handleCache = new(logOptions.Value.SealedSegmentHandles ?? SegmentHandleCache.DefaultCapacity());
+    private readonly int _maxOpenLogs = options.Value.MaxOpenPartitionLogs ?? DefaultMaxOpenLogs(logOptions.Value.SealedSegmentHandles ?? SegmentHandleCache.DefaultCapacity());
+
+    /// <summary>
+    /// Logs open at once by default: each holds its active segment's handle, so what the process may open, less the
+    /// sealed-segment cache and a reserve for sockets, index and state files; unbounded when the limit is unknown.
+    /// </summary>
+    internal static int DefaultMaxOpenLogs(int sealedHandles) =>
+        SegmentHandleCache.ProcessOpenFileLimit() is { } limit
+            ? (int)Math.Clamp(limit - sealedHandles - 1024, 64, int.MaxValue)
+            : int.MaxValue;
+
+    /// <summary>The silo's shared sealed-segment handle cache.</summary>
+    public SegmentHandleCache HandleCache => _handleCache;
+
+    /// <summary>Most logs open at once (<see cref="GranaryOptions.MaxOpenPartitionLogs"/> or its default).</summary>
+    public int MaxOpenLogs => _maxOpenLogs;
     private readonly Lazy<FileSystemFlusher?> _flusher = new(() =>
     {
         if (options.Value.FlushScope != FlushScope.FileSystem || !FileSystemFlusher.IsSupported) return null;
@@ -54,6 +73,15 @@ internal sealed class PartitionLogManager(IOptions<GranaryOptions> options, IOpt
             }
             else
             {
+                if (_open.Count >= _maxOpenLogs)
+                {
+                    // The limit stands in for the process's descriptor limit: recorded as running out of it, so the
+                    // health check reports the silo not ready for a while, as it would for a real EMFILE.
+                    OpenFileExhaustion.Observe(new IOException($"Too many open files: {_open.Count} partition logs open (Granary:MaxOpenPartitionLogs)", 24));
+                    throw new GranaryException(ErrorCode.PartitionUnavailable,
+                        $"Partition {partition} of topic '{topic}' cannot open its log now: this silo has {_open.Count} partition logs open, " +
+                        $"its limit (Granary:MaxOpenPartitionLogs, {_maxOpenLogs}). Retry later; idle partitions close theirs.");
+                }
                 entry = new OpenLog(OpenCoreAsync(directory, config, topic));
                 _open[directory] = entry;
             }
@@ -80,6 +108,7 @@ internal sealed class PartitionLogManager(IOptions<GranaryOptions> options, IOpt
         var settings = logOptions.Value.Clone();
         (settings.RetentionTime, settings.RetentionBytes, settings.MaxBatchBytes) = Limits(config);
         settings.SharedFlusher = _flusher.Value;
+        settings.SharedHandleCache = _handleCache;
         settings.GapReported = gap => Diagnostics.GranaryMetrics.RecordLostOffsets(topic, gap.Count);
         var logger = loggers.CreateLogger("Granary.Storage");
         var log = await PartitionLog.OpenAsync(directory, settings, logger).ConfigureAwait(false);

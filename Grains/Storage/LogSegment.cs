@@ -8,10 +8,23 @@ namespace Granary.Storage;
 /// Writer methods (<see cref="Append"/>, <see cref="Track"/>, <see cref="TruncateTo"/>, <see cref="SaveIndexes"/>) must
 /// be called under the owning log's write lock. Readers hold a reference (<see cref="TryAcquire"/>/<see cref="Release"/>)
 /// so that retention can unlink the files while a read is under way; the handle closes with the last reference.
+/// Once sealed into a <see cref="SegmentHandleCache"/> (<see cref="Seal"/>), the segment's file handle may be closed
+/// while idle and is opened again by the next use: every use of the handle takes a lease on it
+/// (<see cref="AcquireHandle"/>/<see cref="ReleaseHandle"/>), and only a handle without leases is closed.
 /// </summary>
 internal sealed class LogSegment
 {
-    private readonly SafeFileHandle _handle;
+    // Null while closed by the cache (sealed segments only) and after the last reference is released. Read without a
+    // lock by AcquireHandle; set to null only by TryCloseIdleHandle and Release, under _handleLock.
+    private SafeFileHandle? _handle;
+    private readonly Lock _handleLock = new();
+    // Uses of _handle under way. AcquireHandle increments it before reading _handle and TryCloseIdleHandle clears
+    // _handle before reading it (both with full fences), so a handle in use is never closed.
+    private int _users;
+    private SegmentHandleCache? _cache; // set by Seal; the handle is only ever closed while idle when set
+    private bool _pinned;   // files unlinked: a closed handle could not be opened again, so it is kept
+    private bool _released; // the last reference is gone: the handle is closed for good
+    private long _lastUse;
     private long _size;
     private long _nextOffset;
     private long _maxTimestampMs = long.MinValue;
@@ -40,7 +53,12 @@ internal sealed class LogSegment
     public long NextOffset => Volatile.Read(ref _nextOffset);
     public long MaxTimestampMs => Volatile.Read(ref _maxTimestampMs);
     public bool IsEmpty => NextOffset == BaseOffset;
-    public SafeFileHandle Handle => _handle;
+
+    /// <summary>When the handle was last taken (<see cref="System.Diagnostics.Stopwatch"/> ticks), for the cache's LRU order.</summary>
+    public long LastUseTimestamp => Volatile.Read(ref _lastUse);
+
+    /// <summary>Whether the file handle is open now (tests and diagnostics).</summary>
+    public bool HandleIsOpen => Volatile.Read(ref _handle) is not null;
 
     /// <summary>Creates a new segment file with its header, fsynced. The caller fsyncs the directory.</summary>
     public static LogSegment Create(string directory, long baseOffset, long createdAtMs)
@@ -72,7 +90,15 @@ internal sealed class LogSegment
     public void Append(IReadOnlyList<ReadOnlyMemory<byte>> pieces, int length, long baseOffset, int recordCount, long maxTimestampMs, int indexIntervalBytes)
     {
         long position = _size;
-        RandomAccess.Write(_handle, pieces, position);
+        var handle = AcquireHandle();
+        try
+        {
+            RandomAccess.Write(handle, pieces, position);
+        }
+        finally
+        {
+            ReleaseHandle();
+        }
         Track(position, length, baseOffset, recordCount, maxTimestampMs, indexIntervalBytes);
     }
 
@@ -118,14 +144,158 @@ internal sealed class LogSegment
         Volatile.Write(ref _nextOffset, Math.Max(nextOffset, _nextOffset));
     }
 
-    public int Read(long position, Span<byte> destination) => RandomAccess.Read(_handle, destination, position);
+    public int Read(long position, Span<byte> destination)
+    {
+        var handle = AcquireHandle();
+        try
+        {
+            return RandomAccess.Read(handle, destination, position);
+        }
+        finally
+        {
+            ReleaseHandle();
+        }
+    }
 
-    public ValueTask<int> ReadAsync(long position, Memory<byte> destination, CancellationToken cancellationToken) =>
-        RandomAccess.ReadAsync(_handle, destination, position, cancellationToken);
+    public async ValueTask<int> ReadAsync(long position, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        var handle = AcquireHandle();
+        try
+        {
+            return await RandomAccess.ReadAsync(handle, destination, position, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ReleaseHandle();
+        }
+    }
 
-    public long FileLength() => RandomAccess.GetLength(_handle);
+    public long FileLength()
+    {
+        var handle = AcquireHandle();
+        try
+        {
+            return RandomAccess.GetLength(handle);
+        }
+        finally
+        {
+            ReleaseHandle();
+        }
+    }
 
-    public void Flush() => FileSync.FlushData(_handle);
+    public void Flush()
+    {
+        var handle = AcquireHandle();
+        try
+        {
+            FileSync.FlushData(handle); // fsync is per file, not per descriptor: a reopened handle flushes the same data
+        }
+        finally
+        {
+            ReleaseHandle();
+        }
+    }
+
+    /// <summary>
+    /// Takes a lease on the file handle, opening the file again if the cache closed it. Every use of the handle is
+    /// between this and <see cref="ReleaseHandle"/>; the caller holds a reference to the segment (or the log's write lock).
+    /// </summary>
+    /// <exception cref="IOException">The file could not be opened again (running out of descriptors is recorded).</exception>
+    public SafeFileHandle AcquireHandle()
+    {
+        Interlocked.Increment(ref _users);
+        var handle = Volatile.Read(ref _handle);
+        if (handle is not null)
+        {
+            if (_cache is not null) Volatile.Write(ref _lastUse, System.Diagnostics.Stopwatch.GetTimestamp());
+            return handle;
+        }
+        try
+        {
+            return Reopen();
+        }
+        catch
+        {
+            Interlocked.Decrement(ref _users);
+            throw;
+        }
+    }
+
+    /// <summary>Ends a lease taken by <see cref="AcquireHandle"/>.</summary>
+    public void ReleaseHandle() => Interlocked.Decrement(ref _users);
+
+    private SafeFileHandle Reopen()
+    {
+        SegmentHandleCache cache;
+        lock (_handleLock)
+        {
+            if (_handle is { } open) return open; // opened (or kept) by another thread meanwhile
+            ObjectDisposedException.ThrowIf(_released, this);
+            cache = _cache ?? throw new InvalidOperationException($"{LogPath} has no handle and no cache to open it with.");
+        }
+        // Opened outside the segment's lock: running out of descriptors makes the cache close other segments'
+        // handles, under their locks, and two segments doing that while holding their own could deadlock.
+        var handle = cache.OpenFile(LogPath);
+        bool over;
+        lock (_handleLock)
+        {
+            if (_handle is not null || _released)
+            {
+                handle.Dispose();
+                ObjectDisposedException.ThrowIf(_released, this);
+                return _handle!; // another thread opened it meanwhile
+            }
+            Volatile.Write(ref _lastUse, System.Diagnostics.Stopwatch.GetTimestamp());
+            Volatile.Write(ref _handle, handle);
+            over = !_pinned && cache.Add(this);
+        }
+        if (over) cache.Trim(); // outside the segment's lock too
+        return handle;
+    }
+
+    /// <summary>
+    /// Hands the handle of this segment, now sealed (no more appends), to <paramref name="cache"/>, which may close it
+    /// while idle. Null keeps the handle open for the segment's life, as for the active segment.
+    /// </summary>
+    public void Seal(SegmentHandleCache? cache)
+    {
+        if (cache is null) return;
+        bool over;
+        lock (_handleLock)
+        {
+            if (_cache is not null || _released || _pinned) return;
+            _cache = cache;
+            Volatile.Write(ref _lastUse, System.Diagnostics.Stopwatch.GetTimestamp());
+            over = _handle is not null && cache.Add(this);
+        }
+        if (over) cache.Trim();
+    }
+
+    /// <summary>
+    /// Closes the handle if the segment is sealed in a cache and nobody uses it; true when it is closed now (also when
+    /// it already was), so the cache stops counting it.
+    /// </summary>
+    public bool TryCloseIdleHandle()
+    {
+        lock (_handleLock)
+        {
+            if (_pinned || _cache is null) return false;
+            if (_handle is null)
+            {
+                _cache.Remove(this); // already closed: make sure it is not counted
+                return true;
+            }
+            var handle = Interlocked.Exchange(ref _handle, null)!;
+            if (Volatile.Read(ref _users) != 0)
+            {
+                Volatile.Write(ref _handle, handle); // in use: AcquireHandle saw it before it was cleared
+                return false;
+            }
+            handle.Dispose();
+            _cache.Remove(this);
+            return true;
+        }
+    }
 
     /// <summary>
     /// Writes both index files. The time index gets a last entry for the newest timestamp so that, loaded again,
@@ -149,7 +319,15 @@ internal sealed class LogSegment
         bool dropsTrackedBatches = position < _size;
         File.Delete(LogFileNames.OffsetIndexFile(Directory, BaseOffset));
         File.Delete(LogFileNames.TimeIndexFile(Directory, BaseOffset));
-        RandomAccess.SetLength(_handle, position);
+        var handle = AcquireHandle();
+        try
+        {
+            RandomAccess.SetLength(handle, position);
+        }
+        finally
+        {
+            ReleaseHandle();
+        }
         OffsetIndex.TruncateFromPosition(position);
         TimeIndex.TruncateFromOffset(nextOffset - BaseOffset);
         _bytesSinceIndexEntry = int.MaxValue;
@@ -227,7 +405,13 @@ internal sealed class LogSegment
 
     public void Release()
     {
-        if (Interlocked.Decrement(ref _references) == 0) _handle.Dispose();
+        if (Interlocked.Decrement(ref _references) != 0) return;
+        lock (_handleLock)
+        {
+            _released = true;
+            Interlocked.Exchange(ref _handle, null)?.Dispose();
+            _cache?.Remove(this);
+        }
     }
 
     /// <summary>Unlinks the files now; the handle stays usable by readers that hold a reference until they release it.</summary>
@@ -235,6 +419,7 @@ internal sealed class LogSegment
     {
         try
         {
+            Pin();
             // Index files first: recovery takes an index left without its .log as proof that a segment was lost (a
             // crash in between leaves a .log without indexes, which is only rebuilt).
             File.Delete(LogFileNames.OffsetIndexFile(Directory, BaseOffset));
@@ -244,6 +429,39 @@ internal sealed class LogSegment
         finally
         {
             Release(); // the caller has already dropped the segment from the list: nothing else would close it
+        }
+    }
+
+    /// <summary>
+    /// Before the files are unlinked: a reader that took the segment from the list before it was dropped may still
+    /// read it, and an unlinked file cannot be opened again, so the handle is opened if the cache closed it and is
+    /// kept until the last reference goes. Failing to open it (out of descriptors) only fails such a late reader.
+    /// </summary>
+    private void Pin()
+    {
+        SegmentHandleCache? cache;
+        lock (_handleLock)
+        {
+            if (_pinned || _released) return;
+            _pinned = true;
+            cache = _cache;
+            if (cache is null) return;
+            cache.Remove(this); // kept open outside the cache's count until the readers release it
+            if (_handle is not null) return;
+        }
+        SafeFileHandle handle;
+        try
+        {
+            handle = cache.OpenFile(LogPath); // outside the lock, as in Reopen
+        }
+        catch (IOException)
+        {
+            return; // a reader still holding the segment gets an I/O error instead of its records; nothing is lost
+        }
+        lock (_handleLock)
+        {
+            if (_handle is null && !_released) Volatile.Write(ref _handle, handle);
+            else handle.Dispose();
         }
     }
 }

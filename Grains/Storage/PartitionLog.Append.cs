@@ -143,6 +143,7 @@ public sealed partial class PartitionLog
             var next = LogSegment.Create(Directory, _endOffset, NowMs());
             FileSync.FlushDirectory(Directory);
             Volatile.Write(ref _segments, [.. _segments, next]);
+            old.Seal(_options.SharedHandleCache); // no more appends: its handle may now be closed while idle
             _forceRoll = false;
             // Everything before the new segment is now durable: release the appends waiting for that.
             Volatile.Write(ref _flushedOffset, _endOffset);

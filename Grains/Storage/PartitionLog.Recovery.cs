@@ -35,6 +35,9 @@ public sealed partial class PartitionLog
             for (int i = 0; i < baseOffsets.Count; i++)
             {
                 bool isLast = i == baseOffsets.Count - 1;
+                // The segment before is done with (all but the last are sealed): its handle may close while idle, so
+                // opening a log with many segments holds no more handles than the cache allows.
+                if (segments.Count > 0) segments[^1].Seal(options.SharedHandleCache);
                 var segment = OpenSegment(directory, baseOffsets[i], isLast, time, logger);
                 if (segment is null) continue;
                 segments.Add(segment);
@@ -160,6 +163,7 @@ public sealed partial class PartitionLog
             throw;
         }
 
+        for (int i = 0; i < segments.Count - 1; i++) segments[i].Seal(options.SharedHandleCache);
         var log = new PartitionLog(directory, options, logger, time, segments, forceRoll, [.. gaps]);
         StorageLog.Recovered(logger, directory, segments.Count, log.StartOffset, log.EndOffset, scannedBytes, stopwatch.ElapsedMilliseconds);
         return log;

@@ -30,6 +30,21 @@ public sealed class PartitionLogOptions
     public FileSystemFlusher? SharedFlusher { get; set; }
 
     /// <summary>
+    /// When set, the handles of this log's sealed segments are opened on demand and closed while idle by this cache,
+    /// shared by every log of the process, so open files no longer grow with the number of segments. The active
+    /// segment keeps its handle. Set by the host (capacity from <see cref="SealedSegmentHandles"/>); not bound from
+    /// configuration. Default null: every segment keeps its handle open while the log is open.
+    /// </summary>
+    public SegmentHandleCache? SharedHandleCache { get; set; }
+
+    /// <summary>
+    /// Capacity of the host's <see cref="SharedHandleCache"/>: most idle sealed-segment file handles kept open by the
+    /// whole silo. Default null: <see cref="SegmentHandleCache.DefaultCapacity"/> (a quarter of the process's open-file
+    /// limit, between 16 and 4096). At least 1 when set.
+    /// </summary>
+    public int? SealedSegmentHandles { get; set; }
+
+    /// <summary>
     /// Called once for every gap the log finds (a missing segment file, damage inside confirmed data; see
     /// <see cref="LogGap"/>), during recovery or on a read, so the host can count it. Runs on the finding thread; must
     /// not throw or block. Set by the host; not bound from configuration. Default null.
@@ -83,6 +98,8 @@ public sealed class PartitionLogOptions
             throw new ArgumentException($"{SectionName}:{nameof(RetentionTime)} must be positive when set; it is {time}.");
         if (RetentionBytes is { } bytes && bytes < 0)
             throw new ArgumentException($"{SectionName}:{nameof(RetentionBytes)} must not be negative when set; it is {bytes}.");
+        if (SealedSegmentHandles is { } handles && handles < 1)
+            throw new ArgumentException($"{SectionName}:{nameof(SealedSegmentHandles)} must be at least 1 when set; it is {handles}.");
         if (MaxBatchBytes < RecordBatchCodec.HeaderSize)
             throw new ArgumentException($"{SectionName}:{nameof(MaxBatchBytes)} must be at least {RecordBatchCodec.HeaderSize}; it is {MaxBatchBytes}.");
     }

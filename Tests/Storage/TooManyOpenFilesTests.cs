@@ -33,6 +33,28 @@ public sealed class TooManyOpenFilesTests
     }
 
     [Fact]
+    public async Task ReadingALogWithFarMoreSealedSegmentsThanTheDescriptorLimit_WorksThroughTheHandleCache()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "ulimit -n is how the test lowers the limit");
+        using var dir = new TempDirectory();
+        var start = new ProcessStartInfo("bash",
+            ["-c", "ulimit -n 256 && exec \"$0\" \"$1\" \"$2\" \"$3\" \"$4\"", SiloProcess.DotNetHost(), typeof(Program).Assembly.Location, TooManyOpenFilesChild.Command, dir.Path, "sealed"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var child = Process.Start(start)!;
+        var output = child.StandardOutput.ReadToEndAsync();
+        var errors = child.StandardError.ReadToEndAsync();
+        await child.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
+
+        string text = await output + await errors;
+        Assert.True(child.ExitCode == 0, $"exit {child.ExitCode}: {text}");
+        Assert.Contains($"read {TooManyOpenFilesChild.SealedSegments} records", text);
+        Assert.Contains("reopened and read all", text);
+    }
+
+    [Fact]
     public void Observe_TooManyOpenFiles_IsRecorded_OtherErrorsAreNot()
     {
         long before = OpenFileExhaustion.Count;
