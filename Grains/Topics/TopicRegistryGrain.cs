@@ -21,7 +21,7 @@ internal sealed class TopicRegistryState : IRecoverableState
 [GrainType("granary.topics")]
 internal sealed class TopicRegistryGrain(
     [PersistentState("topics", "granary")] IPersistentState<TopicRegistryState> state,
-    StateDamageLog damageLog, IServiceProvider services) : Grain, ITopicRegistryGrain
+    StateDamageLog damageLog, Microsoft.Extensions.Options.IOptions<GranaryOptions> options, IServiceProvider services) : Grain, ITopicRegistryGrain
 {
     private const string TopicStateName = "topic";
 
@@ -45,15 +45,16 @@ internal sealed class TopicRegistryGrain(
     /// <summary>
     /// The registry's file was damaged with no good copy: it is an index of the topics' own state files, so it is rebuilt
     /// from them (every topic whose state says it exists, and every topic whose state is itself damaged, so that it is
-    /// listed and answers <c>CorruptData</c> rather than vanish) when a good copy of its file names it. Topic state files
-    /// that name no topic (the earlier unframed format, or damaged with no good copy) are counted in the report; such a
-    /// topic is missing from the list, while its own calls still answer (or say <c>CorruptData</c>), and it is listed
-    /// again once deleted and created again.
+    /// listed and answers <c>CorruptData</c> rather than vanish) when a good copy of its file names it. State files of the
+    /// earlier unframed format name no topic; those topics are found by their log directories instead, which the earlier
+    /// layout named after the topic (<c>logs/{name}/</c>). What is still unattributed (damaged files with no good copy,
+    /// earlier topics that never stored a message) is counted in the report; such a topic is missing from the list while
+    /// its own calls still answer (or say <c>CorruptData</c>).
     /// </summary>
     private async Task RebuildAsync(StateFileDamage damage)
     {
         var topics = new SortedSet<string>(StringComparer.Ordinal);
-        int unattributed = 0;
+        int unattributed = 0, fromLogDirectories = 0;
         if (services.GetKeyedService<IGrainStorage>(Hosting.SiloBuilderExtensions.StorageName) is FileGrainStorage files)
         {
             var topicType = GrainType.Create("granary.topic");
@@ -71,11 +72,35 @@ internal sealed class TopicRegistryGrain(
                 }
                 topics.Add(topicId.Key.ToString() ?? "");
             }
+            foreach (string name in LegacyLogDirectoryNames().Where(n => !topics.Contains(n)))
+            {
+                var topicState = new GrainState<TopicState>();
+                try
+                {
+                    await files.ReadStateAsync(TopicStateName, GrainId.Create(topicType, name), topicState);
+                    if (topicState.State is not { Exists: true }) continue;
+                }
+                catch (GranaryException e) when (e.Code == ErrorCode.CorruptData)
+                {
+                    // listed, as above
+                }
+                if (topics.Add(name)) fromLogDirectories++;
+            }
         }
         state.State = new TopicRegistryState { Topics = topics };
         await state.WriteStateAsync();
         string detail = $"rebuilt from the topics' state files with {topics.Count} topics";
-        if (unattributed > 0) detail += $"; {unattributed} topic state files name no topic (earlier format, or damaged) and are not listed";
+        if (fromLogDirectories > 0) detail += $" ({fromLogDirectories} of them, of the earlier format, found by their log directories)";
+        if (unattributed > 0) detail += $"; {unattributed} topic state files name no topic (earlier format, or damaged)";
         damageLog.Report("topics", damage.File, damage.Problem, StateDamageAction.Rebuilt, detail);
+    }
+
+    // Directories of the layout before incarnations: named exactly after their topic (the current layout's names hold an
+    // '@', which no topic name has).
+    private IEnumerable<string> LegacyLogDirectoryNames()
+    {
+        string logs = options.Value.LogsDirectory;
+        if (!Directory.Exists(logs)) return [];
+        return Directory.EnumerateDirectories(logs).Select(Path.GetFileName).OfType<string>().Where(Names.IsValid);
     }
 }

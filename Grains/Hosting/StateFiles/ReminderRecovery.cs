@@ -9,7 +9,8 @@ namespace Granary.Grains.Hosting.StateFiles;
 /// delayed and expiring messages with no consumer connected); a cursor registers its reminder again whenever it is
 /// woken and has such work. So once the silo is active after a damaged table was rebuilt (or read from its previous
 /// copy), every cursor with a state file is woken once, in the background: those with pending work register their
-/// reminder, the others stop watching and register nothing.
+/// reminder, the others stop watching and register nothing. Cursor files of the earlier unframed format do not name
+/// their cursor; when there are such files, the cursors of every listed topic's groups are woken too.
 /// </summary>
 internal sealed partial class ReminderRecovery(IServiceProvider services, IGrainFactory grains, ILogger<ReminderRecovery> logger)
     : ILifecycleParticipant<ISiloLifecycle>
@@ -30,21 +31,43 @@ internal sealed partial class ReminderRecovery(IServiceProvider services, IGrain
     private async Task WakeCursorsAsync()
     {
         if (services.GetKeyedService<IGrainStorage>(SiloBuilderExtensions.StorageName) is not FileGrainStorage files) return;
-        var cursors = files.ListStoredGrains("cursor", GrainType.Create("granary.cursor"), out int unattributed);
+        var cursors = files.ListStoredGrains("cursor", GrainType.Create("granary.cursor"), out int unattributed)
+            .Select(cursor => cursor.Key.ToString()!).ToHashSet(StringComparer.Ordinal);
+        if (unattributed > 0) cursors.UnionWith(await CursorsOfListedTopicsAsync().ConfigureAwait(false));
         int woken = 0;
-        foreach (var cursor in cursors)
+        foreach (string cursor in cursors)
         {
             try
             {
-                await grains.GetGrain<IPartitionCursorGrain>(cursor.Key.ToString()!).WakeAsync().ConfigureAwait(false);
+                await grains.GetGrain<IPartitionCursorGrain>(cursor).WakeAsync().ConfigureAwait(false);
                 woken++;
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                LogWakeFailed(logger, e, cursor.Key.ToString()!); // a deleted topic's cursor, say: nothing to remind
+                LogWakeFailed(logger, e, cursor); // a deleted topic's cursor, say: nothing to remind
             }
         }
         LogWoken(logger, woken, cursors.Count, unattributed);
+    }
+
+    // Every cursor the listed topics' groups can have: one per group and partition.
+    private async Task<IEnumerable<string>> CursorsOfListedTopicsAsync()
+    {
+        var keys = new List<string>();
+        foreach (string topic in await grains.GetGrain<ITopicRegistryGrain>(ITopicRegistryGrain.Key).ListAsync().ConfigureAwait(false))
+        {
+            try
+            {
+                var config = await grains.GetGrain<ITopicGrain>(topic).GetConfigAsync().ConfigureAwait(false);
+                foreach (string group in await grains.GetGrain<ITopicGrain>(topic).GetGroupsAsync().ConfigureAwait(false))
+                    keys.AddRange(Enumerable.Range(0, config.Partitions).Select(p => GrainKeys.Cursor(topic, group, p)));
+            }
+            catch (GranaryException e)
+            {
+                LogWakeFailed(logger, e, topic); // deleted or damaged meanwhile: its own calls say so
+            }
+        }
+        return keys;
     }
 
     [LoggerMessage(7004, LogLevel.Warning, "The reminder table was damaged: woke {Woken} of {Cursors} cursors so that those with pending work register their reminder again ({Unattributed} cursor state files name no cursor)")]
