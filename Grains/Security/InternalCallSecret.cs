@@ -3,7 +3,9 @@ using System.Text;
 using Granary.Grains.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Orleans.Configuration;
 
 namespace Granary.Grains.Security;
@@ -13,7 +15,7 @@ namespace Granary.Grains.Security;
 /// (<see cref="InternalCallStamp"/>) so that <see cref="InternalCallGate"/> can tell their calls from a client's: the
 /// sending-grain id of a message cannot serve, because a gateway does not check what a client writes there.
 /// </summary>
-public sealed class InternalCallSecret
+public sealed partial class InternalCallSecret
 {
     /// <summary>Configuration key of an explicit secret (at least 32 characters), the same on every silo.</summary>
     public const string ConfigurationKey = "Granary:Security:ClusterSecret";
@@ -42,7 +44,7 @@ public sealed class InternalCallSecret
 
     /// <summary>
     /// The silo's secret: <see cref="ConfigurationKey"/> when set; in cluster mode otherwise one derived from the
-    /// PostgreSQL connection string and the service id (all silos share both, clients know neither); in embedded mode
+    /// PostgreSQL user, password and database and the service id (all silos share them, clients know none); in embedded mode
     /// otherwise a random one generated once into <see cref="FileName"/> under the data directory (owner-only).
     /// </summary>
     public static InternalCallSecret Create(IServiceProvider services)
@@ -56,13 +58,22 @@ public sealed class InternalCallSecret
         }
         if (services.GetService<ClusterSecretSeed>() is { } seed)
         {
+            // Only the parts every silo's connection string shares (hosts and tuning may differ per silo); the
+            // password is what makes it secret, so without one the derived value is guessable: say so.
+            var database = new NpgsqlConnectionStringBuilder(seed.ConnectionString);
+            if (string.IsNullOrEmpty(database.Password))
+                LogGuessable(services.GetRequiredService<ILoggerFactory>().CreateLogger<InternalCallSecret>(), ConfigurationKey);
             var serviceId = services.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId;
-            var derived = HMACSHA256.HashData(Encoding.UTF8.GetBytes(seed.ConnectionString), Encoding.UTF8.GetBytes("granary-internal-call/" + serviceId));
+            var derived = HMACSHA256.HashData(Encoding.UTF8.GetBytes($"{database.Username}\n{database.Password}\n{database.Database}"),
+                Encoding.UTF8.GetBytes("granary-internal-call/" + serviceId));
             return new InternalCallSecret(Convert.ToBase64String(derived));
         }
         var directory = Path.GetFullPath(services.GetRequiredService<IOptions<GranaryOptions>>().Value.DataDirectory);
         return new InternalCallSecret(ReadOrCreateFile(Path.Combine(directory, FileName)));
     }
+
+    [LoggerMessage(1702, LogLevel.Warning, "The PostgreSQL connection string has no password and {Key} is not set: the secret that closes internal grains to clients is derived from guessable values; set it to the same value on every silo")]
+    private static partial void LogGuessable(ILogger logger, string key);
 
     private static string ReadOrCreateFile(string path)
     {
