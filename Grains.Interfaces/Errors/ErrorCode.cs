@@ -51,4 +51,9 @@ public enum ErrorCode
     /// moved by a seek). Nothing changed; the message's current holder keeps it.
     /// </summary>
     StaleDelivery = 18,
+    /// <summary>
+    /// The call is not open to clients: the method is internal to the cluster's silos (replication, leadership,
+    /// bookkeeping between grains). Nothing changed. Not retriable.
+    /// </summary>
+    NotAllowed = 19,
 }

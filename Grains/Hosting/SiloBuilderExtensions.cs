@@ -55,6 +55,10 @@ public static class SiloBuilderExtensions
             foreach (var grain in (Type[])[typeof(PartitionGrain), typeof(Topics.TopicGrain), typeof(Replication.PartitionReplicaGrain)])
                 collection.ClassSpecificCollectionAge[grain.FullName!] = granary.Value.IdlePartitionTimeout;
         });
+        // Internal grains are closed to clients: silos stamp their calls, the gate refuses unstamped internal calls.
+        builder.Services.TryAddSingleton(Security.InternalCallSecret.Create);
+        builder.AddOutgoingGrainCallFilter<Security.InternalCallStamp>();
+        builder.AddIncomingGrainCallFilter<Security.InternalCallGate>();
         builder.AddPlacementDirector<PartitionPlacement, PartitionPlacementDirector>();
         builder.AddPlacementDirector<Replication.ReplicaPlacement, Replication.ReplicaPlacementDirector>();
 
@@ -89,6 +93,7 @@ public static class SiloBuilderExtensions
             new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>()));
         builder.UseAdoNetReminderService(o => { o.Invariant = PostgresInvariant; o.ConnectionString = connectionString; });
         builder.Services.AddSingleton(new ClusterMode());
+        builder.Services.AddSingleton(new Security.ClusterSecretSeed(connectionString));
         return builder;
     }
 

@@ -19,6 +19,7 @@ internal static class AdminProblems
         ErrorCode.MessageTooLarge => (StatusCodes.Status400BadRequest, "Message too large"),
         ErrorCode.DiskFull => (StatusCodes.Status507InsufficientStorage, "Disk full"),
         ErrorCode.CorruptData => (StatusCodes.Status500InternalServerError, "Corrupt data"),
+        ErrorCode.NotAllowed => (StatusCodes.Status403Forbidden, "Not allowed"),
         ErrorCode.PartitionUnavailable or ErrorCode.NotEnoughReplicas or ErrorCode.Timeout or ErrorCode.QueueFull or ErrorCode.NotLeader
             => (StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable"),
         _ => (StatusCodes.Status400BadRequest, code.ToString()),

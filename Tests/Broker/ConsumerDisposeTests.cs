@@ -44,7 +44,7 @@ public sealed class ConsumerDisposeTests(BrokerClusterFixture fixture)
         await using var producer = Client.CreateProducer(topic);
         for (int i = 0; i < 5; i++) await producer.SendAsync(new OutgoingMessage(Encoding.UTF8.GetBytes($"m{i}")));
         var options = new ConsumerOptions { AckTimeout = NoExpiry };
-        var cursor = fixture.Cluster.Client.GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
+        var cursor = fixture.Cluster.SiloGrainFactory().GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
 
         var first = Client.CreateConsumer(topic, "g", options);
         var seen = Assert.Single(await Eventually.CollectAsync(first.ReadAllAsync(), r => r.Count >= 1));

@@ -148,8 +148,8 @@ public sealed class DeadLetterTests(BrokerClusterFixture fixture)
         await Client.Admin.CreateTopicAsync(topic);
         await using var producer = Client.CreateProducer(topic);
         await producer.SendAsync(new OutgoingMessage("long-work"u8.ToArray()));
-        var cursor = fixture.Cluster.Client.GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
-        var group = fixture.Cluster.Client.GetGrain<IConsumerGroupGrain>($"{topic}/g");
+        var cursor = fixture.Cluster.SiloGrainFactory().GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
+        var group = fixture.Cluster.SiloGrainFactory().GetGrain<IConsumerGroupGrain>($"{topic}/g");
         await group.JoinAsync("A", new GroupSettings());
         var held = Assert.Single(await cursor.PullAsync("A", 1, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10)));
 

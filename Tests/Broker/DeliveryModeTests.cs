@@ -10,7 +10,7 @@ public sealed class DeliveryModeTests(BrokerClusterFixture fixture)
 
     private GranaryClient Client => fixture.Client;
 
-    private IClusterClient Grains => fixture.Cluster.Client;
+    private IGrainFactory Grains => fixture.Cluster.SiloGrainFactory();
 
     [Fact]
     public async Task Ordered_EachPartitionHasOneMember_InOrder_AndACrashedMembersPartitionsMoveAfterTheSessionTimeout()

@@ -7,7 +7,7 @@ namespace Granary.Tests.Broker;
 public sealed class MembershipAndProducerTests(BrokerClusterFixture fixture)
 {
     private GranaryClient Client => fixture.Client;
-    private IGrainFactory Grains => fixture.Cluster.Client;
+    private IGrainFactory Grains => fixture.Cluster.SiloGrainFactory();
 
     [Fact]
     public async Task MemberDroppedByItsGroup_JoinsAgainUnderANewId_AndReceivesAgain()

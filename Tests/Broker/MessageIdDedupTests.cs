@@ -33,7 +33,7 @@ public sealed class MessageIdDedupTests(BrokerClusterFixture fixture)
     {
         string topic = BrokerClusterFixture.UniqueTopic("dedup");
         await fixture.Client.Admin.CreateTopicAsync(topic, new TopicOptions { DedupWindow = TimeSpan.FromMinutes(10) });
-        var partition = fixture.Cluster.Client.GetGrain<IPartitionGrain>($"{topic}/0");
+        var partition = fixture.Cluster.SiloGrainFactory().GetGrain<IPartitionGrain>($"{topic}/0");
 
         var result = await partition.AppendAsync(new MessageBatch([WithId("a", "x"), WithId("b", "y"), WithId("c", "x"), WithId("d", "z")]));
 
@@ -71,7 +71,7 @@ public sealed class MessageIdDedupTests(BrokerClusterFixture fixture)
         }
 
         Assert.NotEqual(first.Offset, repeat.Offset);
-        Assert.Equal(2, (await fixture.Cluster.Client.GetGrain<IPartitionGrain>($"{topic}/0").DescribeAsync()).EndOffset);
+        Assert.Equal(2, (await fixture.Cluster.SiloGrainFactory().GetGrain<IPartitionGrain>($"{topic}/0").DescribeAsync()).EndOffset);
     }
 
     [Fact]
@@ -79,7 +79,7 @@ public sealed class MessageIdDedupTests(BrokerClusterFixture fixture)
     {
         string topic = BrokerClusterFixture.UniqueTopic("dedup");
         await fixture.Client.Admin.CreateTopicAsync(topic, new TopicOptions { DedupWindow = TimeSpan.FromMinutes(10) });
-        var partition = fixture.Cluster.Client.GetGrain<IPartitionGrain>($"{topic}/0");
+        var partition = fixture.Cluster.SiloGrainFactory().GetGrain<IPartitionGrain>($"{topic}/0");
         await partition.AppendAsync(new MessageBatch([WithId("seen", "old")]));
         // Its last message is a duplicate: the sequence advances past what the log shows.
         var batch = new MessageBatch([WithId("n", "new"), WithId("o", "old")]) { ProducerId = 99, BaseSequence = 0 };

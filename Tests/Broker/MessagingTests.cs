@@ -152,7 +152,7 @@ public sealed class MessagingTests(BrokerClusterFixture fixture)
         await held[0].AckAsync();
 
         // The grain loses its leases with its memory; what it saved (acks, attempts) must bring the rest back.
-        var cursor = fixture.Cluster.Client.GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
+        var cursor = fixture.Cluster.SiloGrainFactory().GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
         await fixture.Cluster.DeactivateAsync(cursor);
 
         // The holder is still a member with free prefetch, so the redeliveries come to it.

@@ -52,7 +52,7 @@ public sealed class OrderedHandoverTests(BrokerClusterFixture fixture)
         {
             for (int i = 0; i < messages; i++) await producer.SendAsync(new OutgoingMessage(Encoding.UTF8.GetBytes($"{i}")) { Partition = 1 });
         }
-        var grains = fixture.Cluster.Client;
+        var grains = fixture.Cluster.SiloGrainFactory();
         var group = grains.GetGrain<IConsumerGroupGrain>($"{topic}/g");
         var settings = new GroupSettings { Mode = DeliveryMode.Ordered };
         await group.JoinAsync("a", settings);

@@ -10,7 +10,7 @@ public sealed class OverflowWithLargeSegmentsTests(BrokerClusterFixture fixture)
         string topic = BrokerClusterFixture.UniqueTopic("small-limit");
         const int limit = 8_000;
         await fixture.Client.Admin.CreateTopicAsync(topic, new TopicOptions { RetentionBytes = limit, Overflow = OverflowPolicy.RejectPublish });
-        var grains = fixture.Cluster.Client;
+        var grains = fixture.Cluster.SiloGrainFactory();
         var group = grains.GetGrain<IConsumerGroupGrain>($"{topic}/g");
         await group.JoinAsync("a", new GroupSettings());
         var cursor = grains.GetGrain<IPartitionCursorGrain>($"{topic}/g/0");

@@ -16,7 +16,7 @@ public sealed class PoisonExpiryTests(BrokerClusterFixture fixture)
 
     private GranaryClient Client => fixture.Client;
 
-    private IGrainFactory Grains => fixture.Cluster.Client;
+    private IGrainFactory Grains => fixture.Cluster.SiloGrainFactory();
 
     [Theory]
     [InlineData(DeliveryMode.KeyShared)]

@@ -19,7 +19,7 @@ public sealed class ProducerIdempotenceTests : IAsyncLifetime
     public async Task AppendAsync_SameProducerBatchTwice_StoresOnce_AndReturnsTheOriginalOffsets()
     {
         string topic = await CreateTopicAsync();
-        var partition = _cluster.Client.GetGrain<IPartitionGrain>($"{topic}/0");
+        var partition = _cluster.SiloGrainFactory().GetGrain<IPartitionGrain>($"{topic}/0");
         await partition.AppendAsync(new MessageBatch([Message("other")]));
         var batch = new MessageBatch([Message("a"), Message("b"), Message("c")]) { ProducerId = 77, BaseSequence = 0 };
 
@@ -42,7 +42,7 @@ public sealed class ProducerIdempotenceTests : IAsyncLifetime
     public async Task AppendAsync_SequenceGap_IsRefusedAsOutOfOrder_UnknownProducerAcceptedAtAnySequence()
     {
         string topic = await CreateTopicAsync();
-        var partition = _cluster.Client.GetGrain<IPartitionGrain>($"{topic}/0");
+        var partition = _cluster.SiloGrainFactory().GetGrain<IPartitionGrain>($"{topic}/0");
 
         await partition.AppendAsync(new MessageBatch([Message("a")]) { ProducerId = 5, BaseSequence = 1000 });
         var gap = await Assert.ThrowsAsync<GranaryException>(() =>
@@ -68,7 +68,7 @@ public sealed class ProducerIdempotenceTests : IAsyncLifetime
         Assert.Equal(0, ConfirmsToLose[topic]);
         Assert.True(Appends[topic] >= 2, "the lost confirmation was retried");
         Assert.Equal(5, receipts.Select(r => r.Offset).Distinct().Count());
-        var partition = _cluster.Client.GetGrain<IPartitionGrain>($"{topic}/0");
+        var partition = _cluster.SiloGrainFactory().GetGrain<IPartitionGrain>($"{topic}/0");
         Assert.Equal(5, (await partition.DescribeAsync()).EndOffset);
         var stored = await partition.FetchAsync(0, 100, TimeSpan.Zero);
         Assert.Equal(receipts.Select(r => r.Offset).Order(), stored.Messages.Select(m => m.Offset));
@@ -84,7 +84,7 @@ public sealed class ProducerIdempotenceTests : IAsyncLifetime
 
         await producer.SendAsync(new OutgoingMessage("once"u8.ToArray()));
 
-        Assert.Equal(2, (await _cluster.Client.GetGrain<IPartitionGrain>($"{topic}/0").DescribeAsync()).EndOffset);
+        Assert.Equal(2, (await _cluster.SiloGrainFactory().GetGrain<IPartitionGrain>($"{topic}/0").DescribeAsync()).EndOffset);
     }
 
     [Fact]
@@ -98,7 +98,7 @@ public sealed class ProducerIdempotenceTests : IAsyncLifetime
 
         Assert.Equal(0, ConfirmsToLose[topic]);
         Assert.Equal(200, receipts.Select(r => r.Offset).Distinct().Count());
-        Assert.Equal(200, (await _cluster.Client.GetGrain<IPartitionGrain>($"{topic}/0").DescribeAsync()).EndOffset);
+        Assert.Equal(200, (await _cluster.SiloGrainFactory().GetGrain<IPartitionGrain>($"{topic}/0").DescribeAsync()).EndOffset);
     }
 
     private async Task<string> CreateTopicAsync()

@@ -155,7 +155,7 @@ public sealed class ReplayAndLagTests(BrokerClusterFixture fixture)
         string topic = BrokerClusterFixture.UniqueTopic();
         await Client.Admin.CreateTopicAsync(topic);
         await using (var producer = Client.CreateProducer(topic)) await MessagingTests.SendAsync(producer, 3);
-        var grains = fixture.Cluster.Client;
+        var grains = fixture.Cluster.SiloGrainFactory();
         await grains.GetGrain<IConsumerGroupGrain>($"{topic}/g").JoinAsync("a", new GroupSettings());
         var cursor = grains.GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
         var before = await cursor.PullAsync("a", 3, ClientTestExtensions.NoExpiry, TimeSpan.FromSeconds(10));

@@ -37,7 +37,7 @@ public sealed class RetentionAndFetchTests : IAsyncLifetime
         await using var consumer = client.CreateConsumer(topic, "late", new ConsumerOptions { AckTimeout = TimeSpan.FromMinutes(10) });
         var received = await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 100 - partition.StartOffset, onEach: m => m.AckAsync());
         Assert.Equal(partition.StartOffset, received.Min(m => m.Offset));
-        var cursor = _cluster.Client.GetGrain<IPartitionCursorGrain>($"{topic}/late/0");
+        var cursor = _cluster.SiloGrainFactory().GetGrain<IPartitionCursorGrain>($"{topic}/late/0");
         await Eventually.UntilAsync(async () => await cursor.DescribeAsync() is { InFlight: 0, CommittedOffset: 100 });
     }
 
@@ -47,7 +47,7 @@ public sealed class RetentionAndFetchTests : IAsyncLifetime
         var client = GranaryClient.Create(_cluster.Client);
         string topic = BrokerClusterFixture.UniqueTopic();
         await client.Admin.CreateTopicAsync(topic);
-        var cursor = _cluster.Client.GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
+        var cursor = _cluster.SiloGrainFactory().GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
         await cursor.DescribeAsync();
         int before = Volatile.Read(ref _fetches);
 

@@ -13,7 +13,7 @@ public sealed class StaleAckTests(BrokerClusterFixture fixture)
 
     private GranaryClient Client => fixture.Client;
 
-    private IGrainFactory Grains => fixture.Cluster.Client;
+    private IGrainFactory Grains => fixture.Cluster.SiloGrainFactory();
 
     /// <summary>A's lease (200 ms) runs out; pulls as B until B holds the message.</summary>
     private static async Task<(Delivery A, Delivery B)> LeaseToAThenBAsync(IPartitionCursorGrain cursor)

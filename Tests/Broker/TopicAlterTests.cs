@@ -32,7 +32,7 @@ public sealed class TopicAlterTests(BrokerClusterFixture fixture)
     {
         string topic = BrokerClusterFixture.UniqueTopic();
         await Client.Admin.CreateTopicAsync(topic);
-        var grain = fixture.Cluster.Client.GetGrain<ITopicGrain>(topic);
+        var grain = fixture.Cluster.SiloGrainFactory().GetGrain<ITopicGrain>(topic);
         var original = await grain.GetConfigAsync();
         var first = await grain.AlterAsync(original, original with { RetentionBytes = 1 << 20 });
         Assert.Equal(1 << 20, first!.RetentionBytes);

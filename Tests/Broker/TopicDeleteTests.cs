@@ -13,7 +13,7 @@ public sealed class TopicDeleteTests
         await using var silo = await OneSiloCluster.StartAsync();
         string topic = BrokerClusterFixture.UniqueTopic("deleted");
         await silo.Client.Admin.CreateTopicAsync(topic);
-        var partition = silo.Cluster.Client.GetGrain<IPartitionGrain>($"{topic}/0");
+        var partition = silo.Cluster.SiloGrainFactory().GetGrain<IPartitionGrain>($"{topic}/0");
         await partition.AppendAsync(new MessageBatch([new Message(null, "a"u8.ToArray(), null)]));
         var polling = partition.FetchAsync(1, 10, TimeSpan.FromMinutes(2));
 
@@ -25,7 +25,7 @@ public sealed class TopicDeleteTests
         Assert.Equal(ErrorCode.TopicNotFound, (await Assert.ThrowsAsync<GranaryException>(() => partition.FetchAsync(0, 10, TimeSpan.Zero))).Code);
         Assert.Equal(ErrorCode.TopicNotFound, (await Assert.ThrowsAsync<GranaryException>(() =>
             partition.AppendAsync(new MessageBatch([new Message(null, "b"u8.ToArray(), null)])))).Code);
-        var cursor = silo.Cluster.Client.GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
+        var cursor = silo.Cluster.SiloGrainFactory().GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
         Assert.Equal(ErrorCode.TopicNotFound, (await Assert.ThrowsAsync<GranaryException>(() => cursor.PullAsync("m", 10, TimeSpan.FromSeconds(30), TimeSpan.Zero))).Code);
     }
 

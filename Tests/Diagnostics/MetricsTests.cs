@@ -105,7 +105,7 @@ public sealed class MetricsTests(BrokerClusterFixture fixture)
         string topic = BrokerClusterFixture.UniqueTopic("metrics");
         await Client.Admin.CreateTopicAsync(topic, new TopicOptions { MaxMessageBytes = 1024 });
         // Straight to the grain: the producer refuses an oversized message itself, before any partition sees it.
-        var partition = fixture.Cluster.Client.GetGrain<IPartitionGrain>($"{topic}/0");
+        var partition = fixture.Cluster.SiloGrainFactory().GetGrain<IPartitionGrain>($"{topic}/0");
         var tooLarge = new Message(null, new byte[2048], null);
         var error = await Assert.ThrowsAsync<GranaryException>(() => partition.AppendAsync(new MessageBatch([tooLarge, tooLarge])));
         Assert.Equal(ErrorCode.MessageTooLarge, error.Code);
