@@ -5,8 +5,8 @@ namespace Granary.Grains.Cursors;
 // Leasing under the delivery modes, and giving messages back.
 internal sealed partial class PartitionCursorGrain
 {
-    // The lease id of each message's latest delivery, until the message is done: an answer to that delivery is
-    // still taken after its lease ended as long as nobody was given the message since. Not persisted (leases are
+    // The lease id of each message's latest delivery once that lease ended, until the message is done: an answer to
+    // that delivery is still taken as long as nobody was given the message since. Not persisted (leases are
     // not): after a restart every answer to an older delivery is stale.
     private readonly Dictionary<long, long> _lastLease = [];
     // Lease ids: unique per delivery. Random start, so that an answer to a delivery of an earlier activation of this
@@ -86,7 +86,6 @@ internal sealed partial class PartitionCursorGrain
             }
             _attempts[offset] = attempt;
             long leaseId = ++_nextLeaseId;
-            _lastLease[offset] = leaseId;
             _inFlight[offset] = new Lease(message, memberId, expiresAt, attempt, leaseId);
             if (mode == DeliveryMode.KeyShared && message.Key is { } heldKey) HoldKey(heldKey, memberId);
             deliveries.Add(new Delivery(_partition, message, attempt, leaseId));
@@ -130,6 +129,9 @@ internal sealed partial class PartitionCursorGrain
     private void EndLease(long offset, Lease lease)
     {
         _inFlight.Remove(offset);
+        // Only an ended lease needs remembering (while in flight its id is in _inFlight): no map entry per message
+        // on the usual lease-then-ack path.
+        _lastLease[offset] = lease.Id;
         if (lease.Message.Key is { } key && _keyHolders.TryGetValue(key, out var hold) && --hold.Count <= 0) _keyHolders.Remove(key);
     }
 
