@@ -52,8 +52,16 @@ public enum ErrorCode
     /// </summary>
     StaleDelivery = 18,
     /// <summary>
-    /// The call is not open to clients: the method is internal to the cluster's silos (replication, leadership,
-    /// bookkeeping between grains). Nothing changed. Not retriable.
+    /// The call is not open to this caller: the method is internal to the cluster's silos (replication, leadership,
+    /// bookkeeping between grains), or the caller's principal lacks the permission (security on). Nothing changed.
+    /// Not retriable.
     /// </summary>
     NotAllowed = 19,
+    /// <summary>
+    /// Security is on and the call carried no credential, or one the cluster does not accept (unknown, malformed,
+    /// revoked or expired API key, token or certificate session). Nothing changed. Not retriable.
+    /// </summary>
+    Unauthenticated = 20,
+    /// <summary>No such API key or permission rule. Nothing changed.</summary>
+    NotFound = 21,
 }

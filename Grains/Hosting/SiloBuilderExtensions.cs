@@ -1,5 +1,6 @@
 using Granary.Grains.Partitions;
 using Granary.Grains.Placement;
+using Granary.Grains.Security;
 using Granary.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -59,6 +60,8 @@ public static class SiloBuilderExtensions
         builder.Services.TryAddSingleton(Security.InternalCallSecret.Create);
         builder.AddOutgoingGrainCallFilter<Security.InternalCallStamp>();
         builder.AddIncomingGrainCallFilter<Security.InternalCallGate>();
+        // Keys, rules and the audit log (Granary:Security): a file under the data directory unless cluster mode put PostgreSQL.
+        builder.Services.AddGranarySecurity();
         builder.AddPlacementDirector<PartitionPlacement, PartitionPlacementDirector>();
         builder.AddPlacementDirector<Replication.ReplicaPlacement, Replication.ReplicaPlacementDirector>();
 
@@ -94,6 +97,7 @@ public static class SiloBuilderExtensions
         builder.UseAdoNetReminderService(o => { o.Invariant = PostgresInvariant; o.ConnectionString = connectionString; });
         builder.Services.AddSingleton(new ClusterMode());
         builder.Services.AddSingleton(new Security.ClusterSecretSeed(connectionString));
+        builder.Services.UsePostgresSecurityStore(connectionString);
         return builder;
     }
 

@@ -20,6 +20,8 @@ internal static class AdminProblems
         ErrorCode.DiskFull => (StatusCodes.Status507InsufficientStorage, "Disk full"),
         ErrorCode.CorruptData => (StatusCodes.Status500InternalServerError, "Corrupt data"),
         ErrorCode.NotAllowed => (StatusCodes.Status403Forbidden, "Not allowed"),
+        ErrorCode.Unauthenticated => (StatusCodes.Status401Unauthorized, "Unauthenticated"),
+        ErrorCode.NotFound => (StatusCodes.Status404NotFound, "Not found"),
         ErrorCode.PartitionUnavailable or ErrorCode.NotEnoughReplicas or ErrorCode.Timeout or ErrorCode.QueueFull or ErrorCode.NotLeader
             => (StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable"),
         _ => (StatusCodes.Status400BadRequest, code.ToString()),
