@@ -96,7 +96,7 @@ static async Task<WebApplication> BuildAsync(string[] args)
                 o.SiloPort = siloPort;
                 o.GatewayPort = gatewayPort;
                 o.SiloListeningEndpoint = new IPEndPoint(listen, siloPort);
-                o.GatewayListeningEndpoint = new IPEndPoint(listen, gatewayPort);
+                o.GatewayListeningEndpoint = gatewayPort == 0 ? null : new IPEndPoint(listen, gatewayPort);
             })
             // A killed silo is declared dead after about 2 missed 2-second probes (Orleans' defaults take 30 s or more),
             // so its partitions fail over within seconds; Granary:Membership:* overrides any ClusterMembershipOptions.

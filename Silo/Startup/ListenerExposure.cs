@@ -20,7 +20,7 @@ internal static class ListenerExposure
     /// <summary>Cluster mode: the address other silos and clients reach this silo at (default <c>127.0.0.1</c>).</summary>
     public const string AdvertisedAddressSetting = "Granary:AdvertisedAddress";
 
-    private const string UrlsSetting = "urls: ASPNETCORE_URLS or --urls";
+    private const string UrlsSetting = "urls: ASPNETCORE_URLS, DOTNET_URLS or --urls";
 
     /// <summary>Whether <see cref="SecurityEnabledSetting"/> is on.</summary>
     /// <exception cref="InvalidOperationException">The value is not a boolean (the configuration binder's message names it).</exception>
