@@ -54,7 +54,7 @@ public sealed class AdminApiKeyTests(AdminApiKeyTests.KeyedSilo silo) : IClassFi
     }
 }
 
-/// <summary>Where the admin API may listen: anything beyond loopback needs a key.</summary>
+/// <summary>Where the admin API may listen: with security off, anything beyond loopback needs a key or client certificates.</summary>
 public sealed class AdminOptionsTests
 {
     [Theory]
