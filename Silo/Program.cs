@@ -65,23 +65,39 @@ static async Task<WebApplication> BuildAsync(string[] args)
     string clusterId = granary.GetValue("ClusterId", "granary")!;
     // Granary:Tls:* (off by default). Checked and loaded here, so a bad path or certificate stops the silo before it listens.
     var tls = builder.Configuration.GetSection(GranaryTlsOptions.SectionName).Get<GranaryTlsOptions>() ?? new GranaryTlsOptions();
+    // Secure defaults: with security off, nothing may listen beyond loopback (ListenerExposure). The HTTP listeners are
+    // checked before the admin API sets the web host's URLs, which replaces what `urls` asked for.
+    bool securityEnabled = ListenerExposure.IsSecurityEnabled(builder.Configuration);
+    var admin = builder.Configuration.GetSection(AdminOptions.SectionName).Get<AdminOptions>() ?? new AdminOptions();
+    ListenerExposure.EnsureAllowed(ListenerExposure.HttpListeners(builder.Configuration, admin), securityEnabled);
 
-    if (string.Equals(granary["Clustering"], "AdoNet", StringComparison.OrdinalIgnoreCase))
+    bool clusterMode = string.Equals(granary["Clustering"], "AdoNet", StringComparison.OrdinalIgnoreCase);
+    string? connectionString = null;
+    string addressSetting;
+    if (clusterMode)
     {
         // Cluster mode: silos find each other, keep grain state and reminders in PostgreSQL. The node name identifies
         // this silo's disk (its replicas) across restarts, so it must be stable and unique.
-        string connectionString = granary["ConnectionString"] is { Length: > 0 } cs ? cs
+        connectionString = granary["ConnectionString"] is { Length: > 0 } cs ? cs
             : throw new InvalidOperationException("Granary:Clustering=AdoNet needs Granary:ConnectionString (PostgreSQL).");
         string nodeName = granary["NodeName"] is { Length: > 0 } name ? name : $"{Dns.GetHostName()}-{siloPort}";
-        // Orleans listens on every address here (listenOnAnyHostAddress), so a listener on any address takes the port.
-        PortProbe.EnsureFree(IPAddress.Any, siloPort, "Granary:SiloPort");
-        PortProbe.EnsureFree(IPAddress.Any, gatewayPort, "Granary:GatewayPort");
-        if (granary.GetValue("CreateSchema", true)) await PostgresSchema.EnsureCreatedAsync(connectionString);
-        var advertised = IPAddress.Parse(granary.GetValue("AdvertisedAddress", "127.0.0.1")!);
+        // The silo listens where it is told (Granary:ListenAddress), by default only on the address it advertises;
+        // every address (0.0.0.0) only when asked, and then only with security on.
+        var advertised = ListenerExposure.ParseAddress(granary.GetValue("AdvertisedAddress", "127.0.0.1")!, ListenerExposure.AdvertisedAddressSetting);
+        string? listenSetting = builder.Configuration[ListenerExposure.ListenAddressSetting];
+        var listen = string.IsNullOrEmpty(listenSetting) ? advertised : ListenerExposure.ParseAddress(listenSetting, ListenerExposure.ListenAddressSetting);
+        addressSetting = string.IsNullOrEmpty(listenSetting) ? $"{ListenerExposure.AdvertisedAddressSetting}, as {ListenerExposure.ListenAddressSetting} is not set" : ListenerExposure.ListenAddressSetting;
         builder.UseOrleans(silo => silo
             .Configure<ClusterOptions>(o => { o.ClusterId = clusterId; o.ServiceId = serviceId; })
             .Configure<SiloOptions>(o => o.SiloName = nodeName)
-            .ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: true)
+            .Configure<EndpointOptions>(o =>
+            {
+                o.AdvertisedIPAddress = advertised;
+                o.SiloPort = siloPort;
+                o.GatewayPort = gatewayPort;
+                o.SiloListeningEndpoint = new IPEndPoint(listen, siloPort);
+                o.GatewayListeningEndpoint = gatewayPort == 0 ? null : new IPEndPoint(listen, gatewayPort);
+            })
             // A killed silo is declared dead after about 2 missed 2-second probes (Orleans' defaults take 30 s or more),
             // so its partitions fail over within seconds; Granary:Membership:* overrides any ClusterMembershipOptions.
             .Configure<ClusterMembershipOptions>(o =>
@@ -97,12 +113,17 @@ static async Task<WebApplication> BuildAsync(string[] args)
     }
     else
     {
+        // Embedded mode listens on loopback only; pinned here so that no other setting (Orleans:Endpoints:*) opens it.
+        addressSetting = "Orleans:Endpoints";
         builder.UseOrleans(silo => silo
             .UseLocalhostClustering(siloPort: siloPort, gatewayPort: gatewayPort, serviceId: serviceId, clusterId: clusterId)
+            .Configure<EndpointOptions>(o =>
+            {
+                o.SiloListeningEndpoint = new IPEndPoint(IPAddress.Loopback, siloPort);
+                o.GatewayListeningEndpoint = gatewayPort == 0 ? null : new IPEndPoint(IPAddress.Loopback, gatewayPort);
+            })
             .UseGranaryTls(tls)
             .AddGranary());
-        PortProbe.EnsureFree(IPAddress.Loopback, siloPort, "Granary:SiloPort");
-        PortProbe.EnsureFree(IPAddress.Loopback, gatewayPort, "Granary:GatewayPort");
     }
 
     // The admin API, console and health probes share the host with the silo (http://127.0.0.1:30080 unless configured).
@@ -110,7 +131,17 @@ static async Task<WebApplication> BuildAsync(string[] args)
     // The Granary and Orleans meters, scraped by Prometheus at /metrics on the admin URLs (behind the API key, if any).
     builder.Services.AddGranaryTelemetry();
     var app = builder.Build();
+
+    // Where Orleans will listen, as every setting left it: refused beyond loopback without security, and probed, before
+    // anything listens or PostgreSQL is reached.
+    var orleans = OrleansListeningEndpoints.From(app.Services.GetRequiredService<IOptions<EndpointOptions>>().Value);
+    ListenerExposure.EnsureAllowed(ListenerExposure.OrleansListeners(orleans, addressSetting), securityEnabled);
+    PortProbe.EnsureFree(orleans.Silo.Address, orleans.Silo.Port, "Granary:SiloPort");
+    if (orleans.Gateway is { } gateway) PortProbe.EnsureFree(gateway.Address, gateway.Port, "Granary:GatewayPort");
+    if (clusterMode && granary.GetValue("CreateSchema", true)) await PostgresSchema.EnsureCreatedAsync(connectionString!);
+
     app.MapGranaryAdminApi();
     app.MapGranaryMetrics();
+    ListenerLog.OnStarted(app, orleans, admin, securityEnabled);
     return app;
 }

@@ -13,14 +13,15 @@ public sealed class AdminOptions
 
     /// <summary>
     /// URLs to listen on, separated by <c>;</c> (Kestrel syntax). Default <c>http://127.0.0.1:30080</c>: loopback only.
-    /// Any other address needs <see cref="ApiKey"/>.
+    /// Any other address needs <c>Granary:Security:Enabled</c>, or else <see cref="ApiKey"/> or client certificates
+    /// (checked by <c>ListenerExposure</c> when the silo starts).
     /// </summary>
     public string Urls { get; set; } = "http://127.0.0.1:30080";
 
     /// <summary>
     /// The key callers send in an <c>X-Api-Key</c> header (or as <c>Authorization: Bearer</c>) to use the API and the
-    /// metrics; null lets anyone who can reach the port in. Needed when <see cref="Urls"/> leave loopback, unless
-    /// <see cref="ClientCertificateCaPath"/> requires client certificates.
+    /// metrics; null lets anyone who can reach the port in. Needed when <see cref="Urls"/> leave loopback with
+    /// <c>Granary:Security:Enabled</c> off, unless <see cref="ClientCertificateCaPath"/> requires client certificates.
     /// </summary>
     public string? ApiKey { get; set; }
 
@@ -48,7 +49,10 @@ public sealed class AdminOptions
     /// <summary>The URLs, one per entry.</summary>
     public string[] UrlList => Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    /// <summary>Throws <see cref="InvalidOperationException"/> for unusable URLs, or non-loopback URLs without a key.</summary>
+    /// <summary>
+    /// Throws <see cref="InvalidOperationException"/> for unusable URLs or files. Whether a URL may leave loopback is
+    /// decided with every other listener of the silo, by <c>ListenerExposure</c>.
+    /// </summary>
     public void Validate()
     {
         if (!Enabled) return;
@@ -60,17 +64,21 @@ public sealed class AdminOptions
             bool https = uri.Scheme == Uri.UriSchemeHttps;
             if (https && string.IsNullOrEmpty(CertificatePath))
                 throw new InvalidOperationException($"Granary:Admin:Urls has '{url}': an https URL needs Granary:Admin:CertificatePath (and KeyPath for a PEM certificate).");
-            bool clientCertificates = https && !string.IsNullOrEmpty(ClientCertificateCaPath);
-            if (!IsLoopback(uri) && string.IsNullOrEmpty(ApiKey) && !clientCertificates)
-                throw new InvalidOperationException(
-                    $"The admin API would listen on '{url}', beyond loopback, open to anyone: set Granary:Admin:ApiKey, or use an https URL with " +
-                    "Granary:Admin:ClientCertificateCaPath (client certificates), or bind it to 127.0.0.1.");
         }
         if (!string.IsNullOrEmpty(ClientCertificateCaPath) && !UsesHttps)
             throw new InvalidOperationException("Granary:Admin:ClientCertificateCaPath needs an https URL in Granary:Admin:Urls: plain HTTP carries no client certificate.");
         foreach (string? file in new[] { CertificatePath, KeyPath, ClientCertificateCaPath })
             if (!string.IsNullOrEmpty(file) && !File.Exists(file)) throw new InvalidOperationException($"Granary:Admin: the file '{file}' does not exist.");
     }
+
+    /// <summary>
+    /// What checks the callers of <paramref name="url"/> without <c>Granary:Security</c>: the API key, or client
+    /// certificates on an https URL; null when nothing does and anyone who reaches the URL gets in.
+    /// </summary>
+    internal string? CallerCheck(string url) =>
+        !string.IsNullOrEmpty(ApiKey) ? "Granary:Admin:ApiKey"
+        : url.StartsWith("https://", StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(ClientCertificateCaPath) ? "Granary:Admin:ClientCertificateCaPath"
+        : null;
 
     /// <summary>Whether any URL is <c>https://</c>.</summary>
     public bool UsesHttps => UrlList.Any(u => u.StartsWith("https://", StringComparison.OrdinalIgnoreCase));
@@ -94,7 +102,8 @@ public sealed class AdminOptions
         }
     }
 
-    private static Uri? Parse(string url)
+    /// <summary>Reads a Kestrel URL (wildcard hosts <c>*</c> and <c>+</c> included); null when it is no http(s) URL.</summary>
+    internal static Uri? Parse(string url)
     {
         // Kestrel's wildcards (http://*:port, http://+:port) are not valid URIs; they bind every address.
         string host = url.Replace("://*", "://any-address", StringComparison.Ordinal).Replace("://+", "://any-address", StringComparison.Ordinal);

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Granary.Silo.Admin;
+using Granary.Silo.Startup;
+using Microsoft.Extensions.Configuration;
 
 namespace Granary.Tests.Admin;
 
@@ -52,14 +54,18 @@ public sealed class AdminApiKeyTests(AdminApiKeyTests.KeyedSilo silo) : IClassFi
     }
 }
 
-/// <summary>Where the admin API may listen: anything beyond loopback needs a key.</summary>
+/// <summary>Where the admin API may listen: with security off, anything beyond loopback needs a key or client certificates.</summary>
 public sealed class AdminOptionsTests
 {
     [Theory]
     [InlineData("http://127.0.0.1:30080")]
     [InlineData("http://localhost:30080")]
     [InlineData("http://[::1]:30080;http://127.0.0.1:30081")]
-    public void LoopbackUrls_NeedNoKey(string urls) => new AdminOptions { Urls = urls }.Validate();
+    public void LoopbackUrls_NeedNoKey(string urls)
+    {
+        new AdminOptions { Urls = urls }.Validate();
+        ListenerExposure.EnsureAllowed(ListenerExposure.HttpListeners(new ConfigurationBuilder().Build(), new AdminOptions { Urls = urls }), securityEnabled: false);
+    }
 
     [Theory]
     [InlineData("http://0.0.0.0:30080")]
@@ -67,11 +73,15 @@ public sealed class AdminOptionsTests
     [InlineData("http://+:30080")]
     [InlineData("http://10.1.2.3:30080")]
     [InlineData("http://127.0.0.1:30080;http://granary.example.com:80")]
-    public void UrlsBeyondLoopback_WithoutAKey_AreRefused(string urls)
+    public void UrlsBeyondLoopback_WithoutAKeyOrSecurity_AreRefused(string urls)
     {
-        var error = Assert.Throws<InvalidOperationException>(() => new AdminOptions { Urls = urls }.Validate());
+        var configuration = new ConfigurationBuilder().Build();
+        var error = Assert.Throws<SiloConfigurationException>(() => ListenerExposure.EnsureAllowed(ListenerExposure.HttpListeners(configuration, new AdminOptions { Urls = urls }), securityEnabled: false));
         Assert.Contains("Granary:Admin:ApiKey", error.Message, StringComparison.Ordinal);
-        new AdminOptions { Urls = urls, ApiKey = "k" }.Validate();
+        Assert.Contains("Granary:Security:Enabled", error.Message, StringComparison.Ordinal);
+        ListenerExposure.EnsureAllowed(ListenerExposure.HttpListeners(configuration, new AdminOptions { Urls = urls, ApiKey = "k" }), securityEnabled: false);
+        ListenerExposure.EnsureAllowed(ListenerExposure.HttpListeners(configuration, new AdminOptions { Urls = urls }), securityEnabled: true);
+        new AdminOptions { Urls = urls }.Validate();
     }
 
     [Theory]

@@ -16,7 +16,12 @@ internal static class SiloRun
 
     /// <summary>Starts the silo with <paramref name="settings"/> (each a <c>--Key=Value</c>) and waits for it to exit.</summary>
     /// <exception cref="TimeoutException">It was still running after <paramref name="timeout"/> (then it is killed).</exception>
-    public static async Task<Result> UntilExitAsync(TimeSpan timeout, params string[] settings)
+    public static Task<Result> UntilExitAsync(TimeSpan timeout, params string[] settings) =>
+        UntilExitAsync(timeout, new Dictionary<string, string>(), settings);
+
+    /// <summary>Starts the silo with <paramref name="environment"/> added to its environment and <paramref name="settings"/>, and waits for it to exit.</summary>
+    /// <exception cref="TimeoutException">It was still running after <paramref name="timeout"/> (then it is killed).</exception>
+    public static async Task<Result> UntilExitAsync(TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] settings)
     {
         string silo = Path.Combine(AppContext.BaseDirectory, "Granary.Silo.dll");
         var start = new ProcessStartInfo(SiloProcess.DotNetHost(), [silo, .. settings])
@@ -26,6 +31,7 @@ internal static class SiloRun
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the silo");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
