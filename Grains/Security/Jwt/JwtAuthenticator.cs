@@ -44,6 +44,8 @@ public sealed partial class JwtAuthenticator : IDisposable
     private readonly TokenValidationParameters? _parameters;
     private readonly JwtValidationCache _cache = new(CacheCapacity);
     private readonly HttpClient? _metadataClient;
+    private readonly ConfigurationManager<OpenIdConnectConfiguration>? _configurationManager;
+    private readonly JwtSigningKeysFile? _keysFile;
 
     /// <summary>Creates the authenticator; with the door off (<see cref="JwtOptions.Enabled"/> false) it answers null to every token.</summary>
     public JwtAuthenticator(IOptions<JwtOptions> options, TimeProvider timeProvider, ILogger<JwtAuthenticator> logger)
@@ -79,7 +81,7 @@ public sealed partial class JwtAuthenticator : IDisposable
 
         if (!string.IsNullOrWhiteSpace(_options.SigningKeysPath))
         {
-            var keysFile = new JwtSigningKeysFile(_options.SigningKeysPath, logger);
+            var keysFile = _keysFile = new JwtSigningKeysFile(_options.SigningKeysPath, logger);
             _parameters.IssuerSigningKeyResolver = (_, _, _, _) => keysFile.Current();
         }
         else
@@ -88,7 +90,7 @@ public sealed partial class JwtAuthenticator : IDisposable
             var retriever = new HttpDocumentRetriever(_metadataClient) { RequireHttps = _options.RequireHttpsMetadata };
             // Caches the discovery document and its key set, refreshes them on its own, and again when the token
             // handler meets an unknown key id (it calls RequestRefresh itself), at most once per RefreshInterval.
-            _parameters.ConfigurationManager = new ConfigurationManager<OpenIdConnectConfiguration>(
+            _configurationManager = new ConfigurationManager<OpenIdConnectConfiguration>(
                 _options.MetadataAddress!, new OpenIdConnectConfigurationRetriever(), retriever)
             {
                 AutomaticRefreshInterval = _options.MetadataAutomaticRefreshInterval,
@@ -96,6 +98,7 @@ public sealed partial class JwtAuthenticator : IDisposable
                 // A key the issuer has withdrawn stops working once the new key set is fetched.
                 UseLastKnownGoodConfiguration = false,
             };
+            _parameters.ConfigurationManager = _configurationManager;
         }
     }
 
@@ -141,6 +144,21 @@ public sealed partial class JwtAuthenticator : IDisposable
     private async ValueTask<JwtAuthentication?> ValidateAsync(string token, TokenValidationParameters parameters, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (_keysFile is not null && _keysFile.Current().Count == 0)
+            return KeysUnavailable(new InvalidOperationException($"No usable signing key in {_options.SigningKeysPath}."));
+        if (_configurationManager is not null)
+        {
+            // The token handler would swallow a failed fetch and report a bad signature; ask first (a cached answer
+            // costs nothing, and after a failure the manager backs off instead of fetching again) to say what is wrong.
+            try
+            {
+                await _configurationManager.GetConfigurationAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                return KeysUnavailable(e);
+            }
+        }
         TokenValidationResult result = await _handler.ValidateTokenAsync(token, parameters).ConfigureAwait(false);
         var authentication = result.IsValid ? Accept((JsonWebToken)result.SecurityToken) : Refuse(result.Exception);
         if (authentication.Succeeded) _cache.Add(token, authentication, _timeProvider.GetUtcNow());
@@ -189,7 +207,6 @@ public sealed partial class JwtAuthenticator : IDisposable
             SecurityTokenInvalidAlgorithmException => JwtAuthentication.Failed(JwtFailureReason.AlgorithmNotAllowed, "The token's signing algorithm is not allowed (only RS*, PS* and ES* are)."),
             SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => JwtAuthentication.Failed(JwtFailureReason.InvalidSignature, "The token's signature does not verify with the issuer's keys, or it is unsigned."),
             SecurityTokenMalformedException or ArgumentException => JwtAuthentication.Failed(JwtFailureReason.Malformed, "The token is not a well-formed signed JWT."),
-            InvalidOperationException or HttpRequestException or IOException => KeysUnavailable(error),
             _ => JwtAuthentication.Failed(JwtFailureReason.Invalid, $"The token is invalid ({error?.GetType().Name ?? "no reason given"})."),
         };
     }
