@@ -232,6 +232,24 @@ public sealed class JwtAuthenticatorTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Es256Token_FromAnEcKeyInTheKeySet_IsAccepted()
+    {
+        using var ec = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var p = ec.ExportParameters(includePrivateParameters: false);
+        File.WriteAllText(_keysPath, System.Text.Json.JsonSerializer.Serialize(new
+        {
+            keys = new[] { new { kty = "EC", use = "sig", crv = "P-256", kid = "ec-1", x = Base64UrlEncoder.Encode(p.Q.X), y = Base64UrlEncoder.Encode(p.Q.Y) } },
+        }));
+        using var authenticator = Authenticator(FileOptions());
+        string token = _issuer.Mint(_time.GetUtcNow(), credentials: new SigningCredentials(new ECDsaSecurityKey(ec) { KeyId = "ec-1" }, SecurityAlgorithms.EcdsaSha256));
+
+        var result = await CheckAsync(authenticator, token);
+
+        Assert.True(result.Succeeded, result.Message);
+        Assert.Equal("alice", result.Principal);
+    }
+
     [Theory]
     [InlineData("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl")]   // header lacks typ/kid, signature is junk
     [InlineData("eyJub3QganNvbg.eyJzdWIiOiJhbGljZSJ9.c2ln")]                  // header is not JSON
