@@ -13,14 +13,16 @@ public sealed class AdminOptions
 
     /// <summary>
     /// URLs to listen on, separated by <c>;</c> (Kestrel syntax). Default <c>http://127.0.0.1:30080</c>: loopback only.
-    /// Any other address needs <see cref="ApiKey"/>.
+    /// Any other address needs <see cref="ApiKey"/>, client certificates, or <c>Granary:Security:Enabled</c>.
     /// </summary>
     public string Urls { get; set; } = "http://127.0.0.1:30080";
 
     /// <summary>
     /// The key callers send in an <c>X-Api-Key</c> header (or as <c>Authorization: Bearer</c>) to use the API and the
     /// metrics; null lets anyone who can reach the port in. Needed when <see cref="Urls"/> leave loopback, unless
-    /// <see cref="ClientCertificateCaPath"/> requires client certificates.
+    /// <see cref="ClientCertificateCaPath"/> requires client certificates. Only while <c>Granary:Security:Enabled</c> is
+    /// off: with security on, the admin API takes the API keys of <c>granary keys create</c> (and
+    /// <c>Granary:Security:BootstrapKey</c>) instead, and a silo given this one refuses to start.
     /// </summary>
     public string? ApiKey { get; set; }
 
@@ -48,10 +50,19 @@ public sealed class AdminOptions
     /// <summary>The URLs, one per entry.</summary>
     public string[] UrlList => Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    /// <summary>Throws <see cref="InvalidOperationException"/> for unusable URLs, or non-loopback URLs without a key.</summary>
-    public void Validate()
+    /// <summary>
+    /// Throws <see cref="InvalidOperationException"/> for unusable URLs, non-loopback URLs without a key (while
+    /// <paramref name="securityEnabled"/> is false), or <see cref="ApiKey"/> while <paramref name="securityEnabled"/>
+    /// is true: one shared key would bypass the principals and rules.
+    /// </summary>
+    /// <param name="securityEnabled">Whether <c>Granary:Security:Enabled</c> is on: every request then authenticates as a principal.</param>
+    public void Validate(bool securityEnabled = false)
     {
         if (!Enabled) return;
+        if (securityEnabled && !string.IsNullOrEmpty(ApiKey))
+            throw new InvalidOperationException(
+                "Granary:Admin:ApiKey is a single shared key, which Granary:Security:Enabled replaces with API keys per principal: remove it, " +
+                "and use Granary:Security:BootstrapKey to create the first keys and rules (granary keys create, granary acls grant).");
         if (MaxRequestBodyBytes <= 0) throw new InvalidOperationException($"Granary:Admin:MaxRequestBodyBytes is {MaxRequestBodyBytes}; it must be positive (default 1048576).");
         if (UrlList.Length == 0) throw new InvalidOperationException("Granary:Admin:Urls is empty; set a URL such as http://127.0.0.1:30080, or Granary:Admin:Enabled=false.");
         foreach (string url in UrlList)
@@ -61,10 +72,10 @@ public sealed class AdminOptions
             if (https && string.IsNullOrEmpty(CertificatePath))
                 throw new InvalidOperationException($"Granary:Admin:Urls has '{url}': an https URL needs Granary:Admin:CertificatePath (and KeyPath for a PEM certificate).");
             bool clientCertificates = https && !string.IsNullOrEmpty(ClientCertificateCaPath);
-            if (!IsLoopback(uri) && string.IsNullOrEmpty(ApiKey) && !clientCertificates)
+            if (!IsLoopback(uri) && string.IsNullOrEmpty(ApiKey) && !clientCertificates && !securityEnabled)
                 throw new InvalidOperationException(
-                    $"The admin API would listen on '{url}', beyond loopback, open to anyone: set Granary:Admin:ApiKey, or use an https URL with " +
-                    "Granary:Admin:ClientCertificateCaPath (client certificates), or bind it to 127.0.0.1.");
+                    $"The admin API would listen on '{url}', beyond loopback, open to anyone: turn on Granary:Security:Enabled, set Granary:Admin:ApiKey, " +
+                    "or use an https URL with Granary:Admin:ClientCertificateCaPath (client certificates), or bind it to 127.0.0.1.");
         }
         if (!string.IsNullOrEmpty(ClientCertificateCaPath) && !UsesHttps)
             throw new InvalidOperationException("Granary:Admin:ClientCertificateCaPath needs an https URL in Granary:Admin:Urls: plain HTTP carries no client certificate.");
