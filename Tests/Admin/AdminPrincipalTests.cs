@@ -259,22 +259,15 @@ public sealed class AdminPrincipalTests(AdminPrincipalTests.Silo silo) : IClassF
         string topic = BrokerClusterFixture.UniqueTopic("gl");
         await silo.AddRuleAsync(ops, "Topic", topic, "Describe");
         await silo.AddRuleAsync(ops, "Group", $"{topic}/visible", "Describe");
-        // The SDK client of the fixture has no credential of its own: its calls carry the bootstrap key (a silo with the
-        // grain-call gate checks them; one without ignores it).
-        RequestContext.Set(Granary.Grains.Security.SecurityContextKeys.Credential, SecureAdminSilo.BootstrapKey);
-        try
+        await using (var client = await silo.ConnectAsBootstrapAsync())
         {
-            await silo.Client.Admin.CreateTopicAsync(topic);
-            await using (var producer = silo.Client.CreateProducer(topic)) await producer.SendAsync(new OutgoingMessage(new byte[] { 1 }));
+            await client.Admin.CreateTopicAsync(topic);
+            await using (var producer = client.CreateProducer(topic)) await producer.SendAsync(new OutgoingMessage(new byte[] { 1 }));
             foreach (string group in new[] { "visible", "hidden" })
             {
-                await using var consumer = silo.Client.CreateConsumer(topic, group, new ConsumerOptions { AckTimeout = ClientTestExtensions.NoExpiry });
+                await using var consumer = client.CreateConsumer(topic, group, new ConsumerOptions { AckTimeout = ClientTestExtensions.NoExpiry });
                 await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 1, onEach: m => m.AckAsync());
             }
-        }
-        finally
-        {
-            RequestContext.Remove(Granary.Grains.Security.SecurityContextKeys.Credential);
         }
 
         using var http = silo.As(key);
@@ -296,25 +289,5 @@ public sealed class AdminPrincipalTests(AdminPrincipalTests.Silo silo) : IClassF
         string text = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"{path}: {response.StatusCode} {text}");
         return JsonNode.Parse(text)!;
-    }
-}
-
-/// <summary>With security off the admin API is as before: anonymous, everything allowed, keys and rules can be prepared.</summary>
-public sealed class AdminWithSecurityOffTests(AdminWithSecurityOffTests.Silo silo) : IClassFixture<AdminWithSecurityOffTests.Silo>
-{
-    public sealed class Silo() : AdminSilo();
-
-    [Fact]
-    public async Task EveryoneIsAnonymous_AndMayDoEverything()
-    {
-        var me = JsonNode.Parse(await silo.Http.GetStringAsync("api/v1/whoami?topic=t"))!;
-        Assert.Equal(("anonymous", "Anonymous", false, true, true), ((string)me["principal"]!, (string)me["kind"]!, (bool)me["securityEnabled"]!, (bool)me["canAdmin"]!, (bool)me["canDescribeCluster"]!));
-        Assert.Equal(6, me["topics"]!["t"]!.AsArray().Count);
-        Assert.Equal(HttpStatusCode.OK, (await silo.Http.GetAsync("api/v1/cluster")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await silo.Http.GetAsync("api/v1/acls")).StatusCode);
-        using var created = await silo.Http.PostAsJsonAsync("api/v1/keys", new { principal = "prepared" });
-        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        var audit = JsonNode.Parse(await silo.Http.GetStringAsync("api/v1/audit"))!.AsArray();
-        Assert.Contains(audit, e => (string)e!["action"]! == "key.create" && (string)e["principal"]! == "anonymous");
     }
 }
