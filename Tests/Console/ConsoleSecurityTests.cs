@@ -46,6 +46,43 @@ public sealed class ConsoleSecurityTests(SystemChromium chromium, ConsoleSecurit
     }
 
     [Fact]
+    public async Task RedriveIsOffered_OnlyToAPrincipalThatMayAlterTheGroup()
+    {
+        string topic = BrokerClusterFixture.UniqueTopic("console-sec");
+        await using (var client = await silo.ConnectAsBootstrapAsync())
+        {
+            await client.Admin.CreateTopicAsync(topic);
+            await using (var producer = client.CreateProducer(topic)) await producer.SendAsync(new OutgoingMessage("poison"u8.ToArray()));
+            await using var consumer = client.CreateConsumer(topic, "billing", new ConsumerOptions { AckTimeout = ClientTestExtensions.NoExpiry });
+            await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 1, onEach: m => m.RejectAsync());
+            await Eventually.UntilAsync(async () => (await client.Admin.GetLagAsync(topic, "billing")).Partitions.Sum(p => p.DeadLettered) == 1);
+        }
+        string viewer = SecureAdminSilo.UniquePrincipal("viewer");
+        var (_, key) = await silo.CreateKeyAsync(viewer);
+        // The topic and its dead-letter topic ({topic}.billing.dlq), and reading through the group: not altering it.
+        await silo.AddRuleAsync(viewer, "Topic", topic, "All", patternType: "Prefix");
+        await silo.AddRuleAsync(viewer, "Group", $"{topic}/billing", "Consume");
+
+        await using var console = await ConsoleSession.OpenAsync(chromium, silo, "dead-letters");
+        var page = console.Page;
+        await page.GetByLabel("Admin API key").FillAsync(key);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Use key" }).ClickAsync();
+        await page.GetByLabel("Topic", new() { Exact = true }).SelectOptionAsync(topic);
+        await page.GetByLabel("Group", new() { Exact = true }).SelectOptionAsync("billing");
+        await Expect(page.GetByTestId("dead-letter-row")).ToHaveCountAsync(1);
+        await Expect(page.GetByTestId("redrive-not-allowed")).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("redrive-button")).ToBeHiddenAsync();
+        await Expect(page.GetByTestId("redrive-all")).ToBeHiddenAsync();
+
+        // Allowed now: offered from the next poll on, without a reload.
+        await silo.AddRuleAsync(viewer, "Group", $"{topic}/billing", "Alter");
+        await Expect(page.GetByTestId("redrive-button")).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("redrive-all")).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("redrive-not-allowed")).ToBeHiddenAsync();
+        console.AssertNoScriptErrors();
+    }
+
+    [Fact]
     public async Task WithSecurityOff_TheConsoleSaysSo_AndOffersNoSignOut()
     {
         await using var silo = new AdminSilo();
