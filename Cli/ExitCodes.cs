@@ -24,9 +24,12 @@ public static class ExitCodes
     /// <summary>No admin API answered at the URL.</summary>
     public const int Unreachable = 6;
 
-    /// <summary>The API key is missing or wrong.</summary>
+    /// <summary>No credential, or one the silo does not accept (unknown, malformed or revoked API key): HTTP 401.</summary>
     public const int Unauthorized = 7;
 
     /// <summary>The cluster cannot serve it right now (not enough replicas, partition moving); retry.</summary>
     public const int Unavailable = 8;
+
+    /// <summary>The silo knows who is asking, and that principal may not do this (HTTP 403): a rule denies it, or none allows it.</summary>
+    public const int Forbidden = 9;
 }

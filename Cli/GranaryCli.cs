@@ -9,7 +9,8 @@ using Granary.Cli.Commands;
 namespace Granary.Cli;
 
 /// <summary>
-/// <c>granary</c>: topics, groups, dead letters and the cluster, over a silo's admin HTTP API. Tables for people,
+/// <c>granary</c>: topics, groups, dead letters, the cluster, API keys, permission rules and the audit log, over a
+/// silo's admin HTTP API. Tables for people,
 /// <c>--json</c> for scripts, and exit codes (<see cref="ExitCodes"/>) that say what failed.
 /// </summary>
 public static class GranaryCli
@@ -26,7 +27,7 @@ public static class GranaryCli
 
     internal static readonly Option<string?> ApiKey = new("--api-key")
     {
-        Description = "The admin API key, when the silo has one (default: $GRANARY_API_KEY).",
+        Description = "An API key (gk_..., or the bootstrap key) when the silo has security on, or its admin key (default: $GRANARY_API_KEY).",
         Recursive = true,
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("GRANARY_API_KEY"),
     };
@@ -66,6 +67,10 @@ public static class GranaryCli
             GroupCommands.Build(output),
             DeadLetterCommands.Build(output),
             ClusterCommands.Build(output),
+            KeyCommands.Build(output, error),
+            AclCommands.Build(output),
+            AuditCommands.Build(output),
+            WhoAmICommand.Build(output),
         };
         root.Options.Add(Url);
         root.Options.Add(ApiKey);

@@ -28,12 +28,22 @@ internal sealed class CliException(int exitCode, string message, JsonNode? probl
         int code = (int)status switch
         {
             400 or 413 or 415 or 422 => ExitCodes.InvalidArgument,
-            401 or 403 => ExitCodes.Unauthorized,
+            401 => ExitCodes.Unauthorized,
+            403 => ExitCodes.Forbidden,
             404 => ExitCodes.NotFound,
             409 => ExitCodes.Conflict,
             503 => ExitCodes.Unavailable,
             _ => ExitCodes.ServerError,
         };
-        return new CliException(code, detail is null ? $"{title} (HTTP {(int)status})" : $"{title}: {detail}", problem);
+        string message = detail is null ? $"{title} (HTTP {(int)status})" : $"{title}: {detail}";
+        // What to do about it, since the silo cannot know how the CLI was given its credential.
+        string? type = (problem as JsonObject)?["type"]?.GetValue<string>();
+        message += (int)status switch
+        {
+            401 => " Give an API key with --api-key or GRANARY_API_KEY (or a client certificate with --cert).",
+            403 when type?.EndsWith("/not-allowed", StringComparison.Ordinal) == true => " Ask an administrator for a rule that allows it (granary acls grant).",
+            _ => "",
+        };
+        return new CliException(code, message, problem);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Granary.Client;
+using Granary.Grains.Security;
 using Granary.Silo.Startup;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http.Features;
@@ -12,8 +13,9 @@ namespace Granary.Silo.Admin;
 public static class AdminApiExtensions
 {
     /// <summary>
-    /// Binds <see cref="AdminOptions"/> from <c>Granary:Admin</c>, checks them (a non-loopback URL needs an API key),
-    /// sets the URLs Kestrel listens on and adds the API's services.
+    /// Binds <see cref="AdminOptions"/> from <c>Granary:Admin</c>, checks them (a non-loopback URL needs an API key or
+    /// security; with <c>Granary:Security:Enabled</c> on, <see cref="AdminOptions.ApiKey"/> is refused), sets the URLs
+    /// Kestrel listens on and adds the API's services.
     /// </summary>
     /// <exception cref="InvalidOperationException">The options are unusable; the silo must not start half-open.</exception>
     /// <exception cref="SiloConfigurationException">A port of the URLs is taken by another process.</exception>
@@ -21,7 +23,8 @@ public static class AdminApiExtensions
     {
         var section = builder.Configuration.GetSection(AdminOptions.SectionName);
         var options = section.Get<AdminOptions>() ?? new AdminOptions();
-        options.Validate();
+        bool securityEnabled = builder.Configuration.GetSection(GranarySecurityOptions.SectionName).GetValue<bool>(nameof(GranarySecurityOptions.Enabled));
+        options.Validate(securityEnabled);
         builder.Services.AddOptions<AdminOptions>().Bind(section);
         if (!options.Enabled) builder.Services.AddSingleton<IServer, NoHttpServer>();
         else
@@ -40,20 +43,21 @@ public static class AdminApiExtensions
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.Services.AddOpenApi();
         builder.Services.AddSingleton(sp => GranaryClient.Create(sp.GetRequiredService<IClusterClient>()).Admin);
+        builder.Services.AddSingleton<AdminAccess>();
         return builder;
     }
 
     /// <summary>
     /// Maps <c>/api/v1/*</c>, <c>/health/live</c>, <c>/health/ready</c>, <c>/openapi/v1.json</c> and the console's
-    /// static files, behind the problem-details error handler, the cross-site request guard and (when a key is set) the
-    /// API-key check.
+    /// static files, behind the problem-details error handler, the cross-site request guard and the authentication
+    /// (<see cref="AdminAuthentication"/>: principals with security on, else the API key if one is set).
     /// </summary>
     public static WebApplication MapGranaryAdminApi(this WebApplication app)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<CrossSiteRequestGuard>();
-        app.UseMiddleware<ApiKeyMiddleware>();
+        app.UseMiddleware<AdminAuthentication>();
         var console = ConsoleFiles(app.Environment);
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = console });
         app.UseStaticFiles(new StaticFileOptions { FileProvider = console });
@@ -63,6 +67,10 @@ public static class AdminApiExtensions
         api.MapDeadLetters();
         api.MapCluster();
         api.MapDamage();
+        api.MapKeys();
+        api.MapAcls();
+        api.MapAudit();
+        api.MapWhoAmI();
         app.MapHealth();
         app.MapOpenApi();
         return app;

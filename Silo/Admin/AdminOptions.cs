@@ -20,8 +20,10 @@ public sealed class AdminOptions
 
     /// <summary>
     /// The key callers send in an <c>X-Api-Key</c> header (or as <c>Authorization: Bearer</c>) to use the API and the
-    /// metrics; null lets anyone who can reach the port in. Needed when <see cref="Urls"/> leave loopback with
-    /// <c>Granary:Security:Enabled</c> off, unless <see cref="ClientCertificateCaPath"/> requires client certificates.
+    /// metrics; null lets anyone who can reach the port in. Needed when <see cref="Urls"/> leave loopback, unless
+    /// <see cref="ClientCertificateCaPath"/> requires client certificates. Only while <c>Granary:Security:Enabled</c> is
+    /// off: with security on, the admin API takes the API keys of <c>granary keys create</c> (and
+    /// <c>Granary:Security:BootstrapKey</c>) instead, and a silo given this one refuses to start.
     /// </summary>
     public string? ApiKey { get; set; }
 
@@ -50,12 +52,18 @@ public sealed class AdminOptions
     public string[] UrlList => Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>
-    /// Throws <see cref="InvalidOperationException"/> for unusable URLs or files. Whether a URL may leave loopback is
-    /// decided with every other listener of the silo, by <c>ListenerExposure</c>.
+    /// Throws <see cref="InvalidOperationException"/> for unusable URLs or files, or <see cref="ApiKey"/> while
+    /// <paramref name="securityEnabled"/> is true: one shared key would bypass the principals and rules. Whether a URL
+    /// may leave loopback is decided with every other listener of the silo, by <c>ListenerExposure</c>.
     /// </summary>
-    public void Validate()
+    /// <param name="securityEnabled">Whether <c>Granary:Security:Enabled</c> is on: every request then authenticates as a principal.</param>
+    public void Validate(bool securityEnabled = false)
     {
         if (!Enabled) return;
+        if (securityEnabled && !string.IsNullOrEmpty(ApiKey))
+            throw new InvalidOperationException(
+                "Granary:Admin:ApiKey is a single shared key, which Granary:Security:Enabled replaces with API keys per principal: remove it, " +
+                "and use Granary:Security:BootstrapKey to create the first keys and rules (granary keys create, granary acls grant).");
         if (MaxRequestBodyBytes <= 0) throw new InvalidOperationException($"Granary:Admin:MaxRequestBodyBytes is {MaxRequestBodyBytes}; it must be positive (default 1048576).");
         if (UrlList.Length == 0) throw new InvalidOperationException("Granary:Admin:Urls is empty; set a URL such as http://127.0.0.1:30080, or Granary:Admin:Enabled=false.");
         foreach (string url in UrlList)

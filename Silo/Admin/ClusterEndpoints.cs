@@ -21,8 +21,9 @@ internal static partial class ClusterEndpoints
             .WithSummary("200 when the silo serves grain calls (it reads the topic registry); 503 with the reason otherwise.");
     }
 
-    private static async Task<ClusterView> DescribeAsync(GranaryAdmin admin, CancellationToken cancellationToken)
+    private static async Task<ClusterView> DescribeAsync(GranaryAdmin admin, HttpContext context, AdminAccess access, CancellationToken cancellationToken)
     {
+        access.DemandOnCluster(context, Grains.Security.AclOperation.Describe);
         var silos = admin.DescribeClusterAsync();
         var topics = await TopicEndpoints.ListAllAsync(admin, cancellationToken);
         var led = topics.SelectMany(t => t.Partitions).GroupBy(p => p.Leader).ToDictionary(g => g.Key, g => g.Count());

@@ -1,3 +1,4 @@
+using Granary.Grains.Security;
 using Microsoft.Extensions.Options;
 
 namespace Granary.Silo.Admin;
@@ -7,11 +8,13 @@ namespace Granary.Silo.Admin;
 /// page would otherwise send it requests on the user's behalf. Changes (POST, PUT, PATCH, DELETE) that a browser
 /// marks as coming from another site (<c>Sec-Fetch-Site</c>, or an <c>Origin</c> other than the silo's) are refused
 /// with 403; so is any request naming a host other than a loopback one while the API listens on loopback only without
-/// a key (a DNS-rebinding page reaches 127.0.0.1 under its own name). Tools such as the CLI and curl send neither header.
+/// a key and without security (a DNS-rebinding page reaches 127.0.0.1 under its own name). Tools such as the CLI and curl send neither header.
 /// </summary>
-internal sealed class CrossSiteRequestGuard(RequestDelegate next, IOptions<AdminOptions> options, IProblemDetailsService problems)
+internal sealed class CrossSiteRequestGuard(
+    RequestDelegate next, IOptions<AdminOptions> options, IOptions<GranarySecurityOptions> security, IProblemDetailsService problems)
 {
-    private readonly bool _loopbackOnly = string.IsNullOrEmpty(options.Value.ApiKey) && options.Value.ListensOnLoopbackOnly;
+    // With a key, or security on, a rebinding page has no credential to send (the console keeps its key per origin).
+    private readonly bool _loopbackOnly = string.IsNullOrEmpty(options.Value.ApiKey) && !security.Value.Enabled && options.Value.ListensOnLoopbackOnly;
 
     public async Task InvokeAsync(HttpContext context)
     {

@@ -1,4 +1,5 @@
 using Granary.Grains.Hosting.StateFiles;
+using Granary.Grains.Security;
 using Granary.Silo.Admin.Models;
 
 namespace Granary.Silo.Admin;
@@ -7,7 +8,11 @@ namespace Granary.Silo.Admin;
 internal static class DamageEndpoints
 {
     public static void MapDamage(this RouteGroupBuilder api) =>
-        api.MapGet("/damage", (StateDamageLog damage) => TypedResults.Ok(new DamageView(damage.Reported, damage.Events)))
+        api.MapGet("/damage", (StateDamageLog damage, HttpContext context, AdminAccess access) =>
+            {
+                access.DemandOnCluster(context, AclOperation.Describe);
+                return TypedResults.Ok(new DamageView(damage.Reported, damage.Events));
+            })
             .WithTags("Cluster")
             .WithSummary("Damaged state files (grain state, reminders) this silo found since it started, the latest 200: what was wrong and what it did (restored the previous copy, reset, rebuilt, or unrecoverable).");
 }

@@ -20,7 +20,7 @@ internal static class GroupEndpoints
             "Moves a group to the earliest or latest message, an offset (all partitions or one) or a time; returns the lag after.");
     }
 
-    private static async Task<GroupView[]> ListAllAsync(GranaryAdmin admin, CancellationToken cancellationToken)
+    private static async Task<GroupView[]> ListAllAsync(GranaryAdmin admin, HttpContext context, AdminAccess access, CancellationToken cancellationToken)
     {
         // Bounded like the topic listing: thousands of topics must not become thousands of concurrent grain calls.
         var topics = await admin.ListTopicsAsync();
@@ -30,7 +30,7 @@ internal static class GroupEndpoints
             {
                 try
                 {
-                    perTopic[i] = await ViewsAsync(admin, topics[i]);
+                    perTopic[i] = await ViewsAsync(admin, topics[i], context, access);
                 }
                 catch (GranaryException e) when (e.Code == ErrorCode.TopicNotFound)
                 {
@@ -40,12 +40,16 @@ internal static class GroupEndpoints
         return [.. perTopic.SelectMany(g => g)];
     }
 
-    private static Task<GroupView[]> ListAsync(string topic, GranaryAdmin admin) => ViewsAsync(admin, topic);
+    private static Task<GroupView[]> ListAsync(string topic, GranaryAdmin admin, HttpContext context, AdminAccess access) =>
+        ViewsAsync(admin, topic, context, access);
 
-    private static async Task<GroupView[]> ViewsAsync(GranaryAdmin admin, string topic)
+    /// <summary>The views of the topic's groups that the request's principal may describe: a listing leaves the others out rather than fail.</summary>
+    private static async Task<GroupView[]> ViewsAsync(GranaryAdmin admin, string topic, HttpContext context, AdminAccess access)
     {
         var groups = await admin.ListGroupsAsync(topic);
-        return await Task.WhenAll(groups.Select(group => ViewAsync(admin, topic, group)));
+        return await Task.WhenAll(groups
+            .Where(group => access.IsAllowed(context, Grains.Security.ResourceType.Group, $"{topic}/{group}", Grains.Security.AclOperation.Describe))
+            .Select(group => ViewAsync(admin, topic, group)));
     }
 
     private static async Task<GroupView> ViewAsync(GranaryAdmin admin, string topic, string group)

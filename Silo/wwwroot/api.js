@@ -1,9 +1,17 @@
-// The admin API as the console calls it: every call carries the API key the user gave (kept in localStorage), and
-// every failure becomes an ApiError that says what the silo answered, so the console can show it or ask for a key.
+// The admin API as the console calls it: every call carries the API key the user gave (kept in sessionStorage, so
+// it lasts as long as the tab and no longer), and every failure becomes an ApiError that says what the silo
+// answered, so the console can show it or ask for a key.
 
 const KEY_STORAGE = "granary.apiKey";
-// Used when localStorage refuses to keep the key, so it still goes out for this page's lifetime.
+// Used when sessionStorage refuses to keep the key, so it still goes out for this page's lifetime.
 let memoryKey = "";
+
+// Earlier consoles kept the key in localStorage, where it outlived the tab: forget it there.
+try {
+  localStorage.removeItem(KEY_STORAGE);
+} catch {
+  // storage can be disabled
+}
 
 /** A failed call: HTTP status (0 when the silo did not answer) and the problem details' title and detail. */
 export class ApiError extends Error {
@@ -17,11 +25,15 @@ export class ApiError extends Error {
   get needsKey() {
     return this.status === 401;
   }
+
+  get notAllowed() {
+    return this.status === 403;
+  }
 }
 
 export function storedKey() {
   try {
-    return localStorage.getItem(KEY_STORAGE) || "";
+    return sessionStorage.getItem(KEY_STORAGE) || "";
   } catch {
     return ""; // storage can be disabled; the console then asks again after each reload
   }
@@ -29,8 +41,8 @@ export function storedKey() {
 
 export function storeKey(key) {
   try {
-    if (key) localStorage.setItem(KEY_STORAGE, key);
-    else localStorage.removeItem(KEY_STORAGE);
+    if (key) sessionStorage.setItem(KEY_STORAGE, key);
+    else sessionStorage.removeItem(KEY_STORAGE);
   } catch {
     // see storedKey
   }
@@ -67,6 +79,11 @@ async function request(method, path, body) {
 const part = encodeURIComponent;
 
 export const api = {
+  /** Who the key in use authenticates as, and what it may do: to the cluster, and to the topics and groups named. */
+  whoami: ({ topics = [], groups = [] } = {}) => {
+    const query = [...topics.map((t) => `topic=${part(t)}`), ...groups.map((g) => `group=${part(g)}`)].join("&");
+    return request("GET", query ? `api/v1/whoami?${query}` : "api/v1/whoami");
+  },
   topics: () => request("GET", "api/v1/topics"),
   groups: () => request("GET", "api/v1/groups"),
   cluster: () => request("GET", "api/v1/cluster"),

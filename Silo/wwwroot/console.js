@@ -1,5 +1,6 @@
-// The console's shell: sections as tabs, polling the admin API, the error banner and the API-key prompt, and the
-// overview, topics, groups and cluster sections. Dead letters live in deadletters.js.
+// The console's shell: sections as tabs, polling the admin API, the error banner, the API-key prompt and who is
+// signed in, and the overview, topics, groups and cluster sections. Dead letters live in deadletters.js. What the
+// signed-in principal may not do (from /api/v1/whoami) is not offered.
 
 import { api, storedKey, storeKey } from "./api.js";
 import { drawLineChart } from "./charts.js";
@@ -18,6 +19,8 @@ const state = {
   topics: [],
   groups: [],
   cluster: null,
+  /** The answer of /api/v1/whoami: who is signed in and what it may do; null until the first poll. */
+  me: null,
   selectedTopic: null,
   /** topic → [{t, sum}] of endOffsetSum samples within RATE_WINDOW_MS */
   offsetSamples: new Map(),
@@ -93,6 +96,29 @@ function askForKey() {
   }
 }
 
+const KIND_TEXT = { ApiKey: "API key", Certificate: "client certificate", Jwt: "token", Bootstrap: "bootstrap key", Anonymous: "no credential" };
+
+function renderSignedIn() {
+  const me = state.me;
+  $("signed-in").textContent = !me
+    ? ""
+    : me.securityEnabled
+      ? `Signed in as ${me.principal} (${KIND_TEXT[me.kind] ?? me.kind})${me.superuser ? " · superuser" : ""}`
+      : "Security is off: anyone may do anything";
+  $("sign-out").hidden = !(me?.securityEnabled && storedKey());
+}
+
+$("sign-out").addEventListener("click", () => {
+  storeKey("");
+  state.me = null;
+  state.topics = [];
+  state.groups = [];
+  state.cluster = null;
+  render();
+  renderSignedIn();
+  pollNow();
+});
+
 keyForm.addEventListener("submit", (e) => {
   e.preventDefault();
   storeKey($("api-key").value.trim());
@@ -118,7 +144,22 @@ async function poll() {
   polling = true;
   try {
     const now = Date.now();
-    const [topics, groups, cluster] = await Promise.allSettled([api.topics(), api.groups(), api.cluster()]);
+    try {
+      state.me = await api.whoami();
+    } catch (e) {
+      // Without a principal nothing else can be read: ask for a key (401), or say what failed.
+      state.me = null;
+      renderSignedIn();
+      showError(e);
+      return;
+    }
+    renderSignedIn();
+    const mayDescribeCluster = state.me.canDescribeCluster;
+    const [topics, groups, cluster] = await Promise.allSettled([
+      api.topics(),
+      api.groups(),
+      mayDescribeCluster ? api.cluster() : Promise.resolve(null),
+    ]);
     const failures = [topics, groups, cluster].filter((r) => r.status === "rejected").map((r) => r.reason);
     if (topics.status === "fulfilled") {
       state.topics = topics.value;
@@ -332,6 +373,9 @@ function renderLagCharts() {
 }
 
 function renderCluster() {
+  const notAllowed = state.me?.canDescribeCluster === false;
+  $("cluster-not-allowed").hidden = !notAllowed;
+  $("silos-table").hidden = notAllowed;
   syncTable(document.querySelector("#silos-table tbody"), state.cluster?.silos ?? [], {
     key: (s) => s.address,
     rowAttrs: (s) => ({ "data-testid": "silo-row", "data-address": s.address }),

@@ -1,4 +1,5 @@
-// The dead-letters section: choose a topic and group, list the group's dead letters, and redrive one or all.
+// The dead-letters section: choose a topic and group, list the group's dead letters, and redrive one or all (offered
+// only when the signed-in principal may: Alter on the group and Consume on its topic).
 
 import { api } from "./api.js";
 import { el, format, syncTable } from "./dom.js";
@@ -33,6 +34,8 @@ export class DeadLetters {
     this.tbody = document.querySelector("#dead-letters-table tbody");
     this.groups = [];
     this.loadedFor = "";
+    this.mayRedrive = true;
+    this.notAllowed = document.getElementById("redrive-not-allowed");
     this.topicSelect.addEventListener("change", () => {
       this.fillGroups();
       this.changed();
@@ -81,13 +84,21 @@ export class DeadLetters {
       this.render([]);
       return;
     }
-    const letters = await api.deadLetters(topic, group, from);
+    const [letters, me] = await Promise.all([
+      api.deadLetters(topic, group, from),
+      api.whoami({ topics: [topic], groups: [`${topic}/${group}`] }),
+    ]);
     // A slow answer for an earlier choice must not overwrite the current one.
-    if (topic === this.topic && group === this.group && from === this.from) this.render(letters);
+    if (topic !== this.topic || group !== this.group || from !== this.from) return;
+    this.mayRedrive = me.superuser
+      || (me.groups[`${topic}/${group}`]?.includes("alter") && me.topics[topic]?.includes("consume")) === true;
+    this.render(letters);
   }
 
   render(letters) {
     const chosen = this.topic && this.group;
+    this.redriveAll.hidden = !this.mayRedrive;
+    this.notAllowed.hidden = this.mayRedrive || !chosen;
     syncTable(this.tbody, letters, {
       // The topic and group are in the key: a row (and its Redrive button) belongs to one group's letter.
       key: (l) => `${this.topic}/${this.group}/${l.partition}/${l.offset}`,
@@ -115,6 +126,7 @@ export class DeadLetters {
         },
       ],
     });
+    for (const button of this.tbody.querySelectorAll('[data-testid="redrive-button"]')) button.hidden = !this.mayRedrive;
   }
 
   async redrive(button, fromOffset, toOffset) {

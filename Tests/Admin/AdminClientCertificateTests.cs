@@ -8,14 +8,22 @@ namespace Granary.Tests.Admin;
 /// <summary>The admin API over HTTPS requiring client certificates from one CA: the other way to let it leave loopback.</summary>
 public sealed class AdminClientCertificateTests(AdminClientCertificateTests.MutualTlsSilo silo) : IClassFixture<AdminClientCertificateTests.MutualTlsSilo>
 {
-    public sealed class MutualTlsSilo : IAsyncLifetime
+    public class MutualTlsSilo : IAsyncLifetime
     {
         private readonly TempDirectory _data = new();
         private readonly TempDirectory _certificates = new();
+        private readonly string[] _settings;
         private SiloProcess? _process;
 
         public MutualTlsSilo()
+            : this([])
         {
+        }
+
+        /// <summary>A silo with <paramref name="settings"/> besides the HTTPS ones.</summary>
+        protected MutualTlsSilo(string[] settings)
+        {
+            _settings = settings;
             Ca = TestCertificates.Create(_certificates.Path, "admin");
             OtherCa = TestCertificates.Create(_certificates.Path, "other");
         }
@@ -34,6 +42,7 @@ public sealed class AdminClientCertificateTests(AdminClientCertificateTests.Mutu
                 $"--Granary:Admin:CertificatePath={Ca.SiloCertificatePath}",
                 $"--Granary:Admin:KeyPath={Ca.SiloKeyPath}",
                 $"--Granary:Admin:ClientCertificateCaPath={Ca.CaPath}",
+                .. _settings,
             ]);
             _process.Start();
             using var http = Client(Ca);
@@ -58,6 +67,7 @@ public sealed class AdminClientCertificateTests(AdminClientCertificateTests.Mutu
             if (_process is not null) await _process.DisposeAsync();
             _certificates.Dispose();
             _data.Dispose();
+            GC.SuppressFinalize(this);
         }
     }
 

@@ -109,6 +109,14 @@ public sealed class AdminOptionsTests
     }
 
     [Fact]
+    public void WithSecurityOn_TheSharedKeyIsRefused_AndUrlsBeyondLoopbackNeedNone()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => new AdminOptions { ApiKey = "k" }.Validate(securityEnabled: true));
+        Assert.Contains("Granary:Security:BootstrapKey", error.Message, StringComparison.Ordinal);
+        new AdminOptions { Urls = "http://0.0.0.0:30080" }.Validate(securityEnabled: true);
+    }
+
+    [Fact]
     public void ATurnedOffApi_IsNotChecked() => new AdminOptions { Enabled = false, Urls = "http://0.0.0.0:1" }.Validate();
 }
 

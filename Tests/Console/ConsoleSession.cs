@@ -4,7 +4,7 @@ using Microsoft.Playwright;
 namespace Granary.Tests.Console;
 
 /// <summary>
-/// The web console of one silo open in a fresh browser context (its own localStorage), polling fast, and recording
+/// The web console of one silo open in a fresh browser context (its own storage), polling fast, and recording
 /// the script errors the page throws, which a test checks at its end.
 /// </summary>
 internal sealed class ConsoleSession : IAsyncDisposable

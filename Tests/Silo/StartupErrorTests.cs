@@ -36,3 +36,23 @@ public sealed class StartupErrorTests
         Assert.DoesNotContain("Unhandled exception", run.Stdout + run.Stderr, StringComparison.Ordinal);
     }
 }
+
+/// <summary>With security on, the admin API's single shared key is refused at start: keys per principal replace it.</summary>
+[Trait("Category", "Integration")]
+public sealed class AdminKeyWithSecurityTests
+{
+    [Fact]
+    public async Task AdminApiKey_WithSecurityOn_IsRefusedAtStart_PointingToTheBootstrapKey()
+    {
+        using var data = new TempDirectory();
+        var run = await SiloRun.UntilExitAsync(TimeSpan.FromSeconds(120),
+            $"--Granary:DataDirectory={data.Path}", $"--Granary:SiloPort={BrokerTarget.FreePort()}", $"--Granary:GatewayPort={BrokerTarget.FreePort()}",
+            $"--Granary:Admin:Urls=http://127.0.0.1:{BrokerTarget.FreePort()}", "--Granary:Admin:ApiKey=legacy-key",
+            "--Granary:Security:Enabled=true", $"--Granary:Security:BootstrapKey={Admin.SecureAdminSilo.BootstrapKey}");
+
+        Assert.True(run.ExitCode == SiloExitCodes.Configuration, run.ToString());
+        string line = Assert.Single(run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.StartsWith("Granary silo cannot start: Granary:Admin:ApiKey", line, StringComparison.Ordinal);
+        Assert.Contains("Granary:Security:BootstrapKey", line, StringComparison.Ordinal);
+    }
+}
