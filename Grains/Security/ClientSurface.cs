@@ -57,8 +57,7 @@ public static class ClientSurface
         },
         [typeof(IClientSessionGrain)] = new(StringComparer.Ordinal)
         {
-            // Signing in is how a certificate holder gets its credential: open to callers without one.
-            [nameof(IClientSessionGrain.SignInWithCertificateAsync)] = new(null),
+            [nameof(IClientSessionGrain.SignInWithCertificateAsync)] = SurfacePermission.SigningIn,
         },
         // IPartitionReplicaGrain: none, it is entirely silo-internal.
         [typeof(IManagementGrain)] = new(StringComparer.Ordinal)

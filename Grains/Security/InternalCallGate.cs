@@ -61,7 +61,7 @@ internal sealed partial class InternalCallGate(
 
         // Who the call is for: null when nothing is checked (security off, or a silo on its own account).
         Principal? principal = null;
-        if (_enabled)
+        if (_enabled && !(permission.OpenToAnonymous && !fromSilo))
         {
             principal = fromSilo ? OnBehalfOfPrincipal(onBehalfOf) : Authenticate(credential, declaring, method.Name);
             if (principal is not null) Authorize(principal, permission, context, declaring, method.Name);

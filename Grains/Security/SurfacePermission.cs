@@ -10,8 +10,13 @@ namespace Granary.Grains.Security;
 /// <param name="Cluster">The operation needed on the cluster, or null.</param>
 /// <param name="AuditAction">The audit log's action for a successful call (e.g. <c>topic.create</c>), or null for calls not audited.</param>
 /// <param name="FiltersTopics">True when the method returns topic names, which are cut to those the caller may describe.</param>
-public sealed record SurfacePermission(AclOperation? Topic, AclOperation? Group = null, AclOperation? Cluster = null, string? AuditAction = null, bool FiltersTopics = false)
+/// <param name="OpenToAnonymous">True for the one method a caller without a credential may call: signing in.</param>
+public sealed record SurfacePermission(AclOperation? Topic, AclOperation? Group = null, AclOperation? Cluster = null, string? AuditAction = null,
+    bool FiltersTopics = false, bool OpenToAnonymous = false)
 {
+    /// <summary>Signing in, which is how a caller gets its credential: open to callers without one.</summary>
+    public static SurfacePermission SigningIn { get; } = new(null, OpenToAnonymous: true);
+
     /// <summary>Open to every authenticated caller; returns topic names, filtered.</summary>
     public static SurfacePermission TopicListing { get; } = new(null, FiltersTopics: true);
 
@@ -31,7 +36,7 @@ public sealed record SurfacePermission(AclOperation? Topic, AclOperation? Group 
         if (Topic is { } topic) parts.Add($"{Name(topic)} on the topic");
         if (Group is { } group) parts.Add($"{Name(group)} on the group");
         if (Cluster is { } cluster) parts.Add($"{Name(cluster)} on the cluster");
-        return parts.Count == 0 ? "authentication only" : string.Join(" and ", parts);
+        return parts.Count > 0 ? string.Join(" and ", parts) : OpenToAnonymous ? "nothing" : "authentication only";
     }
 
     private static string Name(AclOperation operation) => operation.ToString().ToLowerInvariant();
