@@ -178,6 +178,21 @@ public sealed class SecurityGateTests(SecureSiloFixture silo) : IClassFixture<Se
     }
 
     [Fact]
+    public async Task TheManagementGrain_ListsSilosForDescribeOnTheCluster_AndDoesTheRestForAdminOnly()
+    {
+        string describer = await silo.KeyAsync($"describer-{Guid.NewGuid():N}", Allow(ResourceType.Cluster, AclRule.Any, AclOperation.Describe));
+        string nobody = await silo.KeyAsync($"nobody-{Guid.NewGuid():N}");
+        var management = silo.Cluster.Client.GetGrain<IManagementGrain>(0);
+
+        Assert.NotEmpty(await silo.As(describer, () => Client.Admin.GetActiveSilosAsync()));
+        await RefusedAsync(ErrorCode.NotAllowed, nobody, () => Client.Admin.GetActiveSilosAsync());
+        var refused = await RefusedAsync(ErrorCode.NotAllowed, describer, () => management.ForceGarbageCollection([]));
+        Assert.Contains("admin the cluster", refused.Message, StringComparison.Ordinal);
+        await RefusedAsync(ErrorCode.Unauthenticated, null, () => management.ForceGarbageCollection([]));
+        await silo.As(BootstrapKey, () => management.ForceGarbageCollection([]));
+    }
+
+    [Fact]
     public async Task OnBehalfOf_CountsOnlyOnTheSilosOwnCalls()
     {
         string producer = $"obo-{Guid.NewGuid():N}";
