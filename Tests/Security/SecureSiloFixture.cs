@@ -22,6 +22,15 @@ public sealed class SecureSiloFixture : IAsyncLifetime
     private volatile string? _credential;
     private readonly TempDirectory _data = new();
 
+    private int _claimsSeenByGrains;
+    private int _callsWithoutClaims;
+
+    /// <summary>Grain calls that still held a credential or an on-behalf-of name when the grain ran (the gate removes them).</summary>
+    public int ClaimsSeenByGrains => Volatile.Read(ref _claimsSeenByGrains);
+
+    /// <summary>Grain calls that held neither when the grain ran.</summary>
+    public int CallsWithoutClaims => Volatile.Read(ref _callsWithoutClaims);
+
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
     public GranaryClient Client { get; private set; } = null!;
@@ -46,6 +55,14 @@ public sealed class SecureSiloFixture : IAsyncLifetime
                 o.Enabled = true;
                 o.BootstrapKey = BootstrapKey;
                 o.Superusers = [Superuser];
+            });
+            // Runs after the gate, just before the grain: what a grain would see, and forward, of the caller's claims.
+            silo.AddIncomingGrainCallFilter(context =>
+            {
+                if (RequestContext.Get(SecurityContextKeys.Credential) is not null || RequestContext.Get(SecurityContextKeys.OnBehalfOf) is not null)
+                    Interlocked.Increment(ref _claimsSeenByGrains);
+                else Interlocked.Increment(ref _callsWithoutClaims);
+                return context.Invoke();
             });
             // Sign-in reads the TLS settings; the in-memory transport itself has no TLS.
             silo.Services.Configure<GranaryTlsOptions>(o =>

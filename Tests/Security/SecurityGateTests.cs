@@ -178,6 +178,21 @@ public sealed class SecurityGateTests(SecureSiloFixture silo) : IClassFixture<Se
     }
 
     [Fact]
+    public async Task GrainsNeverSeeTheCallersCredential_NorAnOnBehalfOfName()
+    {
+        string topic = await CreateTopicAsBootstrapAsync();
+        int before = silo.CallsWithoutClaims;
+        await silo.As(BootstrapKey, async () =>
+        {
+            await SendAsync(topic);
+            await JoinAsync(topic, "g");
+            await WithOnBehalfOf(OnBehalfOf.Encode(Principal.Bootstrap), () => Client.Admin.DescribeTopicAsync(topic));
+        });
+        Assert.True(silo.CallsWithoutClaims > before);
+        Assert.Equal(0, silo.ClaimsSeenByGrains);
+    }
+
+    [Fact]
     public async Task TheManagementGrain_ListsSilosForDescribeOnTheCluster_AndDoesTheRestForAdminOnly()
     {
         string describer = await silo.KeyAsync($"describer-{Guid.NewGuid():N}", Allow(ResourceType.Cluster, AclRule.Any, AclOperation.Describe));
