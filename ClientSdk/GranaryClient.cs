@@ -94,7 +94,8 @@ public sealed class GranaryClient : IAsyncDisposable
             try
             {
                 var certificate = TlsCertificates.LoadFromFile(options.Tls.CertificatePath!, options.Tls.KeyPath, options.Tls.CertificatePassword);
-                identity = new CertificateIdentity(cluster, certificate, options.ServiceId, TimeProvider.System);
+                var intermediates = CertificateIdentity.IntermediatesIn(options.Tls.CertificatePath!, options.Tls.CertificatePassword, certificate);
+                identity = new CertificateIdentity(cluster, certificate, options.ServiceId, TimeProvider.System, intermediates);
                 await identity.SignInAsync().ConfigureAwait(false);
                 credential.Certificate = identity;
             }

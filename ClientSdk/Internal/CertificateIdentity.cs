@@ -10,8 +10,10 @@ namespace Granary.Client.Internal;
 /// over a fresh nonce, the cluster's service id and the time) and keeps the session token it gets, signing in again
 /// once 80% of the session has passed. A failed renewal keeps the old token while it lasts.
 /// </summary>
-internal sealed class CertificateIdentity(IGrainFactory grains, X509Certificate2 certificate, string serviceId, TimeProvider time) : IDisposable
+internal sealed class CertificateIdentity(IGrainFactory grains, X509Certificate2 certificate, string serviceId, TimeProvider time, byte[][]? intermediates = null) : IDisposable
 {
+    private readonly byte[][] _intermediates = intermediates ?? [];
+
     private readonly SemaphoreSlim _signingIn = new(1, 1);
     private volatile Session? _session;
 
@@ -74,7 +76,7 @@ internal sealed class CertificateIdentity(IGrainFactory grains, X509Certificate2
         byte[] signature = Sign(data);
         var issued = time.GetUtcNow();
         var session = await GranaryClient.CallAsync(() => grains.GetGrain<IClientSessionGrain>(0)
-            .SignInWithCertificateAsync(certificate.RawData, [], nonce, now, signature)).ConfigureAwait(false);
+            .SignInWithCertificateAsync(certificate.RawData, _intermediates, nonce, now, signature)).ConfigureAwait(false);
         var lifetime = session.Expires - issued;
         var renewAt = session.Token is null || lifetime <= TimeSpan.Zero ? DateTimeOffset.MaxValue : issued + lifetime * 0.8;
         return new Session(session, renewAt);
@@ -89,6 +91,32 @@ internal sealed class CertificateIdentity(IGrainFactory grains, X509Certificate2
         using var rsa = certificate.GetRSAPrivateKey()
             ?? throw new InvalidOperationException($"The client certificate '{certificate.Subject}' has neither an RSA nor an ECDSA private key to sign in with.");
         return rsa.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+    }
+
+    /// <summary>
+    /// The CA certificates other than <paramref name="leaf"/> in the certificate file (a PEM bundle or a PKCS#12 file),
+    /// which the silo may need to complete the chain to its trusted CA.
+    /// </summary>
+    public static byte[][] IntermediatesIn(string path, string? password, X509Certificate2 leaf)
+    {
+        var all = path.EndsWith(".pfx", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".p12", StringComparison.OrdinalIgnoreCase)
+            ? X509CertificateLoader.LoadPkcs12CollectionFromFile(path, password)
+            : PemCertificates(path);
+        try
+        {
+            return [.. all.Where(c => !c.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span)).Select(c => c.RawData)];
+        }
+        finally
+        {
+            foreach (var certificate in all) certificate.Dispose();
+        }
+    }
+
+    private static X509Certificate2Collection PemCertificates(string path)
+    {
+        var all = new X509Certificate2Collection();
+        all.ImportFromPemFile(path);
+        return all;
     }
 
     public void Dispose()
