@@ -237,7 +237,7 @@ public sealed class SecurityGateTests(SecureSiloFixture silo) : IClassFixture<Se
     }
 
     [Fact]
-    public async Task CreatesSeeksAndDeletes_AreAudited_WithThePrincipal()
+    public async Task CreatesAltersSeeksAndDeletes_AreAudited_WithThePrincipal()
     {
         string principal = $"auditor-{Guid.NewGuid():N}";
         string topic = Unique("audited");
@@ -250,6 +250,7 @@ public sealed class SecurityGateTests(SecureSiloFixture silo) : IClassFixture<Se
             await JoinAsync(topic, "g");
             await Client.Admin.SeekAsync(topic, "g", SeekTarget.Latest);
             await Client.Admin.AddPartitionsAsync(topic, 3);
+            await Client.Admin.AlterTopicAsync(topic, config => config with { MaxMessageBytes = 4096 });
             await Client.Admin.DeleteTopicAsync(topic);
         });
 
@@ -259,7 +260,8 @@ public sealed class SecurityGateTests(SecureSiloFixture silo) : IClassFixture<Se
         Assert.Contains(events, e => e.Action == "topic.create" && e.Detail == "partitions=2");
         Assert.Contains(events, e => e.Action == "group.seek" && e.Target == $"{topic}/g");
         Assert.Contains(events, e => e.Action == "topic.add-partitions" && e.Detail == "partitions=3");
+        Assert.Contains(events, e => e.Action == "topic.alter" && e.Detail!.Contains("maxMessageBytes=4096", StringComparison.Ordinal));
         Assert.Contains(events, e => e.Action == "topic.delete");
-        Assert.Equal(4, events.Count); // produce and consume are not audited
+        Assert.Equal(5, events.Count); // produce and consume are not audited
     }
 }
