@@ -1,6 +1,7 @@
 using System.Net;
 using Granary.Client.Internal;
 using Granary.Grains;
+using Granary.Grains.Security;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
@@ -19,13 +20,22 @@ public sealed class GranaryClient : IAsyncDisposable
     /// <summary>The longest server-side wait of a long poll: half the call timeout, so a poll never times out.</summary>
     internal TimeSpan LongPollLimit(TimeSpan wanted) => wanted < _responseTimeout / 2 ? wanted : _responseTimeout / 2;
 
-    private GranaryClient(IClusterClient cluster, IHost? ownedHost, TimeSpan responseTimeout)
+    private readonly CertificateIdentity? _certificateIdentity;
+
+    private GranaryClient(IClusterClient cluster, IHost? ownedHost, TimeSpan responseTimeout, CertificateIdentity? certificateIdentity = null)
     {
         Cluster = cluster;
         _ownedHost = ownedHost;
         _responseTimeout = responseTimeout;
+        _certificateIdentity = certificateIdentity;
         Admin = new GranaryAdmin(cluster);
     }
+
+    /// <summary>
+    /// The principal the cluster mapped this client's certificate to, when it signed in with one
+    /// (<see cref="GranaryClientOptions.UseCertificateIdentity"/>) on a cluster whose security is on; otherwise null.
+    /// </summary>
+    public string? CertificatePrincipal => _certificateIdentity?.Principal;
 
     internal IClusterClient Cluster { get; }
 
@@ -36,6 +46,13 @@ public sealed class GranaryClient : IAsyncDisposable
     /// <exception cref="GranaryException"><see cref="ErrorCode.Timeout"/> when no gateway answers within the connect timeout (with TLS on, the message says what the last attempt saw, and the inner exception is its failure).</exception>
     /// <exception cref="ArgumentException">The options are inconsistent (for example TLS files that do not exist).</exception>
     /// <exception cref="InvalidOperationException">The TLS client certificate or CA file cannot be used.</exception>
+    /// <remarks>
+    /// With a credential (<see cref="GranaryClientOptions.ApiKey"/>, an access token, or a certificate sign-in), every
+    /// call carries it. A cluster whose security is on refuses calls without a valid one with
+    /// <see cref="ErrorCode.Unauthenticated"/>, and calls the principal may not make with <see cref="ErrorCode.NotAllowed"/>;
+    /// neither is retried. A certificate sign-in happens here: a refused certificate fails the connect with
+    /// <see cref="ErrorCode.Unauthenticated"/> and the reason.
+    /// </remarks>
     public static async Task<GranaryClient> ConnectAsync(GranaryClientOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -44,8 +61,10 @@ public sealed class GranaryClient : IAsyncDisposable
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         var tls = new ClientTls();
         var retries = options.Tls.Enabled ? new TlsConnectionRetryFilter() : null;
+        var credential = new ClientCredential(options);
         builder.UseOrleansClient(client =>
         {
+            client.AddOutgoingGrainCallFilter(credential);
             tls.Apply(client, options.Tls);
             if (retries is not null) client.UseConnectionRetryFilter(retries);
             client.Configure<ClusterOptions>(o => { o.ClusterId = options.ClusterId; o.ServiceId = options.ServiceId; });
@@ -68,7 +87,27 @@ public sealed class GranaryClient : IAsyncDisposable
                 : $"No gateway of the cluster in the membership table accepted the connection within {options.ConnectTimeout}.";
             throw new GranaryException(ErrorCode.Timeout, retries is null ? message : message + " " + TlsFailureHint(tls, retries), retries?.LastFailure);
         }
-        return new GranaryClient(host.Services.GetRequiredService<IClusterClient>(), host, options.ResponseTimeout);
+        var cluster = host.Services.GetRequiredService<IClusterClient>();
+        CertificateIdentity? identity = null;
+        if (options.SignsInWithCertificate)
+        {
+            try
+            {
+                var certificate = TlsCertificates.LoadFromFile(options.Tls.CertificatePath!, options.Tls.KeyPath, options.Tls.CertificatePassword);
+                var intermediates = CertificateIdentity.IntermediatesIn(options.Tls.CertificatePath!, options.Tls.CertificatePassword, certificate);
+                identity = new CertificateIdentity(cluster, certificate, options.ServiceId, TimeProvider.System, intermediates);
+                await identity.SignInAsync().ConfigureAwait(false);
+                credential.Certificate = identity;
+            }
+            catch
+            {
+                identity?.Dispose();
+                await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                host.Dispose();
+                throw;
+            }
+        }
+        return new GranaryClient(cluster, host, options.ResponseTimeout, identity);
     }
 
     /// <summary>Wraps an Orleans client the application already runs (for example inside a silo or a test cluster).</summary>
@@ -97,6 +136,7 @@ public sealed class GranaryClient : IAsyncDisposable
         finally
         {
             _ownedHost.Dispose();
+            _certificateIdentity?.Dispose();
         }
     }
 

@@ -31,6 +31,42 @@ public sealed class GranaryClientOptions
     /// <summary>Transport security: TLS to the gateways, and the client certificate for mutual TLS. Default off.</summary>
     public GranaryClientTlsOptions Tls { get; set; } = new();
 
+    /// <summary>
+    /// The API key (<c>gk_...</c>, from <c>granary keys create</c>) this client authenticates with when the cluster's
+    /// security is on (<c>Granary:Security:Enabled</c>); or the cluster's bootstrap key (any text of at least 32
+    /// characters), for setting up the first keys and rules. Sent with every call. Null: no API key. Set at most one of
+    /// <see cref="ApiKey"/>, <see cref="AccessToken"/> and <see cref="AccessTokenProvider"/>.
+    /// </summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>
+    /// A JSON web token from the cluster's OpenID Connect issuer, sent with every call. It is not renewed: for
+    /// tokens that expire while the client runs, use <see cref="AccessTokenProvider"/>. Null: none.
+    /// </summary>
+    public string? AccessToken { get; set; }
+
+    /// <summary>
+    /// Gets the JSON web token to send with a call; called before every call, so it should return a cached token
+    /// until that nears expiry (as token libraries such as MSAL do) and complete synchronously then. Null: none.
+    /// </summary>
+    public Func<CancellationToken, ValueTask<string>>? AccessTokenProvider { get; set; }
+
+    /// <summary>
+    /// Whether to sign in with the client certificate of <see cref="GranaryClientTlsOptions.CertificatePath"/> (the
+    /// cluster uses mutual TLS and security): the principal is the certificate subject's common name. The client signs
+    /// in when it connects and again before the session expires. Null (default): sign in when a client certificate is
+    /// configured and no API key or access token is given; on a cluster whose security is off, nothing happens.
+    /// </summary>
+    public bool? UseCertificateIdentity { get; set; }
+
+    /// <summary>Whether the client signs in with its certificate (see <see cref="UseCertificateIdentity"/>).</summary>
+    internal bool SignsInWithCertificate =>
+        UseCertificateIdentity ?? (Tls is { Enabled: true } && !string.IsNullOrWhiteSpace(Tls.CertificatePath)
+            && ApiKey is null && AccessToken is null && AccessTokenProvider is null);
+
+    /// <summary>The shortest bootstrap key a silo accepts (<c>Granary:Security:BootstrapKey</c>).</summary>
+    internal const int MinBootstrapKeyLength = 32;
+
     internal void Validate()
     {
         if (Gateways is not { Count: > 0 } && string.IsNullOrWhiteSpace(ConnectionString)) throw new ArgumentException("At least one gateway endpoint is needed.", nameof(Gateways));
@@ -40,5 +76,24 @@ public sealed class GranaryClientOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(ResponseTimeout, TimeSpan.FromSeconds(2));
         ArgumentNullException.ThrowIfNull(Tls);
         Tls.Validate();
+        int credentials = (ApiKey is null ? 0 : 1) + (AccessToken is null ? 0 : 1) + (AccessTokenProvider is null ? 0 : 1);
+        if (credentials > 1) throw new ArgumentException("Set at most one of ApiKey, AccessToken and AccessTokenProvider.", nameof(ApiKey));
+        if (ApiKey is not null && !LooksLikeApiKey(ApiKey))
+            throw new ArgumentException($"ApiKey is not an API key: expected 'gk_' followed by the key's id and secret (as `granary keys create` prints it), or the cluster's bootstrap key of at least {MinBootstrapKeyLength} characters.", nameof(ApiKey));
+        if (AccessToken is not null && string.IsNullOrWhiteSpace(AccessToken)) throw new ArgumentException("AccessToken is empty.", nameof(AccessToken));
+        if (UseCertificateIdentity == true && (!Tls.Enabled || string.IsNullOrWhiteSpace(Tls.CertificatePath)))
+            throw new ArgumentException("UseCertificateIdentity needs TLS with a client certificate (Tls.Enabled and Tls.CertificatePath).", nameof(UseCertificateIdentity));
+        if (UseCertificateIdentity == true && credentials > 0)
+            throw new ArgumentException("UseCertificateIdentity and an API key or access token exclude each other: the client has one identity.", nameof(UseCertificateIdentity));
+    }
+
+    private static readonly System.Buffers.SearchValues<char> LowerHexDigits = System.Buffers.SearchValues.Create("0123456789abcdef");
+
+    // gk_ + 16 lowercase hex digits + '_' + a base64url secret; or a bootstrap key, any text of 32 characters or more.
+    private static bool LooksLikeApiKey(string key)
+    {
+        if (key.Length >= MinBootstrapKeyLength && !key.StartsWith("gk_", StringComparison.Ordinal)) return !key.Any(char.IsWhiteSpace);
+        if (!key.StartsWith("gk_", StringComparison.Ordinal) || key.Length < 3 + 16 + 2 || key[19] != '_') return false;
+        return !key.AsSpan(3, 16).ContainsAnyExcept(LowerHexDigits) && !key.Any(char.IsWhiteSpace);
     }
 }

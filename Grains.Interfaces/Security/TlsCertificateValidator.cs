@@ -52,9 +52,21 @@ public sealed class TlsCertificateValidator
     /// <param name="certificate">The remote end's certificate.</param>
     /// <param name="presentedChain">The chain the TLS stack built, whose intermediate certificates the remote end sent; may be null.</param>
     /// <param name="rejection">Why the certificate is not acceptable, or null.</param>
-    public bool IsAcceptable(X509Certificate2 certificate, X509Chain? presentedChain, out string? rejection)
+    public bool IsAcceptable(X509Certificate2 certificate, X509Chain? presentedChain, out string? rejection) =>
+        // Intermediates the remote end sent; the leaf itself is element 0.
+        IsAcceptableWith(certificate, presentedChain is null ? [] : presentedChain.ChainElements.Skip(1).Select(e => e.Certificate), out rejection);
+
+    /// <summary>
+    /// True when <paramref name="certificate"/> is acceptable, given the intermediate CA certificates the remote end
+    /// sent; otherwise false with the reason in <paramref name="rejection"/>.
+    /// </summary>
+    /// <param name="certificate">The remote end's certificate.</param>
+    /// <param name="intermediates">Intermediate CA certificates that may complete the chain (never trusted as roots).</param>
+    /// <param name="rejection">Why the certificate is not acceptable, or null.</param>
+    public bool IsAcceptableWith(X509Certificate2 certificate, IEnumerable<X509Certificate2> intermediates, out string? rejection)
     {
         ArgumentNullException.ThrowIfNull(certificate);
+        ArgumentNullException.ThrowIfNull(intermediates);
         using var chain = new X509Chain();
         var policy = chain.ChainPolicy;
         policy.RevocationMode = X509RevocationMode.NoCheck;
@@ -64,11 +76,7 @@ public sealed class TlsCertificateValidator
             policy.TrustMode = X509ChainTrustMode.CustomRootTrust;
             policy.CustomTrustStore.AddRange(_trustedRoots);
         }
-        if (presentedChain is not null)
-        {
-            // Intermediates the remote end sent; the leaf itself is element 0.
-            foreach (var element in presentedChain.ChainElements.Skip(1)) policy.ExtraStore.Add(element.Certificate);
-        }
+        foreach (var intermediate in intermediates) policy.ExtraStore.Add(intermediate);
         if (!chain.Build(certificate))
         {
             var reasons = chain.ChainStatus.Select(s => $"{s.Status}: {s.StatusInformation.Trim()}").Distinct();

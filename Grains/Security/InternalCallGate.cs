@@ -1,28 +1,214 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Granary.Grains.Security;
 
 /// <summary>
-/// Incoming call filter on silos: a call to a silo-internal method of a Granary grain (anything outside
-/// <see cref="ClientSurface"/>) is refused with <see cref="ErrorCode.NotAllowed"/> unless it carries the cluster's
-/// <see cref="InternalCallSecret"/>, which only silos stamp (<see cref="InternalCallStamp"/>). The sender id in the
-/// message is not used: a client can write any value there. The secret is removed before the grain runs, so the
-/// grain's own calls are stamped afresh and nothing forwards it.
+/// Incoming call filter on silos, the one place where grain calls are checked:
+/// <list type="bullet">
+/// <item>A call to a silo-internal method of a Granary grain (anything outside <see cref="ClientSurface"/>) is refused
+/// with <see cref="ErrorCode.NotAllowed"/> unless it carries the cluster's <see cref="InternalCallSecret"/>, which only
+/// silos stamp (<see cref="InternalCallStamp"/>). The sender id in the message is not used: a client can write any
+/// value there.</item>
+/// <item>With security on (<see cref="GranarySecurityOptions.Enabled"/>), a client's call of a surface method must carry
+/// a credential (<see cref="SecurityContextKeys.Credential"/>: an API key, the bootstrap key or a session token), else
+/// <see cref="ErrorCode.Unauthenticated"/>; its principal must be allowed what the method needs
+/// (<see cref="SurfacePermission"/>), else <see cref="ErrorCode.NotAllowed"/>. A silo's call is checked as the principal
+/// it names in <see cref="SecurityContextKeys.OnBehalfOf"/> (the admin API's calls), and passes when it names none.</item>
+/// <item>Creates, alters, deletes, seeks and redrives that succeed are written to the <see cref="AuditLog"/>.</item>
+/// </list>
+/// The stamp, the credential and the on-behalf-of name are removed before the grain runs, so that the grain's own calls
+/// are stamped afresh and nothing forwards them.
 /// </summary>
-internal sealed partial class InternalCallGate(InternalCallSecret secret, ILogger<InternalCallGate> logger) : IIncomingGrainCallFilter
+internal sealed partial class InternalCallGate(
+    InternalCallSecret secret,
+    SecurityCatalog catalog,
+    SessionTokens sessions,
+    AuditLog audit,
+    IOptions<GranarySecurityOptions> options,
+    ILogger<InternalCallGate> logger) : IIncomingGrainCallFilter
 {
+    /// <summary>The audit log's principal for changes silos make on their own account.</summary>
+    internal const string SiloPrincipal = "silo";
+
+    // Grain keys rarely change but are parsed on every call otherwise; bounded against a client inventing keys.
+    private const int MaxCachedKeys = 100_000;
+
+    private readonly bool _enabled = options.Value.Enabled;
+    private readonly ConcurrentDictionary<GrainId, GrainResources> _resources = new();
+
     public Task Invoke(IIncomingGrainCallContext context)
     {
         var method = context.InterfaceMethod;
-        if (method.DeclaringType is not { } declaring || !ClientSurface.IsGranaryInterface(declaring)) return context.Invoke();
+        if (method.DeclaringType is not { } declaring || !ClientSurface.IsGated(declaring)) return context.Invoke();
         bool fromSilo = secret.Matches(RequestContext.Get(InternalCallStamp.Key));
+        object? credential = RequestContext.Get(SecurityContextKeys.Credential);
+        object? onBehalfOf = RequestContext.Get(SecurityContextKeys.OnBehalfOf);
         RequestContext.Remove(InternalCallStamp.Key);
-        if (fromSilo || ClientSurface.IsClientFacing(declaring, method.Name)) return context.Invoke();
-        LogRefused(logger, context.InterfaceName, context.MethodName, context.TargetId.ToString());
-        throw new GranaryException(ErrorCode.NotAllowed,
-            $"{declaring.Name}.{method.Name} is internal to the cluster's silos; clients may not call it.");
+        if (credential is not null) RequestContext.Remove(SecurityContextKeys.Credential);
+        if (onBehalfOf is not null) RequestContext.Remove(SecurityContextKeys.OnBehalfOf);
+
+        var permission = ClientSurface.PermissionOf(declaring, method.Name);
+        if (permission is null)
+        {
+            // A silo-internal method (or an interface without a table): silos only.
+            if (fromSilo || !ClientSurface.IsGranaryInterface(declaring)) return context.Invoke();
+            LogRefused(logger, context.InterfaceName, context.MethodName, context.TargetId.ToString());
+            throw new GranaryException(ErrorCode.NotAllowed,
+                $"{declaring.Name}.{method.Name} is internal to the cluster's silos; clients may not call it.");
+        }
+
+        // Who the call is for: null when nothing is checked (security off, or a silo on its own account).
+        Principal? principal = null;
+        if (_enabled && !(permission.OpenToAnonymous && !fromSilo))
+        {
+            principal = fromSilo ? OnBehalfOfPrincipal(onBehalfOf) : Authenticate(credential, declaring, method.Name);
+            if (principal is not null) Authorize(principal, permission, context, declaring, method.Name);
+        }
+        if (permission.AuditAction is null && !(permission.FiltersTopics && principal is not null)) return context.Invoke();
+        string auditPrincipal = principal?.Name
+            ?? (fromSilo ? OnBehalfOf.TryDecode(onBehalfOf)?.Name ?? (_enabled ? SiloPrincipal : Principal.Anonymous.Name) : Principal.Anonymous.Name);
+        return InvokeThenAsync(context, permission, principal, auditPrincipal);
     }
+
+    private async Task InvokeThenAsync(IIncomingGrainCallContext context, SurfacePermission permission, Principal? principal, string auditPrincipal)
+    {
+        await context.Invoke();
+        if (permission.FiltersTopics && principal is not null && context.Result is string[] topics)
+        {
+            context.Result = Array.FindAll(topics, topic => catalog.IsAllowed(principal, ResourceType.Topic, topic, AclOperation.Describe));
+        }
+        if (permission.AuditAction is { } action && AuditDetail(context, action) is var (target, detail, happened) && happened)
+            await audit.RecordAsync(auditPrincipal, action, target, detail);
+    }
+
+    private static Principal? OnBehalfOfPrincipal(object? onBehalfOf)
+    {
+        if (onBehalfOf is null) return null;
+        return OnBehalfOf.TryDecode(onBehalfOf)
+            ?? throw new GranaryException(ErrorCode.Unauthenticated, "The call names a principal to act for that is not a valid principal.");
+    }
+
+    private Principal Authenticate(object? credential, Type declaring, string method)
+    {
+        if (credential is not string text || text.Length == 0)
+        {
+            LogUnauthenticated(logger, "none", declaring.Name, method);
+            throw new GranaryException(ErrorCode.Unauthenticated,
+                $"Security is on: {declaring.Name}.{method} needs a credential (set GranaryClientOptions.ApiKey, an access token, or a client certificate).");
+        }
+        Principal? principal;
+        string kind;
+        if (text.StartsWith(SessionTokens.Prefix, StringComparison.Ordinal))
+        {
+            principal = sessions.Validate(text);
+            kind = "certificate session token";
+        }
+        else
+        {
+            // API keys (gk_...) and the bootstrap key, which may be any text of 32 characters or more.
+            principal = catalog.AuthenticateApiKey(text);
+            kind = text.StartsWith(ApiKeys.Prefix, StringComparison.Ordinal) ? "API key" : "credential";
+            if (principal is null && LooksLikeJwt(text))
+            {
+                // JWT: the validator of Grains/Security/Jwt is wired here; until then a token authenticates no one.
+                kind = "access token (JWT)";
+            }
+        }
+        if (principal is not null) return principal;
+        LogUnauthenticated(logger, kind, declaring.Name, method);
+        throw new GranaryException(ErrorCode.Unauthenticated, kind switch
+        {
+            "API key" => "The API key is not valid: unknown, malformed or revoked.",
+            "certificate session token" => "The certificate session token is not valid or has expired; sign in again.",
+            "access token (JWT)" => "The access token is not accepted: this cluster validates no JSON web tokens.",
+            _ => "The credential is not accepted: it is neither a valid API key (gk_...), the bootstrap key, nor a session token.",
+        });
+    }
+
+    private static bool LooksLikeJwt(string text) =>
+        text.StartsWith("eyJ", StringComparison.Ordinal) && text.AsSpan().Count('.') == 2;
+
+    private void Authorize(Principal principal, SurfacePermission permission, IIncomingGrainCallContext context, Type declaring, string method)
+    {
+        if (permission.Cluster is { } clusterOperation && !catalog.IsAllowed(principal, ResourceType.Cluster, AclRule.Any, clusterOperation))
+            throw Refused(principal, clusterOperation, "the cluster", declaring, method);
+        if (permission.Topic is null && permission.Group is null) return;
+        var resources = Resources(context.TargetId, declaring);
+        if (permission.Topic is { } topicOperation && !catalog.IsAllowed(principal, ResourceType.Topic, resources.Topic, topicOperation))
+            throw Refused(principal, topicOperation, $"topic '{resources.Topic}'", declaring, method);
+        if (permission.Group is { } groupOperation && !catalog.IsAllowed(principal, ResourceType.Group, resources.Group!, groupOperation))
+            throw Refused(principal, groupOperation, $"group '{resources.Group}'", declaring, method);
+    }
+
+    private GranaryException Refused(Principal principal, AclOperation operation, string resource, Type declaring, string method)
+    {
+        string what = operation.ToString().ToLowerInvariant();
+        LogNotAllowed(logger, principal.Name, what, resource, declaring.Name, method);
+        return new GranaryException(ErrorCode.NotAllowed, $"Principal '{principal.Name}' may not {what} {resource} ({declaring.Name}.{method}).");
+    }
+
+    /// <summary>The topic and group (<c>{topic}/{group}</c>) a grain's key names.</summary>
+    private GrainResources Resources(GrainId grain, Type declaring)
+    {
+        if (_resources.TryGetValue(grain, out var known)) return known;
+        string key = grain.Key.ToString()!;
+        GrainResources resources;
+        if (declaring == typeof(ITopicGrain)) resources = new(key, null);
+        else if (declaring == typeof(IPartitionGrain))
+        {
+            int slash = key.LastIndexOf('/');
+            resources = slash > 0 ? new(key[..slash], null) : throw BadKey(key);
+        }
+        else if (declaring == typeof(IConsumerGroupGrain))
+        {
+            int slash = key.IndexOf('/', StringComparison.Ordinal);
+            resources = slash > 0 && slash < key.Length - 1 ? new(key[..slash], key) : throw BadKey(key);
+        }
+        else if (declaring == typeof(IPartitionCursorGrain))
+        {
+            int first = key.IndexOf('/', StringComparison.Ordinal);
+            int last = key.LastIndexOf('/');
+            resources = first > 0 && last > first + 1 ? new(key[..first], key[..last]) : throw BadKey(key);
+        }
+        else throw new InvalidOperationException($"{declaring.Name} names no topic by its key.");
+        if (_resources.Count >= MaxCachedKeys) _resources.Clear();
+        _resources.TryAdd(grain, resources);
+        return resources;
+    }
+
+    private static GranaryException BadKey(string key) =>
+        new(ErrorCode.InvalidName, $"'{(key.Length <= 100 ? key : key[..100] + "...")}' does not name a topic resource.");
+
+    /// <summary>The audit event's target and detail, and whether the call changed anything.</summary>
+    private static (string Target, string? Detail, bool Happened) AuditDetail(IIncomingGrainCallContext context, string action)
+    {
+        string key = context.TargetId.Key.ToString()!;
+        var request = context.Request;
+        return action switch
+        {
+            "topic.create" => (key, request.GetArgument(0) is TopicConfig config ? $"partitions={config.Partitions}" : null, true),
+            "topic.add-partitions" => (key, $"partitions={request.GetArgument(0)}", true),
+            // AlterIfUnchanged returns null when another change came first: nothing changed.
+            "topic.alter" => (key, context.Result is TopicConfig applied ? Describe(applied) : null, context.Result is not null),
+            "group.seek" => (key, request.GetArgument(0)?.ToString(), true),
+            "group.redrive" => (key, $"from={request.GetArgument(0)} to={request.GetArgument(1)} redriven={context.Result}", true),
+            _ => (key, null, true),
+        };
+    }
+
+    private static string Describe(TopicConfig config) =>
+        $"partitions={config.Partitions} maxMessageBytes={config.MaxMessageBytes} retentionTime={config.RetentionTime?.ToString() ?? "none"} retentionBytes={config.RetentionBytes?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}";
+
+    private sealed record GrainResources(string Topic, string? Group);
 
     [LoggerMessage(1701, LogLevel.Warning, "Refused a client's call to internal method {Interface}.{Method} of {Grain}")]
     private static partial void LogRefused(ILogger logger, string @interface, string method, string grain);
+
+    [LoggerMessage(1730, LogLevel.Warning, "Refused an unauthenticated call to {Interface}.{Method} (credential: {Kind})")]
+    private static partial void LogUnauthenticated(ILogger logger, string kind, string @interface, string method);
+
+    [LoggerMessage(1731, LogLevel.Warning, "Refused: principal {Principal} may not {Operation} {Resource} ({Interface}.{Method})")]
+    private static partial void LogNotAllowed(ILogger logger, string principal, string operation, string resource, string @interface, string method);
 }

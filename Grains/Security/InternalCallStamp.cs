@@ -13,7 +13,7 @@ internal sealed class InternalCallStamp(InternalCallSecret secret) : IOutgoingGr
 
     public async Task Invoke(IOutgoingGrainCallContext context)
     {
-        if (!ClientSurface.IsGranaryInterface(context.InterfaceMethod.DeclaringType))
+        if (!ClientSurface.IsGated(context.InterfaceMethod.DeclaringType))
         {
             // A grain's context never holds the key (the gate removes it), but be certain it cannot leave the cluster.
             RequestContext.Remove(Key);

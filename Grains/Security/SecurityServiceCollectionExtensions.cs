@@ -16,7 +16,8 @@ public static class SecurityServiceCollectionExtensions
 
     /// <summary>
     /// Binds <see cref="GranarySecurityOptions"/> (<c>Granary:Security</c>) and adds the <see cref="SecurityCatalog"/>
-    /// (refreshed in the background), the <see cref="AuditLog"/> and <see cref="SecurityAdministration"/>. Keys, rules
+    /// (refreshed in the background), the <see cref="AuditLog"/>, <see cref="SecurityAdministration"/> and certificate
+    /// sign-in (<see cref="CertificateSessions"/>, <see cref="SessionTokens"/>). Keys, rules
     /// and the audit log are kept by a <see cref="FileSecurityStore"/> under the data directory unless another
     /// <see cref="ISecurityStore"/> is registered (cluster mode: <see cref="PostgresSecurityStore"/>).
     /// </summary>
@@ -33,6 +34,10 @@ public static class SecurityServiceCollectionExtensions
         services.TryAddSingleton(sp => new AuditLog(sp.GetRequiredService<ISecurityStore>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<AuditLog>>(), sp.GetService<ILocalSiloDetails>()?.Name ?? Environment.MachineName));
         services.TryAddSingleton<SecurityAdministration>();
+        // Certificate sign-in: session tokens every silo accepts, checked against the TLS settings' trusted CA.
+        services.TryAddSingleton<SessionTokens>();
+        services.TryAddSingleton<CertificateSessions>();
+        services.AddOptions<GranaryTlsOptions>().BindConfiguration(GranaryTlsOptions.SectionName);
         return services;
     }
 

@@ -29,6 +29,12 @@ internal static class LoadTestCommands
         DefaultValueFactory = _ => "./data",
     };
 
+    private static readonly Option<string?> ApiKeyOption = new("--api-key")
+    {
+        Description = "Authenticate with this API key (GranaryClientOptions.ApiKey) when the cluster's security is on. With --embedded: "
+            + "the embedded silo runs with security on and this as its bootstrap key (at least 32 characters), so a run measures the checks.",
+    };
+
     private static readonly Option<string?> JsonFile = new("--json")
     {
         Description = "Also write the figures as JSON to this file.",
@@ -62,21 +68,21 @@ internal static class LoadTestCommands
         var produce = new Command("produce", "Send messages with confirms and report throughput and send-to-confirm latency.")
         {
             TopicOption, MessagesOption, SizeOption, PartitionsOption, ProducersOption, RateOption, BatchBytesOption, LingerOption,
-            WindowOption, NoIdempotenceOption, TopicsOption, InFlightOption, Gateways, Embedded, DataDirectory, JsonFile,
+            WindowOption, NoIdempotenceOption, TopicsOption, InFlightOption, Gateways, Embedded, DataDirectory, ApiKeyOption, JsonFile,
         };
         produce.SetAction((parse, ct) => GuardAsync(output, () => RunAsync(parse, output, ToProduce(parse),
             (client, settings, o, c) => ProduceScenario.RunAsync(client, settings, o, c), ct)));
 
         var consume = new Command("consume", "Receive and acknowledge messages in a group and report throughput.")
         {
-            TopicOption, GroupOption, MessagesOption, ConsumersOption, ModeOption, PrefetchOption, Gateways, Embedded, DataDirectory, JsonFile,
+            TopicOption, GroupOption, MessagesOption, ConsumersOption, ModeOption, PrefetchOption, Gateways, Embedded, DataDirectory, ApiKeyOption, JsonFile,
         };
         consume.SetAction((parse, ct) => GuardAsync(output, () => RunAsync(parse, output, ToConsume(parse),
             (client, settings, o, c) => ConsumeScenario.RunAsync(client, settings, o, c), ct)));
 
         var e2e = new Command("e2e", "Produce at a fixed rate while consuming; report end-to-end latency.")
         {
-            TopicOption, E2eRateOption, DurationOption, SizeOption, PartitionsOption, Gateways, Embedded, DataDirectory, JsonFile,
+            TopicOption, E2eRateOption, DurationOption, SizeOption, PartitionsOption, Gateways, Embedded, DataDirectory, ApiKeyOption, JsonFile,
         };
         e2e.SetAction((parse, ct) => GuardAsync(output, () => RunAsync(parse, output, ToEndToEnd(parse),
             (client, settings, o, c) => EndToEndScenario.RunAsync(client, settings, o, c), ct)));
@@ -97,8 +103,13 @@ internal static class LoadTestCommands
         return new RootCommand("Granary load-test tool.") { produce, consume, e2e, verify, LogBenchCommand.Build(output) };
     }
 
-    internal static TargetSettings ToTarget(ParseResult parse) =>
-        new(parse.GetValue(Gateways) ?? [], parse.GetValue(Embedded), parse.GetValue(DataDirectory)!);
+    internal static TargetSettings ToTarget(ParseResult parse)
+    {
+        var settings = new TargetSettings(parse.GetValue(Gateways) ?? [], parse.GetValue(Embedded), parse.GetValue(DataDirectory)!, parse.GetValue(ApiKeyOption));
+        Require(!(settings.Embedded && settings.ApiKey is { } key && (key.Length < 32 || key.StartsWith("gk_", StringComparison.Ordinal))),
+            "--api-key with --embedded is the embedded silo's bootstrap key: at least 32 characters, not a gk_ key (the new silo has no keys)");
+        return settings;
+    }
 
     internal static ProduceSettings ToProduce(ParseResult parse)
     {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Granary.Client;
 using Granary.Grains.Hosting;
+using Granary.Grains.Security;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -35,8 +36,8 @@ internal sealed class BrokerTarget : IAsyncDisposable
         if (!settings.Embedded)
         {
             var gateways = settings.Gateways.Length > 0 ? settings.Gateways : ["127.0.0.1:30000"];
-            var client = await GranaryClient.ConnectAsync(new GranaryClientOptions { Gateways = gateways }, cancellationToken);
-            return new BrokerTarget(client, null, null, $"gateways {string.Join(", ", gateways)}");
+            var client = await GranaryClient.ConnectAsync(new GranaryClientOptions { Gateways = gateways, ApiKey = settings.ApiKey }, cancellationToken);
+            return new BrokerTarget(client, null, null, $"gateways {string.Join(", ", gateways)}{(settings.ApiKey is null ? "" : " (with an API key)")}");
         }
 
         string root = Path.Combine(Path.GetFullPath(settings.DataDirectory), $"loadtest-{Guid.NewGuid():N}");
@@ -45,13 +46,19 @@ internal sealed class BrokerTarget : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Warning).AddConsole();
         builder.UseOrleans(silo => silo
             .UseLocalhostClustering(siloPort, gatewayPort, serviceId: "granary", clusterId: "granary")
-            .AddGranary(o => o.DataDirectory = root));
+            .AddGranary(o => o.DataDirectory = root)
+            .Configure<GranarySecurityOptions>(o =>
+            {
+                // An API key given: security on, with it as the bootstrap key, so that every call is checked.
+                o.Enabled = settings.ApiKey is not null;
+                o.BootstrapKey = settings.ApiKey;
+            }));
         var host = builder.Build();
         await host.StartAsync(cancellationToken);
         try
         {
-            var client = await GranaryClient.ConnectAsync(new GranaryClientOptions { Gateways = [$"127.0.0.1:{gatewayPort}"] }, cancellationToken);
-            return new BrokerTarget(client, host, root, $"embedded silo on {root}");
+            var client = await GranaryClient.ConnectAsync(new GranaryClientOptions { Gateways = [$"127.0.0.1:{gatewayPort}"], ApiKey = settings.ApiKey }, cancellationToken);
+            return new BrokerTarget(client, host, root, $"embedded silo on {root}{(settings.ApiKey is null ? "" : " (security on)")}");
         }
         catch
         {
@@ -80,5 +87,8 @@ internal sealed class BrokerTarget : IAsyncDisposable
     }
 }
 
-/// <summary>Where to run: gateways (repeatable <c>--gateway</c>) or an embedded silo with its data directory.</summary>
-internal sealed record TargetSettings(string[] Gateways, bool Embedded, string DataDirectory);
+/// <summary>
+/// Where to run: gateways (repeatable <c>--gateway</c>) or an embedded silo with its data directory; and the API key to
+/// authenticate with (for an embedded silo, its bootstrap key, which turns its security on).
+/// </summary>
+internal sealed record TargetSettings(string[] Gateways, bool Embedded, string DataDirectory, string? ApiKey = null);

@@ -27,6 +27,18 @@ public sealed class LoadTestCommandTests
         Assert.Equal(["T-0", "T-1", "T-2"], many.TopicNames);
     }
 
+    [Fact]
+    public void ApiKey_GoesToTheTarget_AndWithEmbedded_MustBeABootstrapKey()
+    {
+        Assert.Equal("gk_0123456789abcdef_s", LoadTestCommands.ToTarget(Parse("produce --topic T --messages 5 --api-key gk_0123456789abcdef_s")).ApiKey);
+        Assert.Equal("gk_0123456789abcdef_s", LoadTestCommands.ToTarget(Parse("consume --topic T --group g --messages 5 --api-key gk_0123456789abcdef_s")).ApiKey);
+        Assert.Equal("gk_0123456789abcdef_s", LoadTestCommands.ToTarget(Parse("e2e --topic T --rate 5 --duration 1 --api-key gk_0123456789abcdef_s")).ApiKey);
+        Assert.Null(LoadTestCommands.ToTarget(Parse("produce --topic T --messages 5")).ApiKey);
+        string bootstrap = new('b', 32);
+        Assert.Equal(bootstrap, LoadTestCommands.ToTarget(Parse($"produce --topic T --messages 5 --embedded --api-key {bootstrap}")).ApiKey);
+        Assert.Throws<ArgumentException>(() => LoadTestCommands.ToTarget(Parse("produce --topic T --messages 5 --embedded --api-key gk_0123456789abcdef_s")));
+    }
+
     [Theory]
     [InlineData("produce --topic T --messages 0")]
     [InlineData("produce --topic T --messages 10 --producers 0")]
