@@ -24,7 +24,7 @@ namespace Granary.Grains.Security;
 internal sealed partial class InternalCallGate(
     InternalCallSecret secret,
     SecurityCatalog catalog,
-    SessionTokens sessions,
+    CredentialAuthenticator credentials,
     AuditLog audit,
     IOptions<GranarySecurityOptions> options,
     ILogger<InternalCallGate> logger) : IIncomingGrainCallFilter
@@ -60,12 +60,22 @@ internal sealed partial class InternalCallGate(
         }
 
         // Who the call is for: null when nothing is checked (security off, or a silo on its own account).
-        Principal? principal = null;
-        if (_enabled && !(permission.OpenToAnonymous && !fromSilo))
-        {
-            principal = fromSilo ? OnBehalfOfPrincipal(onBehalfOf) : Authenticate(credential, declaring, method.Name);
-            if (principal is not null) Authorize(principal, permission, context, declaring, method.Name);
-        }
+        if (!_enabled || (permission.OpenToAnonymous && !fromSilo)) return Proceed(context, permission, null, fromSilo, onBehalfOf);
+        if (fromSilo) return Proceed(context, permission, OnBehalfOfPrincipal(onBehalfOf), fromSilo, onBehalfOf);
+        var check = credentials.AuthenticateAsync(credential as string);
+        if (check.IsCompletedSuccessfully) return Proceed(context, permission, Accept(check.Result, declaring, method.Name), fromSilo, onBehalfOf);
+        return AuthenticateThenProceedAsync(context, permission, check, declaring, method.Name);
+    }
+
+    // A credential not answered from memory (a JSON web token seen for the first time).
+    private async Task AuthenticateThenProceedAsync(IIncomingGrainCallContext context, SurfacePermission permission, ValueTask<CredentialCheck> check,
+        Type declaring, string method) =>
+        await Proceed(context, permission, Accept(await check, declaring, method), fromSilo: false, onBehalfOf: null);
+
+    private Task Proceed(IIncomingGrainCallContext context, SurfacePermission permission, Principal? principal, bool fromSilo, object? onBehalfOf)
+    {
+        var declaring = context.InterfaceMethod.DeclaringType!;
+        if (principal is not null) Authorize(principal, permission, context, declaring, context.InterfaceMethod.Name);
         if (permission.AuditAction is null && !(permission.FiltersTopics && principal is not null)) return context.Invoke();
         string auditPrincipal = principal?.Name
             ?? (fromSilo ? OnBehalfOf.TryDecode(onBehalfOf)?.Name ?? (_enabled ? SiloPrincipal : Principal.Anonymous.Name) : Principal.Anonymous.Name);
@@ -90,45 +100,13 @@ internal sealed partial class InternalCallGate(
             ?? throw new GranaryException(ErrorCode.Unauthenticated, "The call names a principal to act for that is not a valid principal.");
     }
 
-    private Principal Authenticate(object? credential, Type declaring, string method)
+    private Principal Accept(CredentialCheck check, Type declaring, string method)
     {
-        if (credential is not string text || text.Length == 0)
-        {
-            LogUnauthenticated(logger, "none", declaring.Name, method);
-            throw new GranaryException(ErrorCode.Unauthenticated,
-                $"Security is on: {declaring.Name}.{method} needs a credential (set GranaryClientOptions.ApiKey, an access token, or a client certificate).");
-        }
-        Principal? principal;
-        string kind;
-        if (text.StartsWith(SessionTokens.Prefix, StringComparison.Ordinal))
-        {
-            principal = sessions.Validate(text);
-            kind = "certificate session token";
-        }
-        else
-        {
-            // API keys (gk_...) and the bootstrap key, which may be any text of 32 characters or more.
-            principal = catalog.AuthenticateApiKey(text);
-            kind = text.StartsWith(ApiKeys.Prefix, StringComparison.Ordinal) ? "API key" : "credential";
-            if (principal is null && LooksLikeJwt(text))
-            {
-                // JWT: the validator of Grains/Security/Jwt is wired here; until then a token authenticates no one.
-                kind = "access token (JWT)";
-            }
-        }
-        if (principal is not null) return principal;
-        LogUnauthenticated(logger, kind, declaring.Name, method);
-        throw new GranaryException(ErrorCode.Unauthenticated, kind switch
-        {
-            "API key" => "The API key is not valid: unknown, malformed or revoked.",
-            "certificate session token" => "The certificate session token is not valid or has expired; sign in again.",
-            "access token (JWT)" => "The access token is not accepted: this cluster validates no JSON web tokens.",
-            _ => "The credential is not accepted: it is neither a valid API key (gk_...), the bootstrap key, nor a session token.",
-        });
+        if (check.Principal is { } principal) return principal;
+        LogUnauthenticated(logger, check.Kind, declaring.Name, method);
+        throw new GranaryException(ErrorCode.Unauthenticated, check.Failure
+            ?? $"Security is on: {declaring.Name}.{method} needs a credential (set GranaryClientOptions.ApiKey, an access token, or a client certificate).");
     }
-
-    private static bool LooksLikeJwt(string text) =>
-        text.StartsWith("eyJ", StringComparison.Ordinal) && text.AsSpan().Count('.') == 2;
 
     private void Authorize(Principal principal, SurfacePermission permission, IIncomingGrainCallContext context, Type declaring, string method)
     {

@@ -1,4 +1,5 @@
 using Granary.Grains.Hosting;
+using Granary.Grains.Security.Jwt;
 using Granary.Grains.Security.Stores;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -38,6 +39,9 @@ public static class SecurityServiceCollectionExtensions
         services.TryAddSingleton<SessionTokens>();
         services.TryAddSingleton<CertificateSessions>();
         services.AddOptions<GranaryTlsOptions>().BindConfiguration(GranaryTlsOptions.SectionName);
+        // JSON web tokens from an OpenID Connect issuer (Granary:Security:Jwt), when configured.
+        services.AddJwtAuthentication();
+        services.TryAddSingleton<CredentialAuthenticator>();
         return services;
     }
 

@@ -8,7 +8,7 @@ namespace Granary.Silo.Admin;
 
 /// <summary>
 /// Who an admin request comes from. With <c>Granary:Security:Enabled</c> on, every API, OpenAPI and metrics request
-/// needs a credential: an API key (or the bootstrap key) in an <c>X-Api-Key</c> header or as
+/// needs a credential: an API key (or the bootstrap key) in an <c>X-Api-Key</c> header, an API key or access token (JWT) as
 /// <c>Authorization: Bearer</c>, or a client certificate on an https URL with client certificates (the TLS layer has
 /// checked its chain; the principal is its subject's common name). No credential, or one that is unknown, malformed or
 /// revoked, is answered 401 (problem details, never repeating what was sent). The principal goes into the request
@@ -19,7 +19,7 @@ namespace Granary.Silo.Admin;
 /// data, and the console sends the key with every API call it makes.
 /// </summary>
 internal sealed class AdminAuthentication(
-    RequestDelegate next, IOptions<AdminOptions> options, IOptions<GranarySecurityOptions> security, SecurityCatalog catalog, IProblemDetailsService problems)
+    RequestDelegate next, IOptions<AdminOptions> options, IOptions<GranarySecurityOptions> security, SecurityCatalog catalog, CredentialAuthenticator credentials, IProblemDetailsService problems)
 {
     /// <summary>The header that carries an API key.</summary>
     public const string HeaderName = "X-Api-Key";
@@ -48,12 +48,13 @@ internal sealed class AdminAuthentication(
         }
 
         string? credential = Credential(context.Request);
-        Principal? principal = credential is not null ? catalog.AuthenticateApiKey(credential) : CertificatePrincipal(context.Connection.ClientCertificate);
+        var check = credential is not null ? await credentials.AuthenticateAsync(credential, context.RequestAborted) : default;
+        Principal? principal = credential is not null ? check.Principal : CertificatePrincipal(context.Connection.ClientCertificate);
         if (principal is null)
         {
             await RefuseAsync(context, credential is null ? "Credential required" : "Credential not accepted", credential is null
-                ? $"Security is on: send an API key in an {HeaderName} header (or as Authorization: Bearer), or a client certificate over https."
-                : "The API key is unknown, malformed or revoked.");
+                ? $"Security is on: send an API key in an {HeaderName} header (or an API key or access token as Authorization: Bearer), or a client certificate over https."
+                : check.Failure ?? "The credential is not accepted.");
             return;
         }
         AdminPrincipal.Set(context, principal);

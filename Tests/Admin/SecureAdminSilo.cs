@@ -25,15 +25,11 @@ public class SecureAdminSilo(params string[] settings)
         return http;
     }
 
-    /// <summary>
-    /// An SDK client that calls as the bootstrap principal. <c>GranaryClientOptions.ApiKey</c> comes with the silo's
-    /// grain-call gate (branch i17-gate), hence the reflection until both are merged: without the gate the cluster
-    /// does not check SDK calls, and the client needs no credential.
-    /// </summary>
+    /// <summary>An SDK client that calls as the bootstrap principal.</summary>
     public Task<GranaryClient> ConnectAsBootstrapAsync()
     {
         var options = Silo.ClientOptions();
-        typeof(GranaryClientOptions).GetProperty("ApiKey")?.SetValue(options, BootstrapKey);
+        options.ApiKey = BootstrapKey;
         return GranaryClient.ConnectAsync(options);
     }
 

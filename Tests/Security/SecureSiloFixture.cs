@@ -37,6 +37,9 @@ public sealed class SecureSiloFixture : IAsyncLifetime
 
     public TestCertificates Certificates { get; private set; } = null!;
 
+    /// <summary>The OpenID Connect issuer whose tokens the silo accepts (its keys in a JWKS file).</summary>
+    internal TestJwtIssuer Issuer { get; } = new();
+
     public IServiceProvider SiloServices => Cluster.GetActiveSilos().First().ServiceProvider;
 
     public SecurityAdministration Administration => SiloServices.GetRequiredService<SecurityAdministration>();
@@ -46,6 +49,8 @@ public sealed class SecureSiloFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Certificates = TestCertificates.Create(_data.Path, "gate");
+        string jwks = Path.Combine(_data.Path, "jwks.json");
+        await File.WriteAllTextAsync(jwks, Issuer.JwksJson());
         var builder = new InProcessTestClusterBuilder(initialSilosCount: 1);
         builder.ConfigureSilo((_, silo) =>
         {
@@ -63,6 +68,12 @@ public sealed class SecureSiloFixture : IAsyncLifetime
                     Interlocked.Increment(ref _claimsSeenByGrains);
                 else Interlocked.Increment(ref _callsWithoutClaims);
                 return context.Invoke();
+            });
+            silo.Services.Configure<Granary.Grains.Security.Jwt.JwtOptions>(o =>
+            {
+                o.Issuer = TestJwtIssuer.Name;
+                o.Audience = TestJwtIssuer.Audience;
+                o.SigningKeysPath = jwks;
             });
             // Sign-in reads the TLS settings; the in-memory transport itself has no TLS.
             silo.Services.Configure<GranaryTlsOptions>(o =>
@@ -100,14 +111,21 @@ public sealed class SecureSiloFixture : IAsyncLifetime
     public async Task<string> KeyAsync(string principal, params (ResourceType Type, string Name, AclPatternType Pattern, AclOperation Operation, AclEffect Effect)[] rules)
     {
         var (_, text) = await Administration.CreateKeyAsync(principal, "test", Principal.Bootstrap);
+        await GrantAsync(principal, rules);
+        return text;
+    }
+
+    /// <summary>Allows (or denies) <paramref name="principal"/> the given rules.</summary>
+    public async Task GrantAsync(string principal, params (ResourceType Type, string Name, AclPatternType Pattern, AclOperation Operation, AclEffect Effect)[] rules)
+    {
         foreach (var rule in rules)
             await Administration.AddRuleAsync(principal, rule.Type, rule.Name, rule.Pattern, rule.Operation, rule.Effect, Principal.Bootstrap);
-        return text;
     }
 
     public async ValueTask DisposeAsync()
     {
         await Cluster.DisposeAsync();
+        Issuer.Dispose();
         _data.Dispose();
     }
 }

@@ -48,6 +48,31 @@ public sealed class SecurityGateTests(SecureSiloFixture silo) : IClassFixture<Se
     }
 
     [Fact]
+    public async Task AnAccessTokenFromTheConfiguredIssuer_IsItsSubject_CheckedByTheSameRules_AndAForgedOrExpiredOneIsRefused()
+    {
+        string topic = await CreateTopicAsBootstrapAsync();
+        string subject = $"jwt-{Guid.NewGuid():N}";
+        string token = silo.Issuer.Mint(DateTimeOffset.UtcNow, new Dictionary<string, object> { ["sub"] = subject });
+        // Authenticated, but no rule yet: refused as that principal.
+        var refused = await RefusedAsync(ErrorCode.NotAllowed, token, () => SendAsync(topic));
+        Assert.Contains(subject, refused.Message, StringComparison.Ordinal);
+
+        await silo.GrantAsync(subject, Allow(ResourceType.Topic, topic, AclOperation.Produce));
+        await silo.As(token, () => SendAsync(topic));
+        await RefusedAsync(ErrorCode.NotAllowed, token, () => FetchAsync(topic));
+
+        string expired = silo.Issuer.Mint(DateTimeOffset.UtcNow.AddHours(-3), new Dictionary<string, object> { ["sub"] = subject });
+        await RefusedAsync(ErrorCode.Unauthenticated, expired, () => SendAsync(topic));
+        using var other = new TestJwtIssuer();
+        string forged = other.Mint(DateTimeOffset.UtcNow, new Dictionary<string, object> { ["sub"] = subject });
+        var forgedRefusal = await RefusedAsync(ErrorCode.Unauthenticated, forged, () => SendAsync(topic));
+        Assert.DoesNotContain(forged, forgedRefusal.Message, StringComparison.Ordinal);
+        // A token naming the bootstrap principal gets no superuser rights: only the bootstrap key does.
+        string bootstrapToken = silo.Issuer.Mint(DateTimeOffset.UtcNow, new Dictionary<string, object> { ["sub"] = Principal.BootstrapName });
+        await RefusedAsync(ErrorCode.NotAllowed, bootstrapToken, () => Client.Admin.CreateTopicAsync(Unique("jwt-boot")));
+    }
+
+    [Fact]
     public async Task Anonymous_IsRefused_ToProduceConsumeCreateAndList()
     {
         string topic = await CreateTopicAsBootstrapAsync();
