@@ -13,7 +13,8 @@ namespace Granary.Grains.Security;
 /// </summary>
 public sealed partial class SecurityCatalog : BackgroundService
 {
-    // Bounds the caches against a client cycling through garbage credentials or resource names.
+    // Bounds the caches against a client cycling through garbage credentials or resource names: a full cache starts
+    // over rather than stop caching, so that the credentials in use keep their fast path.
     private const int MaxCacheEntries = 10_000;
 
     private readonly ISecurityStore _store;
@@ -57,7 +58,8 @@ public sealed partial class SecurityCatalog : BackgroundService
         var state = _state;
         if (state.Principals.TryGetValue(text, out var cached)) return cached;
         var principal = Lookup(state.Snapshot, text);
-        if (state.Principals.Count < MaxCacheEntries) state.Principals.TryAdd(text, principal);
+        if (state.Principals.Count >= MaxCacheEntries) state.Principals.Clear();
+        state.Principals.TryAdd(text, principal);
         return principal;
     }
 
@@ -69,7 +71,8 @@ public sealed partial class SecurityCatalog : BackgroundService
         var key = (principal.Name, principal.Kind, resourceType, name, operation);
         if (state.Decisions.TryGetValue(key, out bool allowed)) return allowed;
         allowed = state.Policy.IsAllowed(principal, resourceType, name, operation);
-        if (state.Decisions.Count < MaxCacheEntries) state.Decisions.TryAdd(key, allowed);
+        if (state.Decisions.Count >= MaxCacheEntries) state.Decisions.Clear();
+        state.Decisions.TryAdd(key, allowed);
         return allowed;
     }
 
