@@ -39,6 +39,11 @@ internal sealed class GranarySecurityOptionsValidator : IValidateOptions<Granary
     {
         if (options.BootstrapKey is { } key && key.Length < MinBootstrapKeyLength)
             return ValidateOptionsResult.Fail($"Granary:Security:BootstrapKey must be at least {MinBootstrapKeyLength} characters (use a random value, e.g. `openssl rand -base64 32`).");
+        if (options.BootstrapKey is { } prefixed && (prefixed.StartsWith(ApiKeys.Prefix, StringComparison.Ordinal) || prefixed.StartsWith(SessionTokens.Prefix, StringComparison.Ordinal)
+            || prefixed.StartsWith("eyJ", StringComparison.Ordinal) || prefixed.Any(char.IsWhiteSpace)))
+            return ValidateOptionsResult.Fail($"Granary:Security:BootstrapKey must not contain spaces nor start like another credential ('{ApiKeys.Prefix}', '{SessionTokens.Prefix}', 'eyJ'): it would be read as one.");
+        if (options.BootstrapKey is { } weak && weak.Distinct().Count() < 10)
+            return ValidateOptionsResult.Fail("Granary:Security:BootstrapKey is too guessable (fewer than 10 distinct characters): use a random value, e.g. `openssl rand -base64 32`.");
         if (options.RefreshInterval <= TimeSpan.Zero || options.RefreshInterval > TimeSpan.FromSeconds(5))
             return ValidateOptionsResult.Fail("Granary:Security:RefreshInterval must be positive and at most 5 seconds (a revoked key must stop working within seconds).");
         if (options.SessionLifetime < TimeSpan.FromMinutes(1))

@@ -35,19 +35,38 @@ internal sealed partial class InternalCallGate(
     // Grain keys rarely change but are parsed on every call otherwise; bounded against a client inventing keys.
     private const int MaxCachedKeys = 100_000;
 
+    // Orleans interfaces a Granary grain serves without a stamp: a caller's cancellation reaches the grain through the
+    // cancellation extension. (Reminders come stamped: silos stamp IRemindable calls.)
+    private static readonly HashSet<string> OpenOrleansInterfaces = new(StringComparer.Ordinal)
+    {
+        "Orleans.Runtime.ICancellationSourcesExtension",
+    };
+
     private readonly bool _enabled = options.Value.Enabled;
     private readonly ConcurrentDictionary<GrainId, GrainResources> _resources = new();
 
     public Task Invoke(IIncomingGrainCallContext context)
     {
         var method = context.InterfaceMethod;
-        if (method.DeclaringType is not { } declaring || !ClientSurface.IsGated(declaring)) return context.Invoke();
+        if (method.DeclaringType is not { } declaring) return context.Invoke();
+        bool gated = ClientSurface.IsGated(declaring);
+        // Orleans' own interfaces on a Granary grain (IRemindable; grain extensions such as IGrainManagementExtension's
+        // DeactivateOnIdle and MigrateOnIdle) are silo-internal too: the target decides, not the declaring interface.
+        bool extensionOnGranaryGrain = !gated && context.Grain?.GetType().Assembly == typeof(InternalCallGate).Assembly
+            && !OpenOrleansInterfaces.Contains(declaring.FullName!);
+        if (!gated && !extensionOnGranaryGrain) return context.Invoke();
         bool fromSilo = secret.Matches(RequestContext.Get(InternalCallStamp.Key));
         object? credential = RequestContext.Get(SecurityContextKeys.Credential);
         object? onBehalfOf = RequestContext.Get(SecurityContextKeys.OnBehalfOf);
         RequestContext.Remove(InternalCallStamp.Key);
         if (credential is not null) RequestContext.Remove(SecurityContextKeys.Credential);
         if (onBehalfOf is not null) RequestContext.Remove(SecurityContextKeys.OnBehalfOf);
+        if (extensionOnGranaryGrain)
+        {
+            if (fromSilo) return context.Invoke();
+            LogRefused(logger, context.InterfaceName, context.MethodName, context.TargetId.ToString());
+            throw new GranaryException(ErrorCode.NotAllowed, $"{declaring.Name}.{method.Name} on a Granary grain is internal to the cluster's silos; clients may not call it.");
+        }
 
         var permission = ClientSurface.PermissionOf(declaring, method.Name);
         if (permission is null)
@@ -118,6 +137,18 @@ internal sealed partial class InternalCallGate(
             throw Refused(principal, topicOperation, $"topic '{resources.Topic}'", declaring, method);
         if (permission.Group is { } groupOperation && !catalog.IsAllowed(principal, ResourceType.Group, resources.Group!, groupOperation))
             throw Refused(principal, groupOperation, $"group '{resources.Group}'", declaring, method);
+        // A member that names the group's dead-letter topic has the silo create it and write to it: the member must be
+        // allowed both itself, or it could have the silo write into (or create) any topic. The default name,
+        // {topic}.{group}.dlq, is the group's own and comes with Consume on the group.
+        if (declaring == typeof(IConsumerGroupGrain) && method == nameof(IConsumerGroupGrain.JoinAsync)
+            && context.Request.GetArgument(1) is GroupSettings { DeadLetterTopic: { } deadLetters })
+        {
+            foreach (var operation in (ReadOnlySpan<AclOperation>)[AclOperation.Produce, AclOperation.Create])
+            {
+                if (!catalog.IsAllowed(principal, ResourceType.Topic, deadLetters, operation))
+                    throw Refused(principal, operation, $"dead-letter topic '{deadLetters}'", declaring, method);
+            }
+        }
     }
 
     private GranaryException Refused(Principal principal, AclOperation operation, string resource, Type declaring, string method)
@@ -127,28 +158,27 @@ internal sealed partial class InternalCallGate(
         return new GranaryException(ErrorCode.NotAllowed, $"Principal '{principal.Name}' may not {what} {resource} ({declaring.Name}.{method}).");
     }
 
-    /// <summary>The topic and group (<c>{topic}/{group}</c>) a grain's key names.</summary>
+    /// <summary>
+    /// The topic and group (<c>{topic}/{group}</c>) a grain's key names. Keys are parsed strictly, exactly as Granary
+    /// makes them (a topic, a group, a partition number written without sign, padding or leading zeros): a key of another
+    /// shape would be served by a grain that reads it otherwise (a cursor ignores parts after the third), so it could
+    /// reach one group while being checked as another. Such keys are refused.
+    /// </summary>
     private GrainResources Resources(GrainId grain, Type declaring)
     {
         if (_resources.TryGetValue(grain, out var known)) return known;
         string key = grain.Key.ToString()!;
+        string[] parts = key.Split('/');
         GrainResources resources;
-        if (declaring == typeof(ITopicGrain)) resources = new(key, null);
+        if (declaring == typeof(ITopicGrain)) resources = parts.Length == 1 && Names.IsValid(key) ? new(key, null) : throw BadKey(key);
         else if (declaring == typeof(IPartitionGrain))
-        {
-            int slash = key.LastIndexOf('/');
-            resources = slash > 0 ? new(key[..slash], null) : throw BadKey(key);
-        }
+            resources = parts.Length == 2 && Names.IsValid(parts[0]) && IsPartitionNumber(parts[1]) ? new(parts[0], null) : throw BadKey(key);
         else if (declaring == typeof(IConsumerGroupGrain))
-        {
-            int slash = key.IndexOf('/', StringComparison.Ordinal);
-            resources = slash > 0 && slash < key.Length - 1 ? new(key[..slash], key) : throw BadKey(key);
-        }
+            resources = parts.Length == 2 && Names.IsValid(parts[0]) && Names.IsValid(parts[1]) ? new(parts[0], key) : throw BadKey(key);
         else if (declaring == typeof(IPartitionCursorGrain))
         {
-            int first = key.IndexOf('/', StringComparison.Ordinal);
-            int last = key.LastIndexOf('/');
-            resources = first > 0 && last > first + 1 ? new(key[..first], key[..last]) : throw BadKey(key);
+            resources = parts.Length == 3 && Names.IsValid(parts[0]) && Names.IsValid(parts[1]) && IsPartitionNumber(parts[2])
+                ? new(parts[0], $"{parts[0]}/{parts[1]}") : throw BadKey(key);
         }
         else throw new InvalidOperationException($"{declaring.Name} names no topic by its key.");
         if (_resources.Count >= MaxCachedKeys) _resources.Clear();
@@ -156,8 +186,12 @@ internal sealed partial class InternalCallGate(
         return resources;
     }
 
+    private static bool IsPartitionNumber(string text) =>
+        int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int partition)
+        && partition.ToString(System.Globalization.CultureInfo.InvariantCulture) == text;
+
     private static GranaryException BadKey(string key) =>
-        new(ErrorCode.InvalidName, $"'{(key.Length <= 100 ? key : key[..100] + "...")}' does not name a topic resource.");
+        new(ErrorCode.InvalidName, $"'{(key.Length <= 100 ? key : key[..100] + "...")}' is not a key Granary makes for this grain ({{topic}}, {{topic}}/{{partition}}, {{topic}}/{{group}} or {{topic}}/{{group}}/{{partition}}).");
 
     /// <summary>The audit event's target and detail, and whether the call changed anything.</summary>
     private static (string Target, string? Detail, bool Happened) AuditDetail(IIncomingGrainCallContext context, string action)

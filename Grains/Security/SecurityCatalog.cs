@@ -58,6 +58,8 @@ public sealed partial class SecurityCatalog : BackgroundService
         var state = _state;
         if (state.Principals.TryGetValue(text, out var cached)) return cached;
         var principal = Lookup(state.Snapshot, text);
+        // Only credentials that work are remembered: garbage sent by anyone must not crowd out the keys in use.
+        if (principal is null) return null;
         if (state.Principals.Count >= MaxCacheEntries) state.Principals.Clear();
         state.Principals.TryAdd(text, principal);
         return principal;
@@ -152,7 +154,7 @@ public sealed partial class SecurityCatalog : BackgroundService
 
         public AccessPolicy Policy { get; } = policy;
 
-        public ConcurrentDictionary<string, Principal?> Principals { get; } = new(StringComparer.Ordinal);
+        public ConcurrentDictionary<string, Principal> Principals { get; } = new(StringComparer.Ordinal);
 
         public ConcurrentDictionary<(string, AuthenticationKind, ResourceType, string, AclOperation), bool> Decisions { get; } = new();
     }

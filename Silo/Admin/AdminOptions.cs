@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using System.Net;
 
 namespace Granary.Silo.Admin;
@@ -115,7 +116,14 @@ public sealed class AdminOptions
     {
         // Kestrel's wildcards (http://*:port, http://+:port) are not valid URIs; they bind every address.
         string host = url.Replace("://*", "://any-address", StringComparison.Ordinal).Replace("://+", "://any-address", StringComparison.Ordinal);
-        return Uri.TryCreate(host, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) ? uri : null;
+        if (!Uri.TryCreate(host, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)) return null;
+        // Kestrel reads the host its own way (BindingAddress): for http://anyone@127.0.0.1:80 it takes "anyone@127.0.0.1",
+        // no address, and binds every interface, while Uri says 127.0.0.1. A URL the two read differently is refused.
+        BindingAddress binding;
+        try { binding = BindingAddress.Parse(url); }
+        catch (FormatException) { return null; }
+        string kestrelHost = binding.Host is "*" or "+" ? "any-address" : binding.Host;
+        return string.Equals(kestrelHost.Trim('[', ']'), uri.Host.Trim('[', ']'), StringComparison.OrdinalIgnoreCase) && uri.UserInfo.Length == 0 ? uri : null;
     }
 
     private static bool IsLoopback(Uri uri) => IsLoopbackHost(uri.Host);
