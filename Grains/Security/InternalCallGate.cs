@@ -35,8 +35,8 @@ internal sealed partial class InternalCallGate(
     // Grain keys rarely change but are parsed on every call otherwise; bounded against a client inventing keys.
     private const int MaxCachedKeys = 100_000;
 
-    // Orleans interfaces a Granary grain serves without a stamp: a caller's cancellation reaches the grain through the
-    // cancellation extension. (Reminders come stamped: silos stamp IRemindable calls.)
+    // Grain extensions a Granary grain serves without a stamp: a caller's cancellation reaches the grain through the
+    // cancellation extension.
     private static readonly HashSet<string> OpenOrleansInterfaces = new(StringComparer.Ordinal)
     {
         "Orleans.Runtime.ICancellationSourcesExtension",
@@ -50,9 +50,11 @@ internal sealed partial class InternalCallGate(
         var method = context.InterfaceMethod;
         if (method.DeclaringType is not { } declaring) return context.Invoke();
         bool gated = ClientSurface.IsGated(declaring);
-        // Orleans' own interfaces on a Granary grain (IRemindable; grain extensions such as IGrainManagementExtension's
-        // DeactivateOnIdle and MigrateOnIdle) are silo-internal too: the target decides, not the declaring interface.
-        bool extensionOnGranaryGrain = !gated && context.Grain?.GetType().Assembly == typeof(InternalCallGate).Assembly
+        // Orleans' grain extensions on a Granary grain (IGrainManagementExtension's DeactivateOnIdle and MigrateOnIdle,
+        // ...) are silo-internal too: the target decides, not the declaring interface. Orleans' other interfaces a grain
+        // serves (its timers' and reminders' callbacks) come from its own silo's runtime without a stamp and stay open.
+        bool extensionOnGranaryGrain = !gated && typeof(IGrainExtension).IsAssignableFrom(declaring)
+            && context.Grain?.GetType().Assembly == typeof(InternalCallGate).Assembly
             && !OpenOrleansInterfaces.Contains(declaring.FullName!);
         if (!gated && !extensionOnGranaryGrain) return context.Invoke();
         bool fromSilo = secret.Matches(RequestContext.Get(InternalCallStamp.Key));

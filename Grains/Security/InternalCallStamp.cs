@@ -2,8 +2,7 @@ namespace Granary.Grains.Security;
 
 /// <summary>
 /// Outgoing call filter on silos: every call a silo makes to a Granary grain (from a grain, a timer, or silo-side code
-/// such as the admin API, all of which go through the silo's grain reference runtime), and every reminder the silo
-/// delivers, carries the cluster's
+/// such as the admin API, all of which go through the silo's grain reference runtime) carries the cluster's
 /// <see cref="InternalCallSecret"/> in its request context. Calls to anything else (client observers, Orleans' own
 /// grains and system targets) never carry it, so it never reaches a client.
 /// </summary>
@@ -14,8 +13,7 @@ internal sealed class InternalCallStamp(InternalCallSecret secret) : IOutgoingGr
 
     public async Task Invoke(IOutgoingGrainCallContext context)
     {
-        // Reminders are delivered to grains only (never to a client), and a Granary grain takes them only with the stamp.
-        if (!ClientSurface.IsGated(context.InterfaceMethod.DeclaringType) && context.InterfaceMethod.DeclaringType != typeof(IRemindable))
+        if (!ClientSurface.IsGated(context.InterfaceMethod.DeclaringType))
         {
             // A grain's context never holds the key (the gate removes it), but be certain it cannot leave the cluster.
             RequestContext.Remove(Key);

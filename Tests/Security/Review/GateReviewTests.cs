@@ -60,19 +60,7 @@ public sealed class GateReviewTests(SecureSiloFixture silo) : IClassFixture<Secu
         AssertRefused(crafted, $"a cursor of the denied group by a crafted key (took {taken?.Length} messages)");
     }
 
-    // Review finding 4 (fixed): The gate checks only interfaces of Grains.Interfaces (and the management grain); Orleans'
-    // IRemindable, which PartitionCursorGrain implements, is reachable by any client without a credential: it activates
-    // a cursor of any key and starts its background delivery work.
-    [Fact]
-    public async Task AnAnonymousClient_CannotCallACursorsReminderMethod()
-    {
-        string topic = await TopicWithAMessageAndGroupAsync("g");
-        var reminder = Raw.GetGrain<IPartitionCursorGrain>($"{topic}/g/0").AsReference<IRemindable>();
-        var outcome = await Record.ExceptionAsync(() => silo.As(null, () => reminder.ReceiveReminder("redelivery", default)));
-        AssertRefused(outcome, "IRemindable.ReceiveReminder without a credential");
-    }
-
-    // Review finding 4 (same cause) (fixed): Orleans' grain management extension is reachable on every Granary grain without a
+    // Review finding 4 (fixed): Orleans' grain management extension is reachable on every Granary grain without a
     // credential: an anonymous client deactivates (or migrates) a partition leader, a topic or a group at will.
     [Fact]
     public async Task AnAnonymousClient_CannotDeactivateAPartitionGrain()
