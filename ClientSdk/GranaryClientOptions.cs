@@ -1,3 +1,5 @@
+using Granary.Grains.Security;
+
 namespace Granary.Client;
 
 /// <summary>How to reach a Granary cluster.</summary>
@@ -87,13 +89,9 @@ public sealed class GranaryClientOptions
             throw new ArgumentException("UseCertificateIdentity and an API key or access token exclude each other: the client has one identity.", nameof(UseCertificateIdentity));
     }
 
-    private static readonly System.Buffers.SearchValues<char> LowerHexDigits = System.Buffers.SearchValues.Create("0123456789abcdef");
-
-    // gk_ + 16 lowercase hex digits + '_' + a base64url secret; or a bootstrap key, any text of 32 characters or more.
-    private static bool LooksLikeApiKey(string key)
-    {
-        if (key.Length >= MinBootstrapKeyLength && !key.StartsWith("gk_", StringComparison.Ordinal)) return !key.Any(char.IsWhiteSpace);
-        if (!key.StartsWith("gk_", StringComparison.Ordinal) || key.Length < 3 + 16 + 2 || key[19] != '_') return false;
-        return !key.AsSpan(3, 16).ContainsAnyExcept(LowerHexDigits) && !key.Any(char.IsWhiteSpace);
-    }
+    // An API key as `granary keys create` prints it (gk_ + id + '_' + secret), or a bootstrap key: any text of 32
+    // characters or more; neither holds white space.
+    private static bool LooksLikeApiKey(string key) =>
+        !key.Any(char.IsWhiteSpace)
+        && (key.StartsWith(ApiKeys.Prefix, StringComparison.Ordinal) ? ApiKeys.TryGetId(key) is not null : key.Length >= MinBootstrapKeyLength);
 }

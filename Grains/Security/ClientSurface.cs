@@ -77,10 +77,6 @@ public static class ClientSurface
     /// </summary>
     public static bool IsGated(Type? interfaceType) => IsGranaryInterface(interfaceType) || interfaceType == typeof(IManagementGrain);
 
-    /// <summary>True when a client may call <paramref name="method"/> of <paramref name="interfaceType"/>.</summary>
-    public static bool IsClientFacing(Type interfaceType, string method) =>
-        Table.TryGetValue(interfaceType, out var methods) && methods.ContainsKey(method);
-
     /// <summary>
     /// What a client's call of <paramref name="method"/> needs, or null for a silo-internal method of a Granary
     /// interface (or an interface not gated at all).
