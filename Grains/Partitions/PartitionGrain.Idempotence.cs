@@ -1,3 +1,4 @@
+using Granary.Records;
 using System.Text;
 using Granary.Storage;
 using Microsoft.Extensions.Logging;

@@ -1,3 +1,4 @@
+using Granary.Records;
 using System.Diagnostics;
 using Orleans.Concurrency;
 using Granary.Grains.Diagnostics;

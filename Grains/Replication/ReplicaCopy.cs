@@ -1,3 +1,4 @@
+using Granary.Records;
 using Granary.Storage;
 
 namespace Granary.Grains.Replication;

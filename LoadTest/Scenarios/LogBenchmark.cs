@@ -1,3 +1,4 @@
+using Granary.Records;
 using System.Diagnostics;
 using System.Globalization;
 using Granary.LoadTest.Reporting;

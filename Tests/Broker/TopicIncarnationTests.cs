@@ -1,3 +1,4 @@
+using Granary.Records;
 using Granary.Grains.Hosting;
 using Granary.Grains.Partitions;
 using Granary.Grains.Topics;

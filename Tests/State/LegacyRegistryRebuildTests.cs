@@ -1,3 +1,4 @@
+using Granary.Records;
 using System.Text;
 using Granary.Grains.Hosting;
 using Granary.Grains.Topics;

@@ -1,3 +1,4 @@
+using Granary.Records;
 using System.Globalization;
 using Granary.Storage;
 

@@ -1,3 +1,4 @@
+using Granary.Records;
 using System.Buffers.Binary;
 using Granary.Storage;
 

@@ -1,3 +1,4 @@
+using Granary.Records;
 using Granary.Storage;
 using Microsoft.Extensions.Time.Testing;
 using static Granary.Tests.Storage.LogTestKit;

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Granary.Storage;
+namespace Granary.Records;
 
 /// <summary>LEB128 variable-length integers with zigzag encoding for signed values (as Kafka's record format).</summary>
 internal static class VarInt

@@ -1,3 +1,4 @@
+using Granary.Records;
 using Microsoft.Win32.SafeHandles;
 
 namespace Granary.Storage;

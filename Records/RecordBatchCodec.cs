@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace Granary.Storage;
+namespace Granary.Records;
 
 /// <summary>
 /// The on-disk (and on-wire) layout of a record batch, format version 1. All integers little-endian.

@@ -1,8 +1,8 @@
-namespace Granary.Storage;
+namespace Granary.Records;
 
 /// <summary>
 /// One record decoded from a stored batch. Key, headers and payload are slices of the batch's memory, not copies:
-/// they are valid only as long as that memory is (for a <see cref="LogReadResult"/>, until it is disposed).
+/// they are valid only as long as that memory is (for a storage read result, until it is disposed).
 /// </summary>
 public readonly struct StoredRecord
 {

@@ -1,6 +1,6 @@
 using System.Collections;
 
-namespace Granary.Storage;
+namespace Granary.Records;
 
 /// <summary>
 /// A view over one whole encoded batch (no copy). Enumerating it decodes the records lazily. The batch must have been

@@ -1,3 +1,4 @@
+using Granary.Records;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Granary.Storage;
+namespace Granary.Records;
 
 /// <summary>
 /// Encodes records into one batch in the layout of <see cref="RecordBatchCodec"/>, in a pooled buffer.

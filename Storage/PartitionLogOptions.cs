@@ -1,3 +1,4 @@
+using Granary.Records;
 namespace Granary.Storage;
 
 /// <summary>Settings of one partition log. Validate with <see cref="Validate"/> before use.</summary>

@@ -1,4 +1,4 @@
-namespace Granary.Storage;
+namespace Granary.Records;
 
 /// <summary>A named header of a record: a UTF-8 name and opaque bytes.</summary>
 /// <param name="Name">Header name; must not be null.</param>

@@ -1,4 +1,4 @@
-namespace Granary.Storage;
+namespace Granary.Records;
 
 /// <summary>A record to encode into a batch with <see cref="RecordBatchBuilder"/>. Offsets are assigned by the log.</summary>
 public readonly record struct LogRecord

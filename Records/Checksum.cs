@@ -1,6 +1,6 @@
 using System.IO.Hashing;
 
-namespace Granary.Storage;
+namespace Granary.Records;
 
 /// <summary>The one CRC32C (Castagnoli) helper of the storage engine.</summary>
 public static class Checksum

@@ -1,3 +1,4 @@
+using Granary.Records;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 

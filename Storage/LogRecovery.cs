@@ -1,3 +1,4 @@
+using Granary.Records;
 using System.Buffers;
 using Microsoft.Extensions.Logging;
 

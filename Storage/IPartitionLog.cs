@@ -1,3 +1,4 @@
+using Granary.Records;
 namespace Granary.Storage;
 
 /// <summary>
