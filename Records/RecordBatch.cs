@@ -61,7 +61,8 @@ public readonly struct RecordBatch : IEnumerable<StoredRecord>
             if (_index + 1 >= _count) return false;
             _index++;
             var span = _batch.Span;
-            int p = _position;
+            int start = _position;
+            int p = start;
             if (!VarInt.TryRead(span, ref p, out long bodyLength)) throw Malformed();
             int end = p + (int)bodyLength;
             byte flags = span[p++];
@@ -91,7 +92,7 @@ public readonly struct RecordBatch : IEnumerable<StoredRecord>
             var payload = ReadBytes(span, ref p);
             if (p != end) throw Malformed();
             _position = end;
-            Current = new StoredRecord(_baseOffset + _index, timestamp, expires, deliverAt, producerId, sequence, key, headers, (int)headerCount, payload);
+            Current = new StoredRecord(_baseOffset + _index, timestamp, expires, deliverAt, producerId, sequence, key, headers, (int)headerCount, payload, _batch[start..end]);
             return true;
         }
 

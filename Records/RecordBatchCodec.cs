@@ -50,6 +50,9 @@ public static class RecordBatchCodec
 
     internal const byte FlagKey = 1, FlagExpiry = 2, FlagDeliverAt = 4, FlagProducer = 8;
 
+    /// <summary>Size of the header of <paramref name="batch"/>, by its format version (its magic byte).</summary>
+    public static int HeaderSizeOf(ReadOnlySpan<byte> batch) => HeaderSize;
+
     /// <summary>Reads the base offset of a batch.</summary>
     public static long ReadBaseOffset(ReadOnlySpan<byte> batch) => BinaryPrimitives.ReadInt64LittleEndian(batch);
 

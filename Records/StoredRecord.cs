@@ -7,8 +7,9 @@ namespace Granary.Records;
 public readonly struct StoredRecord
 {
     internal StoredRecord(long offset, long timestampMs, long? expiresAtMs, long? deliverAtMs, long? producerId, int sequence,
-        ReadOnlyMemory<byte>? key, ReadOnlyMemory<byte> headers, int headerCount, ReadOnlyMemory<byte> payload)
+        ReadOnlyMemory<byte>? key, ReadOnlyMemory<byte> headers, int headerCount, ReadOnlyMemory<byte> payload, ReadOnlyMemory<byte> encoded)
     {
+        Encoded = encoded;
         Offset = offset;
         TimestampMs = timestampMs;
         ExpiresAtMs = expiresAtMs;
@@ -41,6 +42,13 @@ public readonly struct StoredRecord
     public int HeaderCount { get; }
     /// <summary>Encoded headers (see <see cref="RecordBatchCodec"/>); decode with <see cref="GetHeaders"/>.</summary>
     public ReadOnlyMemory<byte> RawHeaders { get; }
+
+    /// <summary>
+    /// The record as encoded in its batch, its length prefix included: copying these bytes verbatim into another batch
+    /// (after a header of the same format) carries the record over unchanged. Its timestamp, expiry and deliver-at are
+    /// deltas from the batch's first timestamp, so the target batch must keep that timestamp.
+    /// </summary>
+    public ReadOnlyMemory<byte> Encoded { get; }
 
     /// <summary>Decodes the headers into a new list (allocates).</summary>
     public List<RecordHeader> GetHeaders()

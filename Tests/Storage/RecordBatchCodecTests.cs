@@ -178,5 +178,32 @@ public sealed class RecordBatchCodecTests
         Assert.Equal("only", Encoding.UTF8.GetString(Assert.Single(decoded).Payload.Span));
     }
 
+    [Fact]
+    public void Encoded_CopiedVerbatimAfterAHeader_DecodesToTheSameRecords()
+    {
+        var source = RecordBatchBuilder.Encode([
+            new LogRecord("one"u8.ToArray()) { Key = "k"u8.ToArray(), TimestampMs = 1000, ExpiresAtMs = 5000, ProducerId = 7, Sequence = 3 },
+            new LogRecord("two"u8.ToArray()) { Headers = [new RecordHeader("h", "v"u8.ToArray())], TimestampMs = 1000, DeliverAtMs = 2000 },
+            new LogRecord("three"u8.ToArray()) { TimestampMs = 1000 },
+        ]);
+        var records = Decode(source);
+
+        // Records 0 and 2 only, as a reader copying leased records does: header bytes copied, records memcpy'd.
+        int header = RecordBatchCodec.HeaderSizeOf(source);
+        var copy = new byte[header + records[0].Encoded.Length + records[2].Encoded.Length];
+        source.AsSpan(0, header).CopyTo(copy);
+        records[0].Encoded.Span.CopyTo(copy.AsSpan(header));
+        records[2].Encoded.Span.CopyTo(copy.AsSpan(header + records[0].Encoded.Length));
+        RecordBatchCodec.WriteHeader(copy, 0, 2, 1000, 1000);
+
+        Assert.Null(RecordBatchCodec.Validate(copy, int.MaxValue));
+        var decoded = Decode(copy);
+        Assert.Equal(["one", "three"], decoded.Select(r => Encoding.UTF8.GetString(r.Payload.Span)));
+        Assert.Equal(5000, decoded[0].ExpiresAtMs);
+        Assert.Equal(3, decoded[0].Sequence);
+        Assert.Equal("k", Encoding.UTF8.GetString(decoded[0].Key!.Value.Span));
+        Assert.True(decoded[1].Encoded.Span.SequenceEqual(records[2].Encoded.Span));
+    }
+
     private static List<StoredRecord> Decode(byte[] batch) => [.. new RecordBatch(batch)];
 }
