@@ -7,10 +7,16 @@ namespace Granary.Grains;
 [Alias("granary.IPartitionGrain")]
 public interface IPartitionGrain : IGrainWithStringKey
 {
-    /// <summary>Appends a batch and returns where it landed, once durable.</summary>
+    /// <summary>
+    /// Appends an encoded batch and returns where it landed, once durable. The partition checks the batch once
+    /// (structure, CRC, record count, producer fields, sizes), stamps its offsets, time and the topic's default time to
+    /// live into it in place and stores it as it is: the caller hands the buffer over and must not change or reuse it
+    /// before the call completed.
+    /// </summary>
     /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, <see cref="ErrorCode.MessageTooLarge"/>,
+    /// <see cref="ErrorCode.InvalidArgument"/> (a malformed, truncated or forged batch: nothing is stored),
     /// <see cref="ErrorCode.DiskFull"/> or <see cref="ErrorCode.PartitionUnavailable"/>.</exception>
-    [Alias("Append")] Task<AppendResult> AppendAsync([Immutable] MessageBatch batch);
+    [Alias("Append")] Task<AppendResult> AppendAsync([Immutable] ProduceBatch batch);
 
     /// <summary>
     /// Confirmed messages from <paramref name="fromOffset"/>, waiting up to <paramref name="maxWait"/> when there

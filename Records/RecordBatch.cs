@@ -35,6 +35,8 @@ public readonly struct RecordBatch : IEnumerable<StoredRecord>
         private readonly ReadOnlyMemory<byte> _batch;
         private readonly long _baseOffset;
         private readonly long _firstTimestampMs;
+        private readonly long _defaultTtlMs;
+        private readonly int _headerSize;
         private readonly int _count;
         private int _index;
         private int _position;
@@ -45,9 +47,11 @@ public readonly struct RecordBatch : IEnumerable<StoredRecord>
             var span = batch.Span;
             _baseOffset = RecordBatchCodec.ReadBaseOffset(span);
             _count = RecordBatchCodec.ReadRecordCount(span);
-            _firstTimestampMs = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(span[RecordBatchCodec.FirstTimestampPosition..]);
+            _firstTimestampMs = RecordBatchCodec.ReadFirstTimestamp(span);
+            _defaultTtlMs = RecordBatchCodec.ReadDefaultTtl(span);
+            _headerSize = RecordBatchCodec.HeaderSizeOf(span);
             _index = -1;
-            _position = RecordBatchCodec.HeaderSize;
+            _position = _headerSize;
             Current = default;
         }
 
@@ -71,6 +75,7 @@ public readonly struct RecordBatch : IEnumerable<StoredRecord>
             long? expires = null, deliverAt = null, producerId = null;
             int sequence = 0;
             if ((flags & RecordBatchCodec.FlagExpiry) != 0) { VarInt.TryRead(span, ref p, out long v); expires = timestamp + v; }
+            else if (_defaultTtlMs >= 0) expires = timestamp + _defaultTtlMs; // the topic's default, stamped in the batch
             if ((flags & RecordBatchCodec.FlagDeliverAt) != 0) { VarInt.TryRead(span, ref p, out long v); deliverAt = timestamp + v; }
             if ((flags & RecordBatchCodec.FlagProducer) != 0)
             {
@@ -116,7 +121,7 @@ public readonly struct RecordBatch : IEnumerable<StoredRecord>
         public void Reset()
         {
             _index = -1;
-            _position = RecordBatchCodec.HeaderSize;
+            _position = _headerSize;
         }
 
         /// <inheritdoc />

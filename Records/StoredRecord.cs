@@ -26,7 +26,7 @@ public readonly struct StoredRecord
     public long Offset { get; }
     /// <summary>Milliseconds since the Unix epoch.</summary>
     public long TimestampMs { get; }
-    /// <summary>Expiry time (Unix milliseconds), if the record has a TTL.</summary>
+    /// <summary>Expiry time (Unix milliseconds), if the record has a TTL: its own, else its batch's default.</summary>
     public long? ExpiresAtMs { get; }
     /// <summary>Earliest delivery time (Unix milliseconds), if delayed.</summary>
     public long? DeliverAtMs { get; }

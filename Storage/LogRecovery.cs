@@ -84,13 +84,13 @@ internal sealed class LogRecovery : IDisposable
         total = 0;
         count = 0;
         maxTimestamp = 0;
-        if (_fileLength - position < RecordBatchCodec.HeaderSize) return "file ends inside a batch header";
-        var header = Window(position, RecordBatchCodec.HeaderSize);
+        if (_fileLength - position < RecordBatchCodec.MinHeaderSize) return "file ends inside a batch header";
+        var header = Window(position, RecordBatchCodec.MinHeaderSize);
         long baseOffset = RecordBatchCodec.ReadBaseOffset(header);
         long length = RecordBatchCodec.ReadTotalSize(header);
         // Bounded by what the file and a segment can hold, not by MaxBatchBytes: that limit applies to new appends,
         // and lowering it must not turn batches stored under a larger one into a "torn tail".
-        if (length >= RecordBatchCodec.HeaderSize && length <= int.MaxValue && position + length > _fileLength) return "file ends inside a batch";
+        if (length >= RecordBatchCodec.MinHeaderSize && length <= int.MaxValue && position + length > _fileLength) return "file ends inside a batch";
         if (RecordBatchCodec.CheckHeader(header, Math.Min(int.MaxValue, _fileLength - position)) is { } problem) return problem;
         if (baseOffset != expectedOffset) return $"batch has base offset {baseOffset} where {expectedOffset} was expected";
         total = (int)length;
@@ -114,9 +114,9 @@ internal sealed class LogRecovery : IDisposable
         if (_fileLength - position >= RecordBatchCodec.LogOverhead)
         {
             long end = position + RecordBatchCodec.ReadTotalSize(Window(position, RecordBatchCodec.LogOverhead));
-            if (end >= position + RecordBatchCodec.HeaderSize && end + RecordBatchCodec.HeaderSize <= _fileLength)
+            if (end >= position + RecordBatchCodec.MinHeaderSize && end + RecordBatchCodec.MinHeaderSize <= _fileLength)
             {
-                long baseOffset = RecordBatchCodec.ReadBaseOffset(Window(end, RecordBatchCodec.HeaderSize));
+                long baseOffset = RecordBatchCodec.ReadBaseOffset(Window(end, RecordBatchCodec.MinHeaderSize));
                 // The bad batch held at least one record, and every record took at least one byte.
                 if (baseOffset > expectedOffset && baseOffset - expectedOffset <= end - position
                     && Check(end, baseOffset, out _, out _, out _) is null)

@@ -381,7 +381,7 @@ internal sealed class LogSegment
     {
         totalSize = recordCount = 0;
         maxTimestampMs = long.MinValue;
-        Span<byte> header = stackalloc byte[RecordBatchCodec.HeaderSize];
+        Span<byte> header = stackalloc byte[RecordBatchCodec.MinHeaderSize];
         if (end - position < header.Length || Read(position, header) < header.Length) return "segment ends inside a batch header";
         if (RecordBatchCodec.CheckHeader(header, end - position) is { } problem) return problem;
         long baseOffset = RecordBatchCodec.ReadBaseOffset(header);

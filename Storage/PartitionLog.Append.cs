@@ -38,12 +38,33 @@ public sealed partial class PartitionLog
     public ValueTask<LogAppendResult> AppendCopyAsync(ReadOnlyMemory<byte> batch, CancellationToken cancellationToken = default) =>
         AppendAsync(batch, PartitionLogOptions.MaxSegmentBatchBytes, cancellationToken);
 
+    /// <summary>
+    /// Appends a batch the caller has already validated in full (everything <see cref="RecordBatchCodec.Validate"/>
+    /// checks: header, CRC, every record's structure, UTF-8 header names, the max timestamp): this method trusts it and
+    /// checks only its size against the largest batch new appends accept. A malformed batch appended here would be
+    /// stored and make reads of it fail, so only a caller that validated the very bytes it passes may use it (the
+    /// partition, which checks a producer's batch once while stamping it); everyone else uses
+    /// <see cref="AppendAsync(ReadOnlyMemory{byte}, CancellationToken)"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The batch is larger than the log accepts.</exception>
+    public ValueTask<LogAppendResult> AppendValidatedAsync(ReadOnlyMemory<byte> batch, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (batch.Length > _options.EffectiveMaxBatchBytes)
+            throw new ArgumentException($"Invalid record batch: batch length {batch.Length} exceeds the limit {_options.EffectiveMaxBatchBytes}.", nameof(batch));
+        return AppendTrustedAsync(batch);
+    }
+
     private ValueTask<LogAppendResult> AppendAsync(ReadOnlyMemory<byte> batch, int maxBatchBytes, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         if (RecordBatchCodec.Validate(batch.Span, maxBatchBytes) is { } problem)
             throw new ArgumentException($"Invalid record batch: {problem}.", nameof(batch));
+        return AppendTrustedAsync(batch);
+    }
 
+    private ValueTask<LogAppendResult> AppendTrustedAsync(ReadOnlyMemory<byte> batch)
+    {
         LogAppendResult result;
         TaskCompletionSource flush;
         lock (_writeLock)

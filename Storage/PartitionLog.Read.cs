@@ -83,15 +83,15 @@ public sealed partial class PartitionLog
             while (position + cursor < size)
             {
                 long batchPosition = position + cursor;
-                if (cursor + RecordBatchCodec.HeaderSize > filled)
+                if (cursor + RecordBatchCodec.MinHeaderSize > filled)
                 {
                     if (first >= 0) break;
                     // The batch we need starts near the end of the window: move the window to it.
-                    (buffer, filled, position, cursor) = await RefillAsync(segment, buffer, batchPosition, size, RecordBatchCodec.HeaderSize, cancellationToken).ConfigureAwait(false);
-                    if (filled < RecordBatchCodec.HeaderSize) throw Corrupted(segment, batchPosition, "file ends inside a batch header", next);
+                    (buffer, filled, position, cursor) = await RefillAsync(segment, buffer, batchPosition, size, RecordBatchCodec.MinHeaderSize, cancellationToken).ConfigureAwait(false);
+                    if (filled < RecordBatchCodec.MinHeaderSize) throw Corrupted(segment, batchPosition, "file ends inside a batch header", next);
                     continue;
                 }
-                var header = buffer.AsSpan(cursor, RecordBatchCodec.HeaderSize);
+                var header = buffer.AsSpan(cursor, RecordBatchCodec.MinHeaderSize);
                 long baseOffset = RecordBatchCodec.ReadBaseOffset(header);
                 string? problem = RecordBatchCodec.CheckHeader(header, size - batchPosition)
                     ?? (baseOffset != expected ? $"batch has base offset {baseOffset} where {expected} was expected" : null);

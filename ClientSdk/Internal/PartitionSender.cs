@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Granary.Grains;
+using Granary.Records;
 
 namespace Granary.Client.Internal;
 
@@ -189,16 +190,34 @@ internal sealed class PartitionSender : IAsyncDisposable
 
     private async Task SendAsync(PendingSend[] sends, BatchStamp stamp, Task previous, TaskCompletionSource settled, CancellationToken stopping)
     {
+        // The batch encoded once, in a pooled buffer, and sent as it is on every retry under the same stamp. The buffer
+        // goes back to the pool only once a call with it completed (Orleans serializes a request asynchronously, so
+        // after a timeout it may still be reading it): after any other failure it is left to the garbage collector.
+        RecordBatchBuilder? encoded = null;
+        ReadOnlyMemory<byte> records = default;
+        BatchStamp encodedFor = default;
+        bool mayBeInUse = false;
         try
         {
-            var messages = Array.ConvertAll(sends, s => s.Message);
             for (int attempt = 0; ;)
             {
                 await stamp.SendAfter.ConfigureAwait(false);
-                var batch = new MessageBatch(messages) { ProducerId = stamp.ProducerId, BaseSequence = stamp.BaseSequence, Acks = _options.Acks };
+                if (encoded is null || encodedFor.ProducerId != stamp.ProducerId || encodedFor.BaseSequence != stamp.BaseSequence)
+                {
+                    // First attempt, or renumbered under a new producer id (cold): encoded again.
+                    if (!mayBeInUse) encoded?.Dispose();
+                    encoded = null;
+                    mayBeInUse = false;
+                    encoded = Encode(sends, stamp);
+                    records = encoded.Build();
+                    encodedFor = stamp;
+                }
+                var batch = new ProduceBatch(records, sends.Length) { ProducerId = stamp.ProducerId, BaseSequence = stamp.BaseSequence, Acks = _options.Acks };
                 try
                 {
+                    mayBeInUse = true;
                     var result = await _grain.AppendAsync(batch).ConfigureAwait(false);
+                    mayBeInUse = false;
                     var timestamp = DateTimeOffset.FromUnixTimeMilliseconds(result.TimestampMs);
                     for (int i = 0; i < sends.Length; i++)
                     {
@@ -211,6 +230,8 @@ internal sealed class PartitionSender : IAsyncDisposable
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
+                    // The partition answered (it threw): the request was sent and read, the buffer is free again.
+                    if (e is GranaryException) mayBeInUse = false;
                     var error = Errors.Translate(e);
                     if (error.Code == ErrorCode.OutOfOrderSequence)
                     {
@@ -238,10 +259,36 @@ internal sealed class PartitionSender : IAsyncDisposable
         }
         finally
         {
+            if (!mayBeInUse) encoded?.Dispose();
             settled.TrySetResult();
             _inFlight.Release();
         }
     }
+
+    /// <summary>
+    /// Encodes the messages of a batch as the partition stores them (see <see cref="ProduceBatchEncoder"/>): timestamps
+    /// this client's clock now, which the partition replaces, so a deliver-at goes as a delay from now.
+    /// </summary>
+    private static RecordBatchBuilder Encode(PendingSend[] sends, BatchStamp stamp)
+    {
+        long bytes = RecordBatchCodec.HeaderSize;
+        foreach (var send in sends) bytes += send.Size + EstimatedRecordOverhead;
+        var builder = new RecordBatchBuilder((int)Math.Min(Array.MaxLength, bytes));
+        try
+        {
+            long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            for (int i = 0; i < sends.Length; i++) ProduceBatchEncoder.Add(builder, sends[i].Message, now, stamp.ProducerId, stamp.BaseSequence + i);
+            return builder;
+        }
+        catch
+        {
+            builder.Dispose();
+            throw;
+        }
+    }
+
+    // Per-record bytes beyond payload, key and headers (flags, varints, producer id and sequence), for sizing the buffer.
+    private const int EstimatedRecordOverhead = 40;
 
     /// <summary>A batch's producer id and first sequence, and what must settle before it is sent.</summary>
     private readonly record struct BatchStamp(long ProducerId, int BaseSequence, Task? SendAfterOrNull)

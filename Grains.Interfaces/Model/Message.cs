@@ -67,22 +67,25 @@ public sealed record Message(
     private const int TraceStateAllowance = 512;
 }
 
-/// <summary>Messages for one partition, appended together in one call.</summary>
+/// <summary>
+/// Messages for one partition, as objects: the model of the cold paths (dead letters, redrive, tools and tests), which
+/// <see cref="PartitionAppends.AppendAsync(IPartitionGrain, MessageBatch)"/> encodes into a <see cref="ProduceBatch"/>.
+/// It does not cross the wire.
+/// </summary>
 /// <param name="Messages">The messages, in order.</param>
-[GenerateSerializer, Immutable, Alias("granary.MessageBatch")]
 public sealed record MessageBatch([property: Id(0)] Message[] Messages)
 {
     /// <summary>Id of the idempotent producer that sent the batch; 0 when the producer is not idempotent.</summary>
-    [Id(1)] public long ProducerId { get; init; }
+    public long ProducerId { get; init; }
 
     /// <summary>
     /// The producer's sequence number of the first message on this partition; message i has <c>BaseSequence + i</c>.
     /// A batch whose sequences the partition has stored already is a retry and is not stored again.
     /// </summary>
-    [Id(2)] public int BaseSequence { get; init; }
+    public int BaseSequence { get; init; }
 
     /// <summary>When the partition confirms the batch. Default <see cref="Acks.All"/>.</summary>
-    [Id(3)] public Acks Acks { get; init; }
+    public Acks Acks { get; init; }
 }
 
 /// <summary>When a partition confirms an append.</summary>

@@ -1,5 +1,4 @@
 using Granary.Records;
-using System.Text;
 using Granary.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -18,54 +17,91 @@ internal sealed partial class PartitionGrain
     private MessageIdWindow? _ids;
     private long _savedProducerVersion = -1;
 
+    // Filled by ProducedBatchValidator for the append in progress (record i's message-id hash, and whether it has one);
+    // read in the same turn. Grown, never shrunk: no allocation per append once the largest batch was seen.
+    private UInt128[] _idScratch = [];
+    private bool[] _hasIdScratch = [];
+    private readonly Dictionary<UInt128, int> _firstInBatch = [];
+
+    private void EnsureScratch(int count)
+    {
+        if (_idScratch.Length >= count) return;
+        _idScratch = new UInt128[count];
+        _hasIdScratch = new bool[count];
+    }
+
     /// <summary>
-    /// Marks the message-id duplicates of a batch: repeats within the batch, and ids stored within the dedup window
-    /// (as of <paramref name="nowMs"/>) below <paramref name="storedBefore"/>. Null when there are none.
+    /// Marks the message-id duplicates of the <paramref name="count"/> records the last validation filled the scratch
+    /// arrays for: repeats within the batch, and ids stored within the dedup window (as of <paramref name="nowMs"/>)
+    /// below <paramref name="storedBefore"/>. Null when there are none.
     /// </summary>
-    private DuplicatePlan? FindDuplicates(Message[] messages, long nowMs, long storedBefore)
+    private DuplicatePlan? FindDuplicates(int count, long nowMs, long storedBefore)
     {
         if (_ids is null) return null;
         DuplicatePlan? plan = null;
-        Dictionary<string, int>? firstInBatch = null;
-        for (int i = 0; i < messages.Length; i++)
+        _firstInBatch.Clear();
+        for (int i = 0; i < count; i++)
         {
-            if (DedupIdOf(messages[i]) is not { } id) continue;
-            firstInBatch ??= new(StringComparer.Ordinal);
-            if (firstInBatch.TryGetValue(id, out int first))
-                (plan ??= new DuplicatePlan(messages.Length)).MarkCopyOf(i, first);
+            if (!_hasIdScratch[i]) continue;
+            var id = _idScratch[i];
+            if (_firstInBatch.TryGetValue(id, out int first))
+                (plan ??= new DuplicatePlan(count)).MarkCopyOf(i, first);
             else if (_ids.TryGet(id, nowMs, out long offset) && offset < storedBefore)
-                (plan ??= new DuplicatePlan(messages.Length)).MarkStoredEarlier(i, offset);
+                (plan ??= new DuplicatePlan(count)).MarkStoredEarlier(i, offset);
             else
-                firstInBatch[id] = i;
+                _firstInBatch[id] = i;
         }
         return plan;
     }
 
-    /// <summary>Adds the ids of the messages just stored (offsets from <paramref name="baseOffset"/>) to the window.</summary>
-    private void Remember(Message[] messages, DuplicatePlan? duplicates, long baseOffset, long nowMs)
+    /// <summary>Adds the ids of the records just stored (offsets from <paramref name="baseOffset"/>) to the window.</summary>
+    private void Remember(int count, DuplicatePlan? duplicates, long baseOffset, long nowMs)
     {
         if (_ids is null) return;
         _ids.Evict(nowMs);
         long offset = baseOffset;
-        for (int i = 0; i < messages.Length; i++)
+        for (int i = 0; i < count; i++)
         {
             if (duplicates?.IsDuplicate[i] == true) continue;
-            if (DedupIdOf(messages[i]) is { } id) _ids.Add(id, offset, nowMs);
+            if (_hasIdScratch[i]) _ids.Add(_idScratch[i], offset, nowMs);
             offset++;
         }
+    }
+
+    /// <summary>
+    /// A copy of a validated batch without its duplicate records: the others copied verbatim after the same header,
+    /// which is then patched (record count, length, CRC). Only for a batch that really holds duplicates.
+    /// </summary>
+    private static Memory<byte> WithoutDuplicates(ReadOnlySpan<byte> records, DuplicatePlan duplicates, int stored, out long payloadBytes)
+    {
+        var rebuilt = new byte[records.Length];
+        int headerSize = RecordBatchCodec.HeaderSizeOf(records);
+        records[..headerSize].CopyTo(rebuilt);
+        int written = headerSize, position = headerSize;
+        payloadBytes = 0;
+        for (int i = 0; i < duplicates.IsDuplicate.Length; i++)
+        {
+            RecordBatchCodec.TryReadRecord(records, ref position, out var record); // validated: it reads
+            if (duplicates.IsDuplicate[i]) continue;
+            record.Encoded.CopyTo(rebuilt.AsSpan(written));
+            written += record.Encoded.Length;
+            payloadBytes += record.Payload.Length;
+        }
+        RecordBatchCodec.RewriteHeader(rebuilt.AsSpan(0, written), 0, stored);
+        return rebuilt.AsMemory(0, written);
     }
 
     /// <summary>
     /// A batch in which every message was a message-id duplicate: nothing is appended, but the copies it points to
     /// must be durable before it is confirmed.
     /// </summary>
-    private async Task<AppendResult> AllDuplicatesAsync(PartitionLog log, MessageBatch batch, DuplicatePlan duplicates, long nowMs)
+    private async Task<AppendResult> AllDuplicatesAsync(PartitionLog log, ProduceBatch batch, DuplicatePlan duplicates, long nowMs)
     {
         duplicates.AssignOffsets(-1);
         var result = duplicates.ToResult(nowMs);
         // Recorded now (a retry must find it), completed only once the copies are durable: a retry that arrives
         // meanwhile waits for this outcome rather than being confirmed early.
-        var recorded = batch.ProducerId != 0 ? _producers.Record(batch.ProducerId, batch.BaseSequence, batch.Messages.Length, -1, nowMs) : null;
+        var recorded = batch.ProducerId != 0 ? _producers.Record(batch.ProducerId, batch.BaseSequence, batch.RecordCount, -1, nowMs) : null;
         if (duplicates.Offsets.Max() >= log.FlushedOffset)
         {
             try
@@ -89,7 +125,7 @@ internal sealed partial class PartitionGrain
     /// made it, otherwise rebuilt from where its first stored record landed (message-id duplicates point at their
     /// stored copies again).
     /// </summary>
-    private async Task<AppendResult> RepeatedBatchResultAsync(MessageBatch batch, ProducerBatch original)
+    private async Task<AppendResult> RepeatedBatchResultAsync(ProduceBatch batch, ProducedBatchSummary summary, ProducerBatch original)
     {
         if (original.Result is { } first)
         {
@@ -103,11 +139,12 @@ internal sealed partial class PartitionGrain
             }
         }
         var info = original.Info;
-        var duplicates = FindDuplicates(batch.Messages, info.TimestampMs, info.BaseOffset < 0 ? long.MaxValue : info.BaseOffset);
+        // Synchronous up to here (no await since the batch was checked): the scratch arrays still hold its ids.
+        var duplicates = summary.IdCount > 0 ? FindDuplicates(batch.RecordCount, info.TimestampMs, info.BaseOffset < 0 ? long.MaxValue : info.BaseOffset) : null;
         AppendResult result;
         if (duplicates is null)
         {
-            result = new AppendResult(info.BaseOffset, batch.Messages.Length, info.TimestampMs);
+            result = new AppendResult(info.BaseOffset, batch.RecordCount, info.TimestampMs);
         }
         else
         {
@@ -277,34 +314,11 @@ internal sealed partial class PartitionGrain
                 }
                 lastSequence = record.Sequence;
             }
-            if (_ids is not null && record.TimestampMs >= idsFromMs && record.HeaderCount > 0 && DedupIdOf(record) is { } messageId)
+            if (_ids is not null && record.TimestampMs >= idsFromMs && record.HeaderCount > 0
+                && ProducedBatchValidator.TryGetDedupId(record.RawHeaders.Span, out var messageId))
                 _ids.Add(messageId, record.Offset, record.TimestampMs);
         }
         if (producer != 0) _producers.RecordScanned(producer, firstSequence, lastSequence, firstOffset, timestamp);
-    }
-
-    /// <summary>The message id to deduplicate on; none for a redriven dead letter, which keeps its id on purpose.</summary>
-    private static string? DedupIdOf(Message message)
-    {
-        if (message.Headers is null) return null;
-        string? id = null;
-        foreach (var header in message.Headers)
-        {
-            if (header.Name == GranaryHeaders.RedriveGroup) return null;
-            if (header.Name == GranaryHeaders.MessageId) id = Encoding.UTF8.GetString(header.Value);
-        }
-        return id;
-    }
-
-    private static string? DedupIdOf(StoredRecord record)
-    {
-        string? id = null;
-        foreach (var header in record.GetHeaders())
-        {
-            if (header.Name == GranaryHeaders.RedriveGroup) return null;
-            if (header.Name == GranaryHeaders.MessageId) id = Encoding.UTF8.GetString(header.Value.Span);
-        }
-        return id;
     }
 
     [LoggerMessage(2010, LogLevel.Warning, "Could not save the producer state of partition {Partition} of topic {Topic}; the next activation scans the log instead")]

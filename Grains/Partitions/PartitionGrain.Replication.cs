@@ -22,10 +22,10 @@ internal sealed partial class PartitionGrain
     private PartitionReplicator? _replicator;
     private IGrainTimer? _placementTimer;
 
-    private bool RequiresAllReplicas(MessageBatch batch) => _replicator is not null && batch.Acks == Acks.All;
+    private bool RequiresAllReplicas(ProduceBatch batch) => _replicator is not null && batch.Acks == Acks.All;
 
     /// <summary>Fails an <see cref="Acks.All"/> append at once when too few replicas are reachable to confirm it.</summary>
-    private void EnsureEnoughReplicas(MessageBatch batch)
+    private void EnsureEnoughReplicas(ProduceBatch batch)
     {
         if (_replicator is null) return;
         if (_replicator.Deposed || _replicator.Epochs.Promised > _replicator.Epoch) throw Unavailable("a newer leader took over");

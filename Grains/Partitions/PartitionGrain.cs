@@ -1,5 +1,6 @@
 using Granary.Records;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Orleans.Concurrency;
 using Granary.Grains.Diagnostics;
 using Granary.Grains.Hosting;
@@ -31,8 +32,6 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
     private Task<PartitionLog>? _opening;
     // Set by DeleteAsync: calls that were waiting on the closed log answer TopicNotFound, not ObjectDisposedException.
     private bool _deleted;
-    // Per-record bytes beyond payload, key and headers (flags, varints, producer id and sequence), for sizing a batch's buffer.
-    private const int EstimatedRecordOverhead = 40;
     private TaskCompletionSource _appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     // Committed offset of each group's cursor, as reported (overflow policy RejectPublish).
     private readonly Dictionary<string, long> _committed = [];
@@ -50,7 +49,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         _log = null;
     }
 
-    public async Task<AppendResult> AppendAsync(MessageBatch batch)
+    public async Task<AppendResult> AppendAsync(ProduceBatch batch)
     {
         long started = Stopwatch.GetTimestamp();
         try
@@ -70,40 +69,38 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         catch (GranaryException e)
         {
             // Every refusal reaches the producer as a GranaryException, whichever check made it.
-            GranaryMetrics.RecordRejected(_topic, e.Code, batch?.Messages?.Length ?? 0);
+            GranaryMetrics.RecordRejected(_topic, e.Code, Math.Max(0, batch?.RecordCount ?? 0));
             throw;
         }
     }
 
-    private async Task<AppendResult> AppendCoreAsync(MessageBatch batch)
+    private async Task<AppendResult> AppendCoreAsync(ProduceBatch batch)
     {
-        if (batch?.Messages is not { Length: > 0 } messages)
+        if (batch is null || batch.RecordCount < 1)
             throw new GranaryException(ErrorCode.InvalidArgument, "A batch needs at least one message.");
-        if (batch.ProducerId != 0 && (batch.BaseSequence < 0 || batch.BaseSequence + (long)messages.Length - 1 > int.MaxValue))
-            throw new GranaryException(ErrorCode.InvalidArgument, $"BaseSequence {batch.BaseSequence} with {messages.Length} messages is out of range.");
+        int count = batch.RecordCount;
+        // Every record takes at least two bytes: a larger count is a lie, refused before anything is sized by it.
+        if (count > batch.Records.Length / 2)
+            throw new GranaryException(ErrorCode.InvalidArgument, $"Invalid record batch: {count} records cannot fit in {batch.Records.Length} bytes.");
+        if (batch.ProducerId != 0 && (batch.BaseSequence < 0 || batch.BaseSequence + (long)count - 1 > int.MaxValue))
+            throw new GranaryException(ErrorCode.InvalidArgument, $"BaseSequence {batch.BaseSequence} with {count} messages is out of range.");
         var log = await OpenLogAsync();
         var config = _config!;
         EnsureEnoughReplicas(batch);
-        int limit = config.MaxMessageBytes;
-        long messageBytes = 0;
-        foreach (var message in messages)
-        {
-            int size = message.SizeInBytes();
-            message.EnsureWithinLimit(size, limit, _topic);
-            messageBytes += size;
-        }
         if (config.Overflow == OverflowPolicy.RejectPublish) await EnsureCommittedLoadedAsync();
 
-        // From here to the hand-off to the log nothing awaits: the producer and message-id checks, the encoding and
-        // the state updates form one turn, so concurrent appends of this reentrant grain see each other's effects
-        // (and the encoded batch is needed only until the log has copied it, which it does before returning).
+        // From here to the hand-off to the log nothing awaits: the check of the batch, the producer and message-id
+        // checks, the stamping and the state updates form one turn, so concurrent appends of this reentrant grain see
+        // each other's effects, and the scratch arrays the check fills are this append's until the log has the batch.
+        EnsureScratch(count);
+        var summary = ProducedBatchValidator.Validate(batch, batch.Records.Span, config.MaxMessageBytes, _topic, _idScratch, _hasIdScratch);
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         if (batch.ProducerId != 0)
         {
-            switch (_producers.Check(batch.ProducerId, batch.BaseSequence, messages.Length, out var original))
+            switch (_producers.Check(batch.ProducerId, batch.BaseSequence, count, out var original))
             {
                 case SequenceCheck.Duplicate:
-                    var repeated = await RepeatedBatchResultAsync(batch, original!);
+                    var repeated = await RepeatedBatchResultAsync(batch, summary, original!);
                     if (RequiresAllReplicas(batch)) await _replicator!.WaitCommittedAsync(log.EndOffset, options.Value.ReplicaAckTimeout);
                     return repeated;
                 case SequenceCheck.OutOfOrder:
@@ -114,55 +111,36 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
                         $"Sequence {batch.BaseSequence} of producer {batch.ProducerId} was stored too long ago to report where.");
             }
         }
-        var duplicates = FindDuplicates(messages, now, long.MaxValue);
-
-        long? defaultTtl = config.DefaultTimeToLive is { } ttl ? (long)ttl.TotalMilliseconds : null;
-        bool timed = false;
-        int stored = 0;
-        long storedPayloadBytes = 0;
-        // Rented per append rather than kept per grain: a partition holds no buffer while idle (10,000 partitions
-        // with a 64 KB builder each held 655 MB).
-        using var builder = new RecordBatchBuilder((int)Math.Min(Array.MaxLength, messageBytes + messages.Length * EstimatedRecordOverhead));
-        for (int i = 0; i < messages.Length; i++)
-        {
-            if (duplicates?.IsDuplicate[i] == true) continue;
-            var message = messages[i];
-            long? expiresAt = (message.TimeToLiveMs ?? defaultTtl) is { } ttlMs ? now + Math.Max(0, ttlMs) : null;
-            long? deliverAt = message.DeliverAtMs > now ? message.DeliverAtMs : null;
-            timed |= expiresAt is not null || deliverAt is not null;
-            builder.Add(new LogRecord(message.Payload)
-            {
-                Key = message.Key,
-                Headers = message.Headers is null ? null : Array.ConvertAll(message.Headers, h => new RecordHeader(h.Name, h.Value)),
-                TimestampMs = now,
-                ExpiresAtMs = expiresAt,
-                DeliverAtMs = deliverAt,
-                ProducerId = batch.ProducerId != 0 ? batch.ProducerId : null,
-                Sequence = batch.ProducerId != 0 ? batch.BaseSequence + i : 0,
-            });
-            stored++;
-            storedPayloadBytes += message.Payload.Length;
-        }
+        var duplicates = summary.IdCount > 0 ? FindDuplicates(count, now, long.MaxValue) : null;
+        int stored = duplicates?.StoredCount ?? count;
         if (stored == 0) return await AllDuplicatesAsync(log, batch, duplicates!, now);
 
-        var encoded = builder.Build();
+        long defaultTtl = config.DefaultTimeToLive is { } ttl ? (long)ttl.TotalMilliseconds : RecordBatchCodec.NoDefaultTtl;
+        bool timed = summary.Timed || defaultTtl >= 0;
+        long storedPayloadBytes = summary.PayloadBytes;
+        // The caller handed the buffer over (the call is immutable, and the deserialized copy is this call's): stamped in
+        // place. Only a batch that really holds message-id duplicates is rebuilt, without them.
+        var encoded = duplicates is null
+            ? MemoryMarshal.AsMemory(batch.Records)
+            : WithoutDuplicates(batch.Records.Span, duplicates, stored, out storedPayloadBytes);
+        RecordBatchCodec.StampTime(encoded.Span, now, defaultTtl);
         EnsureRoom(log, encoded.Length);
         ValueTask<LogAppendResult> pending;
         try
         {
-            pending = log.AppendAsync(encoded);
+            // Validated above, byte for byte what is appended (the stamp rewrote only header fields and the CRC).
+            pending = log.AppendValidatedAsync(encoded);
         }
         catch (Exception e) when (e is LogWriteException or ArgumentException)
         {
             throw Translate(e);
         }
-        builder.Dispose(); // copied by the log: back to the pool before the wait for the flush
         _replicator?.OnAppended(); // followers copy it while the local fsync runs
         // The log assigned the offsets under its lock before returning, and this grain is its only writer.
         long baseOffset = log.EndOffset - stored;
         duplicates?.AssignOffsets(baseOffset);
-        Remember(messages, duplicates, baseOffset, now);
-        var producerBatch = batch.ProducerId != 0 ? _producers.Record(batch.ProducerId, batch.BaseSequence, messages.Length, baseOffset, now) : null;
+        Remember(count, duplicates, baseOffset, now);
+        var producerBatch = batch.ProducerId != 0 ? _producers.Record(batch.ProducerId, batch.BaseSequence, count, baseOffset, now) : null;
 
         LogAppendResult appended;
         try

@@ -108,8 +108,32 @@ public sealed class RecordBatchCodecTests
         Assert.Contains("shorter", RecordBatchCodec.Validate(batch.AsSpan(0, 10), int.MaxValue));
         Assert.Contains("exceeds the limit", RecordBatchCodec.Validate(batch, batch.Length - 1));
         var future = (byte[])batch.Clone();
-        future[16] = 2;
+        future[16] = 3;
         Assert.Contains("version", RecordBatchCodec.Validate(future, int.MaxValue));
+    }
+
+    [Fact]
+    public void Version2_DefaultTtl_AppliesToRecordsWithoutTheirOwnExpiry_AndStampTimeMovesEveryTimestamp()
+    {
+        var batch = RecordBatchBuilder.Encode([
+            new LogRecord("own"u8.ToArray()) { TimestampMs = 1000, ExpiresAtMs = 1500, DeliverAtMs = 1200 },
+            new LogRecord("default"u8.ToArray()) { TimestampMs = 1000 },
+        ]);
+        Assert.Equal(2, batch[16]);
+        Assert.Equal(46, RecordBatchCodec.HeaderSizeOf(batch));
+        Assert.Null(Decode(batch)[1].ExpiresAtMs); // written without a default
+
+        RecordBatchCodec.StampTime(batch, 9000, 60_000);
+
+        Assert.Null(RecordBatchCodec.Validate(batch, int.MaxValue));
+        var decoded = Decode(batch);
+        Assert.Equal([9000L, 9000L], decoded.Select(r => r.TimestampMs));
+        Assert.Equal(9500, decoded[0].ExpiresAtMs); // its own TTL, from the new timestamp
+        Assert.Equal(9200, decoded[0].DeliverAtMs);
+        Assert.Equal(69_000, decoded[1].ExpiresAtMs);
+        var negative = (byte[])batch.Clone();
+        RecordBatchCodec.StampTime(negative, 9000, -2);
+        Assert.Contains("negative", RecordBatchCodec.Validate(negative, int.MaxValue));
     }
 
     [Theory]
