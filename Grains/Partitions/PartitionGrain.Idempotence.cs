@@ -17,39 +17,28 @@ internal sealed partial class PartitionGrain
     private MessageIdWindow? _ids;
     private long _savedProducerVersion = -1;
 
-    // Filled by ProducedBatchValidator for the append in progress (record i's message-id hash, and whether it has one);
-    // read in the same turn. Grown, never shrunk: no allocation per append once the largest batch was seen.
-    private UInt128[] _idScratch = [];
-    private bool[] _hasIdScratch = [];
-    private readonly Dictionary<UInt128, int> _firstInBatch = [];
-
-    private void EnsureScratch(int count)
-    {
-        if (_idScratch.Length >= count) return;
-        _idScratch = new UInt128[count];
-        _hasIdScratch = new bool[count];
-    }
-
     /// <summary>
-    /// Marks the message-id duplicates of the <paramref name="count"/> records the last validation filled the scratch
-    /// arrays for: repeats within the batch, and ids stored within the dedup window (as of <paramref name="nowMs"/>)
-    /// below <paramref name="storedBefore"/>. Null when there are none.
+    /// Marks the message-id duplicates of the <paramref name="count"/> records whose ids the check of the batch just
+    /// left in <see cref="AppendScratch"/> (same synchronous stretch): repeats within the batch, and ids stored within
+    /// the dedup window (as of <paramref name="nowMs"/>) below <paramref name="storedBefore"/>. Null when there are none.
     /// </summary>
     private DuplicatePlan? FindDuplicates(int count, long nowMs, long storedBefore)
     {
         if (_ids is null) return null;
         DuplicatePlan? plan = null;
-        _firstInBatch.Clear();
+        var ids = AppendScratch.Ids(count);
+        var hasId = AppendScratch.HasId(count);
+        var firstInBatch = AppendScratch.FirstInBatch();
         for (int i = 0; i < count; i++)
         {
-            if (!_hasIdScratch[i]) continue;
-            var id = _idScratch[i];
-            if (_firstInBatch.TryGetValue(id, out int first))
+            if (!hasId[i]) continue;
+            var id = ids[i];
+            if (firstInBatch.TryGetValue(id, out int first))
                 (plan ??= new DuplicatePlan(count)).MarkCopyOf(i, first);
             else if (_ids.TryGet(id, nowMs, out long offset) && offset < storedBefore)
                 (plan ??= new DuplicatePlan(count)).MarkStoredEarlier(i, offset);
             else
-                _firstInBatch[id] = i;
+                firstInBatch[id] = i;
         }
         return plan;
     }
@@ -59,11 +48,13 @@ internal sealed partial class PartitionGrain
     {
         if (_ids is null) return;
         _ids.Evict(nowMs);
+        var ids = AppendScratch.Ids(count);
+        var hasId = AppendScratch.HasId(count);
         long offset = baseOffset;
         for (int i = 0; i < count; i++)
         {
             if (duplicates?.IsDuplicate[i] == true) continue;
-            if (_hasIdScratch[i]) _ids.Add(_idScratch[i], offset, nowMs);
+            if (hasId[i]) _ids.Add(ids[i], offset, nowMs);
             offset++;
         }
     }
@@ -139,7 +130,7 @@ internal sealed partial class PartitionGrain
             }
         }
         var info = original.Info;
-        // Synchronous up to here (no await since the batch was checked): the scratch arrays still hold its ids.
+        // Synchronous up to here (no await since the batch was checked): AppendScratch still holds its ids.
         var duplicates = summary.IdCount > 0 ? FindDuplicates(batch.RecordCount, info.TimestampMs, info.BaseOffset < 0 ? long.MaxValue : info.BaseOffset) : null;
         AppendResult result;
         if (duplicates is null)

@@ -41,9 +41,9 @@ internal static class ProducedBatchValidator
         if (RecordBatchCodec.CheckHeader(records, int.MaxValue) is { } problem) throw Invalid(problem);
         if (RecordBatchCodec.ReadTotalSize(records) != records.Length)
             throw Invalid($"the batch's length field says {RecordBatchCodec.ReadTotalSize(records)} bytes but {records.Length} were sent");
-        if (records[16] != RecordBatchCodec.CurrentMagic) throw Invalid($"a producer sends format version {RecordBatchCodec.CurrentMagic}, not {records[16]}");
+        if (records[RecordBatchCodec.MagicPosition] != RecordBatchCodec.CurrentMagic) throw Invalid($"a producer sends format version {RecordBatchCodec.CurrentMagic}, not {records[RecordBatchCodec.MagicPosition]}");
         if (!RecordBatchCodec.IsChecksumValid(records)) throw Invalid("CRC32C mismatch");
-        if (records[17] != 0) throw Invalid($"reserved attributes byte is {records[17]}, not 0");
+        if (records[RecordBatchCodec.AttributesPosition] != 0) throw Invalid($"reserved attributes byte is {records[RecordBatchCodec.AttributesPosition]}, not 0");
         int count = RecordBatchCodec.ReadRecordCount(records);
         if (count != batch.RecordCount) throw Invalid($"the batch holds {count} records but the call says {batch.RecordCount}");
 

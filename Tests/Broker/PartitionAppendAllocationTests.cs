@@ -6,6 +6,7 @@ namespace Granary.Tests.Broker;
 /// work, not the copy a remote request's deserialization makes), measured with GC.GetTotalAllocatedBytes over the
 /// whole process, so everything the silo did meanwhile counts (timers, the flush loop, Orleans' call machinery).
 /// </summary>
+[Collection(AllocationMeasurement.Name)]
 public sealed class PartitionAppendAllocationTests(ITestOutputHelper output)
 {
     private const int Messages = 1000;
@@ -45,4 +46,14 @@ public sealed class PartitionAppendAllocationTests(ITestOutputHelper output)
         output.WriteLine($"message ids {withMessageIds}: {allocated} bytes for {measured} messages in {batches.Length - 10} appends: {perMessage:0.0} bytes per message");
         return perMessage;
     }
+}
+
+/// <summary>
+/// Tests that measure the whole process's allocations run alone (xunit runs a collection that disables
+/// parallelization after the others, by itself), so no other test's work is counted.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class AllocationMeasurement
+{
+    public const string Name = "Whole-process allocation measurements (alone)";
 }
