@@ -67,6 +67,22 @@ internal readonly struct BufferedMessage
             record.ExpiresAtMs ?? Never, record.DeliverAtMs ?? NotDelayed, keyHash, hasKey, record.Payload.Length);
     }
 
+    /// <summary>
+    /// This message over a buffer of its own (its batch's header and its record), unless it is so already. A message
+    /// that stays while the rest of its fetch moved on (delayed, nacked, taken back, behind a held key) would
+    /// otherwise keep the whole fetched buffer (up to a megabyte) alive for one record.
+    /// </summary>
+    public BufferedMessage Compact()
+    {
+        var source = Batch.Span;
+        int header = StoredBatches.HeaderSizeOf(source);
+        if (Batch.Length == header + RecordLength) return this;
+        var own = new byte[header + RecordLength];
+        source[..header].CopyTo(own);
+        Record.CopyTo(own.AsSpan(header));
+        return new BufferedMessage(own, header, RecordLength, Offset, TimestampMs, ExpiresAtMs, DeliverAtMs, KeyHash, HasKey, PayloadLength);
+    }
+
     /// <summary>Decodes the record (into a copy): for dead letters, a cold path.</summary>
     public StoredRecord Decode() => StoredBatches.DecodeCopy(Batch.Span, RecordStart, RecordLength, Offset, TimestampMs);
 }

@@ -59,6 +59,8 @@ internal sealed partial class PartitionCursorGrain
         long orderedLimit = mode == DeliveryMode.Ordered && _retryAt.Count > 0 ? _retryAt.Keys.Min() : long.MaxValue;
         HashSet<ulong>? blockedKeys = null;
         List<BufferedMessage>? done = null;
+        // Behind a held key: they stay while the rest of their fetch goes, so they get buffers of their own.
+        List<BufferedMessage>? waiting = null;
         // Per pull, not per message: the leased records and their leases, in offset order.
         var taken = new List<BufferedMessage>(Math.Min(maxMessages, _ready.Count));
         var deliveries = new List<LeasedRecord>(taken.Capacity);
@@ -75,10 +77,15 @@ internal sealed partial class PartitionCursorGrain
             if (mode == DeliveryMode.KeyShared && message.HasKey)
             {
                 ulong key = message.KeyHash;
-                if (blockedKeys?.Contains(key) == true) continue;
+                if (blockedKeys?.Contains(key) == true)
+                {
+                    (waiting ??= []).Add(message);
+                    continue;
+                }
                 if ((_keyHolders.TryGetValue(key, out var hold) && hold.Member != memberId) || _retryKeys.ContainsKey(key))
                 {
                     (blockedKeys ??= []).Add(key);
+                    (waiting ??= []).Add(message);
                     continue;
                 }
             }
@@ -98,6 +105,10 @@ internal sealed partial class PartitionCursorGrain
             if (attempt > 1) redelivered++;
         }
         foreach (var delivery in deliveries) _ready.Remove(delivery.Offset);
+        if (waiting is not null)
+        {
+            foreach (var message in waiting) _ready[message.Offset] = message.Compact();
+        }
         if (done is not null)
         {
             int expired = 0;
@@ -157,7 +168,7 @@ internal sealed partial class PartitionCursorGrain
         foreach (var (offset, lease) in later)
         {
             EndLease(offset, lease);
-            _ready[offset] = lease.Message;
+            _ready[offset] = lease.Message.Compact();
             UncountAttempt(offset, lease);
             revoked?.Add(new LeaseRef(offset, lease.Id));
         }
@@ -179,7 +190,7 @@ internal sealed partial class PartitionCursorGrain
     private void ReturnLease(long offset, Lease lease, HashSet<long> ending)
     {
         EndLease(offset, lease);
-        _ready[offset] = lease.Message;
+        _ready[offset] = lease.Message.Compact();
         TakeBackLaterThan(lease.Message, revoked: null, except: ending);
     }
 
@@ -243,7 +254,7 @@ internal sealed partial class PartitionCursorGrain
     /// <summary>Holds a message back until <paramref name="dueMs"/> (a deliver-at time, or a nack delay when <paramref name="retry"/>).</summary>
     private void Hold(BufferedMessage message, long dueMs, bool retry)
     {
-        _delayed[message.Offset] = message;
+        _delayed[message.Offset] = message.Compact(); // may wait long: not with its whole fetch
         _dueAt[message.Offset] = dueMs;
         if (retry && message.HasKey) _retryKeys[message.KeyHash] = _retryKeys.GetValueOrDefault(message.KeyHash) + 1;
         EnsureTicking();
@@ -284,7 +295,13 @@ internal sealed partial class PartitionCursorGrain
         // A late ack (lease ended, nobody given the message since: see StandingOf) still counts: the work was done.
         if (_inFlight.TryGetValue(offset, out var lease)) EndLease(offset, lease);
         else if (!_ready.Remove(offset) && _delayed.ContainsKey(offset)) Unhold(offset, ready: false);
-        _acked.Add(offset);
+        // The usual case, acks in order: the committed offset moves at once, with no set node per message.
+        if (offset == _committed)
+        {
+            _committed++;
+            while (_acked.Remove(_committed)) _committed++;
+        }
+        else _acked.Add(offset);
         _attempts.Remove(offset);
         _retryAt.Remove(offset);
         _lastLease.Remove(offset);
