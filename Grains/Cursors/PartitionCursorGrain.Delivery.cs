@@ -13,6 +13,8 @@ internal sealed partial class PartitionCursorGrain
     // Lease ids: unique per delivery. Random start, so that an answer to a delivery of an earlier activation of this
     // cursor cannot match one of this activation.
     private long _nextLeaseId = Random.Shared.NextInt64(long.MaxValue / 2);
+    private readonly List<BufferedMessage> _taking = [];
+    private readonly List<LeasedRecord> _leasing = [];
 
     /// <summary>How an answer (ack, nack, reject, extend) stands to the message's current delivery.</summary>
     private enum LeaseStanding
@@ -61,9 +63,12 @@ internal sealed partial class PartitionCursorGrain
         List<BufferedMessage>? done = null;
         // Behind a held key: they stay while the rest of their fetch goes, so they get buffers of their own.
         List<BufferedMessage>? waiting = null;
-        // Per pull, not per message: the leased records and their leases, in offset order.
-        var taken = new List<BufferedMessage>(Math.Min(maxMessages, _ready.Count));
-        var deliveries = new List<LeasedRecord>(taken.Capacity);
+        // The leased records and their leases, in offset order, in lists kept from pull to pull (Take runs in one
+        // turn, never interleaved): no garbage per message besides the answer itself.
+        var taken = _taking;
+        var deliveries = _leasing;
+        taken.Clear();
+        deliveries.Clear();
         long payloadBytes = 0;
         int redelivered = 0;
         foreach (var (offset, message) in _ready)
@@ -132,7 +137,9 @@ internal sealed partial class PartitionCursorGrain
             EnsureTicking();
             MarkDirty();
         }
-        return PullAnswer.Write(_partition, CollectionsMarshal.AsSpan(taken), [.. deliveries]);
+        var answer = PullAnswer.Write(_partition, CollectionsMarshal.AsSpan(taken), [.. deliveries]);
+        taken.Clear(); // no reference to fetched buffers kept past the pull
+        return answer;
     }
 
     private void HoldKey(ulong key, string memberId)
