@@ -69,7 +69,7 @@ internal readonly struct BufferedMessage
 
     /// <summary>
     /// This message over a buffer of its own (its batch's header and its record), unless it is so already. A message
-    /// that stays while the rest of its fetch moved on (delayed, nacked, taken back, behind a held key) would
+    /// that stays while the rest of its fetch moved on (delayed, or behind a key another member holds) would
     /// otherwise keep the whole fetched buffer (up to a megabyte) alive for one record.
     /// </summary>
     public BufferedMessage Compact()

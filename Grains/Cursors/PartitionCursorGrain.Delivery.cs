@@ -175,7 +175,7 @@ internal sealed partial class PartitionCursorGrain
         foreach (var (offset, lease) in later)
         {
             EndLease(offset, lease);
-            _ready[offset] = lease.Message.Compact();
+            _ready[offset] = lease.Message;
             UncountAttempt(offset, lease);
             revoked?.Add(new LeaseRef(offset, lease.Id));
         }
@@ -197,7 +197,7 @@ internal sealed partial class PartitionCursorGrain
     private void ReturnLease(long offset, Lease lease, HashSet<long> ending)
     {
         EndLease(offset, lease);
-        _ready[offset] = lease.Message.Compact();
+        _ready[offset] = lease.Message;
         TakeBackLaterThan(lease.Message, revoked: null, except: ending);
     }
 

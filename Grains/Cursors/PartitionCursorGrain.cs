@@ -211,7 +211,7 @@ internal sealed partial class PartitionCursorGrain(
             }
             else
             {
-                _ready[offset] = lease.Message.Compact();
+                _ready[offset] = lease.Message;
             }
             TakeBackLaterThan(lease.Message, revoked, nacked);
         }
@@ -267,7 +267,7 @@ internal sealed partial class PartitionCursorGrain(
         {
             var lease = _inFlight[offset];
             EndLease(offset, lease);
-            _ready[offset] = lease.Message.Compact();
+            _ready[offset] = lease.Message;
             UncountAttempt(offset, lease);
             TakeBackLaterThan(lease.Message, revoked: null, except: releasing);
         }
