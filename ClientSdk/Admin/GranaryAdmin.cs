@@ -1,3 +1,4 @@
+using System.Text;
 using Granary.Records;
 using System.Globalization;
 using Granary.Grains;
@@ -225,6 +226,7 @@ public sealed class GranaryAdmin
     {
         var grain = _cluster.GetGrain<IPartitionGrain>($"{dlq}/{partition}");
         var letters = new List<DeadLetter>();
+        byte[] topicBytes = Encoding.UTF8.GetBytes(topic), groupBytes = Encoding.UTF8.GetBytes(group);
         long offset = fromOffset;
         for (int scanned = 0; letters.Count < limit && scanned < MaxDeadLettersScanned;)
         {
@@ -235,8 +237,7 @@ public sealed class GranaryAdmin
             // Views over the page's buffer, decoded lazily like consumed messages.
             foreach (var ranged in StoredBatches.Read(page.Batches, page.FromOffset, page.NextOffset))
             {
-                var message = new MessageView(dlq, partition, ranged.Record, 0);
-                if (message.HeaderText(GranaryHeaders.SourceTopic) == topic && message.HeaderText(GranaryHeaders.SourceGroup) == group)
+                if (HeaderIs(ranged.Record, SourceTopicName, topicBytes) && HeaderIs(ranged.Record, SourceGroupName, groupBytes))
                     letters.Add(ToDeadLetter(dlq, partition, ranged.Record));
                 if (letters.Count == limit) break;
             }
@@ -270,6 +271,13 @@ public sealed class GranaryAdmin
                 s?.ActivationCount, s?.ClientCount, s?.EnvironmentStatistics.FilteredCpuUsagePercentage, s?.EnvironmentStatistics.FilteredMemoryUsageBytes, s?.IsOverloaded ?? false);
         })];
     }
+
+    private static readonly byte[] SourceTopicName = StoredBatches.NameBytes(GranaryHeaders.SourceTopic);
+    private static readonly byte[] SourceGroupName = StoredBatches.NameBytes(GranaryHeaders.SourceGroup);
+
+    /// <summary>Whether the record's header <paramref name="name"/> is <paramref name="expected"/> in UTF-8, without decoding.</summary>
+    private static bool HeaderIs(in StoredRecord record, byte[] name, byte[] expected) =>
+        StoredBatches.TryGetHeader(record, name, out var value) && value.Span.SequenceEqual(expected);
 
     private static DeadLetter ToDeadLetter(string dlq, int partition, in StoredRecord record)
     {
