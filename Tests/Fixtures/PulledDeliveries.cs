@@ -2,16 +2,6 @@ using Granary.Records;
 
 namespace Granary.Tests.Fixtures;
 
-/// <summary>A leased message as a test sees it: a pull's answer decoded by the SDK's reader.</summary>
-public sealed record Delivery(int Partition, PulledMessage Message, int Attempt, long LeaseId)
-{
-    /// <summary>This delivery as acks and nacks name it.</summary>
-    public LeaseRef Ref => new(Message.Offset, LeaseId);
-}
-
-/// <summary>A record of a pull's answer or a fetch, with its key copied out for easy assertions.</summary>
-public sealed record PulledMessage(long Offset, long TimestampMs, byte[]? Key, ReadOnlyMemory<byte> Payload, long? ExpiresAtMs);
-
 /// <summary>Decoding of the read path's byte answers (pulls and fetches) for tests that call the grains directly.</summary>
 public static class PulledDeliveries
 {
