@@ -15,7 +15,7 @@ public interface IPartitionCursorGrain : IGrainWithStringKey
     /// Leases up to <paramref name="maxMessages"/> messages to <paramref name="memberId"/> for <paramref name="lease"/>,
     /// waiting up to <paramref name="maxWait"/> when none is available. Redelivered messages come first.
     /// </summary>
-    [Alias("Pull")] Task<Delivery[]> PullAsync(string memberId, int maxMessages, TimeSpan lease, TimeSpan maxWait);
+    [Alias("Pull")] Task<PullResult> PullAsync(string memberId, int maxMessages, TimeSpan lease, TimeSpan maxWait);
 
     /// <summary>
     /// Acknowledges these deliveries of <paramref name="memberId"/>: the messages are done. A delivery is taken when its
@@ -108,7 +108,7 @@ public sealed record CursorInfo(
 /// <summary>One delivery of a message: its offset and the lease the cursor issued with it.</summary>
 /// <param name="Offset">The message's offset.</param>
 /// <param name="LeaseId">
-/// <see cref="Delivery.LeaseId"/>: unique per delivery of the cursor (a redelivery, even with the same attempt
+/// <see cref="LeasedRecord.LeaseId"/>: unique per delivery of the cursor (a redelivery, even with the same attempt
 /// number, gets a new one), so an answer to an old delivery can never settle a newer one.
 /// </param>
 [GenerateSerializer, Immutable, Alias("granary.LeaseRef")]

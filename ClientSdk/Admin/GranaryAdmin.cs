@@ -1,3 +1,5 @@
+using System.Text;
+using Granary.Records;
 using System.Globalization;
 using Granary.Grains;
 
@@ -224,20 +226,22 @@ public sealed class GranaryAdmin
     {
         var grain = _cluster.GetGrain<IPartitionGrain>($"{dlq}/{partition}");
         var letters = new List<DeadLetter>();
+        byte[] topicBytes = Encoding.UTF8.GetBytes(topic), groupBytes = Encoding.UTF8.GetBytes(group);
         long offset = fromOffset;
         for (int scanned = 0; letters.Count < limit && scanned < MaxDeadLettersScanned;)
         {
             long from = offset;
             // Whole pages, not just the letters still wanted: most of what is read may be other groups'.
             var page = await GranaryClient.CallAsync(() => grain.FetchAsync(from, DeadLetterScanPage, TimeSpan.Zero)).ConfigureAwait(false);
-            if (page.Messages.Length == 0) break; // the end of the partition
-            foreach (var message in page.Messages)
+            if (page.IsEmpty) break; // the end of the partition
+            // Views over the page's buffer, decoded lazily like consumed messages.
+            foreach (var ranged in StoredBatches.Read(page.Batches, page.FromOffset, page.NextOffset))
             {
-                if (message.HeaderText(GranaryHeaders.SourceTopic) == topic && message.HeaderText(GranaryHeaders.SourceGroup) == group)
-                    letters.Add(ToDeadLetter(partition, message));
+                if (HeaderIs(ranged.Record, SourceTopicName, topicBytes) && HeaderIs(ranged.Record, SourceGroupName, groupBytes))
+                    letters.Add(ToDeadLetter(dlq, partition, ranged.Record));
                 if (letters.Count == limit) break;
             }
-            scanned += page.Messages.Length;
+            scanned += (int)(page.NextOffset - page.FromOffset);
             offset = page.NextOffset;
         }
         return letters;
@@ -268,15 +272,27 @@ public sealed class GranaryAdmin
         })];
     }
 
-    private static DeadLetter ToDeadLetter(int partition, StoredMessage m) => new(
-        partition,
-        m.Offset,
-        m.HeaderText(GranaryHeaders.DeadLetterReason) ?? "",
-        int.TryParse(m.HeaderText(GranaryHeaders.DeadLetterAttempts), NumberStyles.None, CultureInfo.InvariantCulture, out int attempts) ? attempts : null,
-        DateTimeOffset.FromUnixTimeMilliseconds(long.TryParse(m.HeaderText(GranaryHeaders.DeadLetteredAt), NumberStyles.None, CultureInfo.InvariantCulture, out long at) ? at : m.TimestampMs),
-        int.TryParse(m.HeaderText(GranaryHeaders.SourcePartition), NumberStyles.None, CultureInfo.InvariantCulture, out int sourcePartition) ? sourcePartition : 0,
-        long.TryParse(m.HeaderText(GranaryHeaders.SourceOffset), NumberStyles.None, CultureInfo.InvariantCulture, out long sourceOffset) ? sourceOffset : -1,
-        m);
+    private static readonly byte[] SourceTopicName = StoredBatches.NameBytes(GranaryHeaders.SourceTopic);
+    private static readonly byte[] SourceGroupName = StoredBatches.NameBytes(GranaryHeaders.SourceGroup);
+
+    /// <summary>Whether the record's header <paramref name="name"/> is <paramref name="expected"/> in UTF-8, without decoding.</summary>
+    private static bool HeaderIs(in StoredRecord record, byte[] name, byte[] expected) =>
+        StoredBatches.TryGetHeader(record, name, out var value) && value.Span.SequenceEqual(expected);
+
+    private static DeadLetter ToDeadLetter(string dlq, int partition, in StoredRecord record)
+    {
+        var m = new MessageView(dlq, partition, record, 0);
+        int? attempts = int.TryParse(m.HeaderText(GranaryHeaders.DeadLetterAttempts), NumberStyles.None, CultureInfo.InvariantCulture, out int a) ? a : null;
+        return new(
+            partition,
+            m.Offset,
+            m.HeaderText(GranaryHeaders.DeadLetterReason) ?? "",
+            attempts,
+            DateTimeOffset.FromUnixTimeMilliseconds(long.TryParse(m.HeaderText(GranaryHeaders.DeadLetteredAt), NumberStyles.None, CultureInfo.InvariantCulture, out long at) ? at : m.Timestamp.ToUnixTimeMilliseconds()),
+            int.TryParse(m.HeaderText(GranaryHeaders.SourcePartition), NumberStyles.None, CultureInfo.InvariantCulture, out int sourcePartition) ? sourcePartition : 0,
+            long.TryParse(m.HeaderText(GranaryHeaders.SourceOffset), NumberStyles.None, CultureInfo.InvariantCulture, out long sourceOffset) ? sourceOffset : -1,
+            new MessageView(dlq, partition, record, attempts ?? 0));
+    }
 
     private IConsumerGroupGrain Group(string topic, string group) => _cluster.GetGrain<IConsumerGroupGrain>($"{topic}/{group}");
 }

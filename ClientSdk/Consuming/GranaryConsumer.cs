@@ -267,11 +267,15 @@ public sealed class GranaryConsumer : IAsyncDisposable
                 if (taken > wanted) credits.Release(taken - wanted);
                 taken = wanted;
             }
-            Delivery[] deliveries;
+            List<(Granary.Records.StoredRecord Record, LeasedRecord Lease)> deliveries;
             string member = MemberId;
             try
             {
-                deliveries = await cursor.PullAsync(member, taken, _options.AckTimeout, _client.LongPollLimit(_options.PollWait)).ConfigureAwait(false);
+                var pulled = await cursor.PullAsync(member, taken, _options.AckTimeout, _client.LongPollLimit(_options.PollWait)).ConfigureAwait(false);
+                // One buffer per pull; messages are views over it. A malformed answer fails the consumer with
+                // CorruptData like damaged data does (its leases run out and the messages go to other members),
+                // never a crash or a misread message.
+                deliveries = PulledRecords.Read(pulled);
                 backoff = TimeSpan.FromMilliseconds(100);
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -299,16 +303,16 @@ public sealed class GranaryConsumer : IAsyncDisposable
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
                 continue;
             }
-            if (taken > deliveries.Length) credits.Release(taken - deliveries.Length);
+            if (taken > deliveries.Count) credits.Release(taken - deliveries.Count);
             var leaseEnd = DateTimeOffset.UtcNow + _options.AckTimeout;
-            foreach (var delivery in deliveries)
+            foreach (var (record, lease) in deliveries)
             {
-                if (_revokedUnseen.TryRemove((partition, delivery.Message.Offset, delivery.LeaseId), out _))
+                if (_revokedUnseen.TryRemove((partition, lease.Offset, lease.LeaseId), out _))
                 {
                     credits.Release();
                     continue;
                 }
-                var message = new ReceivedMessage(this, member, delivery, leaseEnd);
+                var message = new ReceivedMessage(this, member, partition, record, lease, leaseEnd);
                 _unsettled[message] = 0;
                 _messages.Writer.TryWrite(message);
             }

@@ -1,5 +1,5 @@
-using System.Text;
 using Granary.Grains;
+using Granary.Records;
 
 namespace Granary.Client;
 
@@ -7,10 +7,14 @@ namespace Granary.Client;
 /// A delivered message, leased to this consumer until acknowledged, negatively acknowledged, or its ack timeout
 /// passes. Acknowledge exactly once.
 /// </summary>
-public sealed class ReceivedMessage
+/// <remarks>
+/// Key, headers and payload are read from the buffer of the pull that brought the message (see
+/// <see cref="MessageView"/>): nothing is copied per message, and key and headers are decoded on first use.
+/// </remarks>
+public sealed class ReceivedMessage : MessageView
 {
     private readonly GranaryConsumer _consumer;
-    private readonly Delivery _delivery;
+    private readonly LeasedRecord _lease;
     private int _settled;
 
     private int _revoked;
@@ -19,51 +23,26 @@ public sealed class ReceivedMessage
     private int _handover;
     private long _leaseExpiresAtTicks;
 
-    internal ReceivedMessage(GranaryConsumer consumer, string memberId, Delivery delivery, DateTimeOffset leaseExpiresAt)
+    internal ReceivedMessage(GranaryConsumer consumer, string memberId, int partition, in StoredRecord record, LeasedRecord lease, DateTimeOffset leaseExpiresAt)
+        : base(consumer.Topic, partition, record, lease.Attempt)
     {
         _consumer = consumer;
         MemberId = memberId;
-        _delivery = delivery;
+        _lease = lease;
         _leaseExpiresAtTicks = leaseExpiresAt.UtcTicks;
-        Headers = delivery.Message.Headers is { } headers ? headers.ToDictionary(h => h.Name, h => h.Value) : EmptyHeaders;
     }
-
-    private static readonly IReadOnlyDictionary<string, byte[]> EmptyHeaders = new Dictionary<string, byte[]>();
 
     /// <summary>The member id this delivery was leased to (a consumer that rejoined has a new one since).</summary>
     internal string MemberId { get; }
 
     /// <summary>This delivery as the broker names it in acks and nacks: offset and lease.</summary>
-    internal LeaseRef Lease => _delivery.Ref;
+    internal LeaseRef Lease => _lease.Ref;
 
-    /// <summary>Topic.</summary>
-    public string Topic => _consumer.Topic;
-    /// <summary>Partition it came from.</summary>
-    public int Partition => _delivery.Partition;
-    /// <summary>Offset in that partition.</summary>
-    public long Offset => _delivery.Message.Offset;
-    /// <summary>The key it was sent with, or null.</summary>
-    public string? Key => _delivery.Message.Key is { } key ? Encoding.UTF8.GetString(key) : null;
-    /// <summary>The body.</summary>
-    public ReadOnlyMemory<byte> Payload => _delivery.Message.Payload;
-    /// <summary>Headers it was sent with.</summary>
-    public IReadOnlyDictionary<string, byte[]> Headers { get; }
-    /// <summary>When the broker stored it.</summary>
-    public DateTimeOffset Timestamp => DateTimeOffset.FromUnixTimeMilliseconds(_delivery.Message.TimestampMs);
-    /// <summary>
-    /// 1 on the first delivery; raised each time it is delivered again after a nack, a lease expiry or its member
-    /// leaving. A delivery the broker took back to keep the order (<see cref="IsRevoked"/>) does not count, nor does
-    /// a prefetched one that the consumer gave back unseen when it was disposed.
-    /// </summary>
-    public int DeliveryAttempt => _delivery.Attempt;
+    /// <summary>The lease id of this delivery.</summary>
+    internal long LeaseId => _lease.LeaseId;
+
     /// <summary>When the lease ends and the message may go to another member.</summary>
     public DateTimeOffset LeaseExpiresAt => new(Interlocked.Read(ref _leaseExpiresAtTicks), TimeSpan.Zero);
-
-    /// <summary>When the message expires (its time to live), or null when it never does.</summary>
-    public DateTimeOffset? ExpiresAt => _delivery.Message.ExpiresAtMs is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
-
-    /// <summary>The sender's message id (<see cref="OutgoingMessage.MessageId"/>), or null.</summary>
-    public string? MessageId => Headers.TryGetValue(GranaryHeaders.MessageId, out var id) ? Encoding.UTF8.GetString(id) : null;
 
     /// <summary>
     /// Marks the message done. Acks are sent in batches; this completes once the broker has it. An ack after the lease

@@ -48,7 +48,7 @@ public sealed class OutgoingMessage
     /// <summary>
     /// An id for broker-side deduplication: within the topic's <c>DedupWindow</c> a second message with the same id
     /// is not stored (the send returns the first one's offset). Messages without a key are routed by it, so that a
-    /// repeat lands on the same partition. Consumers see it as <see cref="ReceivedMessage.MessageId"/>.
+    /// repeat lands on the same partition. Consumers see it as <see cref="MessageView.MessageId"/>.
     /// </summary>
     public string? MessageId { get; init; }
 }

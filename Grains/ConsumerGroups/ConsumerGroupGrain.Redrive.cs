@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Granary.Grains.Cursors;
+using Granary.Records;
 
 namespace Granary.Grains.ConsumerGroups;
 
@@ -41,26 +42,31 @@ internal sealed partial class ConsumerGroupGrain
         while (offset < toOffset)
         {
             var page = await dlqPartition.FetchAsync(offset, RedrivePageMessages, TimeSpan.Zero);
-            var letters = page.Messages.Where(m => m.Offset < toOffset && IsOurs(m)).ToList();
+            // Cold path: the letters are decoded (slices of the page's buffer) to be published again.
+            var letters = StoredBatches.Read(page.Batches, page.FromOffset, Math.Min(page.NextOffset, toOffset))
+                .Select(r => r.Record).Where(IsOurs).ToList();
             var bySource = letters.GroupBy(m => Math.Clamp(SourcePartitionOf(m), 0, sourcePartitions - 1));
             await Task.WhenAll(bySource.Select(g => PartitionGrain(g.Key).AppendAsync(new MessageBatch(g.Select(Redriven).ToArray()))));
             count += letters.Count;
-            if (page.Messages.Length == 0 || page.NextOffset <= offset) break;
+            if (page.IsEmpty || page.NextOffset <= offset) break;
             offset = page.NextOffset;
         }
         return count;
     }
 
-    private bool IsOurs(StoredMessage letter) =>
-        letter.HeaderText(GranaryHeaders.SourceGroup) == _group && letter.HeaderText(GranaryHeaders.SourceTopic) == _topic;
+    private bool IsOurs(StoredRecord letter) =>
+        HeaderText(letter, GranaryHeaders.SourceGroup) == _group && HeaderText(letter, GranaryHeaders.SourceTopic) == _topic;
 
-    private static int SourcePartitionOf(StoredMessage letter) =>
-        int.TryParse(letter.HeaderText(GranaryHeaders.SourcePartition), NumberStyles.None, CultureInfo.InvariantCulture, out int partition) ? partition : 0;
+    private static int SourcePartitionOf(StoredRecord letter) =>
+        int.TryParse(HeaderText(letter, GranaryHeaders.SourcePartition), NumberStyles.None, CultureInfo.InvariantCulture, out int partition) ? partition : 0;
 
-    private Message Redriven(StoredMessage letter)
+    private static string? HeaderText(in StoredRecord letter, string name) =>
+        StoredBatches.TryGetHeader(letter, StoredBatches.NameBytes(name), out var value) ? Encoding.UTF8.GetString(value.Span) : null;
+
+    private Message Redriven(StoredRecord letter)
     {
-        var headers = (letter.Headers ?? []).Where(h => !PartitionCursorGrain.IsProvenanceHeader(h.Name)).ToList();
+        var headers = letter.GetHeaders().Where(h => !PartitionCursorGrain.IsProvenanceHeader(h.Name)).Select(h => new MessageHeader(h.Name, h.Value.ToArray())).ToList();
         headers.Add(new MessageHeader(GranaryHeaders.RedriveGroup, Encoding.UTF8.GetBytes(_group)));
-        return new Message(letter.Key, letter.Payload, [.. headers]);
+        return new Message(letter.Key?.ToArray(), letter.Payload, [.. headers]);
     }
 }

@@ -1,6 +1,7 @@
 using System.IO.Hashing;
 using System.Text;
 using Granary.Grains.Diagnostics;
+using Granary.Records;
 using Microsoft.Extensions.Logging;
 
 namespace Granary.Grains.Cursors;
@@ -14,7 +15,10 @@ internal sealed partial class PartitionCursorGrain
     // Only a RejectPublish partition uses the committed offset (to hold retention back): no call per save otherwise.
     private bool _reportCommitted;
 
-    private sealed record DeadLetter(StoredMessage Message, string Reason, int Attempts);
+    private static readonly byte[] RedriveGroupName = StoredBatches.NameBytes(GranaryHeaders.RedriveGroup);
+    private byte[]? _groupUtf8;
+
+    private sealed record DeadLetter(BufferedMessage Message, string Reason, int Attempts);
 
     private async Task FetchAsync(TimeSpan maxWait)
     {
@@ -32,13 +36,15 @@ internal sealed partial class PartitionCursorGrain
         }
         long nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         bool added = false, timed = false;
-        foreach (var message in result.Messages)
+        // Decoded once, here, into compact values that point into the fetched buffer.
+        foreach (var ranged in StoredBatches.Read(result.Batches, result.FromOffset, result.NextOffset))
         {
-            long offset = message.Offset;
+            long offset = ranged.Record.Offset;
             if (offset < _committed || _acked.Contains(offset) || _inFlight.ContainsKey(offset) || _delayed.ContainsKey(offset)
                 || _deadLetters.ContainsKey(offset)) continue;
-            timed |= message.ExpiresAtMs is not null || message.DeliverAtMs is not null;
-            if (IsForAnotherGroup(message))
+            var message = BufferedMessage.From(ranged);
+            timed |= message.Expires || message.IsDelayed;
+            if (IsForAnotherGroup(ranged.Record))
             {
                 MarkDone(offset);
                 done = true;
@@ -50,7 +56,7 @@ internal sealed partial class PartitionCursorGrain
             else if (message.DeliverAtMs > nowMs)
             {
                 _retryAt.Remove(offset);
-                Hold(message, message.DeliverAtMs.Value, retry: false);
+                Hold(message, message.DeliverAtMs, retry: false);
             }
             else
             {
@@ -117,15 +123,8 @@ internal sealed partial class PartitionCursorGrain
     }
 
     /// <summary>A redriven message is addressed to one group; every other group passes over it.</summary>
-    private bool IsForAnotherGroup(StoredMessage message)
-    {
-        if (message.Headers is not { } headers) return false;
-        foreach (var header in headers)
-        {
-            if (header.Name == GranaryHeaders.RedriveGroup) return Encoding.UTF8.GetString(header.Value) != _group;
-        }
-        return false;
-    }
+    private bool IsForAnotherGroup(in StoredRecord record) =>
+        StoredBatches.TryGetHeader(record, RedriveGroupName, out var group) && !group.Span.SequenceEqual(_groupUtf8 ??= Encoding.UTF8.GetBytes(_group));
 
     private void EnsureTicking()
     {
@@ -204,15 +203,15 @@ internal sealed partial class PartitionCursorGrain
         }
     }
 
-    private bool HasTimedMessagesBuffered() => _delayed.Count > 0 || _ready.Values.Any(m => m.ExpiresAtMs is not null)
-        || _inFlight.Values.Any(l => l.Message.ExpiresAtMs is not null);
+    private bool HasTimedMessagesBuffered() => _delayed.Count > 0 || _ready.Values.Any(m => m.Expires)
+        || _inFlight.Values.Any(l => l.Message.Expires);
 
     /// <summary>Expired messages never go out: those waiting in memory leave now.</summary>
     private void ExpireBuffered(long nowMs)
     {
-        var expired = _ready.Values.Where(m => m.ExpiresAtMs <= nowMs).ToList();
+        var expired = _ready.Values.Where(m => m.IsExpiredAt(nowMs)).ToList();
         foreach (var message in expired) _ready.Remove(message.Offset);
-        foreach (long offset in _delayed.Where(d => d.Value.ExpiresAtMs <= nowMs).Select(d => d.Key).ToList())
+        foreach (long offset in _delayed.Where(d => d.Value.IsExpiredAt(nowMs)).Select(d => d.Key).ToList())
             expired.Add(Unhold(offset, ready: false));
         if (expired.Count == 0) return;
         foreach (var message in expired) Expire(message);
@@ -221,7 +220,7 @@ internal sealed partial class PartitionCursorGrain
     }
 
     /// <summary>An expired message, taken out of every set already: dropped (when the topic says so) or dead-lettered.</summary>
-    private void Expire(StoredMessage message)
+    private void Expire(BufferedMessage message)
     {
         if (_dropExpired)
         {
@@ -235,7 +234,7 @@ internal sealed partial class PartitionCursorGrain
         }
     }
 
-    private void QueueDeadLetter(StoredMessage message, string reason, int attempts)
+    private void QueueDeadLetter(BufferedMessage message, string reason, int attempts)
     {
         _deadLetters[message.Offset] = new DeadLetter(message, reason, attempts);
         EnsureTicking();
@@ -318,11 +317,13 @@ internal sealed partial class PartitionCursorGrain
             config = await topic.GetConfigAsync();
         }
         long nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var byPartition = letters.GroupBy(l => l.Message.Key is { } key
-            ? (int)(XxHash32.HashToUInt32(key) % (uint)config.Partitions)
-            : (int)(l.Message.Offset % config.Partitions));
+        // Decoded here only (a cold path): the cursor holds records as bytes.
+        var decoded = letters.Select(l => (Letter: l, Record: l.Message.Decode())).ToList();
+        var byPartition = decoded.GroupBy(l => l.Record.Key is { } key
+            ? (int)(XxHash32.HashToUInt32(key.Span) % (uint)config.Partitions)
+            : (int)(l.Letter.Message.Offset % config.Partitions));
         await Task.WhenAll(byPartition.Select(p => AppendDeadLettersAsync(GrainFactory.GetGrain<IPartitionGrain>(GrainKeys.Partition(dlq, p.Key)),
-            [.. p.Select(l => ToDeadLetter(l, nowMs))])));
+            [.. p.Select(l => ToDeadLetter(l.Letter, l.Record, nowMs))])));
     }
 
     /// <summary>
@@ -354,10 +355,9 @@ internal sealed partial class PartitionCursorGrain
         }
     }
 
-    private Message ToDeadLetter(DeadLetter letter, long nowMs)
+    private Message ToDeadLetter(DeadLetter letter, StoredRecord source, long nowMs)
     {
-        var source = letter.Message;
-        var headers = (source.Headers ?? []).Where(h => !IsProvenanceHeader(h.Name)).ToList();
+        var headers = source.GetHeaders().Where(h => !IsProvenanceHeader(h.Name)).Select(h => new MessageHeader(h.Name, h.Value.ToArray())).ToList();
         headers.Add(Header(GranaryHeaders.DeadLetterReason, letter.Reason));
         headers.Add(Header(GranaryHeaders.DeadLetterAttempts, letter.Attempts));
         headers.Add(Header(GranaryHeaders.DeadLetteredAt, nowMs));
@@ -366,7 +366,7 @@ internal sealed partial class PartitionCursorGrain
         headers.Add(Header(GranaryHeaders.SourceOffset, source.Offset));
         headers.Add(Header(GranaryHeaders.SourceTimestamp, source.TimestampMs));
         headers.Add(Header(GranaryHeaders.SourceGroup, _group));
-        return new Message(source.Key, source.Payload, [.. headers]);
+        return new Message(source.Key?.ToArray(), source.Payload, [.. headers]);
     }
 
     /// <summary>Headers a dead letter or redrive adds; a message that travels again gets fresh ones.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Granary.Grains.Diagnostics;
 
 namespace Granary.Grains.Cursors;
@@ -12,6 +13,8 @@ internal sealed partial class PartitionCursorGrain
     // Lease ids: unique per delivery. Random start, so that an answer to a delivery of an earlier activation of this
     // cursor cannot match one of this activation.
     private long _nextLeaseId = Random.Shared.NextInt64(long.MaxValue / 2);
+    private readonly List<BufferedMessage> _taking = [];
+    private readonly List<LeasedRecord> _leasing = [];
 
     /// <summary>How an answer (ack, nack, reject, extend) stands to the message's current delivery.</summary>
     private enum LeaseStanding
@@ -49,32 +52,45 @@ internal sealed partial class PartitionCursorGrain
     /// KeyShared: a key held by another member, or waiting on a nack delay, is skipped with all its later messages.
     /// Expired messages and those delivered <c>MaxDeliveries</c> times already go to the dead-letter path instead.
     /// </summary>
-    private Delivery[] Take(string memberId, int maxMessages, TimeSpan lease)
+    private PullResult Take(string memberId, int maxMessages, TimeSpan lease)
     {
-        if (_ready.Count == 0 || !MayTake(memberId)) return [];
+        if (_ready.Count == 0 || !MayTake(memberId)) return PullResult.Empty(_partition);
         var mode = _settings.Mode;
         long nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var expiresAt = DateTime.UtcNow + lease;
         long orderedLimit = mode == DeliveryMode.Ordered && _retryAt.Count > 0 ? _retryAt.Keys.Min() : long.MaxValue;
-        HashSet<byte[]>? blockedKeys = null;
-        List<StoredMessage>? done = null;
-        var deliveries = new List<Delivery>(Math.Min(maxMessages, _ready.Count));
+        HashSet<ulong>? blockedKeys = null;
+        List<BufferedMessage>? done = null;
+        // Behind a held key: they stay while the rest of their fetch goes, so they get buffers of their own.
+        List<BufferedMessage>? waiting = null;
+        // The leased records and their leases, in offset order, in lists kept from pull to pull (Take runs in one
+        // turn, never interleaved): no garbage per message besides the answer itself.
+        var taken = _taking;
+        var deliveries = _leasing;
+        taken.Clear();
+        deliveries.Clear();
         long payloadBytes = 0;
         int redelivered = 0;
         foreach (var (offset, message) in _ready)
         {
             if (deliveries.Count == maxMessages || offset >= orderedLimit) break;
-            if (message.ExpiresAtMs <= nowMs)
+            if (message.IsExpiredAt(nowMs))
             {
                 (done ??= []).Add(message);
                 continue;
             }
-            if (mode == DeliveryMode.KeyShared && message.Key is { } key)
+            if (mode == DeliveryMode.KeyShared && message.HasKey)
             {
-                if (blockedKeys?.Contains(key) == true) continue;
+                ulong key = message.KeyHash;
+                if (blockedKeys?.Contains(key) == true)
+                {
+                    (waiting ??= []).Add(message);
+                    continue;
+                }
                 if ((_keyHolders.TryGetValue(key, out var hold) && hold.Member != memberId) || _retryKeys.ContainsKey(key))
                 {
-                    (blockedKeys ??= new HashSet<byte[]>(KeyComparer.Instance)).Add(key);
+                    (blockedKeys ??= []).Add(key);
+                    (waiting ??= []).Add(message);
                     continue;
                 }
             }
@@ -87,19 +103,24 @@ internal sealed partial class PartitionCursorGrain
             _attempts[offset] = attempt;
             long leaseId = ++_nextLeaseId;
             _inFlight[offset] = new Lease(message, memberId, expiresAt, attempt, leaseId);
-            if (mode == DeliveryMode.KeyShared && message.Key is { } heldKey) HoldKey(heldKey, memberId);
-            deliveries.Add(new Delivery(_partition, message, attempt, leaseId));
-            payloadBytes += message.Payload.Length;
+            if (mode == DeliveryMode.KeyShared && message.HasKey) HoldKey(message.KeyHash, memberId);
+            taken.Add(message);
+            deliveries.Add(new LeasedRecord(offset, attempt, leaseId));
+            payloadBytes += message.PayloadLength;
             if (attempt > 1) redelivered++;
         }
-        foreach (var delivery in deliveries) _ready.Remove(delivery.Message.Offset);
+        foreach (var delivery in deliveries) _ready.Remove(delivery.Offset);
+        if (waiting is not null)
+        {
+            foreach (var message in waiting) _ready[message.Offset] = message.Compact();
+        }
         if (done is not null)
         {
             int expired = 0;
             foreach (var message in done)
             {
                 _ready.Remove(message.Offset);
-                if (message.ExpiresAtMs <= nowMs)
+                if (message.IsExpiredAt(nowMs))
                 {
                     Expire(message);
                     expired++;
@@ -116,10 +137,12 @@ internal sealed partial class PartitionCursorGrain
             EnsureTicking();
             MarkDirty();
         }
-        return [.. deliveries];
+        var answer = PullAnswer.Write(_partition, CollectionsMarshal.AsSpan(taken), [.. deliveries]);
+        taken.Clear(); // no reference to fetched buffers kept past the pull
+        return answer;
     }
 
-    private void HoldKey(byte[] key, string memberId)
+    private void HoldKey(ulong key, string memberId)
     {
         if (!_keyHolders.TryGetValue(key, out var hold)) _keyHolders[key] = hold = new KeyHold(memberId);
         hold.Count++;
@@ -132,7 +155,7 @@ internal sealed partial class PartitionCursorGrain
         // Only an ended lease needs remembering (while in flight its id is in _inFlight): no map entry per message
         // on the usual lease-then-ack path.
         _lastLease[offset] = lease.Id;
-        if (lease.Message.Key is { } key && _keyHolders.TryGetValue(key, out var hold) && --hold.Count <= 0) _keyHolders.Remove(key);
+        if (lease.Message.HasKey && _keyHolders.TryGetValue(lease.Message.KeyHash, out var hold) && --hold.Count <= 0) _keyHolders.Remove(lease.Message.KeyHash);
     }
 
     /// <summary>
@@ -143,12 +166,12 @@ internal sealed partial class PartitionCursorGrain
     /// a poison message cannot use up the deliveries of the healthy messages behind it. Offsets in
     /// <paramref name="except"/> are going back themselves (nacked in the same call) and are left alone.
     /// </summary>
-    private void TakeBackLaterThan(StoredMessage message, List<LeaseRef>? revoked, HashSet<long>? except = null)
+    private void TakeBackLaterThan(BufferedMessage message, List<LeaseRef>? revoked, HashSet<long>? except = null)
     {
         var mode = _settings.Mode;
-        if (mode == DeliveryMode.Shared || (mode == DeliveryMode.KeyShared && message.Key is null)) return;
+        if (mode == DeliveryMode.Shared || (mode == DeliveryMode.KeyShared && !message.HasKey)) return;
         var later = _inFlight.Where(l => l.Key > message.Offset && except?.Contains(l.Key) != true
-            && (mode == DeliveryMode.Ordered || (l.Value.Message.Key is { } key && KeyComparer.Instance.Equals(key, message.Key)))).ToList();
+            && (mode == DeliveryMode.Ordered || (l.Value.Message.HasKey && l.Value.Message.KeyHash == message.KeyHash))).ToList();
         foreach (var (offset, lease) in later)
         {
             EndLease(offset, lease);
@@ -219,28 +242,28 @@ internal sealed partial class PartitionCursorGrain
         if (mode == DeliveryMode.Shared) return expired.Select(l => l.Key).ToHashSet();
         var counted = new HashSet<long>();
         var membersSeen = new HashSet<string>();
-        var keysSeen = new Dictionary<string, HashSet<byte[]>>();
+        var keysSeen = new Dictionary<string, HashSet<ulong>>();
         foreach (var (offset, lease) in expired)
         {
             bool first = mode == DeliveryMode.Ordered ? membersSeen.Add(lease.Member)
-                : lease.Message.Key is not { } key || GetKeysSeen(lease.Member).Add(key);
+                : !lease.Message.HasKey || GetKeysSeen(lease.Member).Add(lease.Message.KeyHash);
             if (first) counted.Add(offset);
         }
         return counted;
 
-        HashSet<byte[]> GetKeysSeen(string member)
+        HashSet<ulong> GetKeysSeen(string member)
         {
-            if (!keysSeen.TryGetValue(member, out var keys)) keysSeen[member] = keys = new HashSet<byte[]>(KeyComparer.Instance);
+            if (!keysSeen.TryGetValue(member, out var keys)) keysSeen[member] = keys = [];
             return keys;
         }
     }
 
     /// <summary>Holds a message back until <paramref name="dueMs"/> (a deliver-at time, or a nack delay when <paramref name="retry"/>).</summary>
-    private void Hold(StoredMessage message, long dueMs, bool retry)
+    private void Hold(BufferedMessage message, long dueMs, bool retry)
     {
-        _delayed[message.Offset] = message;
+        _delayed[message.Offset] = message.Compact(); // may wait long: not with its whole fetch
         _dueAt[message.Offset] = dueMs;
-        if (retry && message.Key is { } key) _retryKeys[key] = _retryKeys.GetValueOrDefault(key) + 1;
+        if (retry && message.HasKey) _retryKeys[message.KeyHash] = _retryKeys.GetValueOrDefault(message.KeyHash) + 1;
         EnsureTicking();
     }
 
@@ -257,12 +280,13 @@ internal sealed partial class PartitionCursorGrain
         }
     }
 
-    private StoredMessage Unhold(long offset, bool ready)
+    private BufferedMessage Unhold(long offset, bool ready)
     {
         var message = _delayed[offset];
         _delayed.Remove(offset);
         _dueAt.Remove(offset);
-        if (_retryAt.Remove(offset) && message.Key is { } key && _retryKeys.TryGetValue(key, out int count))
+        ulong key = message.KeyHash;
+        if (_retryAt.Remove(offset) && message.HasKey && _retryKeys.TryGetValue(key, out int count))
         {
             if (count <= 1) _retryKeys.Remove(key);
             else _retryKeys[key] = count - 1;
@@ -278,7 +302,13 @@ internal sealed partial class PartitionCursorGrain
         // A late ack (lease ended, nobody given the message since: see StandingOf) still counts: the work was done.
         if (_inFlight.TryGetValue(offset, out var lease)) EndLease(offset, lease);
         else if (!_ready.Remove(offset) && _delayed.ContainsKey(offset)) Unhold(offset, ready: false);
-        _acked.Add(offset);
+        // The usual case, acks in order: the committed offset moves at once, with no set node per message.
+        if (offset == _committed)
+        {
+            _committed++;
+            while (_acked.Remove(_committed)) _committed++;
+        }
+        else _acked.Add(offset);
         _attempts.Remove(offset);
         _retryAt.Remove(offset);
         _lastLease.Remove(offset);

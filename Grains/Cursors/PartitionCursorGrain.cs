@@ -5,6 +5,7 @@ using Granary.Grains.Hosting.StateFiles;
 using Granary.Grains.Placement;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Granary.Records;
 
 namespace Granary.Grains.Cursors;
 
@@ -32,14 +33,16 @@ internal sealed partial class PartitionCursorGrain(
     private static readonly TimeSpan SaveInterval = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan DepartedMemory = TimeSpan.FromMinutes(5);
 
-    private readonly SortedDictionary<long, StoredMessage> _ready = [];
+    // Messages are compact values over the fetched buffers (BufferedMessage): no payload, key or header copies.
+    private readonly SortedDictionary<long, BufferedMessage> _ready = [];
     // Waiting for a deliver-at time or a nack delay; the due time is in _dueAt.
-    private readonly SortedDictionary<long, StoredMessage> _delayed = [];
+    private readonly SortedDictionary<long, BufferedMessage> _delayed = [];
     private readonly Dictionary<long, long> _dueAt = [];
     private readonly Dictionary<long, Lease> _inFlight = [];
-    // KeyShared: which member holds a key's messages, and how many. Keys with a nack delay pending are blocked.
-    private readonly Dictionary<byte[], KeyHold> _keyHolders = new(KeyComparer.Instance);
-    private readonly Dictionary<byte[], int> _retryKeys = new(KeyComparer.Instance);
+    // KeyShared: which member holds a key's messages, and how many. Keys with a nack delay pending are blocked. Both
+    // by the key's 64-bit hash (BufferedMessage.KeyHash): a collision only makes two keys share a hold, which is safe.
+    private readonly Dictionary<ulong, KeyHold> _keyHolders = [];
+    private readonly Dictionary<ulong, int> _retryKeys = [];
     // Members that left, with when: their late pulls are refused (they rejoin under a new id).
     private readonly Dictionary<string, DateTime> _departed = [];
     private SortedSet<long> _acked = [];
@@ -62,7 +65,8 @@ internal sealed partial class PartitionCursorGrain(
     private ConsumerLagSlot? _lagSlot;
     private bool _deactivated;
 
-    private sealed record Lease(StoredMessage Message, string Member, DateTime ExpiresAt, int Attempt, long Id);
+    /// <summary>A message leased to a member (a value: no object per delivery).</summary>
+    private readonly record struct Lease(BufferedMessage Message, string Member, DateTime ExpiresAt, int Attempt, long Id);
 
     private sealed class KeyHold(string member)
     {
@@ -106,7 +110,7 @@ internal sealed partial class PartitionCursorGrain(
         if (_dirty) await SaveAsync();
     }
 
-    public async Task<Delivery[]> PullAsync(string memberId, int maxMessages, TimeSpan lease, TimeSpan maxWait)
+    public async Task<PullResult> PullAsync(string memberId, int maxMessages, TimeSpan lease, TimeSpan maxWait)
     {
         if (maxMessages < 1 || lease <= TimeSpan.Zero)
             throw new GranaryException(ErrorCode.InvalidArgument, "A pull needs a positive message count and lease.");
@@ -117,7 +121,7 @@ internal sealed partial class PartitionCursorGrain(
             if (_departed.ContainsKey(memberId))
                 throw new GranaryException(ErrorCode.NotAMember, $"Member {memberId} left group '{_group}' of topic '{_topic}'; join again.");
             var deliveries = Take(memberId, maxMessages, lease);
-            if (deliveries.Length > 0)
+            if (deliveries.Count > 0)
             {
                 // Refill while the member works; an idle pull instead long-polls below (a zero-wait fetch there
                 // would be repeated back to back for the whole wait).
@@ -126,7 +130,7 @@ internal sealed partial class PartitionCursorGrain(
             }
 
             var remaining = deadline - DateTime.UtcNow;
-            if (remaining <= TimeSpan.Zero) return [];
+            if (remaining <= TimeSpan.Zero) return PullResult.Empty(_partition);
             // Taken before the fetch starts: a fetch can finish inside StartFetch (the partition's answer arrived
             // before the await looked at it), and the messages it added signal this task, not the next one. Taken
             // after, that signal was lost and the pull slept through its whole wait with messages ready.
@@ -367,11 +371,15 @@ internal sealed partial class PartitionCursorGrain(
     /// <summary>The timestamp of the message at the committed offset, when it is stored (fetched if not in memory).</summary>
     private async Task<long?> OldestUnackedTimestampAsync()
     {
-        var known = _ready.Values.Concat(_delayed.Values).Concat(_inFlight.Values.Select(l => l.Message)).Where(m => m.Offset >= _committed);
-        var lowest = known.MinBy(m => m.Offset);
-        if (lowest is not null && lowest.Offset == _committed) return lowest.TimestampMs;
+        BufferedMessage? lowest = null;
+        foreach (var m in _ready.Values.Concat(_delayed.Values).Concat(_inFlight.Values.Select(l => l.Message)))
+        {
+            if (m.Offset >= _committed && (lowest is null || m.Offset < lowest.Value.Offset)) lowest = m;
+        }
+        if (lowest is { } known && known.Offset == _committed) return known.TimestampMs;
         var fetched = await Partition.FetchAsync(_committed, 1, TimeSpan.Zero);
-        return fetched.Messages.Length > 0 ? fetched.Messages[0].TimestampMs : lowest?.TimestampMs;
+        foreach (var ranged in StoredBatches.Read(fetched.Batches, fetched.FromOffset, fetched.NextOffset)) return ranged.Record.TimestampMs;
+        return lowest?.TimestampMs;
     }
 
     private void SignalAvailable()

@@ -178,7 +178,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         if (_log != log) throw Closed(null); // deleted (or closed) while this fetch waited
         long end = ConfirmedEnd(log);
         from = Math.Max(from, log.StartOffset);
-        if (from >= end) return new FetchResult([], from, log.StartOffset, end);
+        if (from >= end) return new FetchResult(ReadOnlyMemory<byte>.Empty, from, from, log.StartOffset, end);
 
         LogReadResult read;
         try
@@ -194,7 +194,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
             // Lost records (the log lists them as a gap): the reader learns of them and goes on after them, it is
             // never stuck on them nor skips them unknowingly.
             LogLostOffsetsFetched(logger, _topic, _partition, from, resume, e.Reason);
-            return new FetchResult([], Math.Min(resume, end), log.StartOffset, end) { LostFromOffset = from };
+            return new FetchResult(ReadOnlyMemory<byte>.Empty, from, Math.Min(resume, end), log.StartOffset, end) { LostFromOffset = from };
         }
         catch (LogCorruptedException e)
         {
@@ -203,24 +203,30 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         }
         using (read)
         {
-            var messages = new List<StoredMessage>();
-            long next = from;
-            foreach (var batch in read.GetBatches())
+            // The stored batches as they are, in one buffer per fetch (the read's is pooled and goes back now); only
+            // the batch headers are read here, to bound the answer to maxMessages records from `from`.
+            var batches = read.Batches;
+            int begin = 0, length = 0;
+            long next = from, wanted = maxMessages;
+            while (length < batches.Length && wanted > 0)
             {
-                foreach (var record in batch)
+                var header = batches.Span[length..];
+                long baseOffset = RecordBatchCodec.ReadBaseOffset(header);
+                long batchNext = Math.Min(baseOffset + RecordBatchCodec.ReadRecordCount(header), end);
+                long first = Math.Max(baseOffset, from);
+                if (batchNext <= first)
                 {
-                    if (record.Offset < from) continue;
-                    if (messages.Count == maxMessages) return new FetchResult([.. messages], next, log.StartOffset, end);
-                    messages.Add(new StoredMessage(record.Offset, record.TimestampMs, record.Key?.ToArray(), record.Payload.ToArray(),
-                        record.HeaderCount == 0 ? null : record.GetHeaders().Select(h => new MessageHeader(h.Name, h.Value.ToArray())).ToArray())
-                    {
-                        ExpiresAtMs = record.ExpiresAtMs,
-                        DeliverAtMs = record.DeliverAtMs,
-                    });
-                    next = record.Offset + 1;
+                    if (baseOffset >= end) break;
+                    length += (int)RecordBatchCodec.ReadTotalSize(header);
+                    if (next == from) begin = length; // wholly below `from`: not sent
+                    continue;
                 }
+                long taken = Math.Min(batchNext - first, wanted);
+                next = first + taken;
+                wanted -= taken;
+                length += (int)RecordBatchCodec.ReadTotalSize(header);
             }
-            return new FetchResult([.. messages], next, log.StartOffset, end);
+            return new FetchResult(batches[begin..length].ToArray(), from, next, log.StartOffset, end);
         }
     }
 

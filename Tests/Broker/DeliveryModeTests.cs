@@ -42,7 +42,7 @@ public sealed class DeliveryModeTests(BrokerClusterFixture fixture)
         foreach (int p in crashedPartitions)
         {
             var cursor = Grains.GetGrain<IPartitionCursorGrain>($"{topic}/g/{p}");
-            held.AddRange(await cursor.PullAsync("crashed", 5, NoExpiry, TimeSpan.FromSeconds(10)));
+            held.AddRange(await cursor.PullDecodedAsync("crashed", 5, NoExpiry, TimeSpan.FromSeconds(10)));
         }
         Assert.NotEmpty(held);
 
@@ -131,7 +131,7 @@ public sealed class DeliveryModeTests(BrokerClusterFixture fixture)
         // The crashed member takes the first messages (of several keys) and never acks or heartbeats.
         var joinedAt = DateTime.UtcNow;
         await Grains.GetGrain<IConsumerGroupGrain>($"{topic}/g").JoinAsync("crashed", settings);
-        var held = await Grains.GetGrain<IPartitionCursorGrain>($"{topic}/g/0").PullAsync("crashed", 5, NoExpiry, TimeSpan.FromSeconds(10));
+        var held = await Grains.GetGrain<IPartitionCursorGrain>($"{topic}/g/0").PullDecodedAsync("crashed", 5, NoExpiry, TimeSpan.FromSeconds(10));
         Assert.Equal(5, held.Length);
         var heldKeys = held.Select(d => Encoding.UTF8.GetString(d.Message.Key!)).ToHashSet();
 

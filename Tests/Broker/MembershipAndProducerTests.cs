@@ -28,7 +28,7 @@ public sealed class MembershipAndProducerTests(BrokerClusterFixture fixture)
         Assert.Equal("second", Encoding.UTF8.GetString(second[0].Payload.Span));
         Assert.NotEqual(dropped, consumer.MemberId);
         var refused = await Assert.ThrowsAsync<GranaryException>(() =>
-            Grains.GetGrain<IPartitionCursorGrain>($"{topic}/g/0").PullAsync(dropped, 1, TimeSpan.FromSeconds(30), TimeSpan.Zero));
+            Grains.GetGrain<IPartitionCursorGrain>($"{topic}/g/0").PullDecodedAsync(dropped, 1, TimeSpan.FromSeconds(30), TimeSpan.Zero));
         Assert.Equal(ErrorCode.NotAMember, refused.Code);
     }
 
@@ -41,16 +41,16 @@ public sealed class MembershipAndProducerTests(BrokerClusterFixture fixture)
             await producer.SendAsync(new OutgoingMessage("x"u8.ToArray()));
         var cursor = Grains.GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
 
-        var a = await cursor.PullAsync("A", 1, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5));
+        var a = await cursor.PullDecodedAsync("A", 1, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5));
         Assert.Single(a);
         Delivery[] b = [];
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (b.Length == 0 && DateTime.UtcNow < deadline) b = await cursor.PullAsync("B", 1, TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(1));
+        while (b.Length == 0 && DateTime.UtcNow < deadline) b = await cursor.PullDecodedAsync("B", 1, TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(1));
         Assert.Equal(2, Assert.Single(b).Attempt); // A's lease expired; B holds the message now
 
         await cursor.NackAsync("A", [a[0].Ref], TimeSpan.Zero); // A gives up, too late
 
-        Assert.Empty(await cursor.PullAsync("C", 1, TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(1)));
+        Assert.Empty(await cursor.PullDecodedAsync("C", 1, TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(1)));
     }
 
     [Fact]
@@ -62,7 +62,7 @@ public sealed class MembershipAndProducerTests(BrokerClusterFixture fixture)
             await producer.SendAsync(new OutgoingMessage("x"u8.ToArray()));
         await Grains.GetGrain<IConsumerGroupGrain>($"{topic}/g").JoinAsync("A", new GroupSettings());
         var cursor = Grains.GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
-        Assert.Single(await cursor.PullAsync("A", 1, TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(5)));
+        Assert.Single(await cursor.PullDecodedAsync("A", 1, TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(5)));
         var table = fixture.Cluster.GetSiloServiceProvider().GetRequiredService<IReminderTable>();
         var cursorId = GrainId.Create("granary.cursor", $"{topic}/g/0");
         await Eventually.UntilAsync(async () => (await table.ReadRows(cursorId)).Reminders.Count == 1);

@@ -15,9 +15,9 @@ public sealed class OrderedHandoverTests(BrokerClusterFixture fixture)
         Assert.Equal("b", assignment[1]);
 
         // b waits while a still holds leases on the partition; a is no longer given anything there.
-        Assert.Empty(await cursor.PullAsync("b", 5, NoExpiry, TimeSpan.FromSeconds(1)));
-        Assert.Empty(await cursor.PullAsync("a", 5, NoExpiry, TimeSpan.FromMilliseconds(200)));
-        var waiting = cursor.PullAsync("b", 5, NoExpiry, TimeSpan.FromSeconds(20));
+        Assert.Empty(await cursor.PullDecodedAsync("b", 5, NoExpiry, TimeSpan.FromSeconds(1)));
+        Assert.Empty(await cursor.PullDecodedAsync("a", 5, NoExpiry, TimeSpan.FromMilliseconds(200)));
+        var waiting = cursor.PullDecodedAsync("b", 5, NoExpiry, TimeSpan.FromSeconds(20));
         await cursor.AckAsync("a", [.. heldByA.Select(d => d.Ref)]);
 
         var taken = await waiting;
@@ -32,7 +32,7 @@ public sealed class OrderedHandoverTests(BrokerClusterFixture fixture)
         Assert.Equal("b", (await group.DescribeAsync()).Assignment[1]);
 
         // b's pull waits 20 s at most; the reject that ends a's last leases must wake it, not the end of that wait.
-        var waiting = cursor.PullAsync("b", 5, NoExpiry, TimeSpan.FromSeconds(20));
+        var waiting = cursor.PullDecodedAsync("b", 5, NoExpiry, TimeSpan.FromSeconds(20));
         await cursor.RejectAsync("a", [.. heldByA.Select(d => d.Ref)]);
 
         // Without the wake-up the pull returned only when a's session ended (15 s).
@@ -57,7 +57,7 @@ public sealed class OrderedHandoverTests(BrokerClusterFixture fixture)
         var settings = new GroupSettings { Mode = DeliveryMode.Ordered };
         await group.JoinAsync("a", settings);
         var cursor = grains.GetGrain<IPartitionCursorGrain>($"{topic}/g/1");
-        var held = await cursor.PullAsync("a", heldByA, NoExpiry, TimeSpan.FromSeconds(10));
+        var held = await cursor.PullDecodedAsync("a", heldByA, NoExpiry, TimeSpan.FromSeconds(10));
         Assert.Equal(heldByA, held.Length);
         await group.JoinAsync("b", settings);
         // Neither member heartbeats on its own: a's session (15 s) restarts here so that it outlasts the test.

@@ -26,7 +26,7 @@ public sealed class OverflowWithLargeSegmentsTests(BrokerClusterFixture fixture)
             Assert.True((await group.HeartbeatAsync("a")).IsMember);
             await producer.SendAsync(new OutgoingMessage(new byte[500]));
             await producer.SendAsync(new OutgoingMessage(new byte[500]));
-            var taken = await cursor.PullAsync("a", 2, ClientTestExtensions.NoExpiry, TimeSpan.FromSeconds(10));
+            var taken = await cursor.PullDecodedAsync("a", 2, ClientTestExtensions.NoExpiry, TimeSpan.FromSeconds(10));
             Assert.Equal(2, taken.Length);
             await cursor.AckAsync("a", [.. taken.Select(d => d.Ref)]);
             // The committed offset reaches the partition with the cursor's next save (at most 100 ms later).

@@ -66,7 +66,7 @@ public sealed class PoisonExpiryTests(BrokerClusterFixture fixture)
         while (true)
         {
             Assert.True((await group.HeartbeatAsync("A")).IsMember);
-            var pulled = await cursor.PullAsync("A", 10, lease, TimeSpan.FromSeconds(1));
+            var pulled = await cursor.PullDecodedAsync("A", 10, lease, TimeSpan.FromSeconds(1));
             if (pulled.Length > 0) return pulled;
             Assert.True(DateTime.UtcNow < deadline, "nothing came before the deadline");
         }

@@ -71,7 +71,7 @@ public sealed class ProducerIdempotenceTests : IAsyncLifetime
         var partition = _cluster.SiloGrainFactory().GetGrain<IPartitionGrain>($"{topic}/0");
         Assert.Equal(5, (await partition.DescribeAsync()).EndOffset);
         var stored = await partition.FetchAsync(0, 100, TimeSpan.Zero);
-        Assert.Equal(receipts.Select(r => r.Offset).Order(), stored.Messages.Select(m => m.Offset));
+        Assert.Equal(receipts.Select(r => r.Offset).Order(), stored.Records().Select(m => m.Offset));
     }
 
     [Fact]

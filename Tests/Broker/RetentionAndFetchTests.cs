@@ -51,7 +51,7 @@ public sealed class RetentionAndFetchTests : IAsyncLifetime
         await cursor.DescribeAsync();
         int before = Volatile.Read(ref _fetches);
 
-        Assert.Empty(await cursor.PullAsync("A", 10, TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(2)));
+        Assert.Empty(await cursor.PullDecodedAsync("A", 10, TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(2)));
 
         int fetches = Volatile.Read(ref _fetches) - before;
         Assert.True(fetches < 10, $"{fetches} fetches during one idle 2 s pull");

@@ -18,10 +18,10 @@ public sealed class StaleAckTests(BrokerClusterFixture fixture)
     /// <summary>A's lease (200 ms) runs out; pulls as B until B holds the message.</summary>
     private static async Task<(Delivery A, Delivery B)> LeaseToAThenBAsync(IPartitionCursorGrain cursor)
     {
-        var a = Assert.Single(await cursor.PullAsync("A", 1, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10)));
+        var a = Assert.Single(await cursor.PullDecodedAsync("A", 1, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10)));
         Delivery[] b = [];
         var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (b.Length == 0 && DateTime.UtcNow < deadline) b = await cursor.PullAsync("B", 1, NoExpiry, TimeSpan.FromSeconds(1));
+        while (b.Length == 0 && DateTime.UtcNow < deadline) b = await cursor.PullDecodedAsync("B", 1, NoExpiry, TimeSpan.FromSeconds(1));
         Assert.Equal(2, Assert.Single(b).Attempt);
         return (a, b[0]);
     }
@@ -49,7 +49,7 @@ public sealed class StaleAckTests(BrokerClusterFixture fixture)
 
         var nacked = await cursor.NackAsync("B", [b.Ref], TimeSpan.Zero);
         Assert.Empty(nacked.Refused);
-        var again = Assert.Single(await cursor.PullAsync("C", 1, NoExpiry, TimeSpan.FromSeconds(10)));
+        var again = Assert.Single(await cursor.PullDecodedAsync("C", 1, NoExpiry, TimeSpan.FromSeconds(10)));
         Assert.Equal(a.Message.Offset, again.Message.Offset);
         Assert.Equal(3, again.Attempt);
         Assert.Empty(await cursor.AckAsync("C", [again.Ref]));
@@ -63,7 +63,7 @@ public sealed class StaleAckTests(BrokerClusterFixture fixture)
         await Client.Admin.CreateTopicAsync(topic);
         await using (var producer = Client.CreateProducer(topic)) await producer.SendAsync(new OutgoingMessage("x"u8.ToArray()));
         var cursor = Grains.GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
-        var a = Assert.Single(await cursor.PullAsync("A", 1, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10)));
+        var a = Assert.Single(await cursor.PullDecodedAsync("A", 1, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10)));
         await Eventually.UntilAsync(async () => (await cursor.DescribeAsync()).InFlight == 0); // A's lease ran out
 
         Assert.Empty(await cursor.AckAsync("A", [a.Ref])); // the work was done: no reason to do it again
@@ -83,7 +83,7 @@ public sealed class StaleAckTests(BrokerClusterFixture fixture)
         var cursor = Grains.GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
         Delivery[] b = [];
         var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (b.Length == 0 && DateTime.UtcNow < deadline) b = await cursor.PullAsync("B", 1, NoExpiry, TimeSpan.FromSeconds(1));
+        while (b.Length == 0 && DateTime.UtcNow < deadline) b = await cursor.PullDecodedAsync("B", 1, NoExpiry, TimeSpan.FromSeconds(1));
         Assert.Equal(2, Assert.Single(b).Attempt);
 
         var refused = await Assert.ThrowsAsync<GranaryException>(fromA.AckAsync);

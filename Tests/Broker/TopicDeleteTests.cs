@@ -26,7 +26,7 @@ public sealed class TopicDeleteTests
         Assert.Equal(ErrorCode.TopicNotFound, (await Assert.ThrowsAsync<GranaryException>(() =>
             partition.AppendAsync(new MessageBatch([new Message(null, "b"u8.ToArray(), null)])))).Code);
         var cursor = silo.Cluster.SiloGrainFactory().GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
-        Assert.Equal(ErrorCode.TopicNotFound, (await Assert.ThrowsAsync<GranaryException>(() => cursor.PullAsync("m", 10, TimeSpan.FromSeconds(30), TimeSpan.Zero))).Code);
+        Assert.Equal(ErrorCode.TopicNotFound, (await Assert.ThrowsAsync<GranaryException>(() => cursor.PullDecodedAsync("m", 10, TimeSpan.FromSeconds(30), TimeSpan.Zero))).Code);
     }
 
     [Fact]

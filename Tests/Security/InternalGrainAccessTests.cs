@@ -97,7 +97,7 @@ public sealed class InternalGrainAccessTests
         Assert.Contains(topic, await silo.Client.Admin.ListTopicsAsync());
         var partition = silo.Cluster.SiloGrainFactory().GetGrain<IPartitionGrain>($"{topic}/0");
         Assert.Equal(Sent, (await partition.DescribeAsync()).EndOffset);
-        Assert.Equal(Sent, (await partition.FetchAsync(0, 10, TimeSpan.Zero)).Messages.Length);
+        Assert.Equal(Sent, (await partition.FetchAsync(0, 10, TimeSpan.Zero)).Records().Length);
         await using var consumer = silo.Client.CreateConsumer(topic, "g", new ConsumerOptions { AckTimeout = ClientTestExtensions.NoExpiry });
         var received = await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= Sent, onEach: m => m.AckAsync());
         Assert.Equal(Sent, received.Count);

@@ -2,7 +2,7 @@ namespace Granary.Client;
 
 /// <summary>
 /// Remembers which messages were handled, for idempotent consumers (<see cref="HandlerOptions.IdempotencyStore"/>).
-/// Ids are <see cref="ReceivedMessage.MessageId"/> when the sender set one, else <c>{topic}/{partition}/{offset}</c>;
+/// Ids are <see cref="MessageView.MessageId"/> when the sender set one, else <c>{topic}/{partition}/{offset}</c>;
 /// use one store (or one table, or a key prefix) per consumer group, since two groups handle the same message each.
 /// </summary>
 /// <remarks>

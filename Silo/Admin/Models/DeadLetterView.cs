@@ -48,10 +48,10 @@ public sealed record DeadLetterView(
             (encoding, payload) = ("base64", Convert.ToBase64String(preview));
         }
         var headers = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var header in message.Headers ?? [])
-            if (!header.Name.StartsWith("granary.", StringComparison.Ordinal)) headers[header.Name] = Encoding.UTF8.GetString(header.Value);
+        foreach (var (name, value) in message.Headers)
+            if (!name.StartsWith("granary.", StringComparison.Ordinal)) headers[name] = Encoding.UTF8.GetString(value);
         return new(letter.Partition, letter.Offset, letter.Reason, letter.Attempts, letter.DeadLetteredAt, letter.SourcePartition, letter.SourceOffset,
-            message.Key is { } key ? Encoding.UTF8.GetString(key) : null, message.Payload.Length, encoding, payload, headers);
+            message.Key, message.Payload.Length, encoding, payload, headers);
     }
 }
 

@@ -51,12 +51,12 @@ public sealed class GateReviewTests(SecureSiloFixture silo) : IClassFixture<Secu
 
         // The honest key of the group's cursor is refused, as it should be.
         var honest = await Record.ExceptionAsync(() => silo.As(key, () =>
-            Raw.GetGrain<IPartitionCursorGrain>($"{topic}/victim/0").PullAsync("intruder", 10, Lease, TimeSpan.Zero)));
+            Raw.GetGrain<IPartitionCursorGrain>($"{topic}/victim/0").PullDecodedAsync("intruder", 10, Lease, TimeSpan.Zero)));
         AssertRefused(honest, "the cursor of the denied group");
 
         Delivery[]? taken = null;
         var crafted = await Record.ExceptionAsync(async () => taken = await silo.As(key, () =>
-            Raw.GetGrain<IPartitionCursorGrain>($"{topic}/victim/0/0").PullAsync("intruder", 10, Lease, TimeSpan.FromSeconds(5))));
+            Raw.GetGrain<IPartitionCursorGrain>($"{topic}/victim/0/0").PullDecodedAsync("intruder", 10, Lease, TimeSpan.FromSeconds(5))));
         AssertRefused(crafted, $"a cursor of the denied group by a crafted key (took {taken?.Length} messages)");
     }
 
@@ -143,14 +143,14 @@ public sealed class GateReviewTests(SecureSiloFixture silo) : IClassFixture<Secu
         await silo.As(key, () => Raw.GetGrain<IPartitionGrain>($"{own}/0").AppendAsync(
             new MessageBatch([Broker.ProducerIdempotenceTests.Message("forged-by-the-joiner")])));
         var cursor = Raw.GetGrain<IPartitionCursorGrain>($"{own}/g/0");
-        var deliveries = await silo.As(key, () => cursor.PullAsync(member, 10, Lease, TimeSpan.FromSeconds(10)));
+        var deliveries = await silo.As(key, () => cursor.PullDecodedAsync(member, 10, Lease, TimeSpan.FromSeconds(10)));
         Assert.NotEmpty(deliveries);
         await silo.As(key, () => cursor.RejectAsync(member, [.. deliveries.Select(d => d.Ref)]));
         return (key, true);
     }
 
     private async Task<int> CountAsBootstrapAsync(string topic) =>
-        (await silo.As(BootstrapKey, () => Raw.GetGrain<IPartitionGrain>($"{topic}/0").FetchAsync(0, 100, TimeSpan.Zero))).Messages.Length;
+        (await silo.As(BootstrapKey, () => Raw.GetGrain<IPartitionGrain>($"{topic}/0").FetchAsync(0, 100, TimeSpan.Zero))).Records().Length;
 
     /// <summary>Whether <paramref name="condition"/> holds at some point within <paramref name="time"/>.</summary>
     private static async Task<bool> WithinAsync(TimeSpan time, Func<Task<bool>> condition)
