@@ -11,19 +11,6 @@ namespace Granary.Records;
 /// </summary>
 internal static class StoredBatches
 {
-    /// <summary>Header size of format version 1.</summary>
-    public const int HeaderSizeV1 = 38;
-    /// <summary>Header size of format version 2 (v1's fields plus the default TTL at 38).</summary>
-    public const int HeaderSizeV2 = 46;
-    private const int MagicPosition = 16;
-    private const int CrcPosition = 12;
-    private const int RecordCountPosition = 18;
-    private const int MaxTimestampPosition = 30;
-
-    /// <summary>The header size of a batch by its magic; 0 for a version this code does not know.</summary>
-    public static int HeaderSizeOf(ReadOnlySpan<byte> batch) =>
-        batch.Length <= MagicPosition ? 0 : batch[MagicPosition] switch { 1 => HeaderSizeV1, 2 => HeaderSizeV2, _ => 0 };
-
     /// <summary>
     /// Advances <paramref name="position"/> over one record of <paramref name="batch"/> and gives its encoded range
     /// (length prefix included). False when the length prefix does not fit the batch.
@@ -52,7 +39,7 @@ internal static class StoredBatches
         {
             if (remaining.Length < RecordBatchCodec.LogOverhead) throw new InvalidDataException($"{remaining.Length} bytes after the last batch are not a batch.");
             long size = RecordBatchCodec.ReadTotalSize(remaining.Span);
-            if (size < HeaderSizeV1 || size > remaining.Length)
+            if (size < RecordBatchCodec.MinHeaderSize || size > remaining.Length)
                 throw new InvalidDataException($"A batch says it has {size} bytes but {remaining.Length} remain.");
             result.Add(remaining[..(int)size]);
             remaining = remaining[(int)size..];
@@ -90,7 +77,7 @@ internal static class StoredBatches
     public static byte[] NameBytes(string name) => Encoding.UTF8.GetBytes(name);
 
     /// <summary>Size of a batch holding records of <paramref name="recordBytes"/> bytes under the header of <paramref name="sourceBatch"/>.</summary>
-    public static int SizeOfExcerpt(ReadOnlySpan<byte> sourceBatch, int recordBytes) => HeaderSizeOf(sourceBatch) + recordBytes;
+    public static int SizeOfExcerpt(ReadOnlySpan<byte> sourceBatch, int recordBytes) => RecordBatchCodec.HeaderSizeOf(sourceBatch) + recordBytes;
 
     /// <summary>
     /// Starts a batch in <paramref name="destination"/> by copying the header of <paramref name="sourceBatch"/>;
@@ -99,8 +86,9 @@ internal static class StoredBatches
     /// </summary>
     public static int BeginExcerpt(ReadOnlySpan<byte> sourceBatch, Span<byte> destination)
     {
-        int header = HeaderSizeOf(sourceBatch);
-        if (header == 0) throw new InvalidDataException($"Unknown batch format version {sourceBatch[MagicPosition]}.");
+        byte magic = sourceBatch[RecordBatchCodec.MagicPosition];
+        if (magic is not (RecordBatchCodec.MagicV1 or RecordBatchCodec.CurrentMagic)) throw new InvalidDataException($"Unknown batch format version {magic}.");
+        int header = RecordBatchCodec.HeaderSizeOf(sourceBatch);
         sourceBatch[..header].CopyTo(destination);
         return header;
     }
@@ -111,11 +99,8 @@ internal static class StoredBatches
     /// </summary>
     public static void FinishExcerpt(Span<byte> batch, long baseOffset, int recordCount, long maxTimestampMs)
     {
-        BinaryPrimitives.WriteInt64LittleEndian(batch, baseOffset);
-        BinaryPrimitives.WriteInt32LittleEndian(batch[8..], batch.Length - RecordBatchCodec.LogOverhead);
-        BinaryPrimitives.WriteInt32LittleEndian(batch[RecordCountPosition..], recordCount);
-        BinaryPrimitives.WriteInt64LittleEndian(batch[MaxTimestampPosition..], maxTimestampMs);
-        BinaryPrimitives.WriteUInt32LittleEndian(batch[CrcPosition..], Checksum.Crc32C(batch[MagicPosition..]));
+        BinaryPrimitives.WriteInt64LittleEndian(batch[RecordBatchCodec.MaxTimestampPosition..], maxTimestampMs);
+        RecordBatchCodec.RewriteHeader(batch, baseOffset, recordCount);
     }
 
     /// <summary>
@@ -125,7 +110,7 @@ internal static class StoredBatches
     /// </summary>
     public static StoredRecord DecodeCopy(ReadOnlySpan<byte> sourceBatch, int start, int length, long offset, long timestampMs)
     {
-        var copy = new byte[HeaderSizeOf(sourceBatch) + length];
+        var copy = new byte[RecordBatchCodec.HeaderSizeOf(sourceBatch) + length];
         int p = BeginExcerpt(sourceBatch, copy);
         sourceBatch.Slice(start, length).CopyTo(copy.AsSpan(p));
         FinishExcerpt(copy, offset, 1, timestampMs);
@@ -144,7 +129,7 @@ internal static class StoredBatches
             var source = new RecordBatch(batch);
             if (source.NextOffset <= from) continue;
             if (source.BaseOffset >= to) yield break;
-            int position = HeaderSizeOf(batch.Span);
+            int position = RecordBatchCodec.HeaderSizeOf(batch.Span);
             foreach (var record in source)
             {
                 if (!TryReadRecordRange(batch.Span, ref position, out int start, out int length))

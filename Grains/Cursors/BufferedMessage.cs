@@ -75,7 +75,7 @@ internal readonly struct BufferedMessage
     public BufferedMessage Compact()
     {
         var source = Batch.Span;
-        int header = StoredBatches.HeaderSizeOf(source);
+        int header = RecordBatchCodec.HeaderSizeOf(source);
         if (Batch.Length == header + RecordLength) return this;
         var own = new byte[header + RecordLength];
         source[..header].CopyTo(own);
