@@ -37,7 +37,8 @@ internal sealed record ProduceSettings(string Topic, long Messages, int Size, in
 /// </summary>
 internal static class ProduceScenario
 {
-    public static async Task<RunReport> RunAsync(GranaryClient client, ProduceSettings settings, TextWriter output, CancellationToken cancellationToken)
+    public static async Task<RunReport> RunAsync(GranaryClient client, ProduceSettings settings, TextWriter output, CancellationToken cancellationToken,
+        SiloAllocationProbe? allocation = null)
     {
         var topics = settings.TopicNames;
         // Created a few at a time: each creation writes the topic's state and the registry durably.
@@ -55,6 +56,7 @@ internal static class ProduceScenario
         long confirmed = 0, errors = 0;
         byte[] payload = new byte[settings.Size];
         Random.Shared.NextBytes(payload);
+        if (allocation is not null) await allocation.StartAsync(cancellationToken);
         var started = Stopwatch.GetTimestamp();
         await using (new ProgressDisplay("produce", () => Volatile.Read(ref confirmed), () => Volatile.Read(ref errors), output))
         {
@@ -89,6 +91,7 @@ internal static class ProduceScenario
             }));
         }
         var elapsed = Stopwatch.GetElapsedTime(started);
-        return RunReport.From("produce", confirmed, confirmed * settings.Size, elapsed, latency, errors, settings.ToDictionary());
+        var allocated = allocation is null ? null : await allocation.StopAsync(confirmed, cancellationToken);
+        return RunReport.From("produce", confirmed, confirmed * settings.Size, elapsed, latency, errors, settings.ToDictionary()) with { SiloAllocation = allocated };
     }
 }
