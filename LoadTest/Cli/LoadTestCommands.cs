@@ -7,7 +7,7 @@ using Granary.LoadTest.Targets;
 namespace Granary.LoadTest.Cli;
 
 /// <summary>
-/// The command line: <c>produce</c>, <c>consume</c>, <c>e2e</c>, <c>verify</c> and <c>log-bench</c>. Parsing into
+/// The command line: <c>produce</c>, <c>consume</c>, <c>e2e</c>, <c>verify</c>, <c>log-bench</c>, <c>redis</c> and <c>disk-probe</c>. Parsing into
 /// settings records is separate from running, so that tests can check it.
 /// </summary>
 internal static class LoadTestCommands
@@ -108,7 +108,7 @@ internal static class LoadTestCommands
             return counts.Passed ? 0 : 1;
         }));
 
-        return new RootCommand("Granary load-test tool.") { produce, consume, e2e, verify, LogBenchCommand.Build(output) };
+        return new RootCommand("Granary load-test tool.") { produce, consume, e2e, verify, LogBenchCommand.Build(output), RedisCommand.Build(output), DiskProbeCommand.Build(output) };
     }
 
     internal static TargetSettings ToTarget(ParseResult parse)
