@@ -59,6 +59,11 @@ internal static class LoadTestCommands
     private static readonly Option<int> WindowOption = new("--window") { Description = "Sends in flight per producer; 1 awaits each confirm before the next.", DefaultValueFactory = _ => 10_000 };
     private static readonly Option<int> TopicsOption = new("--topics") { Description = "Spread the messages over this many topics ({topic}-0, ...), one producer each.", DefaultValueFactory = _ => 1 };
     private static readonly Option<int> InFlightOption = new("--in-flight") { Description = "ProducerOptions.MaxInFlightBatchesPerPartition (at most 5 with idempotence).", DefaultValueFactory = _ => 1 };
+    private static readonly Option<Granary.Client.UnkeyedPartitioning> PartitioningOption = new("--partitioning")
+    {
+        Description = "ProducerOptions.UnkeyedPartitioning: Sticky (the SDK's default) or RoundRobin.",
+        DefaultValueFactory = _ => Granary.Client.UnkeyedPartitioning.Sticky,
+    };
     private static readonly Option<bool> NoIdempotenceOption = new("--no-idempotence") { Description = "Turn the idempotent producer off." };
     private static readonly Option<string> GroupOption = new("--group") { Description = "Consumer group.", Required = true };
     private static readonly Option<int> ConsumersOption = new("--consumers") { Description = "Consumers in the group.", DefaultValueFactory = _ => 1 };
@@ -76,7 +81,7 @@ internal static class LoadTestCommands
         var produce = new Command("produce", "Send messages with confirms and report throughput and send-to-confirm latency.")
         {
             TopicOption, MessagesOption, SizeOption, PartitionsOption, ProducersOption, RateOption, BatchBytesOption, LingerOption,
-            WindowOption, NoIdempotenceOption, TopicsOption, InFlightOption, Gateways, Embedded, DataDirectory, ApiKeyOption, SiloMetricsOption, JsonFile,
+            WindowOption, NoIdempotenceOption, TopicsOption, InFlightOption, PartitioningOption, Gateways, Embedded, DataDirectory, ApiKeyOption, SiloMetricsOption, JsonFile,
         };
         produce.SetAction((parse, ct) => GuardAsync(output, () => RunAsync(parse, output, ToProduce(parse),
             (client, settings, o, a, c) => ProduceScenario.RunAsync(client, settings, o, c, a), ct)));
@@ -129,7 +134,7 @@ internal static class LoadTestCommands
         var settings = new ProduceSettings(parse.GetValue(TopicOption)!, parse.GetValue(MessagesOption), parse.GetValue(SizeOption),
             parse.GetValue(PartitionsOption), parse.GetValue(ProducersOption), parse.GetValue(RateOption), parse.GetValue(BatchBytesOption),
             parse.GetValue(LingerOption), parse.GetValue(WindowOption), !parse.GetValue(NoIdempotenceOption), parse.GetValue(TopicsOption),
-            parse.GetValue(InFlightOption));
+            parse.GetValue(InFlightOption), parse.GetValue(PartitioningOption));
         Require(settings.Messages > 0, "--messages must be positive");
         Require(settings.Size >= 0, "--size must not be negative");
         Require(settings.Partitions > 0 && settings.Producers > 0 && settings.Window > 0 && settings.Topics > 0 && settings.InFlight > 0,

@@ -7,7 +7,8 @@ namespace Granary.LoadTest.Scenarios;
 
 /// <summary>Settings of <c>produce</c>.</summary>
 internal sealed record ProduceSettings(string Topic, long Messages, int Size, int Partitions, int Producers, double? Rate,
-    int BatchBytes, int LingerMs, int Window, bool Idempotence, int Topics = 1, int InFlight = 1)
+    int BatchBytes, int LingerMs, int Window, bool Idempotence, int Topics = 1, int InFlight = 1,
+    UnkeyedPartitioning Partitioning = UnkeyedPartitioning.Sticky)
 {
     /// <summary>The topics of the run: the topic itself, or <c>{topic}-0</c> to <c>{topic}-(K-1)</c> with <c>--topics K</c>.</summary>
     public IReadOnlyList<string> TopicNames => Topics == 1 ? [Topic] : [.. Enumerable.Range(0, Topics).Select(i => $"{Topic}-{i}")];
@@ -26,6 +27,7 @@ internal sealed record ProduceSettings(string Topic, long Messages, int Size, in
         ["idempotence"] = Idempotence ? "on" : "off",
         ["topics"] = Topics.ToString(CultureInfo.InvariantCulture),
         ["in-flight"] = InFlight.ToString(CultureInfo.InvariantCulture),
+        ["partitioning"] = Partitioning.ToString(),
     };
 }
 
@@ -51,6 +53,7 @@ internal static class ProduceScenario
             LingerMs = settings.LingerMs,
             EnableIdempotence = settings.Idempotence,
             MaxInFlightBatchesPerPartition = settings.InFlight,
+            UnkeyedPartitioning = settings.Partitioning,
         };
         var latency = new LatencyRecorder();
         long confirmed = 0, errors = 0;
