@@ -34,7 +34,7 @@ public sealed class GranaryProducer : IAsyncDisposable
     // Per partition, sends routed there while its queue was full, in call order: later sends to that partition wait
     // behind them (other partitions go on). A pump task per non-empty queue moves them in as room frees.
     private Queue<PendingSend>?[] _parked = [];
-    private int _roundRobin = -1;
+    private readonly UnkeyedPartitionChooser _unkeyed;
     private long _outstanding;
     private bool _closing;
     private TaskCompletionSource _drained = CompletedSource();
@@ -50,6 +50,7 @@ public sealed class GranaryProducer : IAsyncDisposable
         _options = options;
         _producerId = options.EnableIdempotence ? PartitionSender.NewProducerId() : 0;
         _publishActivityName = $"publish {topic}";
+        _unkeyed = new UnkeyedPartitionChooser(options.UnkeyedPartitioning, options.StickyPartitionBytes, Random.Shared.Next(1 << 16));
     }
 
     /// <summary>The topic this producer sends to.</summary>
@@ -381,7 +382,7 @@ public sealed class GranaryProducer : IAsyncDisposable
         // The wire key (UTF-8, encoded once), or else the message id, so that a repeat of a message reaches the
         // partition that can recognise it.
         if (send.RoutingKey is { } key) return (int)(XxHash32.HashToUInt32(key) % (uint)partitions);
-        return (int)((uint)Interlocked.Increment(ref _roundRobin) % (uint)partitions);
+        return _unkeyed.Next(send.Size, partitions); // under _gate, as RouteLocked runs
     }
 
     private static byte[] EncodeMessageId(string messageId)

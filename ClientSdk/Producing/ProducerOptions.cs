@@ -6,6 +6,21 @@ namespace Granary.Client;
 public sealed class ProducerOptions
 {
     /// <summary>
+    /// How messages with neither key, message id nor explicit partition are spread over the partitions. Default
+    /// <see cref="UnkeyedPartitioning.Sticky"/> (Kafka's default): <see cref="StickyPartitionBytes"/> to one partition,
+    /// then the next, so that batches hold many messages; <see cref="UnkeyedPartitioning.RoundRobin"/> sends each
+    /// message to the next partition. Keyed messages go by their key and messages with an id by the id either way.
+    /// </summary>
+    public UnkeyedPartitioning UnkeyedPartitioning { get; set; } = UnkeyedPartitioning.Sticky;
+
+    /// <summary>
+    /// With <see cref="UnkeyedPartitioning.Sticky"/>: bytes of unkeyed messages (as counted in a batch) that go to one
+    /// partition before the producer moves to the next. Default 16 KiB (Kafka's <c>batch.size</c>, at which its sticky
+    /// partitioner moves on). Larger makes bigger batches and a coarser spread.
+    /// </summary>
+    public int StickyPartitionBytes { get; set; } = 16 * 1024;
+
+    /// <summary>
     /// Send a partition's batch once it holds this many bytes; a batch never grows past it (a single larger message
     /// travels alone). Default 256 KiB, at most 16 MiB.
     /// </summary>
@@ -72,6 +87,8 @@ public sealed class ProducerOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxInFlightBatchesPerPartition, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBufferedMessages, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(MaxRetries);
+        if (!Enum.IsDefined(UnkeyedPartitioning)) throw new ArgumentOutOfRangeException(nameof(UnkeyedPartitioning), UnkeyedPartitioning, "Unknown partitioning.");
+        ArgumentOutOfRangeException.ThrowIfLessThan(StickyPartitionBytes, 1);
         if (!Enum.IsDefined(Acks)) throw new ArgumentOutOfRangeException(nameof(Acks), Acks, "Unknown acks setting.");
         if (EnableIdempotence) ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxInFlightBatchesPerPartition, MaxInFlightWithIdempotence);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(MetadataRefreshInterval, TimeSpan.Zero);

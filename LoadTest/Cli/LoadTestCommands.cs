@@ -7,7 +7,7 @@ using Granary.LoadTest.Targets;
 namespace Granary.LoadTest.Cli;
 
 /// <summary>
-/// The command line: <c>produce</c>, <c>consume</c>, <c>e2e</c>, <c>verify</c> and <c>log-bench</c>. Parsing into
+/// The command line: <c>produce</c>, <c>consume</c>, <c>e2e</c>, <c>verify</c>, <c>log-bench</c>, <c>redis</c> and <c>disk-probe</c>. Parsing into
 /// settings records is separate from running, so that tests can check it.
 /// </summary>
 internal static class LoadTestCommands
@@ -35,6 +35,14 @@ internal static class LoadTestCommands
             + "the embedded silo runs with security on and this as its bootstrap key (at least 32 characters), so a run measures the checks.",
     };
 
+    private static readonly Option<Uri?> SiloMetricsOption = new("--silo-metrics")
+    {
+        Description = "The silo's Prometheus endpoint (e.g. http://127.0.0.1:30080/metrics; with --api-key sent as a bearer token): "
+            + "report the bytes the silo allocated per message during the run (produce, consume).",
+        CustomParser = result => Uri.TryCreate(result.Tokens.Single().Value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+            ? uri : throw new ArgumentException("--silo-metrics must be an http(s) URL"),
+    };
+
     private static readonly Option<string?> JsonFile = new("--json")
     {
         Description = "Also write the figures as JSON to this file.",
@@ -51,6 +59,11 @@ internal static class LoadTestCommands
     private static readonly Option<int> WindowOption = new("--window") { Description = "Sends in flight per producer; 1 awaits each confirm before the next.", DefaultValueFactory = _ => 10_000 };
     private static readonly Option<int> TopicsOption = new("--topics") { Description = "Spread the messages over this many topics ({topic}-0, ...), one producer each.", DefaultValueFactory = _ => 1 };
     private static readonly Option<int> InFlightOption = new("--in-flight") { Description = "ProducerOptions.MaxInFlightBatchesPerPartition (at most 5 with idempotence).", DefaultValueFactory = _ => 1 };
+    private static readonly Option<Granary.Client.UnkeyedPartitioning> PartitioningOption = new("--partitioning")
+    {
+        Description = "ProducerOptions.UnkeyedPartitioning: Sticky (the SDK's default) or RoundRobin.",
+        DefaultValueFactory = _ => Granary.Client.UnkeyedPartitioning.Sticky,
+    };
     private static readonly Option<bool> NoIdempotenceOption = new("--no-idempotence") { Description = "Turn the idempotent producer off." };
     private static readonly Option<string> GroupOption = new("--group") { Description = "Consumer group.", Required = true };
     private static readonly Option<int> ConsumersOption = new("--consumers") { Description = "Consumers in the group.", DefaultValueFactory = _ => 1 };
@@ -68,24 +81,24 @@ internal static class LoadTestCommands
         var produce = new Command("produce", "Send messages with confirms and report throughput and send-to-confirm latency.")
         {
             TopicOption, MessagesOption, SizeOption, PartitionsOption, ProducersOption, RateOption, BatchBytesOption, LingerOption,
-            WindowOption, NoIdempotenceOption, TopicsOption, InFlightOption, Gateways, Embedded, DataDirectory, ApiKeyOption, JsonFile,
+            WindowOption, NoIdempotenceOption, TopicsOption, InFlightOption, PartitioningOption, Gateways, Embedded, DataDirectory, ApiKeyOption, SiloMetricsOption, JsonFile,
         };
         produce.SetAction((parse, ct) => GuardAsync(output, () => RunAsync(parse, output, ToProduce(parse),
-            (client, settings, o, c) => ProduceScenario.RunAsync(client, settings, o, c), ct)));
+            (client, settings, o, a, c) => ProduceScenario.RunAsync(client, settings, o, c, a), ct)));
 
         var consume = new Command("consume", "Receive and acknowledge messages in a group and report throughput.")
         {
-            TopicOption, GroupOption, MessagesOption, ConsumersOption, ModeOption, PrefetchOption, Gateways, Embedded, DataDirectory, ApiKeyOption, JsonFile,
+            TopicOption, GroupOption, MessagesOption, ConsumersOption, ModeOption, PrefetchOption, Gateways, Embedded, DataDirectory, ApiKeyOption, SiloMetricsOption, JsonFile,
         };
         consume.SetAction((parse, ct) => GuardAsync(output, () => RunAsync(parse, output, ToConsume(parse),
-            (client, settings, o, c) => ConsumeScenario.RunAsync(client, settings, o, c), ct)));
+            (client, settings, o, a, c) => ConsumeScenario.RunAsync(client, settings, o, c, a), ct)));
 
         var e2e = new Command("e2e", "Produce at a fixed rate while consuming; report end-to-end latency.")
         {
             TopicOption, E2eRateOption, DurationOption, SizeOption, PartitionsOption, Gateways, Embedded, DataDirectory, ApiKeyOption, JsonFile,
         };
         e2e.SetAction((parse, ct) => GuardAsync(output, () => RunAsync(parse, output, ToEndToEnd(parse),
-            (client, settings, o, c) => EndToEndScenario.RunAsync(client, settings, o, c), ct)));
+            (client, settings, o, _, c) => EndToEndScenario.RunAsync(client, settings, o, c), ct)));
 
         var verify = new Command("verify", "Produce numbered messages while consuming, killing the silo with SIGKILL; exit 1 if a confirmed message was lost.")
         {
@@ -100,12 +113,17 @@ internal static class LoadTestCommands
             return counts.Passed ? 0 : 1;
         }));
 
-        return new RootCommand("Granary load-test tool.") { produce, consume, e2e, verify, LogBenchCommand.Build(output) };
+        return new RootCommand("Granary load-test tool.") { produce, consume, e2e, verify, LogBenchCommand.Build(output), RedisCommand.Build(output), DiskProbeCommand.Build(output) };
     }
 
     internal static TargetSettings ToTarget(ParseResult parse)
     {
-        var settings = new TargetSettings(parse.GetValue(Gateways) ?? [], parse.GetValue(Embedded), parse.GetValue(DataDirectory)!, parse.GetValue(ApiKeyOption));
+        var settings = new TargetSettings(parse.GetValue(Gateways) ?? [], parse.GetValue(Embedded), parse.GetValue(DataDirectory)!, parse.GetValue(ApiKeyOption))
+        {
+            SiloMetrics = parse.GetResult(SiloMetricsOption) is null ? null : parse.GetValue(SiloMetricsOption),
+        };
+        Require(!(settings.Embedded && settings.SiloMetrics is not null),
+            "--silo-metrics needs a silo of its own process: an embedded silo shares this tool's heap");
         Require(!(settings.Embedded && settings.ApiKey is { } key && (key.Length < 32 || key.StartsWith("gk_", StringComparison.Ordinal))),
             "--api-key with --embedded is the embedded silo's bootstrap key: at least 32 characters, not a gk_ key (the new silo has no keys)");
         return settings;
@@ -116,7 +134,7 @@ internal static class LoadTestCommands
         var settings = new ProduceSettings(parse.GetValue(TopicOption)!, parse.GetValue(MessagesOption), parse.GetValue(SizeOption),
             parse.GetValue(PartitionsOption), parse.GetValue(ProducersOption), parse.GetValue(RateOption), parse.GetValue(BatchBytesOption),
             parse.GetValue(LingerOption), parse.GetValue(WindowOption), !parse.GetValue(NoIdempotenceOption), parse.GetValue(TopicsOption),
-            parse.GetValue(InFlightOption));
+            parse.GetValue(InFlightOption), parse.GetValue(PartitioningOption));
         Require(settings.Messages > 0, "--messages must be positive");
         Require(settings.Size >= 0, "--size must not be negative");
         Require(settings.Partitions > 0 && settings.Producers > 0 && settings.Window > 0 && settings.Topics > 0 && settings.InFlight > 0,
@@ -178,11 +196,15 @@ internal static class LoadTestCommands
     }
 
     private static async Task<int> RunAsync<TSettings>(ParseResult parse, TextWriter output, TSettings settings,
-        Func<Granary.Client.GranaryClient, TSettings, TextWriter, CancellationToken, Task<RunReport>> scenario, CancellationToken cancellationToken)
+        Func<Granary.Client.GranaryClient, TSettings, TextWriter, SiloAllocationProbe?, CancellationToken, Task<RunReport>> scenario, CancellationToken cancellationToken)
     {
-        await using var target = await BrokerTarget.OpenAsync(ToTarget(parse), cancellationToken);
+        var targetSettings = ToTarget(parse);
+        await using var target = await BrokerTarget.OpenAsync(targetSettings, cancellationToken);
         output.WriteLine($"{parse.CommandResult.Command.Name} against {target.Description}");
-        var report = await scenario(target.Client, settings, output, cancellationToken);
+        using var allocation = targetSettings.SiloMetrics is { } metrics ? new SiloAllocationProbe(metrics, targetSettings.ApiKey) : null;
+        var report = await scenario(target.Client, settings, output, allocation, cancellationToken);
+        if (allocation is not null && report.SiloAllocation is null)
+            output.WriteLine($"note: {allocation.MetricsUrl} has no {SiloAllocationProbe.SeriesName} series (a silo before it exported System.Runtime?): no allocation figure");
         await WriteAsync(report, parse.GetValue(JsonFile), output, cancellationToken);
         return report.Errors == 0 ? 0 : 1;
     }

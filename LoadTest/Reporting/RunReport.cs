@@ -22,6 +22,12 @@ internal sealed record RunReport(
     /// <summary>Extra counts of a scenario (verify: confirmed, lost, ...), in the table and the JSON.</summary>
     public IReadOnlyDictionary<string, long> Counts { get; init; } = new Dictionary<string, long>();
 
+    /// <summary>
+    /// What the silo allocated during the measured phase (<c>--silo-metrics</c>), or null when not measured or the silo
+    /// does not export the counter.
+    /// </summary>
+    public SiloAllocation? SiloAllocation { get; init; }
+
     private static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
@@ -49,6 +55,11 @@ internal sealed record RunReport(
             ("latency ms p50 / p90 / p99 / p99.9 / max", LatencyMs.ToString()),
             ("errors", Errors.ToString(CultureInfo.InvariantCulture)),
         };
+        if (SiloAllocation is { } allocation)
+        {
+            rows.Add(("silo allocated bytes", allocation.Bytes.ToString("N0", CultureInfo.InvariantCulture)));
+            rows.Add(("silo allocated bytes/message", allocation.BytesPerMessage.ToString("0.0", CultureInfo.InvariantCulture)));
+        }
         rows.AddRange(Counts.Select(c => (c.Key, c.Value.ToString("N0", CultureInfo.InvariantCulture))));
         rows.AddRange(Settings.Select(s => ($"--{s.Key}", s.Value)));
         int width = rows.Max(r => r.Item1.Length);

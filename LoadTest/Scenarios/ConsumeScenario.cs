@@ -27,11 +27,13 @@ internal sealed record ConsumeSettings(string Topic, string Group, long Messages
 /// </summary>
 internal static class ConsumeScenario
 {
-    public static async Task<RunReport> RunAsync(GranaryClient client, ConsumeSettings settings, TextWriter output, CancellationToken cancellationToken)
+    public static async Task<RunReport> RunAsync(GranaryClient client, ConsumeSettings settings, TextWriter output, CancellationToken cancellationToken,
+        SiloAllocationProbe? allocation = null)
     {
         var latency = new LatencyRecorder();
         long acked = 0, errors = 0, bytes = 0;
         var allAcked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (allocation is not null) await allocation.StartAsync(cancellationToken);
         var options = new ConsumerOptions { Mode = settings.Mode, MaxPrefetch = settings.Prefetch, AckTimeout = TimeSpan.FromMinutes(5) };
         var consumers = Enumerable.Range(0, settings.Consumers).Select(_ => client.CreateConsumer(settings.Topic, settings.Group, options)).ToList();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -67,6 +69,8 @@ internal static class ConsumeScenario
             await stop.CancelAsync();
             foreach (var consumer in consumers) await consumer.DisposeAsync();
         }
-        return RunReport.From("consume", acked, Interlocked.Read(ref bytes), elapsed, latency, errors, settings.ToDictionary());
+        // Read once the consumers left, so that it counts their leases' release too.
+        var allocated = allocation is null ? null : await allocation.StopAsync(Interlocked.Read(ref acked), cancellationToken);
+        return RunReport.From("consume", acked, Interlocked.Read(ref bytes), elapsed, latency, errors, settings.ToDictionary()) with { SiloAllocation = allocated };
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Granary.LoadTest.Reporting;
 using Granary.Storage;
 
 namespace Granary.LoadTest.Scenarios;
@@ -20,7 +21,18 @@ internal static class DiskProbe
         return operations / elapsed.TotalSeconds;
     }
 
-    private static (long Operations, TimeSpan Elapsed) WriteAndSync(string directory, int writeBytes, TimeSpan duration)
+    /// <summary>
+    /// Single-thread appends of <paramref name="writeBytes"/> bytes, each a positional write then fdatasync: the time of
+    /// each pair, for the W4 target (a serial send's p50 against the same run's raw pwrite+fdatasync p50).
+    /// </summary>
+    public static LatencyRecorder SyncedWriteLatency(string directory, int writeBytes, TimeSpan duration)
+    {
+        var latency = new LatencyRecorder();
+        WriteAndSync(directory, writeBytes, duration, latency);
+        return latency;
+    }
+
+    private static (long Operations, TimeSpan Elapsed) WriteAndSync(string directory, int writeBytes, TimeSpan duration, LatencyRecorder? latency = null)
     {
         string path = Path.Combine(directory, $"probe-{Guid.NewGuid():N}");
         var buffer = new byte[writeBytes];
@@ -33,8 +45,10 @@ internal static class DiskProbe
             var stopwatch = Stopwatch.StartNew();
             while (stopwatch.Elapsed < duration)
             {
+                long started = Stopwatch.GetTimestamp();
                 RandomAccess.Write(handle, buffer, position);
                 FileSync.FlushData(handle);
+                latency?.Record(Stopwatch.GetTimestamp() - started);
                 position += writeBytes;
                 operations++;
             }

@@ -7,7 +7,8 @@ namespace Granary.LoadTest.Scenarios;
 
 /// <summary>Settings of <c>produce</c>.</summary>
 internal sealed record ProduceSettings(string Topic, long Messages, int Size, int Partitions, int Producers, double? Rate,
-    int BatchBytes, int LingerMs, int Window, bool Idempotence, int Topics = 1, int InFlight = 1)
+    int BatchBytes, int LingerMs, int Window, bool Idempotence, int Topics = 1, int InFlight = 1,
+    UnkeyedPartitioning Partitioning = UnkeyedPartitioning.Sticky)
 {
     /// <summary>The topics of the run: the topic itself, or <c>{topic}-0</c> to <c>{topic}-(K-1)</c> with <c>--topics K</c>.</summary>
     public IReadOnlyList<string> TopicNames => Topics == 1 ? [Topic] : [.. Enumerable.Range(0, Topics).Select(i => $"{Topic}-{i}")];
@@ -26,6 +27,7 @@ internal sealed record ProduceSettings(string Topic, long Messages, int Size, in
         ["idempotence"] = Idempotence ? "on" : "off",
         ["topics"] = Topics.ToString(CultureInfo.InvariantCulture),
         ["in-flight"] = InFlight.ToString(CultureInfo.InvariantCulture),
+        ["partitioning"] = Partitioning.ToString(),
     };
 }
 
@@ -37,7 +39,8 @@ internal sealed record ProduceSettings(string Topic, long Messages, int Size, in
 /// </summary>
 internal static class ProduceScenario
 {
-    public static async Task<RunReport> RunAsync(GranaryClient client, ProduceSettings settings, TextWriter output, CancellationToken cancellationToken)
+    public static async Task<RunReport> RunAsync(GranaryClient client, ProduceSettings settings, TextWriter output, CancellationToken cancellationToken,
+        SiloAllocationProbe? allocation = null)
     {
         var topics = settings.TopicNames;
         // Created a few at a time: each creation writes the topic's state and the registry durably.
@@ -50,11 +53,13 @@ internal static class ProduceScenario
             LingerMs = settings.LingerMs,
             EnableIdempotence = settings.Idempotence,
             MaxInFlightBatchesPerPartition = settings.InFlight,
+            UnkeyedPartitioning = settings.Partitioning,
         };
         var latency = new LatencyRecorder();
         long confirmed = 0, errors = 0;
         byte[] payload = new byte[settings.Size];
         Random.Shared.NextBytes(payload);
+        if (allocation is not null) await allocation.StartAsync(cancellationToken);
         var started = Stopwatch.GetTimestamp();
         await using (new ProgressDisplay("produce", () => Volatile.Read(ref confirmed), () => Volatile.Read(ref errors), output))
         {
@@ -89,6 +94,7 @@ internal static class ProduceScenario
             }));
         }
         var elapsed = Stopwatch.GetElapsedTime(started);
-        return RunReport.From("produce", confirmed, confirmed * settings.Size, elapsed, latency, errors, settings.ToDictionary());
+        var allocated = allocation is null ? null : await allocation.StopAsync(confirmed, cancellationToken);
+        return RunReport.From("produce", confirmed, confirmed * settings.Size, elapsed, latency, errors, settings.ToDictionary()) with { SiloAllocation = allocated };
     }
 }

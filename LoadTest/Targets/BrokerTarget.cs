@@ -91,4 +91,8 @@ internal sealed class BrokerTarget : IAsyncDisposable
 /// Where to run: gateways (repeatable <c>--gateway</c>) or an embedded silo with its data directory; and the API key to
 /// authenticate with (for an embedded silo, its bootstrap key, which turns its security on).
 /// </summary>
-internal sealed record TargetSettings(string[] Gateways, bool Embedded, string DataDirectory, string? ApiKey = null);
+internal sealed record TargetSettings(string[] Gateways, bool Embedded, string DataDirectory, string? ApiKey = null)
+{
+    /// <summary>The silo's Prometheus endpoint, to read its allocated bytes from (<c>--silo-metrics</c>); null: not measured.</summary>
+    public Uri? SiloMetrics { get; init; }
+}

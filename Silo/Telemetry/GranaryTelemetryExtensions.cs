@@ -17,8 +17,14 @@ public static class GranaryTelemetryExtensions
     public const string OrleansMeterName = "Microsoft.Orleans";
 
     /// <summary>
-    /// Registers OpenTelemetry metrics for the <see cref="GranaryMetrics.MeterName"/> meter, plus
-    /// <see cref="OrleansMeterName"/> when <paramref name="includeOrleansMetrics"/> (the default), with the Prometheus
+    /// Name of .NET's own meter (GC, heap, thread pool, CPU; e.g. <c>dotnet.gc.heap.total_allocated</c>, which the load
+    /// test reads for the silo's bytes allocated per message).
+    /// </summary>
+    public const string RuntimeMeterName = "System.Runtime";
+
+    /// <summary>
+    /// Registers OpenTelemetry metrics for the <see cref="GranaryMetrics.MeterName"/> meter and .NET's
+    /// <see cref="RuntimeMeterName"/>, plus <see cref="OrleansMeterName"/> when <paramref name="includeOrleansMetrics"/> (the default), with the Prometheus
     /// exporter; serve them with <see cref="MapGranaryMetrics"/>. Returns the OpenTelemetry builder, so the host can
     /// add tracing or other exporters to the same pipeline.
     /// </summary>
@@ -27,7 +33,7 @@ public static class GranaryTelemetryExtensions
         ArgumentNullException.ThrowIfNull(services);
         return services.AddOpenTelemetry().WithMetrics(metrics =>
         {
-            metrics.AddMeter(GranaryMetrics.MeterName);
+            metrics.AddMeter(GranaryMetrics.MeterName, RuntimeMeterName);
             if (includeOrleansMetrics) metrics.AddMeter(OrleansMeterName);
             metrics.AddPrometheusExporter();
         });

@@ -52,7 +52,9 @@ public sealed class MessagingTests(BrokerClusterFixture fixture)
     {
         string topic = BrokerClusterFixture.UniqueTopic();
         await Client.Admin.CreateTopicAsync(topic, new TopicOptions { Partitions = 4 });
-        await using var producer = Client.CreateProducer(topic);
+        // Round-robin: the 100 messages must reach every partition, so that both members have some (sticky sends a
+        // burst this small to one partition).
+        await using var producer = Client.CreateProducer(topic, new ProducerOptions { UnkeyedPartitioning = UnkeyedPartitioning.RoundRobin });
         var sent = await SendAsync(producer, 100);
 
         // A holds its prefetch limit of 5 without acknowledging; everything else must go to B.

@@ -35,7 +35,9 @@ public sealed class ProducerMetadataTests(BrokerClusterFixture fixture)
     {
         string topic = BrokerClusterFixture.UniqueTopic("grow");
         await fixture.Client.Admin.CreateTopicAsync(topic, new TopicOptions { Partitions = 1 });
-        var producer = fixture.Client.CreateProducer(topic, new ProducerOptions { MetadataRefreshInterval = refreshInterval });
+        // A one-byte sticky share: each unkeyed send moves to the next partition, so that a few serial sends reach
+        // the new ones (with the default 16 KiB share it takes hundreds).
+        var producer = fixture.Client.CreateProducer(topic, new ProducerOptions { MetadataRefreshInterval = refreshInterval, StickyPartitionBytes = 1 });
         await producer.SendAsync(new OutgoingMessage("before"u8.ToArray()));
         await fixture.Client.Admin.AddPartitionsAsync(topic, partitions);
         return (topic, producer);

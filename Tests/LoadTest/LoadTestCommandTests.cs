@@ -23,6 +23,8 @@ public sealed class LoadTestCommandTests
         var defaults = LoadTestCommands.ToProduce(Parse("produce --topic T --messages 5 --window 1 --no-idempotence"));
         Assert.Equal(new ProduceSettings("T", 5, 100, 4, 1, null, 256 * 1024, 0, 1, Idempotence: false), defaults);
         Assert.Equal(["T"], defaults.TopicNames);
+        Assert.Equal(UnkeyedPartitioning.Sticky, defaults.Partitioning);
+        Assert.Equal(UnkeyedPartitioning.RoundRobin, LoadTestCommands.ToProduce(Parse("produce --topic T --messages 5 --partitioning RoundRobin")).Partitioning);
         var many = LoadTestCommands.ToProduce(Parse("produce --topic T --messages 5 --topics 3"));
         Assert.Equal(["T-0", "T-1", "T-2"], many.TopicNames);
     }
