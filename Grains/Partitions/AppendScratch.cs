@@ -35,10 +35,16 @@ internal static class AppendScratch
         return map;
     }
 
+    // Keeps what was filled so far: the check of a batch grows the scratch as it reads records (doubling), so memory
+    // follows the records really there, never a count the batch merely claims.
     private static void Grow(int count)
     {
-        int size = Math.Max(count, 64);
-        t_ids = new UInt128[size];
-        t_hasId = new bool[size];
+        int size = Math.Max(count, Math.Max(64, (int)Math.Min(Array.MaxLength, 2L * (t_ids?.Length ?? 0))));
+        var ids = new UInt128[size];
+        var hasId = new bool[size];
+        t_ids?.CopyTo(ids, 0);
+        t_hasId?.CopyTo(hasId, 0);
+        t_ids = ids;
+        t_hasId = hasId;
     }
 }
