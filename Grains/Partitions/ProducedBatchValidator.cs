@@ -44,6 +44,7 @@ internal static class ProducedBatchValidator
     /// </summary>
     public static ProducedBatchSummary Validate(ProduceBatch batch, ReadOnlySpan<byte> records, int maxMessageBytes, string topic)
     {
+        AppendScratch.Begin();
         int initial = Math.Clamp(batch.RecordCount, 0, InitialScratch);
         return Validate(batch, records, maxMessageBytes, topic, AppendScratch.Ids(initial), AppendScratch.HasId(initial), growScratch: true);
     }

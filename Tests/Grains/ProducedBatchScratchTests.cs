@@ -42,4 +42,32 @@ public sealed class ProducedBatchScratchTests
         thread.Join();
         Assert.Null(failure);
     }
+    [Fact]
+    public void AnExceptionallyLargeBatch_DoesNotPinItsScratchOnTheThread_PastTheNextBatch()
+    {
+        static ProduceBatch Batch(int count) => ProduceBatchEncoder.Encode(
+            Enumerable.Range(0, count).Select(_ => new Message(null, ReadOnlyMemory<byte>.Empty, null)).ToArray(), producerId: 0, baseSequence: 0);
+        var huge = Batch(AppendScratch.RetainedEntries * 3);
+        var usual = Batch(10);
+        int kept = -1;
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                ProducedBatchValidator.Validate(huge, huge.Records.Span, 1 << 20, "t");
+                Assert.True(AppendScratch.Ids(1).Length >= AppendScratch.RetainedEntries * 3);
+                ProducedBatchValidator.Validate(usual, usual.Records.Span, 1 << 20, "t");
+                kept = AppendScratch.Ids(1).Length;
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        });
+        thread.Start();
+        thread.Join();
+        Assert.Null(failure);
+        Assert.InRange(kept, 10, AppendScratch.RetainedEntries);
+    }
 }
