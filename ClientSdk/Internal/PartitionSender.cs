@@ -191,12 +191,14 @@ internal sealed class PartitionSender : IAsyncDisposable
     private async Task SendAsync(PendingSend[] sends, BatchStamp stamp, Task previous, TaskCompletionSource settled, CancellationToken stopping)
     {
         // The batch encoded once, in a pooled buffer, and sent as it is on every retry under the same stamp. The buffer
-        // goes back to the pool only once a call with it completed (Orleans serializes a request asynchronously, so
-        // after a timeout it may still be reading it): after any other failure it is left to the garbage collector.
+        // goes back to the pool only if every call with it was answered (Orleans serializes a request asynchronously,
+        // and in the same silo passes it without a copy, so after a timeout it may still be reading it, even once a
+        // retry succeeded): a buffer any call left unanswered is left to the garbage collector.
         RecordBatchBuilder? encoded = null;
         ReadOnlyMemory<byte> records = default;
         BatchStamp encodedFor = default;
         bool mayBeInUse = false;
+        bool unanswered = false; // some call with the current buffer ended without the partition's answer
         try
         {
             for (int attempt = 0; ;)
@@ -208,6 +210,7 @@ internal sealed class PartitionSender : IAsyncDisposable
                     if (!mayBeInUse) encoded?.Dispose();
                     encoded = null;
                     mayBeInUse = false;
+                    unanswered = false;
                     encoded = Encode(sends, stamp);
                     records = encoded.Build();
                     encodedFor = stamp;
@@ -217,7 +220,7 @@ internal sealed class PartitionSender : IAsyncDisposable
                 {
                     mayBeInUse = true;
                     var result = await _grain.AppendAsync(batch).ConfigureAwait(false);
-                    mayBeInUse = false;
+                    mayBeInUse = unanswered;
                     var timestamp = DateTimeOffset.FromUnixTimeMilliseconds(result.TimestampMs);
                     for (int i = 0; i < sends.Length; i++)
                     {
@@ -231,7 +234,8 @@ internal sealed class PartitionSender : IAsyncDisposable
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     // The partition answered (it threw): the request was sent and read, the buffer is free again.
-                    if (e is GranaryException) mayBeInUse = false;
+                    if (e is GranaryException) mayBeInUse = unanswered;
+                    else unanswered = true;
                     var error = Errors.Translate(e);
                     if (error.Code == ErrorCode.OutOfOrderSequence)
                     {

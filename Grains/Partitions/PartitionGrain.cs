@@ -92,7 +92,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         // From here to the hand-off to the log nothing awaits: the check of the batch, the producer and message-id
         // checks, the stamping and the state updates form one turn, so concurrent appends of this reentrant grain see
         // each other's effects, and the ids the check leaves in AppendScratch are this append's until it remembered them.
-        var summary = ProducedBatchValidator.Validate(batch, batch.Records.Span, config.MaxMessageBytes, _topic, AppendScratch.Ids(count), AppendScratch.HasId(count));
+        var summary = ProducedBatchValidator.Validate(batch, batch.Records.Span, config.MaxMessageBytes, _topic);
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         if (batch.ProducerId != 0)
         {

@@ -36,7 +36,23 @@ internal static class ProducedBatchValidator
     /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidArgument"/> for a malformed, truncated or forged
     /// batch; <see cref="ErrorCode.MessageTooLarge"/> for a message over <paramref name="maxMessageBytes"/>.</exception>
     public static ProducedBatchSummary Validate(ProduceBatch batch, ReadOnlySpan<byte> records, int maxMessageBytes, string topic,
-        Span<UInt128> ids, Span<bool> hasId)
+        Span<UInt128> ids, Span<bool> hasId) => Validate(batch, records, maxMessageBytes, topic, ids, hasId, growScratch: false);
+
+    /// <summary>
+    /// Validates <paramref name="records"/> as the other overload does, leaving record i's message-id hash in
+    /// <see cref="AppendScratch"/> (grown as records are read: a forged record count sizes nothing).
+    /// </summary>
+    public static ProducedBatchSummary Validate(ProduceBatch batch, ReadOnlySpan<byte> records, int maxMessageBytes, string topic)
+    {
+        AppendScratch.Begin();
+        int initial = Math.Clamp(batch.RecordCount, 0, InitialScratch);
+        return Validate(batch, records, maxMessageBytes, topic, AppendScratch.Ids(initial), AppendScratch.HasId(initial), growScratch: true);
+    }
+
+    private const int InitialScratch = 1024;
+
+    private static ProducedBatchSummary Validate(ProduceBatch batch, ReadOnlySpan<byte> records, int maxMessageBytes, string topic,
+        Span<UInt128> ids, Span<bool> hasId, bool growScratch)
     {
         if (RecordBatchCodec.CheckHeader(records, int.MaxValue) is { } problem) throw Invalid(problem);
         if (RecordBatchCodec.ReadTotalSize(records) != records.Length)
@@ -54,6 +70,12 @@ internal static class ProducedBatchValidator
         for (int i = 0; i < count; i++)
         {
             if (!RecordBatchCodec.TryReadRecord(records, ref position, out var record)) throw Invalid($"record {i} is malformed");
+            if (i >= ids.Length || i >= hasId.Length)
+            {
+                if (!growScratch) throw new ArgumentException($"Room for {ids.Length} message ids, not {count}.", nameof(ids));
+                ids = AppendScratch.Ids(i + 1);
+                hasId = AppendScratch.HasId(i + 1);
+            }
             if (record.TimestampDelta != 0) throw Invalid($"record {i} has timestamp delta {record.TimestampDelta}; a producer's records all have the batch's time");
             if (record.HasExpiry && record.ExpiresDelta < 0) throw Invalid($"record {i} has a negative time to live");
             timed |= record.HasExpiry || record.HasDeliverAt;
