@@ -58,6 +58,9 @@ public sealed record TopicConfig
     /// <summary>The minimum in-sync replicas in force (1 when unset).</summary>
     public int MinReplicas => MinInSyncReplicas ?? 1;
 
+    /// <summary>Longest <see cref="DefaultTimeToLive"/>: 36,525 days (100 years), as for a message's own time to live.</summary>
+    public static readonly TimeSpan MaxDefaultTimeToLive = TimeSpan.FromDays(36_525);
+
     /// <summary>Throws <see cref="GranaryException"/> (<see cref="ErrorCode.InvalidArgument"/>) for settings out of range.</summary>
     public void Validate()
     {
@@ -69,8 +72,10 @@ public sealed record TopicConfig
             throw new GranaryException(ErrorCode.InvalidArgument, $"RetentionTime must be positive; it is {time}.");
         if (RetentionBytes is < 0)
             throw new GranaryException(ErrorCode.InvalidArgument, $"RetentionBytes must not be negative; it is {RetentionBytes}.");
-        if (DefaultTimeToLive is { } ttl && ttl <= TimeSpan.Zero)
-            throw new GranaryException(ErrorCode.InvalidArgument, $"DefaultTimeToLive must be positive; it is {ttl}.");
+        // Capped as a message's own TTL is (OutgoingMessage.MaxTimeToLiveOrDelay): a longer one puts expiry times past
+        // what DateTimeOffset can show to consumers.
+        if (DefaultTimeToLive is { } ttl && (ttl <= TimeSpan.Zero || ttl > MaxDefaultTimeToLive))
+            throw new GranaryException(ErrorCode.InvalidArgument, $"DefaultTimeToLive must be positive and at most {MaxDefaultTimeToLive.TotalDays} days; it is {ttl}.");
         if (DedupWindow is { } window && (window <= TimeSpan.Zero || window > TimeSpan.FromDays(7)))
             throw new GranaryException(ErrorCode.InvalidArgument, $"DedupWindow must be positive and at most 7 days; it is {window}.");
         if (ReplicationFactor is < 1 or > 7)

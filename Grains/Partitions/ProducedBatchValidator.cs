@@ -101,7 +101,7 @@ internal static class ProducedBatchValidator
                 size += name.Length + value.Length;
                 if (name.SequenceEqual(TraceParentName)) allowance += name.Length + Math.Min(value.Length, TraceParentAllowance);
                 else if (name.SequenceEqual(TraceStateName)) allowance += name.Length + Math.Min(value.Length, TraceStateAllowance);
-                else if (name.SequenceEqual(MessageIdName)) { id = XxHash128.HashToUInt128(value); found = true; } // the last one counts
+                else if (name.SequenceEqual(MessageIdName)) { id = HashId(value); found = true; } // the last one counts
                 else if (name.SequenceEqual(RedriveGroupName)) redriven = true;
             }
             long counted = size - allowance;
@@ -120,6 +120,13 @@ internal static class ProducedBatchValidator
         return new ProducedBatchSummary(timed, payloadBytes, idCount);
     }
 
+    // Seeded at random per process: XxHash128 is not built to resist chosen inputs, and with a known seed a producer
+    // allowed on the topic could craft ids that collide with another producer's and so suppress its messages. The
+    // window lives in memory and is rebuilt by hashing the log again on activation, so no hash outlives its process.
+    private static readonly long IdHashSeed = Random.Shared.NextInt64();
+
+    internal static UInt128 HashId(ReadOnlySpan<byte> id) => XxHash128.HashToUInt128(id, IdHashSeed);
+
     /// <summary>
     /// The message id of a stored record to deduplicate on, as its hash (the last <c>granary.message-id</c> header);
     /// false when it has none or is a redriven dead letter, which keeps its id on purpose.
@@ -134,7 +141,7 @@ internal static class ProducedBatchValidator
             if (headers.Name.SequenceEqual(RedriveGroupName)) return false;
             if (headers.Name.SequenceEqual(MessageIdName))
             {
-                id = XxHash128.HashToUInt128(headers.Value);
+                id = HashId(headers.Value);
                 found = true;
             }
         }

@@ -28,6 +28,28 @@ public sealed class ErrorTests(BrokerClusterFixture fixture)
     }
 
     [Fact]
+    public async Task CreateTopic_DefaultTimeToLiveBeyondAHundredYears_IsRejected_AndTheLongestIsAccepted()
+    {
+        // Beyond it, a message's expiry is past what DateTimeOffset can show a consumer (ExpiresAt threw).
+        string topic = BrokerClusterFixture.UniqueTopic();
+        var tooLong = await Assert.ThrowsAsync<GranaryException>(() =>
+            Client.Admin.CreateTopicAsync(topic, new TopicOptions { DefaultTimeToLive = TimeSpan.FromDays(36_526) }));
+        Assert.Equal(ErrorCode.InvalidArgument, tooLong.Code);
+        await Client.Admin.CreateTopicAsync(topic, new TopicOptions { DefaultTimeToLive = TimeSpan.FromDays(36_525) });
+        await using var producer = Client.CreateProducer(topic);
+        await producer.SendAsync(new OutgoingMessage("x"u8.ToArray()));
+        await using var consumer = Client.CreateConsumer(topic, BrokerClusterFixture.UniqueTopic());
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await foreach (var message in consumer.ReadAllAsync(cts.Token))
+        {
+            Assert.NotNull(message.ExpiresAt);
+            Assert.True(message.ExpiresAt > DateTimeOffset.UtcNow.AddYears(99));
+            await message.AckAsync();
+            break;
+        }
+    }
+
+    [Fact]
     public async Task CreateTopic_ZeroPartitionsOrExistingName_IsRejected()
     {
         string topic = BrokerClusterFixture.UniqueTopic();
