@@ -5,12 +5,39 @@ namespace Granary.Grains;
 /// <c>Granary.Records.RecordBatchCodec</c>), as the producer encoded it. Immutable on the wire: no per-message object
 /// crosses it or is deep-copied. The partition checks that the records agree with this header.
 /// </summary>
-/// <param name="Records">The encoded batch: record timestamp deltas 0, each record's time to live as its expiry delta,
-/// a deliver-at as a delay (deliver delta), producer id and sequence per record when <see cref="ProducerId"/> is set.</param>
-/// <param name="RecordCount">Number of records in <paramref name="Records"/>.</param>
 [GenerateSerializer, Immutable, Alias("granary.ProduceBatch")]
-public sealed record ProduceBatch([property: Id(0)] ReadOnlyMemory<byte> Records, [property: Id(1)] int RecordCount)
+public sealed record ProduceBatch
 {
+    /// <summary>A batch of the caller's bytes (see <see cref="Records"/>).</summary>
+    /// <param name="records">The encoded batch, see <see cref="Records"/>.</param>
+    /// <param name="recordCount">Number of records in <paramref name="records"/>.</param>
+    public ProduceBatch(ReadOnlyMemory<byte> records, int recordCount)
+    {
+        Bytes = new BatchBytes(records);
+        RecordCount = recordCount;
+    }
+
+    /// <summary>
+    /// The encoded batch and who owns its array: on a silo that received the call from another process, an array rented
+    /// from the shared pool, which the partition returns when it has appended or refused the batch.
+    /// </summary>
+    [Id(0)] public BatchBytes Bytes { get; init; }
+
+    /// <summary>
+    /// The encoded batch: record timestamp deltas 0, each record's time to live as its expiry delta, a deliver-at as a
+    /// delay (deliver delta), producer id and sequence per record when <see cref="ProducerId"/> is set. Setting it makes
+    /// the bytes the caller's (<see cref="Bytes"/>).
+    /// </summary>
+    public ReadOnlyMemory<byte> Records
+    {
+        // A forged call may leave the field out: then no bytes, which the partition refuses as a malformed batch.
+        get => Bytes?.Memory ?? ReadOnlyMemory<byte>.Empty;
+        init => Bytes = new BatchBytes(value);
+    }
+
+    /// <summary>Number of records in <see cref="Records"/>.</summary>
+    [Id(1)] public int RecordCount { get; init; }
+
     /// <summary>Id of the idempotent producer that sent the batch; 0 when the producer is not idempotent.</summary>
     [Id(2)] public long ProducerId { get; init; }
 

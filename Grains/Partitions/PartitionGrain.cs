@@ -72,6 +72,12 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
             GranaryMetrics.RecordRejected(_topic, e.Code, Math.Max(0, batch?.RecordCount ?? 0));
             throw;
         }
+        finally
+        {
+            // Appended (the log wrote the bytes before AppendValidatedAsync returned) or refused: nothing reads the batch
+            // any more. Only an array the call's deserialization rented goes back; a caller's own bytes stay its own.
+            batch?.Bytes?.ReturnToPool();
+        }
     }
 
     private async Task<AppendResult> AppendCoreAsync(ProduceBatch batch)
