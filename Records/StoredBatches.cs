@@ -51,23 +51,14 @@ internal static class StoredBatches
     /// The value of header <paramref name="utf8Name"/> of <paramref name="record"/>, scanning the encoded headers
     /// without decoding names to strings; false when the record has no such header.
     /// </summary>
-    public static bool TryGetHeader(in StoredRecord record, ReadOnlySpan<byte> utf8Name, out ReadOnlyMemory<byte> value)
+    public static bool TryGetHeader(in StoredRecord record, ReadOnlySpan<byte> utf8Name, out ReadOnlySpan<byte> value)
     {
-        var raw = record.RawHeaders;
-        var span = raw.Span;
-        int p = 0;
-        for (int i = 0; i < record.HeaderCount; i++)
+        var headers = new RecordHeaderReader(record.RawHeaders.Span);
+        while (headers.MoveNext())
         {
-            VarInt.TryRead(span, ref p, out long nameLength);
-            bool match = span.Slice(p, (int)nameLength).SequenceEqual(utf8Name);
-            p += (int)nameLength;
-            VarInt.TryRead(span, ref p, out long valueLength);
-            if (match)
-            {
-                value = raw.Slice(p, (int)valueLength);
-                return true;
-            }
-            p += (int)valueLength;
+            if (!headers.Name.SequenceEqual(utf8Name)) continue;
+            value = headers.Value;
+            return true;
         }
         value = default;
         return false;

@@ -277,7 +277,7 @@ public sealed class GranaryAdmin
 
     /// <summary>Whether the record's header <paramref name="name"/> is <paramref name="expected"/> in UTF-8, without decoding.</summary>
     private static bool HeaderIs(in StoredRecord record, byte[] name, byte[] expected) =>
-        StoredBatches.TryGetHeader(record, name, out var value) && value.Span.SequenceEqual(expected);
+        StoredBatches.TryGetHeader(record, name, out var value) && value.SequenceEqual(expected);
 
     private static DeadLetter ToDeadLetter(string dlq, int partition, in StoredRecord record)
     {

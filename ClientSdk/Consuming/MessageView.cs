@@ -58,11 +58,15 @@ public class MessageView
     public DateTimeOffset? ExpiresAt => _record.ExpiresAtMs is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
 
     /// <summary>The sender's message id (<see cref="OutgoingMessage.MessageId"/>), or null.</summary>
-    public string? MessageId => HeaderText(GranaryHeaders.MessageId);
+    public string? MessageId => HeaderText(MessageIdName);
+
+    private static readonly byte[] MessageIdName = Encoding.UTF8.GetBytes(GranaryHeaders.MessageId);
 
     /// <summary>The value of header <paramref name="name"/> as UTF-8 text; null when the message has no such header.</summary>
-    public string? HeaderText(string name) =>
-        StoredBatches.TryGetHeader(_record, Encoding.UTF8.GetBytes(name), out var value) ? Encoding.UTF8.GetString(value.Span) : null;
+    public string? HeaderText(string name) => HeaderText(Encoding.UTF8.GetBytes(name));
+
+    private string? HeaderText(ReadOnlySpan<byte> utf8Name) =>
+        StoredBatches.TryGetHeader(_record, utf8Name, out var value) ? Encoding.UTF8.GetString(value) : null;
 
     private IReadOnlyDictionary<string, byte[]> DecodeHeaders()
     {

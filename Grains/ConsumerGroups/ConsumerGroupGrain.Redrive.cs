@@ -61,7 +61,7 @@ internal sealed partial class ConsumerGroupGrain
         int.TryParse(HeaderText(letter, GranaryHeaders.SourcePartition), NumberStyles.None, CultureInfo.InvariantCulture, out int partition) ? partition : 0;
 
     private static string? HeaderText(in StoredRecord letter, string name) =>
-        StoredBatches.TryGetHeader(letter, StoredBatches.NameBytes(name), out var value) ? Encoding.UTF8.GetString(value.Span) : null;
+        StoredBatches.TryGetHeader(letter, StoredBatches.NameBytes(name), out var value) ? Encoding.UTF8.GetString(value) : null;
 
     private Message Redriven(StoredRecord letter)
     {

@@ -124,7 +124,7 @@ internal sealed partial class PartitionCursorGrain
 
     /// <summary>A redriven message is addressed to one group; every other group passes over it.</summary>
     private bool IsForAnotherGroup(in StoredRecord record) =>
-        StoredBatches.TryGetHeader(record, RedriveGroupName, out var group) && !group.Span.SequenceEqual(_groupUtf8 ??= Encoding.UTF8.GetBytes(_group));
+        StoredBatches.TryGetHeader(record, RedriveGroupName, out var group) && !group.SequenceEqual(_groupUtf8 ??= Encoding.UTF8.GetBytes(_group));
 
     private void EnsureTicking()
     {
