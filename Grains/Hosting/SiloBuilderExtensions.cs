@@ -46,6 +46,8 @@ public static class SiloBuilderExtensions
             .Validate(o => o.ProducerStateRetention > TimeSpan.Zero && o.SnapshotInterval > TimeSpan.Zero,
                 "Granary:Producers:ProducerStateRetention and SnapshotInterval must be positive.")
             .ValidateOnStart();
+        // Broker time: every rule reads the clock through this, so tests can put a fake clock in its place.
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<PartitionLogManager>();
         builder.Services.TryAddSingleton(services => new StateFiles.StateDamageLog(
             services.GetRequiredService<Microsoft.Extensions.Logging.ILogger<StateFiles.StateDamageLog>>(), services.GetService<TimeProvider>() ?? TimeProvider.System));
