@@ -136,8 +136,8 @@ public sealed class GranaryConsumer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Acks queued with <see cref="ReceivedMessage.AckAsync"/> (and their refusals) on this consumer so far; a refused
-    /// or failed one also raises <see cref="AckFailed"/>.
+    /// How many acks queued with <see cref="ReceivedMessage.AckAsync"/> on this consumer failed so far: refused by the
+    /// broker, or not delivered because the call failed. Each also raised <see cref="AckFailed"/>.
     /// </summary>
     public long FailedAcks => Interlocked.Read(ref _failedAcks);
 
@@ -145,15 +145,16 @@ public sealed class GranaryConsumer : IAsyncDisposable
     /// Raised once for each ack queued with <see cref="ReceivedMessage.AckAsync"/> that the broker refused
     /// (<see cref="ErrorCode.StaleDelivery"/>) or whose call failed. Raised on the consumer's background task that
     /// sends acks, possibly from several threads at once (the calls of a batch run together): keep handlers short and
-    /// thread-safe (the next batch waits for them); an exception a handler throws is logged and ignored. Acks made with <see cref="ReceivedMessage.AckConfirmedAsync"/> report to their own task instead.
+    /// thread-safe (the next batch waits for them); an exception a handler throws is logged and ignored. Acks made
+    /// with <see cref="ReceivedMessage.AckConfirmedAsync"/> report to their own task instead.
     /// </summary>
     public event EventHandler<AckFailedEventArgs>? AckFailed;
 
     /// <summary>
     /// Waits until the broker has answered every ack, nack and reject queued on this consumer before the call (the
-    /// wait-for-the-broker point, like Confluent's <c>Commit</c> after <c>StoreOffset</c>). After it returns, those acks
-    /// are taken: a crash can no longer bring their messages back, except that the broker itself saves cursors at
-    /// most every 100 ms, so a silo crash right after can.
+    /// wait-for-the-broker point, like Confluent's <c>Commit</c> after <c>StoreOffset</c>). When it returns without
+    /// throwing, the broker took every ack queued before it: a crash of this process no longer brings their messages
+    /// back (the silo saves acknowledgements at most every 100 ms, so a silo crash right after still can).
     /// </summary>
     /// <param name="cancellationToken">Stops waiting; the acks are still sent.</param>
     /// <exception cref="GranaryException">
@@ -184,8 +185,8 @@ public sealed class GranaryConsumer : IAsyncDisposable
     /// <remarks>
     /// Returns when <paramref name="cancellationToken"/> is cancelled: running handlers see the token and are
     /// awaited (one that completes normally is acked), the acks are flushed (when it returns the broker has answered
-    /// every ack of its handlers; refusals raised <see cref="AckFailed"/>), and messages read but not started stay leased until this
-    /// consumer is disposed (which gives them back at once) or their <see cref="ConsumerOptions.AckTimeout"/> passes.
+    /// every ack of its handlers; refusals raised <see cref="AckFailed"/>), and messages read but not started stay
+    /// leased until this consumer is disposed (which gives them back at once) or their <see cref="ConsumerOptions.AckTimeout"/> passes.
     /// It holds at most <see cref="HandlerOptions.MaxConcurrency"/> + <see cref="ConsumerOptions.MaxPrefetch"/>
     /// messages. One call at a time per consumer.
     /// </remarks>
@@ -199,9 +200,10 @@ public sealed class GranaryConsumer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops pulling, sends the acks, nacks and rejects already queued, also those of <see cref="ReceivedMessage.AckAsync"/>
-    /// (and waits for the broker's answers, up to 30 s; refusals raise <see cref="AckFailed"/>), gives back the prefetched messages the application never saw (they do not count as delivery attempts),
-    /// then leaves the group: unacknowledged messages go to the other members at once.
+    /// Stops pulling, sends the acks, nacks and rejects already queued, also those of
+    /// <see cref="ReceivedMessage.AckAsync"/> (and waits for the broker's answers, up to 30 s; refusals raise
+    /// <see cref="AckFailed"/>), gives back the prefetched messages the application never saw (they do not count as
+    /// delivery attempts), then leaves the group: unacknowledged messages go to the other members at once.
     /// </summary>
     public async ValueTask DisposeAsync()
     {

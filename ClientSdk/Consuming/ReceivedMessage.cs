@@ -97,7 +97,9 @@ public sealed class ReceivedMessage : MessageView
     /// <summary>
     /// Gives the message back: it is delivered again (to any member, or under the ordered modes before anything after
     /// it) once <paramref name="delay"/> has passed, at once by default. After the group's <c>MaxDeliveries</c>
-    /// deliveries it goes to the dead-letter topic instead.
+    /// deliveries it goes to the dead-letter topic instead. Completes once the broker has taken the nack (a nack is
+    /// not only queued, as <see cref="AckAsync"/> is: under the ordered modes its answer names the later deliveries
+    /// taken back, which the consumer then skips).
     /// </summary>
     /// <exception cref="GranaryException">
     /// <see cref="ErrorCode.AlreadyAcknowledged"/> on a second ack or nack; <see cref="ErrorCode.StaleDelivery"/> when
@@ -109,7 +111,10 @@ public sealed class ReceivedMessage : MessageView
         return SettleAsync(GranaryConsumer.SettleKind.Nack, confirmed: true, delay);
     }
 
-    /// <summary>Sends the message to the group's dead-letter topic now, with reason <c>rejected</c> (a poison message).</summary>
+    /// <summary>
+    /// Sends the message to the group's dead-letter topic now, with reason <c>rejected</c> (a poison message); completes
+    /// once the broker has taken it.
+    /// </summary>
     /// <exception cref="GranaryException">
     /// <see cref="ErrorCode.AlreadyAcknowledged"/> on a second ack or nack; <see cref="ErrorCode.StaleDelivery"/> when
     /// this delivery's lease had already ended (the message is delivered again; reject that delivery).
