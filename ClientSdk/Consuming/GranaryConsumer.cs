@@ -4,6 +4,9 @@ using System.Threading.Channels;
 using System.Threading.RateLimiting;
 using Granary.Client.Internal;
 using Granary.Grains;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Granary.Client;
 
@@ -13,6 +16,10 @@ namespace Granary.Client;
 /// unacknowledged messages, sends acks in batches, heartbeats, and leaves the group when disposed: what it had not
 /// acknowledged goes to the other members at once.
 /// </summary>
+/// <remarks>
+/// Acks queued with <see cref="ReceivedMessage.AckAsync"/> are sent in the background; <see cref="FlushAcksAsync"/>
+/// waits until the broker has answered them, and <see cref="AckFailed"/> reports those it refused.
+/// </remarks>
 public sealed class GranaryConsumer : IAsyncDisposable
 {
     private readonly GranaryClient _client;
@@ -32,6 +39,10 @@ public sealed class GranaryConsumer : IAsyncDisposable
     private Task? _running;
     private Task? _settling;
     private int _partitions;
+    private readonly ILogger _logger;
+    // Queued acks that failed since a flush last reported them: the next FlushAcksAsync throws them.
+    private readonly List<(ReceivedMessage Message, GranaryException Error)> _unflushedAckFailures = [];
+    private long _failedAcks;
 
     internal GranaryConsumer(GranaryClient client, string topic, string group, ConsumerOptions options)
     {
@@ -42,6 +53,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
         Topic = topic;
         Group = group;
         _options = options;
+        _logger = client.Cluster.ServiceProvider.GetService<ILoggerFactory>()?.CreateLogger<GranaryConsumer>() ?? NullLogger<GranaryConsumer>.Instance;
         if (options.MaxMessagesPerSecond is { } rate) (_limiter, _limiterBurst) = CreateLimiter(rate);
     }
 
@@ -116,7 +128,48 @@ public sealed class GranaryConsumer : IAsyncDisposable
     public Task StartAsync()
     {
         ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
-        lock (_gate) return _running ??= JoinAndPullAsync();
+        lock (_gate)
+        {
+            _settling ??= SettleLoopAsync();
+            return _running ??= JoinAndPullAsync();
+        }
+    }
+
+    /// <summary>
+    /// How many acks queued with <see cref="ReceivedMessage.AckAsync"/> on this consumer failed so far: refused by the
+    /// broker, or not delivered because the call failed. Each also raised <see cref="AckFailed"/>.
+    /// </summary>
+    public long FailedAcks => Interlocked.Read(ref _failedAcks);
+
+    /// <summary>
+    /// Raised once for each ack queued with <see cref="ReceivedMessage.AckAsync"/> that the broker refused
+    /// (<see cref="ErrorCode.StaleDelivery"/>) or whose call failed. Raised on the consumer's background task that
+    /// sends acks, possibly from several threads at once (the calls of a batch run together): keep handlers short and
+    /// thread-safe (the next batch waits for them); an exception a handler throws is logged and ignored. Acks made
+    /// with <see cref="ReceivedMessage.AckConfirmedAsync"/> report to their own task instead.
+    /// </summary>
+    public event EventHandler<AckFailedEventArgs>? AckFailed;
+
+    /// <summary>
+    /// Waits until the broker has answered every ack, nack and reject queued on this consumer before the call (the
+    /// wait-for-the-broker point, like Confluent's <c>Commit</c> after <c>StoreOffset</c>). When it returns without
+    /// throwing, the broker took every ack queued before it: a crash of this process no longer brings their messages
+    /// back (the silo saves acknowledgements at most every 100 ms, so a silo crash right after still can).
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting; the acks are still sent.</param>
+    /// <exception cref="GranaryException">
+    /// When one or more acks queued with <see cref="ReceivedMessage.AckAsync"/> failed and no earlier flush reported
+    /// them: the code of the first failure (<see cref="ErrorCode.StaleDelivery"/> for a refusal), the message naming up
+    /// to ten of them (each also raised <see cref="AckFailed"/>). <see cref="ErrorCode.Closed"/> after
+    /// <see cref="DisposeAsync"/> (which sent every queued ack).
+    /// </exception>
+    public async Task FlushAcksAsync(CancellationToken cancellationToken = default)
+    {
+        if (Volatile.Read(ref _settling) is null) return; // never started: no message was delivered, nothing is queued
+        var flush = Settlement.Flush();
+        if (!_settlements.Writer.TryWrite(flush))
+            throw new GranaryException(ErrorCode.Closed, "The consumer was disposed; it sent its queued acks then.");
+        await flush.Completion!.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -131,8 +184,9 @@ public sealed class GranaryConsumer : IAsyncDisposable
     /// </summary>
     /// <remarks>
     /// Returns when <paramref name="cancellationToken"/> is cancelled: running handlers see the token and are
-    /// awaited (one that completes normally is acked), and messages read but not started stay leased until this
-    /// consumer is disposed (which gives them back at once) or their <see cref="ConsumerOptions.AckTimeout"/> passes.
+    /// awaited (one that completes normally is acked), the acks are flushed (when it returns the broker has answered
+    /// every ack of its handlers; refusals raised <see cref="AckFailed"/>), and messages read but not started stay
+    /// leased until this consumer is disposed (which gives them back at once) or their <see cref="ConsumerOptions.AckTimeout"/> passes.
     /// It holds at most <see cref="HandlerOptions.MaxConcurrency"/> + <see cref="ConsumerOptions.MaxPrefetch"/>
     /// messages. One call at a time per consumer.
     /// </remarks>
@@ -146,9 +200,10 @@ public sealed class GranaryConsumer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops pulling, sends the acks, nacks and rejects already queued (and waits for the broker's answers, up to
-    /// 30 s), gives back the prefetched messages the application never saw (they do not count as delivery attempts),
-    /// then leaves the group: unacknowledged messages go to the other members at once.
+    /// Stops pulling, sends the acks, nacks and rejects already queued, also those of
+    /// <see cref="ReceivedMessage.AckAsync"/> (and waits for the broker's answers, up to 30 s; refusals raise
+    /// <see cref="AckFailed"/>), gives back the prefetched messages the application never saw (they do not count as
+    /// delivery attempts), then leaves the group: unacknowledged messages go to the other members at once.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
@@ -197,19 +252,22 @@ public sealed class GranaryConsumer : IAsyncDisposable
     /// <summary>Longest <see cref="DisposeAsync"/> waits for queued settlements to reach the broker before leaving.</summary>
     private static readonly TimeSpan SettleOnDisposeTimeout = TimeSpan.FromSeconds(30);
 
-    internal Task SettleAsync(ReceivedMessage message, SettleKind kind, TimeSpan delay = default)
+    /// <summary>
+    /// Queues an ack, nack or reject. A <paramref name="confirmed"/> one completes with the broker's answer; the others
+    /// (<see cref="ReceivedMessage.AckAsync"/>) complete once queued and report a failure through <see cref="AckFailed"/>.
+    /// </summary>
+    internal Task SettleAsync(ReceivedMessage message, SettleKind kind, bool confirmed, TimeSpan delay = default)
     {
-        var settlement = new Settlement(message, kind, delay);
+        var settlement = new Settlement(message, kind, delay, confirmed);
         if (!_settlements.Writer.TryWrite(settlement))
             return Task.FromException(new GranaryException(ErrorCode.Closed, "The consumer was disposed; the message will be redelivered."));
-        return settlement.Completion.Task;
+        return settlement.Completion?.Task ?? Task.CompletedTask;
     }
 
     private async Task JoinAndPullAsync()
     {
         var joined = await GranaryClient.CallAsync(() => GroupGrain.JoinAsync(MemberId, _options.ToGroupSettings())).ConfigureAwait(false);
-        _settling = SettleLoopAsync();
-        var loops = new List<Task> { _settling, HeartbeatLoopAsync(), ReclaimExpiredLeasesLoopAsync() };
+        var loops = new List<Task> { _settling!, HeartbeatLoopAsync(), ReclaimExpiredLeasesLoopAsync() };
         loops.AddRange(AddPartitions(joined.Partitions));
         // Loops for partitions added later are not awaited here: they stop with the consumer like the others.
         _ = Task.WhenAll(loops).ContinueWith(t => _messages.Writer.TryComplete(t.Exception?.InnerException), TaskScheduler.Default);
@@ -319,9 +377,14 @@ public sealed class GranaryConsumer : IAsyncDisposable
         }
     }
 
+    /// <summary>Most acks, nacks and rejects one pass of the settle loop sends (over all partitions).</summary>
+    private const int MaxSettleBatch = 4096;
+
     /// <summary>
-    /// Sends queued acks and nacks in batches, one call per partition, member and kind; each names the deliveries it
-    /// answers, and those the broker refuses as stale fail with <see cref="ErrorCode.StaleDelivery"/>.
+    /// Sends queued acks and nacks in batches: whatever was queued while the previous batch was on its way goes out
+    /// together, one call per partition, member and kind, the calls of a batch at the same time. Each call names the
+    /// deliveries it answers; those the broker refuses as stale fail with <see cref="ErrorCode.StaleDelivery"/>. A
+    /// flush completes once everything queued before it is answered (the loop works in queue order).
     /// </summary>
     private async Task SettleLoopAsync()
     {
@@ -329,50 +392,111 @@ public sealed class GranaryConsumer : IAsyncDisposable
         var batch = new List<Settlement>();
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            while (batch.Count < 1000 && reader.TryRead(out var settlement)) batch.Add(settlement);
-            foreach (var group in batch.GroupBy(s => (s.Message.Partition, s.Message.MemberId, s.Kind, s.Delay)))
+            while (batch.Count < MaxSettleBatch && reader.TryRead(out var settlement))
             {
-                var items = group.ToArray();
-                LeaseRef[] deliveries = Array.ConvertAll(items, s => s.Message.Lease);
-                try
+                if (settlement.Message is null)
                 {
-                    var cursor = Cursor(group.Key.Partition);
-                    LeaseRef[] refused;
-                    switch (group.Key.Kind)
-                    {
-                        case SettleKind.Ack:
-                            refused = await cursor.AckAsync(group.Key.MemberId, deliveries).ConfigureAwait(false);
-                            break;
-                        case SettleKind.Nack:
-                            var nacked = await cursor.NackAsync(group.Key.MemberId, deliveries, group.Key.Delay).ConfigureAwait(false);
-                            Revoke(group.Key.Partition, nacked.Revoked);
-                            refused = nacked.Refused;
-                            break;
-                        default:
-                            refused = await cursor.RejectAsync(group.Key.MemberId, deliveries).ConfigureAwait(false);
-                            break;
-                    }
-                    var stale = refused.Length == 0 ? null : refused.ToHashSet();
-                    foreach (var item in items)
-                    {
-                        if (stale?.Contains(item.Message.Lease) == true) item.Completion.TrySetException(Stale(item));
-                        else item.Completion.TrySetResult();
-                    }
+                    await SendAsync(batch).ConfigureAwait(false);
+                    batch.Clear();
+                    CompleteFlush(settlement);
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                else
                 {
-                    var error = Errors.Translate(e);
-                    foreach (var item in items) item.Completion.TrySetException(error);
+                    batch.Add(settlement);
                 }
-                foreach (var item in items) ReturnCredit(item.Message);
             }
+            await SendAsync(batch).ConfigureAwait(false);
             batch.Clear();
         }
     }
 
+    private Task SendAsync(List<Settlement> batch) => batch.Count switch
+    {
+        0 => Task.CompletedTask,
+        _ => Task.WhenAll(batch.GroupBy(s => (s.Message!.Partition, s.Message.MemberId, s.Kind, s.Delay)).Select(g => SendGroupAsync(g.Key.Partition, g.Key.MemberId, g.Key.Kind, g.Key.Delay, [.. g]))),
+    };
+
+    /// <summary>One broker call for settlements of one partition, member and kind; never throws (failures go to the settlements).</summary>
+    private async Task SendGroupAsync(int partition, string member, SettleKind kind, TimeSpan delay, Settlement[] items)
+    {
+        LeaseRef[] deliveries = Array.ConvertAll(items, s => s.Message!.Lease);
+        try
+        {
+            var cursor = Cursor(partition);
+            LeaseRef[] refused;
+            switch (kind)
+            {
+                case SettleKind.Ack:
+                    refused = await cursor.AckAsync(member, deliveries).ConfigureAwait(false);
+                    break;
+                case SettleKind.Nack:
+                    var nacked = await cursor.NackAsync(member, deliveries, delay).ConfigureAwait(false);
+                    Revoke(partition, nacked.Revoked);
+                    refused = nacked.Refused;
+                    break;
+                default:
+                    refused = await cursor.RejectAsync(member, deliveries).ConfigureAwait(false);
+                    break;
+            }
+            var stale = refused.Length == 0 ? null : refused.ToHashSet();
+            foreach (var item in items) Complete(item, stale?.Contains(item.Message!.Lease) == true ? Stale(item) : null);
+        }
+        catch (Exception e)
+        {
+            var error = Errors.Translate(e);
+            foreach (var item in items) Complete(item, error);
+        }
+        foreach (var item in items) ReturnCredit(item.Message!);
+    }
+
+    /// <summary>Completes a confirmed settlement with the broker's answer; reports a failed queued ack.</summary>
+    private void Complete(Settlement item, GranaryException? error)
+    {
+        if (item.Completion is { } completion)
+        {
+            if (error is null) completion.TrySetResult();
+            else completion.TrySetException(error);
+            return;
+        }
+        if (error is null) return;
+        var message = item.Message!;
+        Interlocked.Increment(ref _failedAcks);
+        lock (_unflushedAckFailures) _unflushedAckFailures.Add((message, error));
+        ConsumerLog.AckFailed(_logger, Topic, Group, message.Partition, message.Offset, message.DeliveryAttempt, error.Code, error);
+        try
+        {
+            AckFailed?.Invoke(this, new AckFailedEventArgs(message, error));
+        }
+        catch (Exception e)
+        {
+            ConsumerLog.AckFailedHandlerThrew(_logger, Topic, Group, e);
+        }
+    }
+
+    /// <summary>Everything queued before <paramref name="flush"/> is answered: it completes, with the failed queued acks not yet reported.</summary>
+    private void CompleteFlush(Settlement flush)
+    {
+        List<(ReceivedMessage Message, GranaryException Error)> failed;
+        lock (_unflushedAckFailures)
+        {
+            failed = [.. _unflushedAckFailures];
+            _unflushedAckFailures.Clear();
+        }
+        if (failed.Count == 0)
+        {
+            flush.Completion!.TrySetResult();
+            return;
+        }
+        var first = failed[0].Error;
+        string named = string.Join(", ", failed.Take(10).Select(f => $"{f.Message.Partition}/{f.Message.Offset} ({f.Error.Code})"));
+        flush.Completion!.TrySetException(new GranaryException(first.Code,
+            $"{failed.Count} queued ack(s) of topic '{Topic}', group '{Group}' failed: {named}{(failed.Count > 10 ? ", ..." : "")}. " +
+            "A refused (StaleDelivery) message may be handled again by its new holder; one whose ack was not sent comes again.", first));
+    }
+
     private GranaryException Stale(Settlement settlement)
     {
-        var message = settlement.Message;
+        var message = settlement.Message!;
         string what = settlement.Kind switch { SettleKind.Ack => "ack", SettleKind.Nack => "nack", _ => "reject" };
         return new GranaryException(ErrorCode.StaleDelivery,
             $"The {what} of message {message.Partition}/{message.Offset} of topic '{Topic}' (delivery attempt {message.DeliveryAttempt}) " +
@@ -503,11 +627,17 @@ public sealed class GranaryConsumer : IAsyncDisposable
 
     internal enum SettleKind { Ack, Nack, Reject }
 
-    private sealed class Settlement(ReceivedMessage message, SettleKind kind, TimeSpan delay)
+    /// <summary>
+    /// An ack, nack or reject on its way to the broker; with no message, a flush marker. Only a confirmed one (or a
+    /// flush) has a completion: a queued ack reports a failure through <see cref="AckFailed"/>.
+    /// </summary>
+    private sealed class Settlement(ReceivedMessage? message, SettleKind kind, TimeSpan delay, bool confirmed)
     {
-        public ReceivedMessage Message { get; } = message;
+        public ReceivedMessage? Message { get; } = message;
         public SettleKind Kind { get; } = kind;
         public TimeSpan Delay { get; } = delay;
-        public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource? Completion { get; } = confirmed ? new(TaskCreationOptions.RunContinuationsAsynchronously) : null;
+
+        public static Settlement Flush() => new(null, SettleKind.Ack, TimeSpan.Zero, confirmed: true);
     }
 }

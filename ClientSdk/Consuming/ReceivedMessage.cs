@@ -45,26 +45,61 @@ public sealed class ReceivedMessage : MessageView
     public DateTimeOffset LeaseExpiresAt => new(Interlocked.Read(ref _leaseExpiresAtTicks), TimeSpan.Zero);
 
     /// <summary>
-    /// Marks the message done. Acks are sent in batches; this completes once the broker has it. An ack after the lease
-    /// ended is still taken when nobody was given the message since (the work was done); once another delivery of the
-    /// message exists it is refused and changes nothing.
+    /// Marks the message done, without waiting for the broker: the ack is queued and the returned task is already
+    /// complete. The consumer sends queued acks in batches, one broker call per partition, at once when no batch is on
+    /// its way and otherwise as soon as the one on its way is answered, so acking each message in a loop (awaited or
+    /// not) costs no round trip per message.
     /// </summary>
     /// <remarks>
-    /// The returned task carries the broker's answer. An ack that is not awaited (fire and forget) is still sent with
-    /// its batch, but a refusal then only faults the unobserved task: await it where a refused ack matters (for
-    /// example to undo side effects that another member will now repeat).
+    /// <para>
+    /// Guarantee: the ack is in this consumer's queue. If the process ends before the queue is sent (a crash, a kill),
+    /// the broker never sees the ack and the message is delivered again once its lease ends: at-least-once.
+    /// <see cref="GranaryConsumer.DisposeAsync"/> sends every queued ack and waits for the answers;
+    /// <see cref="GranaryConsumer.FlushAcksAsync"/> waits for them without disposing; <see cref="AckConfirmedAsync"/>
+    /// waits for this one ack.
+    /// </para>
+    /// <para>
+    /// A queued ack the broker refuses (<see cref="ErrorCode.StaleDelivery"/>), or whose call fails, is not lost from
+    /// sight: the consumer counts it in <see cref="GranaryConsumer.FailedAcks"/>, raises
+    /// <see cref="GranaryConsumer.AckFailed"/> with the message and the error, logs a warning, and the next
+    /// <see cref="GranaryConsumer.FlushAcksAsync"/> throws it.
+    /// </para>
+    /// <para>
+    /// An ack after the lease ended is still taken when nobody was given the message since (the work was done); once
+    /// another delivery of the message exists it is refused and changes nothing.
+    /// </para>
     /// </remarks>
+    /// <exception cref="GranaryException">
+    /// <see cref="ErrorCode.AlreadyAcknowledged"/> on a second ack or nack; <see cref="ErrorCode.Closed"/> when the
+    /// consumer was disposed first (the message will be redelivered). Both are known here: the task is faulted at once.
+    /// </exception>
+    public Task AckAsync() => SettleAsync(GranaryConsumer.SettleKind.Ack, confirmed: false);
+
+    /// <summary>
+    /// Marks the message done and completes once the broker has taken the ack (it travels in the same batches as
+    /// <see cref="AckAsync"/>). Use it where a refused ack matters, for example to undo side effects that another
+    /// member will now repeat.
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting for the answer; the ack is still sent.</param>
     /// <exception cref="GranaryException">
     /// <see cref="ErrorCode.AlreadyAcknowledged"/> on a second ack or nack; <see cref="ErrorCode.StaleDelivery"/> when
     /// the message was delivered again since this delivery's lease ended (the new holder keeps it, and the message
-    /// may be handled again); <see cref="ErrorCode.Closed"/> when the consumer was disposed first.
+    /// may be handled again); <see cref="ErrorCode.Closed"/> when the consumer was disposed first; a retriable code
+    /// (<see cref="ErrorCode.PartitionUnavailable"/>, <see cref="ErrorCode.Timeout"/>) when the call failed: the ack
+    /// may or may not have been taken, and the message comes again if it was not.
     /// </exception>
-    public Task AckAsync() => SettleAsync(GranaryConsumer.SettleKind.Ack);
+    public Task AckConfirmedAsync(CancellationToken cancellationToken = default)
+    {
+        var settled = SettleAsync(GranaryConsumer.SettleKind.Ack, confirmed: true);
+        return cancellationToken.CanBeCanceled ? settled.WaitAsync(cancellationToken) : settled;
+    }
 
     /// <summary>
     /// Gives the message back: it is delivered again (to any member, or under the ordered modes before anything after
     /// it) once <paramref name="delay"/> has passed, at once by default. After the group's <c>MaxDeliveries</c>
-    /// deliveries it goes to the dead-letter topic instead.
+    /// deliveries it goes to the dead-letter topic instead. Completes once the broker has taken the nack (a nack is
+    /// not only queued, as <see cref="AckAsync"/> is: under the ordered modes its answer names the later deliveries
+    /// taken back, which the consumer then skips).
     /// </summary>
     /// <exception cref="GranaryException">
     /// <see cref="ErrorCode.AlreadyAcknowledged"/> on a second ack or nack; <see cref="ErrorCode.StaleDelivery"/> when
@@ -73,30 +108,35 @@ public sealed class ReceivedMessage : MessageView
     public Task NackAsync(TimeSpan delay = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero);
-        return SettleAsync(GranaryConsumer.SettleKind.Nack, delay);
+        return SettleAsync(GranaryConsumer.SettleKind.Nack, confirmed: true, delay);
     }
 
-    /// <summary>Sends the message to the group's dead-letter topic now, with reason <c>rejected</c> (a poison message).</summary>
+    /// <summary>
+    /// Sends the message to the group's dead-letter topic now, with reason <c>rejected</c> (a poison message); completes
+    /// once the broker has taken it.
+    /// </summary>
     /// <exception cref="GranaryException">
     /// <see cref="ErrorCode.AlreadyAcknowledged"/> on a second ack or nack; <see cref="ErrorCode.StaleDelivery"/> when
     /// this delivery's lease had already ended (the message is delivered again; reject that delivery).
     /// </exception>
-    public Task RejectAsync() => SettleAsync(GranaryConsumer.SettleKind.Reject);
+    public Task RejectAsync() => SettleAsync(GranaryConsumer.SettleKind.Reject, confirmed: true);
 
     /// <summary>
     /// Extends the lease to <paramref name="lease"/> from now, for long work. Returns false when the lease had
-    /// already ended (the message may be with another member): only this delivery's own lease is ever extended.
+    /// already ended (the message may be with another member), or when the message was acked, nacked or rejected
+    /// here already (also while that answer is still queued): only this delivery's own lease is ever extended.
     /// </summary>
     public async Task<bool> ExtendLeaseAsync(TimeSpan lease)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lease, TimeSpan.Zero);
+        if (IsSettled) return false;
         var until = DateTimeOffset.UtcNow + lease;
         if (!await _consumer.ExtendLeaseAsync(this, lease).ConfigureAwait(false)) return false;
         Interlocked.Exchange(ref _leaseExpiresAtTicks, until.UtcTicks);
         return true;
     }
 
-    /// <summary>True once acked or nacked.</summary>
+    /// <summary>True once acked, nacked or rejected here (the answer may still be queued).</summary>
     public bool IsSettled => Volatile.Read(ref _settled) != 0;
 
     /// <summary>
@@ -113,10 +153,10 @@ public sealed class ReceivedMessage : MessageView
     /// <summary>Marks a message the application never saw as given back; false when it was handed over already.</summary>
     internal bool TryReleaseUnseen() => Interlocked.CompareExchange(ref _handover, 2, 0) == 0;
 
-    private Task SettleAsync(GranaryConsumer.SettleKind kind, TimeSpan delay = default)
+    private Task SettleAsync(GranaryConsumer.SettleKind kind, bool confirmed, TimeSpan delay = default)
     {
         if (Interlocked.Exchange(ref _settled, 1) != 0)
             return Task.FromException(new GranaryException(ErrorCode.AlreadyAcknowledged, $"Message {Partition}/{Offset} of topic '{Topic}' was acknowledged already."));
-        return _consumer.SettleAsync(this, kind, delay);
+        return _consumer.SettleAsync(this, kind, confirmed, delay);
     }
 }

@@ -68,6 +68,11 @@ internal static class LoadTestCommands
     private static readonly Option<string> GroupOption = new("--group") { Description = "Consumer group.", Required = true };
     private static readonly Option<int> ConsumersOption = new("--consumers") { Description = "Consumers in the group.", DefaultValueFactory = _ => 1 };
     private static readonly Option<DeliveryMode> ModeOption = new("--mode") { Description = "Shared, Ordered or KeyShared.", DefaultValueFactory = _ => DeliveryMode.Shared };
+    private static readonly Option<AckStyle> AckOption = new("--ack")
+    {
+        Description = "How each message is acked: Forget (_ = AckAsync()), Awaited (await AckAsync()), Confirmed (await AckConfirmedAsync()) or ConfirmedForget (_ = AckConfirmedAsync()).",
+        DefaultValueFactory = _ => AckStyle.Forget,
+    };
     private static readonly Option<int> PrefetchOption = new("--prefetch") { Description = "ConsumerOptions.MaxPrefetch.", DefaultValueFactory = _ => 2048 };
     private static readonly Option<double> E2eRateOption = new("--rate") { Description = "Messages per second.", Required = true };
     private static readonly Option<double> DurationOption = new("--duration") { Description = "Seconds.", Required = true };
@@ -88,7 +93,7 @@ internal static class LoadTestCommands
 
         var consume = new Command("consume", "Receive and acknowledge messages in a group and report throughput.")
         {
-            TopicOption, GroupOption, MessagesOption, ConsumersOption, ModeOption, PrefetchOption, Gateways, Embedded, DataDirectory, ApiKeyOption, SiloMetricsOption, JsonFile,
+            TopicOption, GroupOption, MessagesOption, ConsumersOption, ModeOption, PrefetchOption, AckOption, Gateways, Embedded, DataDirectory, ApiKeyOption, SiloMetricsOption, JsonFile,
         };
         consume.SetAction((parse, ct) => GuardAsync(output, () => RunAsync(parse, output, ToConsume(parse),
             (client, settings, o, a, c) => ConsumeScenario.RunAsync(client, settings, o, c, a), ct)));
@@ -146,7 +151,7 @@ internal static class LoadTestCommands
     internal static ConsumeSettings ToConsume(ParseResult parse)
     {
         var settings = new ConsumeSettings(parse.GetValue(TopicOption)!, parse.GetValue(GroupOption)!, parse.GetValue(MessagesOption),
-            parse.GetValue(ConsumersOption), parse.GetValue(ModeOption), parse.GetValue(PrefetchOption));
+            parse.GetValue(ConsumersOption), parse.GetValue(ModeOption), parse.GetValue(PrefetchOption), parse.GetValue(AckOption));
         Require(settings.Messages > 0 && settings.Consumers > 0 && settings.Prefetch > 0, "--messages, --consumers and --prefetch must be positive");
         return settings;
     }

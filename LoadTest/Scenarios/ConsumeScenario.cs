@@ -6,8 +6,24 @@ using Granary.LoadTest.Reporting;
 
 namespace Granary.LoadTest.Scenarios;
 
+/// <summary>How <c>consume</c> acknowledges each message (<c>--ack</c>).</summary>
+internal enum AckStyle
+{
+    /// <summary><c>_ = message.AckAsync();</c>: queued, not awaited.</summary>
+    Forget,
+
+    /// <summary><c>await message.AckAsync();</c> in the loop (the README's Quickstart).</summary>
+    Awaited,
+
+    /// <summary><c>await message.AckConfirmedAsync();</c> in the loop: a broker round trip per message.</summary>
+    Confirmed,
+
+    /// <summary><c>_ = message.AckConfirmedAsync();</c>, each answer counted as it arrives.</summary>
+    ConfirmedForget,
+}
+
 /// <summary>Settings of <c>consume</c>.</summary>
-internal sealed record ConsumeSettings(string Topic, string Group, long Messages, int Consumers, DeliveryMode Mode, int Prefetch)
+internal sealed record ConsumeSettings(string Topic, string Group, long Messages, int Consumers, DeliveryMode Mode, int Prefetch, AckStyle Ack = AckStyle.Forget)
 {
     public IReadOnlyDictionary<string, string> ToDictionary() => new Dictionary<string, string>
     {
@@ -17,13 +33,14 @@ internal sealed record ConsumeSettings(string Topic, string Group, long Messages
         ["consumers"] = Consumers.ToString(CultureInfo.InvariantCulture),
         ["mode"] = Mode.ToString(),
         ["prefetch"] = Prefetch.ToString(CultureInfo.InvariantCulture),
+        ["ack"] = Ack.ToString(),
     };
 }
 
 /// <summary>
-/// <c>consume</c>: K consumers of one group receive and acknowledge N messages (acks are not awaited one by one: the
-/// consumer batches them; the run ends when N acks are confirmed). Latency is from the broker's timestamp to receipt,
-/// so on a backlog it is the messages' age.
+/// <c>consume</c>: K consumers of one group receive and acknowledge N messages, each ack as <see cref="AckStyle"/>
+/// says; the run ends when the broker has answered N acks (for queued acks: when <c>FlushAcksAsync</c> returns after
+/// the N-th). Latency is from the broker's timestamp to receipt, so on a backlog it is the messages' age.
 /// </summary>
 internal static class ConsumeScenario
 {
@@ -49,15 +66,30 @@ internal static class ConsumeScenario
                     {
                         latency.RecordMicros((DateTimeOffset.UtcNow - message.Timestamp).Ticks / 10);
                         Interlocked.Add(ref bytes, message.Payload.Length);
-                        _ = message.AckAsync().ContinueWith(task =>
+                        switch (settings.Ack)
                         {
-                            if (!task.IsCompletedSuccessfully) Interlocked.Increment(ref errors);
-                            else if (Interlocked.Increment(ref acked) == settings.Messages) allAcked.TrySetResult();
-                        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                            case AckStyle.Awaited:
+                                await message.AckAsync();
+                                Counted(succeeded: true);
+                                break;
+                            case AckStyle.Confirmed:
+                                Counted(await Succeeds(message.AckConfirmedAsync()));
+                                break;
+                            case AckStyle.ConfirmedForget:
+                                _ = message.AckConfirmedAsync().ContinueWith(task => Counted(task.IsCompletedSuccessfully),
+                                    CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                                break;
+                            default:
+                                Counted(message.AckAsync().IsCompletedSuccessfully);
+                                break;
+                        }
                     }
                 }, stop.Token)).ToList();
                 var finished = await Task.WhenAny(allAcked.Task, Task.WhenAll(readers));
                 await finished; // a reader's error (unknown topic, ...) ends the run
+                // Queued acks: the run is done when the broker has answered them (refusals are counted below).
+                if (settings.Ack is AckStyle.Forget or AckStyle.Awaited)
+                    await Task.WhenAll(consumers.Select(c => Succeeds(c.FlushAcksAsync())));
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -68,9 +100,30 @@ internal static class ConsumeScenario
             elapsed = Stopwatch.GetElapsedTime(started); // the consumers' leaving is not part of the measure
             await stop.CancelAsync();
             foreach (var consumer in consumers) await consumer.DisposeAsync();
+            Interlocked.Add(ref errors, consumers.Sum(c => c.FailedAcks));
         }
         // Read once the consumers left, so that it counts their leases' release too.
         var allocated = allocation is null ? null : await allocation.StopAsync(Interlocked.Read(ref acked), cancellationToken);
+        void Counted(bool succeeded)
+        {
+            if (!succeeded) Interlocked.Increment(ref errors);
+            else if (Interlocked.Increment(ref acked) == settings.Messages) allAcked.TrySetResult();
+        }
+
         return RunReport.From("consume", acked, Interlocked.Read(ref bytes), elapsed, latency, errors, settings.ToDictionary()) with { SiloAllocation = allocated };
+    }
+
+    /// <summary>Awaits <paramref name="task"/>; false when it failed with a broker error.</summary>
+    private static async Task<bool> Succeeds(Task task)
+    {
+        try
+        {
+            await task;
+            return true;
+        }
+        catch (GranaryException)
+        {
+            return false;
+        }
     }
 }

@@ -61,6 +61,8 @@ public sealed class LoadTestCommandTests
     {
         Assert.Equal(new ConsumeSettings("T", "G", 100, 3, Granary.Grains.DeliveryMode.KeyShared, 2048),
             LoadTestCommands.ToConsume(Parse("consume --topic T --group G --messages 100 --consumers 3 --mode KeyShared")));
+        Assert.Equal(AckStyle.Awaited, LoadTestCommands.ToConsume(Parse("consume --topic T --group G --messages 100 --ack Awaited")).Ack);
+        Assert.Equal(AckStyle.Confirmed, LoadTestCommands.ToConsume(Parse("consume --topic T --group G --messages 100 --ack Confirmed")).Ack);
         Assert.Equal(new EndToEndSettings("T", 10_000, TimeSpan.FromSeconds(30), 100, 4),
             LoadTestCommands.ToEndToEnd(Parse("e2e --topic T --rate 10000 --duration 30 --size 100")));
         Assert.Throws<ArgumentException>(() => LoadTestCommands.ToEndToEnd(Parse("e2e --topic T --rate 10 --duration 1 --size 4")));

@@ -68,6 +68,7 @@ internal sealed class HandlerRunner : IDisposable
         _ready.Writer.TryComplete();
         await Task.WhenAll(workers).ConfigureAwait(false);
         Dispose();
+        await FlushAcksAsync().ConfigureAwait(false);
         failure?.Throw();
         _workerFailure?.Throw();
     }
@@ -260,6 +261,23 @@ internal sealed class HandlerRunner : IDisposable
         catch (Exception)
         {
             // The claim runs out by itself; until then a redelivery is nacked as in progress.
+        }
+    }
+
+    /// <summary>
+    /// Handlers' acks are queued (<see cref="ReceivedMessage.AckAsync"/>), so that a handler's message costs no round
+    /// trip; before the run returns they are flushed, so that a returned run has every ack answered, as when each was
+    /// awaited. A refused or unsent one was reported through <see cref="GranaryConsumer.AckFailed"/> already, and its
+    /// message comes again (at-least-once): nothing for the run to throw.
+    /// </summary>
+    private async Task FlushAcksAsync()
+    {
+        try
+        {
+            await _consumer.FlushAcksAsync().ConfigureAwait(false);
+        }
+        catch (GranaryException)
+        {
         }
     }
 
