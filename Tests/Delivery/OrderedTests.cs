@@ -31,6 +31,19 @@ public sealed class OrderedTests
     }
 
     [Fact]
+    public void Handover_RejectingTheOldOwnersLastLease_LetsTheNewOwnerStart()
+    {
+        var h = new DeliveryHarness(DeliveryMode.Ordered, owner: "A");
+        h.Append(2);
+        var old = h.Pull("A", max: 1);
+        h.State.Configure(DeliveryMode.Ordered, 20, owner: "B");
+        h.Outcome();
+        Assert.Empty(h.State.Reject("A", DeliveryHarness.Refs(old)));
+        Assert.True(h.Outcome().Available);
+        Assert.Equal([1L], h.Pull("B").Select(l => l.Offset));
+    }
+
+    [Fact]
     public void Handover_OldOwnersExpiredLeases_GoToTheNewOwner()
     {
         var h = new DeliveryHarness(DeliveryMode.Ordered, owner: "A");

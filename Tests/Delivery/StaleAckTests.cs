@@ -17,9 +17,19 @@ public sealed class StaleAckTests
         h.AdvanceAndTick(DeliveryHarness.Lease);
         var second = Assert.Single(h.Pull("B"));
 
+        // Every kind of answer to the older delivery is refused and leaves the new holder's lease alone.
         Assert.Equal([first.Ref], h.State.Ack("A", [first.Ref]));
-        Assert.Equal(0, h.State.Committed);
-        Assert.Empty(h.State.Ack("B", [second.Ref]));
+        Assert.Equal([first.Ref], h.State.Reject("A", [first.Ref]));
+        Assert.Equal([first.Ref], h.State.Nack("A", [first.Ref], TimeSpan.Zero).Refused);
+        Assert.Empty(h.State.Extend("A", [first.Ref], DeliveryHarness.Lease));
+        Assert.Equal([second.Ref], h.State.Ack("A", [second.Ref])); // B's lease id, but not B
+        Assert.Equal((0L, 1, 0), (h.State.Committed, h.State.InFlightCount, h.State.DeadLetterCount));
+
+        // B's nack really gives the message back; the next holder's ack settles it.
+        Assert.Empty(h.State.Nack("B", [second.Ref], TimeSpan.Zero).Refused);
+        var third = Assert.Single(h.Pull("C"));
+        Assert.Equal(3, third.Attempt);
+        Assert.Empty(h.State.Ack("C", [third.Ref]));
         Assert.Equal(1, h.State.Committed);
     }
 
