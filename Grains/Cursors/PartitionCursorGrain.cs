@@ -1,4 +1,7 @@
+using System.Runtime.InteropServices;
+using System.Text;
 using Orleans.Concurrency;
+using Granary.Grains.Delivery;
 using Granary.Grains.Diagnostics;
 using Granary.Grains.Hosting;
 using Granary.Grains.Hosting.StateFiles;
@@ -10,12 +13,11 @@ using Granary.Records;
 namespace Granary.Grains.Cursors;
 
 /// <summary>
-/// One consumer group on one partition. Messages are fetched from the partition into a buffer and leased to one
-/// member at a time under the group's delivery mode (<see cref="PartitionCursorGrain.Take"/>). They come back when
-/// nacked (at once or after a delay), when their lease expires or when their member leaves; delayed messages wait
-/// for their time; expired and poison messages go to the dead-letter topic. A timer does this sub-second work while
-/// anything is pending, and a reminder reactivates the cursor after a deactivation or restart while anything is
-/// (delivered and unacknowledged, delayed, or expiring). Reentrant: a long-polling pull does not hold up acks.
+/// One consumer group on one partition, as Orleans wiring around <see cref="DeliveryState"/> (which holds every
+/// delivery rule): calls, the fetch loop that fills it from the partition, a timer that runs its clock-driven work
+/// while anything is pending, a reminder that reactivates the cursor after a deactivation or restart while anything is
+/// (delivered and unacknowledged, delayed, or expiring), saving its state, writing dead letters, metrics and logs.
+/// Reentrant: a long-polling pull does not hold up acks.
 /// </summary>
 [Reentrant, PartitionPlacement, GrainType("granary.cursor")]
 internal sealed partial class PartitionCursorGrain(
@@ -23,56 +25,40 @@ internal sealed partial class PartitionCursorGrain(
     [PersistentState("cursorIncarnation", "granary")] IPersistentState<CursorIncarnation> incarnation,
     IOptions<GranaryOptions> options,
     StateDamageLog damageLog,
+    TimeProvider time,
     ILogger<PartitionCursorGrain> logger) : Grain, IPartitionCursorGrain, IRemindable
 {
-    // Ready messages held in memory; fetching stops while this many wait. Delayed messages have their own cap.
-    private const int BufferLimit = 2000;
-    private const int DelayedLimit = 100_000;
     private const string ReminderName = "redelivery";
+    private const int DeadLettersPerWrite = 500;
     private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan SaveInterval = TimeSpan.FromMilliseconds(100);
-    private static readonly TimeSpan DepartedMemory = TimeSpan.FromMinutes(5);
+    private static readonly byte[] RedriveGroupName = StoredBatches.NameBytes(GranaryHeaders.RedriveGroup);
 
-    // Messages are compact values over the fetched buffers (BufferedMessage): no payload, key or header copies.
-    private readonly SortedDictionary<long, BufferedMessage> _ready = [];
-    // Waiting for a deliver-at time or a nack delay; the due time is in _dueAt.
-    private readonly SortedDictionary<long, BufferedMessage> _delayed = [];
-    private readonly Dictionary<long, long> _dueAt = [];
-    private readonly Dictionary<long, Lease> _inFlight = [];
-    // KeyShared: which member holds a key's messages, and how many. Keys with a nack delay pending are blocked. Both
-    // by the key's 64-bit hash (BufferedMessage.KeyHash): a collision only makes two keys share a hold, which is safe.
-    private readonly Dictionary<ulong, KeyHold> _keyHolders = [];
-    private readonly Dictionary<ulong, int> _retryKeys = [];
-    // Members that left, with when: their late pulls are refused (they rejoin under a new id).
-    private readonly Dictionary<string, DateTime> _departed = [];
-    private SortedSet<long> _acked = [];
-    private Dictionary<long, int> _attempts = [];
-    private Dictionary<long, long> _retryAt = [];
-    private long _expired, _deadLetteredCount, _skipped;
+    private readonly TimeProvider _time = time;
+    private readonly DeliveryState _delivery = new(time);
+    // The leased records and their leases of one pull, kept from pull to pull (a pull takes in one turn, never
+    // interleaved): no garbage per message besides the answer itself.
+    private readonly List<BufferedMessage> _taking = [];
+    private readonly List<LeasedRecord> _leasing = [];
 
     private string _topic = "", _group = "";
     private int _partition;
+    private byte[]? _groupUtf8;
     private GroupSettings _settings = new();
-    private string? _owner;
-    private long _committed, _fetchOffset, _partitionEnd, _reportedCommitted = -1;
+    private DeadLetterWriter? _deadLetterWriter;
+    private long _partitionEnd, _reportedCommitted = -1;
     // Raised by a seek: fetches and dead-letter writes started before it must not touch the new position.
     private int _epoch;
-    private bool _dirty, _deleted, _watching;
-    private Task? _initializing, _fetching, _saving;
+    // Reading ahead with no member pulling, so that expiring and delayed messages are noticed in time.
+    private bool _watching;
+    private bool _dirty, _deleted, _deactivated;
+    // Only a RejectPublish partition uses the committed offset (to hold retention back): no call per save otherwise.
+    private bool _reportCommitted;
+    private Task? _initializing, _fetching, _saving, _deadLettering;
     private TaskCompletionSource _availableSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IGrainTimer? _tickTimer;
     private IGrainReminder? _reminder;
     private ConsumerLagSlot? _lagSlot;
-    private bool _deactivated;
-
-    /// <summary>A message leased to a member (a value: no object per delivery).</summary>
-    private readonly record struct Lease(BufferedMessage Message, string Member, DateTime ExpiresAt, int Attempt, long Id);
-
-    private sealed class KeyHold(string member)
-    {
-        public string Member { get; } = member;
-        public int Count { get; set; }
-    }
 
     private IPartitionGrain Partition => GrainFactory.GetGrain<IPartitionGrain>(GrainKeys.Partition(_topic, _partition));
 
@@ -81,7 +67,8 @@ internal sealed partial class PartitionCursorGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (_topic, _group, _partition) = GrainKeys.ParseCursor(this.GetPrimaryKeyString());
-        await ForgetEarlierIncarnationAsync();
+        _deadLetterWriter = new DeadLetterWriter(GrainFactory, _time, _topic, _group, _partition);
+        await CursorIncarnationCheck.ForgetEarlierIncarnationAsync(GrainFactory, state, incarnation, logger, _topic, _group, _partition);
         if (state.State.Damage is { } damage) await RecoverFromDamageAsync(damage);
     }
 
@@ -115,21 +102,21 @@ internal sealed partial class PartitionCursorGrain(
         if (maxMessages < 1 || lease <= TimeSpan.Zero)
             throw new GranaryException(ErrorCode.InvalidArgument, "A pull needs a positive message count and lease.");
         await EnsureInitializedAsync();
-        var deadline = DateTime.UtcNow + maxWait;
+        var deadline = _time.GetUtcNow() + maxWait;
         while (true)
         {
-            if (_departed.ContainsKey(memberId))
+            if (_delivery.HasDeparted(memberId))
                 throw new GranaryException(ErrorCode.NotAMember, $"Member {memberId} left group '{_group}' of topic '{_topic}'; join again.");
             var deliveries = Take(memberId, maxMessages, lease);
             if (deliveries.Count > 0)
             {
                 // Refill while the member works; an idle pull instead long-polls below (a zero-wait fetch there
                 // would be repeated back to back for the whole wait).
-                if (_ready.Count < BufferLimit / 2) _ = StartFetch(TimeSpan.Zero);
+                if (_delivery.ReadyCount < DeliveryState.BufferLimit / 2) _ = StartFetch(TimeSpan.Zero);
                 return deliveries;
             }
 
-            var remaining = deadline - DateTime.UtcNow;
+            var remaining = deadline - _time.GetUtcNow();
             if (remaining <= TimeSpan.Zero) return PullResult.Empty(_partition);
             // Taken before the fetch starts: a fetch can finish inside StartFetch (the partition's answer arrived
             // before the await looked at it), and the messages it added signal this task, not the next one. Taken
@@ -137,20 +124,29 @@ internal sealed partial class PartitionCursorGrain(
             var available = _availableSignal.Task;
             // A member that may not take anything now (another owns the partition), or a full buffer, waits for a
             // change, not a fetch.
-            Task? fetch = MayTake(memberId) && CanFetch ? StartFetch(remaining) : null;
+            Task? fetch = _delivery.MayTake(memberId) && _delivery.CanFetch ? StartFetch(remaining) : null;
             if (fetch is { IsCompleted: true })
             {
                 if (fetch.IsFaulted) await fetch; // TopicNotFound and the like reach the member
                 continue; // answered at once: take what came, or fetch again
             }
-            await (fetch is null ? available : Task.WhenAny(fetch, available)).WaitAsync(remaining)
+            await (fetch is null ? available : Task.WhenAny(fetch, available)).WaitAsync(remaining, _time)
                 .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
             if (fetch?.IsFaulted == true) await fetch;
         }
     }
 
-    /// <summary>False while the buffers are full: a fetch would bring nothing in.</summary>
-    private bool CanFetch => _ready.Count < BufferLimit && _delayed.Count < DelayedLimit;
+    /// <summary>Leases what <see cref="DeliveryState.Take"/> gives the member and writes the pull's answer.</summary>
+    private PullResult Take(string memberId, int maxMessages, TimeSpan lease)
+    {
+        _taking.Clear();
+        _leasing.Clear();
+        _delivery.Take(memberId, maxMessages, lease, _taking, _leasing);
+        Apply(_delivery.TakeOutcome());
+        var answer = PullAnswer.Write(_partition, CollectionsMarshal.AsSpan(_taking), [.. _leasing]);
+        _taking.Clear(); // no reference to fetched buffers kept past the pull
+        return answer;
+    }
 
     /// <summary>
     /// The fetch in progress, or a new one. A fetch that finished at once is never kept as "in progress": waiting on
@@ -167,128 +163,48 @@ internal sealed partial class PartitionCursorGrain(
     public async Task<LeaseRef[]> AckAsync(string memberId, LeaseRef[] deliveries)
     {
         await EnsureInitializedAsync();
-        List<LeaseRef>? refused = null;
-        foreach (var delivery in deliveries)
-        {
-            switch (StandingOf(memberId, delivery))
-            {
-                case LeaseStanding.Current or LeaseStanding.Ended:
-                    MarkDone(delivery.Offset);
-                    break;
-                case LeaseStanding.Stale:
-                    (refused ??= []).Add(delivery);
-                    break;
-            }
-        }
-        AdvanceCommitted();
-        // An ack can free a key (KeyShared) or end a former owner's last lease (Ordered) that a waiting pull needs.
-        if (_settings.Mode != DeliveryMode.Shared) SignalAvailable();
-        return refused is null ? [] : [.. refused];
+        var refused = _delivery.Ack(memberId, deliveries);
+        Apply(_delivery.TakeOutcome());
+        return refused;
     }
 
     public async Task<SettleResult> NackAsync(string memberId, LeaseRef[] deliveries, TimeSpan delay)
     {
         await EnsureInitializedAsync();
-        var revoked = new List<LeaseRef>();
-        List<LeaseRef>? refused = null;
-        long dueMs = delay > TimeSpan.Zero ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + (long)delay.TotalMilliseconds : 0;
-        // Nacked in this call: each goes back as a nacked delivery (its attempt counted), never as a take-back.
-        var nacked = new HashSet<long>();
-        foreach (var delivery in deliveries)
-        {
-            if (StandingOf(memberId, delivery) == LeaseStanding.Current) nacked.Add(delivery.Offset);
-            else (refused ??= []).Add(delivery);
-        }
-        // Lowest first, so that the messages go back in order.
-        foreach (long offset in nacked.Order())
-        {
-            var lease = _inFlight[offset];
-            EndLease(offset, lease);
-            if (dueMs > 0)
-            {
-                _retryAt[offset] = dueMs;
-                Hold(lease.Message, dueMs, retry: true);
-            }
-            else
-            {
-                _ready[offset] = lease.Message;
-            }
-            TakeBackLaterThan(lease.Message, revoked, nacked);
-        }
-        MarkDirty();
-        EnsureTicking();
-        SignalAvailable();
-        return new SettleResult(refused is null ? [] : [.. refused], [.. revoked]);
+        var result = _delivery.Nack(memberId, deliveries, delay);
+        Apply(_delivery.TakeOutcome());
+        return result;
     }
 
     public async Task<LeaseRef[]> RejectAsync(string memberId, LeaseRef[] deliveries)
     {
         await EnsureInitializedAsync();
-        List<LeaseRef>? refused = null;
-        foreach (var delivery in deliveries)
-        {
-            if (StandingOf(memberId, delivery) != LeaseStanding.Current)
-            {
-                (refused ??= []).Add(delivery);
-                continue;
-            }
-            var lease = _inFlight[delivery.Offset];
-            EndLease(delivery.Offset, lease);
-            QueueDeadLetter(lease.Message, GranaryHeaders.Reasons.Rejected, lease.Attempt);
-        }
-        StartDeadLettering();
-        // As with an ack: a reject can free a key (KeyShared) or end a former owner's last lease (Ordered).
-        if (_settings.Mode != DeliveryMode.Shared) SignalAvailable();
-        return refused is null ? [] : [.. refused];
+        var refused = _delivery.Reject(memberId, deliveries);
+        Apply(_delivery.TakeOutcome());
+        return refused;
     }
 
     public async Task<LeaseRef[]> ExtendAsync(string memberId, LeaseRef[] deliveries, TimeSpan lease)
     {
         if (lease <= TimeSpan.Zero) throw new GranaryException(ErrorCode.InvalidArgument, "A lease must be positive.");
         await EnsureInitializedAsync();
-        var expiresAt = DateTime.UtcNow + lease;
-        var extended = new List<LeaseRef>();
-        foreach (var delivery in deliveries)
-        {
-            if (StandingOf(memberId, delivery) != LeaseStanding.Current) continue;
-            _inFlight[delivery.Offset] = _inFlight[delivery.Offset] with { ExpiresAt = expiresAt };
-            extended.Add(delivery);
-        }
-        return [.. extended];
+        var extended = _delivery.Extend(memberId, deliveries, lease);
+        Apply(_delivery.TakeOutcome());
+        return extended;
     }
 
     public async Task ReleaseUnseenAsync(string memberId, LeaseRef[] unseen)
     {
         await EnsureInitializedAsync();
-        // In the same turn as the release: a pull of this member waiting now must not take the messages again.
-        MarkDeparted(memberId);
-        var releasing = unseen.Where(d => StandingOf(memberId, d) == LeaseStanding.Current).Select(d => d.Offset).ToHashSet();
-        foreach (long offset in releasing.Order())
-        {
-            var lease = _inFlight[offset];
-            EndLease(offset, lease);
-            _ready[offset] = lease.Message;
-            UncountAttempt(offset, lease);
-            TakeBackLaterThan(lease.Message, revoked: null, except: releasing);
-        }
-        if (releasing.Count == 0) return;
-        MarkDirty();
-        SignalAvailable();
+        _delivery.ReleaseUnseen(memberId, unseen);
+        Apply(_delivery.TakeOutcome());
     }
 
     public async Task ReleaseMemberAsync(string memberId)
     {
         await EnsureInitializedAsync();
-        MarkDeparted(memberId);
-        ReturnLeasesOf(memberId);
-    }
-
-    /// <summary>Refuses the member's pulls from now on (it rejoins under a new id); forgets members long gone.</summary>
-    private void MarkDeparted(string memberId)
-    {
-        var now = DateTime.UtcNow;
-        foreach (var old in _departed.Where(d => now - d.Value > DepartedMemory).Select(d => d.Key).ToList()) _departed.Remove(old);
-        _departed[memberId] = now;
+        _delivery.ReleaseMember(memberId);
+        Apply(_delivery.TakeOutcome());
     }
 
     public async Task ConfigureAsync(CursorSetup setup)
@@ -297,31 +213,24 @@ internal sealed partial class PartitionCursorGrain(
         ApplySetup(setup);
     }
 
+    private void ApplySetup(CursorSetup setup)
+    {
+        _settings = setup.Settings;
+        _delivery.Configure(setup.Settings.Mode, setup.Settings.MaxDeliveries, setup.Owner);
+        Apply(_delivery.TakeOutcome());
+    }
+
     public async Task SeekAsync(long offset)
     {
         if (offset < 0) throw new GranaryException(ErrorCode.InvalidArgument, $"Offset {offset} is negative.");
         await EnsureInitializedAsync();
         _epoch++;
-        _ready.Clear();
-        _delayed.Clear();
-        _dueAt.Clear();
-        _inFlight.Clear();
-        _keyHolders.Clear();
-        _retryKeys.Clear();
-        _acked.Clear();
-        _attempts.Clear();
-        _retryAt.Clear();
-        _lastLease.Clear();
-        _deadLetters.Clear();
-        _committed = offset;
-        _fetchOffset = offset;
+        _delivery.Seek(offset);
         _fetching = null;
         _watching = true; // look at the new range for expiring and delayed messages
         _partitionEnd = long.MaxValue;
         _lagSlot?.Forget(); // measured against the old position; the next fetch reports it again
-        MarkDirty();
-        EnsureTicking();
-        SignalAvailable();
+        Apply(_delivery.TakeOutcome());
     }
 
     public async Task WakeAsync()
@@ -338,7 +247,8 @@ internal sealed partial class PartitionCursorGrain(
     {
         await EnsureInitializedAsync();
         long? oldest = await OldestUnackedTimestampAsync();
-        return new CursorInfo(_committed, _inFlight.Count, _ready.Count, _acked.Count, _delayed.Count, oldest, _expired, _deadLetteredCount, _skipped);
+        return new CursorInfo(_delivery.Committed, _delivery.InFlightCount, _delivery.ReadyCount, (int)_delivery.AckedCount,
+            _delivery.DelayedCount, oldest, _delivery.Expired, _delivery.DeadLettered, _delivery.Skipped);
     }
 
     public async Task DeleteAsync()
@@ -371,15 +281,28 @@ internal sealed partial class PartitionCursorGrain(
     /// <summary>The timestamp of the message at the committed offset, when it is stored (fetched if not in memory).</summary>
     private async Task<long?> OldestUnackedTimestampAsync()
     {
-        BufferedMessage? lowest = null;
-        foreach (var m in _ready.Values.Concat(_delayed.Values).Concat(_inFlight.Values.Select(l => l.Message)))
-        {
-            if (m.Offset >= _committed && (lowest is null || m.Offset < lowest.Value.Offset)) lowest = m;
-        }
-        if (lowest is { } known && known.Offset == _committed) return known.TimestampMs;
-        var fetched = await Partition.FetchAsync(_committed, 1, TimeSpan.Zero);
+        var lowest = _delivery.LowestHeld();
+        long committed = _delivery.Committed;
+        if (lowest is { } known && known.Offset == committed) return known.TimestampMs;
+        var fetched = await Partition.FetchAsync(committed, 1, TimeSpan.Zero);
         foreach (var ranged in StoredBatches.Read(fetched.Batches, fetched.FromOffset, fetched.NextOffset)) return ranged.Record.TimestampMs;
         return lowest?.TimestampMs;
+    }
+
+    /// <summary>Does what the delivery state asks for after a change.</summary>
+    private void Apply(in DeliveryOutcome outcome)
+    {
+        if (outcome.RetentionSkipped is { } skipped) LogSkipped(logger, skipped, _topic, _group, _partition);
+        if (outcome.LostSkipped is { } lost) LogLostSkipped(logger, lost, _topic, _group, _partition);
+        if (outcome.Delivered > 0) GranaryMetrics.RecordDelivered(_topic, _group, outcome.Delivered, outcome.DeliveredBytes, outcome.Redelivered);
+        // Dead-lettered ones are counted once their letter is written.
+        if (outcome.ExpiredDropped > 0) GranaryMetrics.RecordExpired(_topic, _group, outcome.ExpiredDropped);
+        if (outcome.TimedMessagesFetched) _watching = true;
+        if (outcome.NeedsTick || outcome.TimedMessagesFetched) EnsureTicking();
+        if (outcome.DeadLettersQueued) StartDeadLettering();
+        if (outcome.Changed) MarkDirty();
+        if (outcome.CommittedMoved) ReportLag();
+        if (outcome.Available) SignalAvailable();
     }
 
     private void SignalAvailable()
@@ -387,6 +310,278 @@ internal sealed partial class PartitionCursorGrain(
         var signal = _availableSignal;
         _availableSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         signal.TrySetResult();
+    }
+
+    // ---- Fetching and watching ------------------------------------------------------------------------------------
+
+    private async Task FetchAsync(TimeSpan maxWait)
+    {
+        if (!_delivery.CanFetch) return;
+        int epoch = _epoch;
+        var result = await Partition.FetchAsync(_delivery.FetchOffset, _delivery.FetchRoom, maxWait);
+        if (epoch != _epoch) return; // a seek moved the cursor meanwhile
+        _partitionEnd = result.EndOffset;
+        _delivery.RetainedFrom(result.StartOffset);
+        // Decoded once, here, into compact values that point into the fetched buffer.
+        foreach (var ranged in StoredBatches.Read(result.Batches, result.FromOffset, result.NextOffset))
+        {
+            if (!_delivery.IsNew(ranged.Record.Offset)) continue;
+            _delivery.Offer(BufferedMessage.From(ranged), IsForAnotherGroup(ranged.Record));
+        }
+        _delivery.FetchedTo(result.NextOffset);
+        if (result.LostFromOffset is { } lost) _delivery.SkipLost(lost, result.NextOffset);
+        Apply(_delivery.TakeOutcome());
+        ReportLag();
+    }
+
+    /// <summary>Headers a dead letter or redrive adds (<see cref="DeadLetterWriter.IsProvenanceHeader"/>; the group's redrive asks here).</summary>
+    internal static bool IsProvenanceHeader(string name) => DeadLetterWriter.IsProvenanceHeader(name);
+
+    /// <summary>A redriven message is addressed to one group; every other group passes over it.</summary>
+    private bool IsForAnotherGroup(in StoredRecord record) =>
+        StoredBatches.TryGetHeader(record, RedriveGroupName, out var group) && !group.SequenceEqual(_groupUtf8 ??= Encoding.UTF8.GetBytes(_group));
+
+    private void EnsureTicking()
+    {
+        _tickTimer ??= this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions
+        {
+            DueTime = options.Value.LeaseCheckInterval,
+            Period = options.Value.LeaseCheckInterval,
+            KeepAlive = true,
+        });
+    }
+
+    /// <summary>
+    /// The cursor's sub-second work while anything is pending: the delivery state's clock work (expired leases,
+    /// messages coming due, expired messages), failed dead-letter writes retried, and, while watching for expiring or
+    /// delayed messages, the backlog read ahead even with no member pulling.
+    /// </summary>
+    private Task TickAsync()
+    {
+        if (_deleted) return Task.CompletedTask;
+        _delivery.Tick();
+        Apply(_delivery.TakeOutcome());
+        StartDeadLettering();
+        if (_watching)
+        {
+            if (_delivery.CanFetch)
+            {
+                if (_fetching is not { IsCompleted: false }) _ = WatchAsync();
+            }
+            else if (!_delivery.HasTimedMessagesBuffered)
+            {
+                // Read ahead as far as memory allows and nothing held expires: watching resumes when pulls make
+                // room and a fetch brings timed messages in (an idle group is not kept active for ever).
+                _watching = false;
+            }
+        }
+        if (_delivery.IsIdle && !_watching)
+        {
+            _tickTimer?.Dispose();
+            _tickTimer = null;
+            MarkDirty(); // unregisters the reminder when nothing needs it any more
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Reads ahead while watching. Watching stops only when a fetch has just shown the end of the partition and
+    /// nothing held in memory expires or is delayed; the partition is then told, so that it wakes the cursor again
+    /// for the next such message (or at once, for one appended since that fetch).
+    /// </summary>
+    private async Task WatchAsync()
+    {
+        try
+        {
+            await StartFetch(TimeSpan.Zero);
+            if (!_watching || _delivery.HasTimedMessagesBuffered || _delivery.FetchOffset < _partitionEnd) return;
+            _watching = false;
+            try
+            {
+                await Partition.WatchStoppedAsync(_group, _delivery.FetchOffset);
+            }
+            catch
+            {
+                _watching = true; // the partition was not told: keep watching, and tell it next time
+                throw;
+            }
+        }
+        catch (GranaryException e) when (e.Code == ErrorCode.TopicNotFound)
+        {
+            _watching = false; // the topic is gone; its deletion removes this cursor
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogFetchFailed(logger, e, _topic, _group, _partition);
+        }
+    }
+
+    // ---- Dead letters ---------------------------------------------------------------------------------------------
+
+    private void StartDeadLettering()
+    {
+        if (_deadLettering is null && _delivery.DeadLetterCount > 0) _deadLettering = DeadLetterLoopAsync();
+    }
+
+    /// <summary>
+    /// Writes dead letters to the dead-letter topic, then marks them done: a crash in between writes them again
+    /// (at-least-once into the dead-letter topic, never lost). A failed write is retried by the next tick.
+    /// </summary>
+    private async Task DeadLetterLoopAsync()
+    {
+        try
+        {
+            while (_delivery.DeadLetterCount > 0 && !_deleted)
+            {
+                int epoch = _epoch;
+                var batch = _delivery.NextDeadLetters(DeadLettersPerWrite);
+                try
+                {
+                    await _deadLetterWriter!.WriteAsync(_settings.DeadLetterTopicOf(_topic, _group), batch);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogDeadLetterFailed(logger, e, batch.Count, _topic, _group, _partition);
+                    return;
+                }
+                if (epoch != _epoch) continue; // a seek dropped them
+                var (maxDeliveries, expired, rejected) = _delivery.DeadLettersWritten(batch);
+                GranaryMetrics.RecordDeadLettered(_topic, _group, GranaryHeaders.Reasons.MaxDeliveries, maxDeliveries);
+                GranaryMetrics.RecordDeadLettered(_topic, _group, GranaryHeaders.Reasons.Expired, expired);
+                GranaryMetrics.RecordDeadLettered(_topic, _group, GranaryHeaders.Reasons.Rejected, rejected);
+                GranaryMetrics.RecordExpired(_topic, _group, expired);
+                Apply(_delivery.TakeOutcome());
+            }
+        }
+        finally
+        {
+            _deadLettering = null;
+        }
+    }
+
+    // ---- State ----------------------------------------------------------------------------------------------------
+
+    private Task EnsureInitializedAsync() => _initializing ??= InitializeAsync();
+
+    private async Task InitializeAsync()
+    {
+        try
+        {
+            var setup = await GroupGrain.GetCursorSetupAsync(_partition);
+            _settings = setup.Settings;
+            _delivery.Configure(setup.Settings.Mode, setup.Settings.MaxDeliveries, setup.Owner);
+            var topic = await GrainFactory.GetGrain<ITopicGrain>(_topic).GetConfigAsync();
+            _delivery.DropExpired = topic.ExpiredMessages == ExpiredMessageAction.Drop;
+            _reportCommitted = topic.Overflow == OverflowPolicy.RejectPublish;
+            var saved = state.State;
+            long committed;
+            if (saved.CommittedOffset is { } known)
+            {
+                committed = known;
+            }
+            else
+            {
+                committed = setup.StartOffset ?? (await Partition.DescribeAsync()).StartOffset;
+                _dirty = true;
+            }
+            _delivery.Restore(committed, saved.AckedAbove, saved.Attempts, saved.RetryAt, saved.Expired, saved.DeadLettered, saved.Skipped);
+            _delivery.TakeOutcome(); // nothing to act on yet: no pull waits, nothing is leased
+            if (_delivery.HasRestoredDeliveries)
+            {
+                // Deliveries and delays of the last activation: read them back in so their timers run again.
+                _watching = true;
+                _partitionEnd = long.MaxValue;
+                EnsureTicking();
+            }
+            if (_dirty) MarkDirty();
+        }
+        catch
+        {
+            _initializing = null;
+            throw;
+        }
+    }
+
+    private void MarkDirty()
+    {
+        if (_deleted) return;
+        _dirty = true;
+        _saving ??= SaveLoopAsync();
+    }
+
+    /// <summary>
+    /// One write at a time, at most one per <see cref="SaveInterval"/>: acks arrive in many small batches and each write
+    /// is fsynced, so changes made meanwhile are folded into the next write. A crash loses at most that interval of
+    /// acks, and those messages are delivered again (at-least-once).
+    /// </summary>
+    private async Task SaveLoopAsync()
+    {
+        try
+        {
+            while (_dirty && !_deleted)
+            {
+                await Task.Delay(SaveInterval, _time);
+                await SaveAsync();
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _dirty = true; // the next change retries with everything
+            LogSaveFailed(logger, e, _topic, _group, _partition);
+        }
+        finally
+        {
+            _saving = null;
+        }
+    }
+
+    private bool NeedsReminder => _delivery.HasPendingWork || _watching;
+
+    private async Task SaveAsync()
+    {
+        if (_deleted) return;
+        _dirty = false;
+        state.State = new CursorState
+        {
+            CommittedOffset = _delivery.Committed,
+            AckedAbove = [.. _delivery.AckedAbove],
+            Attempts = _delivery.CopyAttempts(),
+            RetryAt = _delivery.CopyRetryAt(),
+            Expired = _delivery.Expired,
+            DeadLettered = _delivery.DeadLettered,
+            Skipped = _delivery.Skipped,
+        };
+        await state.WriteStateAsync();
+        // Unacknowledged, delayed and expiring messages must be handled even if nobody calls this cursor again.
+        if (NeedsReminder && _reminder is null)
+            _reminder = await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
+        else if (!NeedsReminder && _reminder is not null)
+        {
+            await this.UnregisterReminder(_reminder);
+            _reminder = null;
+        }
+        if (_reportCommitted && _delivery.Committed != _reportedCommitted)
+        {
+            long reported = _delivery.Committed;
+            await Partition.ReportCommittedAsync(_group, reported);
+            _reportedCommitted = reported;
+        }
+    }
+
+    /// <summary>
+    /// Publishes this cursor's lag to the silo's gauge: the same count as the group's lag query (end of the partition
+    /// minus what is acknowledged), as of the last fetch, which is the last time the cursor learnt the end.
+    /// </summary>
+    private void ReportLag()
+    {
+        // Gone or going: a call finishing after deactivation must not register a slot nobody disposes.
+        if (_deleted || _deactivated) return;
+        if (_partitionEnd == long.MaxValue)
+        {
+            _lagSlot?.Forget(); // end unknown since a seek or wake: the lag before it no longer holds
+            return;
+        }
+        (_lagSlot ??= ConsumerLagRegistry.Register(_topic, _group)).Lag = _partitionEnd - _delivery.Committed - _delivery.AckedCount;
     }
 
     [LoggerMessage(3010, LogLevel.Error, "Group {Group} skipped {Count} messages of partition {Partition} of topic {Topic} whose records are lost (missing or damaged segment data; see the partition's gaps)")]

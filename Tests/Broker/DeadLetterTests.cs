@@ -142,27 +142,6 @@ public sealed class DeadLetterTests(BrokerClusterFixture fixture)
     }
 
     [Fact]
-    public async Task ExtendLease_KeepsTheMessageFromOtherMembers()
-    {
-        string topic = BrokerClusterFixture.UniqueTopic();
-        await Client.Admin.CreateTopicAsync(topic);
-        await using var producer = Client.CreateProducer(topic);
-        await producer.SendAsync(new OutgoingMessage("long-work"u8.ToArray()));
-        var cursor = fixture.Cluster.SiloGrainFactory().GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
-        var group = fixture.Cluster.SiloGrainFactory().GetGrain<IConsumerGroupGrain>($"{topic}/g");
-        await group.JoinAsync("A", new GroupSettings());
-        var held = Assert.Single(await cursor.PullDecodedAsync("A", 1, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10)));
-
-        Assert.Equal([held.Ref], await cursor.ExtendAsync("A", [held.Ref], NoExpiry));
-        Assert.True((await group.HeartbeatAsync("A")).IsMember); // A's session (15 s) outlasts B's wait below
-
-        // Well past the original 5 s lease, another member still gets nothing.
-        Assert.Empty(await cursor.PullDecodedAsync("B", 1, NoExpiry, TimeSpan.FromSeconds(7)));
-        Assert.Empty(await cursor.ExtendAsync("B", [held.Ref], NoExpiry)); // not B's to extend
-        Assert.Equal(1, (await cursor.DescribeAsync()).InFlight);
-    }
-
-    [Fact]
     public async Task ExtendLeaseThroughTheSdk_MovesTheLeaseEnd()
     {
         string topic = BrokerClusterFixture.UniqueTopic();

@@ -85,42 +85,6 @@ public sealed class DeliveryModeTests(BrokerClusterFixture fixture)
     }
 
     [Fact]
-    public async Task Ordered_ANackedMessageComesBackBeforeAnythingAfterIt()
-    {
-        string topic = BrokerClusterFixture.UniqueTopic();
-        await Client.Admin.CreateTopicAsync(topic);
-        await using var producer = Client.CreateProducer(topic);
-        await MessagingTests.SendAsync(producer, 20);
-        await using var consumer = Client.CreateConsumer(topic, "g", new ConsumerOptions { Mode = DeliveryMode.Ordered, AckTimeout = NoExpiry, MaxPrefetch = 10 });
-
-        var order = new List<(long Offset, int Attempt)>();
-        var acked = new HashSet<long>();
-        bool nacked = false;
-        await Eventually.CollectAsync(consumer.ReadAllAsync(), _ => acked.Count == 20, onEach: async m =>
-        {
-            order.Add((m.Offset, m.DeliveryAttempt));
-            if (m.Offset == 5 && !nacked)
-            {
-                nacked = true;
-                await m.NackAsync();
-            }
-            else
-            {
-                await m.AckAsync();
-                acked.Add(m.Offset);
-            }
-        });
-
-        // Everything the reader handled after the nack starts again at 5, and offsets never go backwards otherwise.
-        int nack = order.FindIndex(o => o.Offset == 5);
-        var afterNack = order.Skip(nack + 1).Select(o => o.Offset).ToList();
-        Assert.Equal(5, afterNack[0]);
-        Assert.Equal(2, order[nack + 1].Attempt);
-        Assert.Equal(afterNack.Order(), afterNack);
-        Assert.Equal(Enumerable.Range(0, 20).Select(i => (long)i), order.Select(o => o.Offset).Distinct().Order());
-    }
-
-    [Fact]
     public async Task KeyShared_EachKeysMessagesArriveInOrder_AcrossMembers_AndACrashedMembersKeysWaitThenMoveOn()
     {
         string topic = BrokerClusterFixture.UniqueTopic();

@@ -62,27 +62,4 @@ public sealed class ExpiryAndDelayTests(BrokerClusterFixture fixture)
         Assert.DoesNotContain($"{topic}.g.dlq", topics);
         Assert.Equal(0, (await Client.Admin.GetLagAsync(topic, "g")).Partitions.Sum(p => p.DeadLettered));
     }
-
-    [Fact]
-    public async Task ADelayedMessage_IsNotDeliveredBeforeItsTime_WhileOthersFlow()
-    {
-        string topic = BrokerClusterFixture.UniqueTopic();
-        await Client.Admin.CreateTopicAsync(topic);
-        await using var producer = Client.CreateProducer(topic);
-        // Long enough that "now" is read before "delayed" (offset 0) is due, even on a loaded machine.
-        var deliverAt = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(10);
-        await producer.SendAsync(new OutgoingMessage("delayed"u8.ToArray()) { DeliverAt = deliverAt });
-        await producer.SendAsync(new OutgoingMessage("now"u8.ToArray()));
-        await using var consumer = Client.CreateConsumer(topic, "g", new ConsumerOptions { AckTimeout = NoExpiry });
-
-        var arrivals = new List<(string Text, DateTimeOffset At)>();
-        await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 2, onEach: m =>
-        {
-            arrivals.Add((MessagingTests.Text(m), DateTimeOffset.UtcNow));
-            return m.AckAsync();
-        });
-        Assert.Equal(["now", "delayed"], arrivals.Select(a => a.Text));
-        Assert.True(arrivals[1].At >= deliverAt, $"delivered at {arrivals[1].At:O}, due {deliverAt:O}");
-        Assert.Equal(2, Assert.Single((await Client.Admin.GetLagAsync(topic, "g")).Partitions).CommittedOffset);
-    }
 }

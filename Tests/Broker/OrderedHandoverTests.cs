@@ -25,21 +25,6 @@ public sealed class OrderedHandoverTests(BrokerClusterFixture fixture)
         Assert.All(taken, d => Assert.Equal(1, d.Attempt));
     }
 
-    [Fact]
-    public async Task TheNewOwnerStartsAtOnce_WhenTheOldOneRejectsItsLastLeases()
-    {
-        var (group, cursor, heldByA) = await HandOverAsync(messages: 4, heldByA: 2);
-        Assert.Equal("b", (await group.DescribeAsync()).Assignment[1]);
-
-        // b's pull waits 20 s at most; the reject that ends a's last leases must wake it, not the end of that wait.
-        var waiting = cursor.PullDecodedAsync("b", 5, NoExpiry, TimeSpan.FromSeconds(20));
-        await cursor.RejectAsync("a", [.. heldByA.Select(d => d.Ref)]);
-
-        // Without the wake-up the pull returned only when a's session ended (15 s).
-        var taken = await waiting.WaitAsync(TimeSpan.FromSeconds(8));
-        Assert.Equal([2L, 3], taken.Select(d => d.Message.Offset));
-    }
-
     /// <summary>
     /// An Ordered group on a 2-partition topic with <paramref name="messages"/> on partition 1: member "a" leases the
     /// first <paramref name="heldByA"/> of them, then "b" joins (and takes partition 1 over).

@@ -1,22 +1,24 @@
+using Granary.Grains.Hosting.StateFiles;
 using Microsoft.Extensions.Logging;
 
 namespace Granary.Grains.Cursors;
 
-internal sealed partial class PartitionCursorGrain
+/// <summary>
+/// Runs at a cursor's activation, before anything reads its state: state saved for an earlier topic of this name
+/// (its topic state was lost, or its delete did not finish) is cleared, so a new topic never starts at, or skips
+/// to, an old topic's offsets. The incarnation is kept beside the cursor state rather than in it, so the cursor's
+/// saves need not know about it. State without a record belongs to a topic that predates incarnations: it is kept
+/// when the topic has none either.
+/// </summary>
+internal static partial class CursorIncarnationCheck
 {
-    /// <summary>
-    /// Runs at activation, before anything reads the cursor's state: state saved for an earlier topic of this name
-    /// (its topic state was lost, or its delete did not finish) is cleared, so a new topic never starts at, or skips
-    /// to, an old topic's offsets. The incarnation is kept beside the cursor state rather than in it, so the cursor's
-    /// saves need not know about it. State without a record belongs to a topic that predates incarnations: it is kept
-    /// when the topic has none either.
-    /// </summary>
-    private async Task ForgetEarlierIncarnationAsync()
+    public static async Task ForgetEarlierIncarnationAsync(IGrainFactory grains, IPersistentState<CursorState> state,
+        IPersistentState<CursorIncarnation> incarnation, ILogger logger, string topic, string group, int partition)
     {
         string? current;
         try
         {
-            current = (await GrainFactory.GetGrain<ITopicGrain>(_topic).GetConfigAsync()).Incarnation;
+            current = (await grains.GetGrain<ITopicGrain>(topic).GetConfigAsync()).Incarnation;
         }
         catch (GranaryException e) when (e.Code == ErrorCode.TopicNotFound)
         {
@@ -34,7 +36,7 @@ internal sealed partial class PartitionCursorGrain
         if (recorded ? incarnation.State.Incarnation == current : current is null) return;
         if (state.RecordExists)
         {
-            LogEarlierIncarnation(logger, _topic, _group, _partition);
+            LogEarlierIncarnation(logger, topic, group, partition);
             await state.ClearStateAsync();
         }
         incarnation.State = new CursorIncarnation { Incarnation = current };

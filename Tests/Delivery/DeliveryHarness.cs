@@ -1,0 +1,98 @@
+using Granary.Grains.Cursors;
+using Granary.Grains.Delivery;
+using Granary.Records;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Granary.Tests.DeliveryRules;
+
+/// <summary>A message to append in a <see cref="DeliveryHarness"/>: optional key, expiry and deliver-at (ms from the start).</summary>
+internal sealed record TestMessage(string? Key = null, long? ExpiresInMs = null, long? DeliverInMs = null);
+
+/// <summary>
+/// A <see cref="DeliveryState"/> on a <see cref="FakeTimeProvider"/>, fed as the cursor grain feeds it (stored batches
+/// decoded into <see cref="BufferedMessage"/>s), with the grain's side of pulls and answers. No silo, no real clock.
+/// </summary>
+internal sealed class DeliveryHarness
+{
+    public static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
+    private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private readonly List<BufferedMessage> _taken = [];
+    private readonly List<(byte[] Batch, long Base, long End)> _log = [];
+    private long _next;
+
+    public DeliveryHarness(DeliveryMode mode = DeliveryMode.Shared, int? maxDeliveries = 20, string? owner = null, bool dropExpired = false)
+    {
+        State = new DeliveryState(Clock);
+        State.Configure(mode, maxDeliveries, owner);
+        State.DropExpired = dropExpired;
+        State.Restore(0, [], new Dictionary<long, int>(), new Dictionary<long, long>(), 0, 0, 0);
+        State.TakeOutcome();
+    }
+
+    public FakeTimeProvider Clock { get; } = new(Start);
+    public DeliveryState State { get; }
+
+    /// <summary>What the state asked of the grain since the last look.</summary>
+    public DeliveryOutcome Outcome() => State.TakeOutcome();
+
+    /// <summary>Appends <paramref name="count"/> messages without key or times; returns their offsets.</summary>
+    public long[] Append(int count) => Append([.. Enumerable.Range(0, count).Select(_ => new TestMessage())]);
+
+    /// <summary>Appends the messages as one stored batch and offers them as a fetch does; returns their offsets.</summary>
+    public long[] Append(params TestMessage[] messages)
+    {
+        long startMs = Start.ToUnixTimeMilliseconds();
+        var batch = RecordBatchBuilder.Encode(messages.Select((m, i) => new LogRecord(Encoding.UTF8.GetBytes($"payload-{_next + i}"))
+        {
+            Key = m.Key is null ? null : Encoding.UTF8.GetBytes(m.Key),
+            TimestampMs = startMs,
+            ExpiresAtMs = m.ExpiresInMs is { } e ? startMs + e : null,
+            DeliverAtMs = m.DeliverInMs is { } d ? startMs + d : null,
+        }));
+        RecordBatchCodec.WriteBaseOffset(batch, _next);
+        long end = _next + messages.Length;
+        _log.Add((batch, _next, end));
+        Offer(batch, _next, end);
+        var offsets = Enumerable.Range(0, messages.Length).Select(i => _next + i).ToArray();
+        _next = end;
+        return offsets;
+    }
+
+    /// <summary>Reads the log again from the state's fetch offset, as the grain's fetch does after a seek.</summary>
+    public void Refetch()
+    {
+        foreach (var (batch, baseOffset, end) in _log)
+        {
+            if (end > State.FetchOffset) Offer(batch, baseOffset, end);
+        }
+    }
+
+    private void Offer(byte[] batch, long baseOffset, long end)
+    {
+        foreach (var ranged in StoredBatches.Read(batch, baseOffset, end))
+        {
+            if (ranged.Record.Offset >= State.FetchOffset && State.IsNew(ranged.Record.Offset))
+                State.Offer(BufferedMessage.From(ranged), forAnotherGroup: false);
+        }
+        State.FetchedTo(end);
+    }
+
+    /// <summary>A pull of <paramref name="member"/>: the leases it got, in offset order.</summary>
+    public List<LeasedRecord> Pull(string member, int max = 100, TimeSpan? lease = null)
+    {
+        var leases = new List<LeasedRecord>();
+        _taken.Clear();
+        State.Take(member, max, lease ?? Lease, _taken, leases);
+        Assert.Equal(leases.Select(l => l.Offset), _taken.Select(m => m.Offset));
+        return leases;
+    }
+
+    public static LeaseRef[] Refs(IEnumerable<LeasedRecord> leases) => [.. leases.Select(l => l.Ref)];
+
+    /// <summary>Moves the fake clock and runs the grain's periodic tick.</summary>
+    public void AdvanceAndTick(TimeSpan by)
+    {
+        Clock.Advance(by);
+        State.Tick();
+    }
+}
