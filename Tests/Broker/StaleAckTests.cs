@@ -30,7 +30,7 @@ public sealed class StaleAckTests(BrokerClusterFixture fixture)
         while (b.Length == 0 && DateTime.UtcNow < deadline) b = await cursor.PullDecodedAsync("B", 1, NoExpiry, TimeSpan.FromSeconds(1));
         Assert.Equal(2, Assert.Single(b).Attempt);
 
-        var refused = await Assert.ThrowsAsync<GranaryException>(fromA.AckAsync);
+        var refused = await Assert.ThrowsAsync<GranaryException>(() => fromA.AckConfirmedAsync()); // AckAsync only queues: the confirmed form carries the refusal
         Assert.Equal(ErrorCode.StaleDelivery, refused.Code);
         Assert.False(refused.IsRetriable);
         Assert.Equal(1, (await cursor.DescribeAsync()).InFlight);
