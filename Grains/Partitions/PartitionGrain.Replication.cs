@@ -45,7 +45,7 @@ internal sealed partial class PartitionGrain
     {
         var epochs = logs.EpochsOf(log);
         var state = leaderState.State;
-        state.Epoch = Math.Max(state.Epoch, epochs.Promised) + 1;
+        state.Epoch = LeaderReconciliation.NextEpoch(state.Epoch, epochs.Promised);
         await leaderState.WriteStateAsync();
         long epoch = state.Epoch;
         if (!epochs.TryPromise(epoch)) throw Unavailable("a newer leader took over");
@@ -70,15 +70,12 @@ internal sealed partial class PartitionGrain
 
         // Every committed record is on MinInSyncReplicas holders: with this many reachable, one of them has it.
         var previous = state.Holders;
-        int reachablePrevious = previous.Count(n => n == self || reachable.ContainsKey(n));
-        if (previous.Count > 0 && reachablePrevious < previous.Count - config.MinReplicas + 1)
+        if (!LeaderReconciliation.EnoughHoldersReachable(previous, self, reachable.Keys.ToHashSet(StringComparer.Ordinal), config.MinReplicas, out int reachablePrevious))
             throw new GranaryException(ErrorCode.NotEnoughReplicas,
                 $"Partition {_partition} of topic '{_topic}': only {reachablePrevious} of its {previous.Count} replica holders are reachable.");
 
         var local = new ReplicaState(log.StartOffset, log.EndOffset, epochs.LastEpoch);
-        var (truthNode, truth) = reachable.Select(r => (r.Key, r.Value))
-            .Aggregate((Node: self, State: local), (best, next) =>
-                (next.Value.LastEpoch, next.Value.EndOffset).CompareTo((best.State.LastEpoch, best.State.EndOffset)) > 0 ? (next.Key, next.Value) : best);
+        var (truthNode, truth) = LeaderReconciliation.MostAdvanced(self, local, reachable);
         if (truthNode != self) await CatchUpFromAsync(log, epochs, Replica(truthNode), truth, epoch);
 
         epochs.Begin(epoch, log.EndOffset);
@@ -131,9 +128,8 @@ internal sealed partial class PartitionGrain
         if (silos.Count == 0 || _replicator is not { } replicator) return Task.CompletedTask;
         bool moved = !PartitionPlacementDirector.Choose(_topic, _partition, silos).Equals(nodes.LocalAddress);
         // A silo came back or joined: the replica set this leader started with is no longer the one it should have.
-        var wanted = nodes.ReplicasFor(nodes.LocalName, _config!.Replicas).Where(n => n != nodes.LocalName).Order(StringComparer.Ordinal);
-        bool regrouped = !wanted.SequenceEqual(replicator.Followers.Select(f => f.Node).Order(StringComparer.Ordinal));
-        if (moved || regrouped) this.DeactivateOnIdle();
+        var wanted = nodes.ReplicasFor(nodes.LocalName, _config!.Replicas).Where(n => n != nodes.LocalName);
+        if (LeaderReconciliation.ShouldHandOver(moved, wanted, replicator.Followers.Select(f => f.Node))) this.DeactivateOnIdle();
         return Task.CompletedTask;
     }
 
