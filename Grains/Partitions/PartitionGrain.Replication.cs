@@ -18,7 +18,6 @@ internal sealed class PartitionLeaderState
 
 internal sealed partial class PartitionGrain
 {
-    private const int CopyBytes = 1 << 20;
     private PartitionReplicator? _replicator;
     private IGrainTimer? _placementTimer;
 
@@ -76,7 +75,11 @@ internal sealed partial class PartitionGrain
 
         var local = new ReplicaState(log.StartOffset, log.EndOffset, epochs.LastEpoch);
         var (truthNode, truth) = LeaderReconciliation.MostAdvanced(self, local, reachable);
-        if (truthNode != self) await CatchUpFromAsync(log, epochs, Replica(truthNode), truth, epoch);
+        if (truthNode != self)
+        {
+            var source = Replica(truthNode);
+            await LeaderCatchUp.RunAsync(log, epochs, truth, e => source.EndOfEpochAsync(epoch, e), (from, bytes) => source.ReadAsync(epoch, from, bytes));
+        }
 
         epochs.Begin(epoch, log.EndOffset);
         state.Holders = holders;
@@ -91,30 +94,6 @@ internal sealed partial class PartitionGrain
         _replicator = replicator;
         _placementTimer ??= this.RegisterGrainTimer(CheckPlacementAsync, PlacementCheckInterval, PlacementCheckInterval);
         LogLeader(logger, _topic, _partition, epoch, string.Join(",", targets));
-    }
-
-    /// <summary>Makes the local log agree with <paramref name="truth"/>: cut where they diverge, then copy what it lacks.</summary>
-    private static async Task CatchUpFromAsync(PartitionLog log, LeaderEpochs epochs, IPartitionReplicaGrain source, ReplicaState truth, long epoch)
-    {
-        while (log.EndOffset > log.StartOffset && ReplicaCopy.TruncateToAgreement(log, epochs, await source.EndOfEpochAsync(epoch, epochs.LastEpoch)))
-        {
-        }
-        if (log.EndOffset < truth.StartOffset)
-        {
-            log.ResetTo(truth.StartOffset);
-            epochs.TruncateFrom(0);
-        }
-        while (log.EndOffset < truth.EndOffset)
-        {
-            long from = log.EndOffset;
-            var read = await source.ReadAsync(epoch, from, CopyBytes);
-            // Short of the most advanced copy, this log could lack committed records: refuse to lead (the next call retries).
-            if (read.Batches.Length == 0)
-                throw new GranaryException(ErrorCode.PartitionUnavailable, $"The copy to catch up from ended at {from}, short of {truth.EndOffset}; retry.");
-            epochs.Begin(read.Epoch, from);
-            await ReplicaCopy.AppendAsync(log, read.Batches);
-        }
-        await log.FlushAsync();
     }
 
     /// <summary>
