@@ -22,11 +22,13 @@ public static class OpenFileExhaustion
     /// Records <paramref name="exception"/> when it is a too-many-open-files error and returns whether it was. Meant for
     /// exception filters: <c>catch (IOException e) when (OpenFileExhaustion.Observe(e))</c>.
     /// </summary>
-    public static bool Observe(Exception exception)
+    /// <param name="exception">The error seen.</param>
+    /// <param name="time">The clock the time it was seen is read from; <see cref="TimeProvider.System"/> when null.</param>
+    public static bool Observe(Exception exception, TimeProvider? time = null)
     {
         if (!IsTooManyOpenFiles(exception)) return false;
         Interlocked.Increment(ref _count);
-        Volatile.Write(ref _lastSeenUnixMs, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        Volatile.Write(ref _lastSeenUnixMs, (time ?? TimeProvider.System).GetUtcNow().ToUnixTimeMilliseconds());
         return true;
     }
 
@@ -37,7 +39,7 @@ public static class OpenFileExhaustion
     public static DateTimeOffset? LastSeen =>
         Volatile.Read(ref _lastSeenUnixMs) is var ms and > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
 
-    /// <summary>True when one was observed within <paramref name="window"/> before now.</summary>
-    public static bool SeenWithin(TimeSpan window) =>
-        LastSeen is { } last && DateTimeOffset.UtcNow - last <= window;
+    /// <summary>True when one was observed within <paramref name="window"/> before now on <paramref name="time"/> (the system clock when null).</summary>
+    public static bool SeenWithin(TimeSpan window, TimeProvider? time = null) =>
+        LastSeen is { } last && (time ?? TimeProvider.System).GetUtcNow() - last <= window;
 }

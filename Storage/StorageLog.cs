@@ -42,4 +42,13 @@ internal static partial class StorageLog
 
     [LoggerMessage(1013, LogLevel.Error, "Segments of {Directory} overlap: {File} holds offsets up to {NextOffset} but the next segment starts at {NextBaseOffset}; reads of the overlap are served from the earlier segment up to it")]
     public static partial void SegmentsOverlap(ILogger logger, string directory, string file, long nextOffset, long nextBaseOffset);
+
+    [LoggerMessage(1014, LogLevel.Warning, "Could not save the producer state of {Directory}; the next open scans the log instead")]
+    public static partial void ProducerStateNotSaved(ILogger logger, Exception exception, string directory);
+
+    [LoggerMessage(1015, LogLevel.Warning, "Ignoring the producer state of {Directory} ({Reason}); rebuilding it from the log")]
+    public static partial void ProducerStateIgnored(ILogger logger, string directory, string reason);
+
+    [LoggerMessage(1016, LogLevel.Error, "Damaged data at offset {Offset} of {Directory}: the producer and message-id scan skips to where reads resume; producers and ids stored in the damaged part stay unknown")]
+    public static partial void ProducerScanDamage(ILogger logger, Exception exception, string directory, long offset);
 }

@@ -5,17 +5,14 @@ using Microsoft.Extensions.Logging;
 namespace Granary.Grains.Partitions;
 
 /// <summary>
-/// Idempotent producers and message-id deduplication. Both tables live in memory; the producer table is saved as a
-/// <see cref="ProducerStateSnapshot"/> (periodically, on deactivation, and at once when a batch advanced a producer's
-/// sequence past what the log shows) and both are rebuilt on activation by scanning the log.
+/// Idempotent producers and message-id deduplication on the append path: which messages of a batch are duplicates and
+/// what a retry is answered. The tables are the storage engine's (<see cref="ProducerStateManager{TResult}"/>, beside
+/// the log): it rebuilds them when the log opens and saves the producer table as a <see cref="ProducerStateSnapshot"/>
+/// (periodically, on deactivation, and at once when a batch advanced a producer's sequence past what the log shows).
 /// </summary>
 internal sealed partial class PartitionGrain
 {
-    private const int ScanReadBytes = 1 << 20;
-
-    private readonly ProducerStateTable _producers = new();
-    private MessageIdWindow? _ids;
-    private long _savedProducerVersion = -1;
+    private ProducerStateManager<AppendResult>? _producerState;
 
     /// <summary>
     /// Marks the message-id duplicates of the <paramref name="count"/> records whose ids the check of the batch just
@@ -24,7 +21,7 @@ internal sealed partial class PartitionGrain
     /// </summary>
     private DuplicatePlan? FindDuplicates(int count, long nowMs, long storedBefore)
     {
-        if (_ids is null) return null;
+        if (Ids is not { } window) return null;
         DuplicatePlan? plan = null;
         var ids = AppendScratch.Ids(count);
         var hasId = AppendScratch.HasId(count);
@@ -35,7 +32,7 @@ internal sealed partial class PartitionGrain
             var id = ids[i];
             if (firstInBatch.TryGetValue(id, out int first))
                 (plan ??= new DuplicatePlan(count)).MarkCopyOf(i, first);
-            else if (_ids.TryGet(id, nowMs, out long offset) && offset < storedBefore)
+            else if (window.TryGet(id, nowMs, out long offset) && offset < storedBefore)
                 (plan ??= new DuplicatePlan(count)).MarkStoredEarlier(i, offset);
             else
                 firstInBatch[id] = i;
@@ -46,15 +43,15 @@ internal sealed partial class PartitionGrain
     /// <summary>Adds the ids of the records just stored (offsets from <paramref name="baseOffset"/>) to the window.</summary>
     private void Remember(int count, DuplicatePlan? duplicates, long baseOffset, long nowMs)
     {
-        if (_ids is null) return;
-        _ids.Evict(nowMs);
+        if (Ids is not { } window) return;
+        window.Evict(nowMs);
         var ids = AppendScratch.Ids(count);
         var hasId = AppendScratch.HasId(count);
         long offset = baseOffset;
         for (int i = 0; i < count; i++)
         {
             if (duplicates?.IsDuplicate[i] == true) continue;
-            if (hasId[i]) _ids.Add(ids[i], offset, nowMs);
+            if (hasId[i]) window.Add(ids[i], offset, nowMs);
             offset++;
         }
     }
@@ -92,7 +89,7 @@ internal sealed partial class PartitionGrain
         var result = duplicates.ToResult(nowMs);
         // Recorded now (a retry must find it), completed only once the copies are durable: a retry that arrives
         // meanwhile waits for this outcome rather than being confirmed early.
-        var recorded = batch.ProducerId != 0 ? _producers.Record(batch.ProducerId, batch.BaseSequence, batch.RecordCount, -1, nowMs) : null;
+        var recorded = batch.ProducerId != 0 ? Producers.Record(batch.ProducerId, batch.BaseSequence, batch.RecordCount, -1, nowMs) : null;
         if (duplicates.Offsets.Max() >= log.FlushedOffset)
         {
             try
@@ -107,7 +104,7 @@ internal sealed partial class PartitionGrain
             }
         }
         recorded?.Complete(result);
-        if (recorded is not null) await SaveProducerStateAsync(log);
+        if (recorded is not null) await SaveProducerStateAsync();
         return result;
     }
 
@@ -116,7 +113,7 @@ internal sealed partial class PartitionGrain
     /// made it, otherwise rebuilt from where its first stored record landed (message-id duplicates point at their
     /// stored copies again).
     /// </summary>
-    private async Task<AppendResult> RepeatedBatchResultAsync(ProduceBatch batch, ProducedBatchSummary summary, ProducerBatch original)
+    private async Task<AppendResult> RepeatedBatchResultAsync(ProduceBatch batch, ProducedBatchSummary summary, ProducerBatch<AppendResult> original)
     {
         if (original.Result is { } first)
         {
@@ -142,182 +139,44 @@ internal sealed partial class PartitionGrain
             duplicates.AssignOffsets(info.BaseOffset);
             result = duplicates.ToResult(info.TimestampMs);
         }
-        if (_log is { } log) await SaveProducerStateAsync(log); // the check may have advanced the producer's sequence
+        await SaveProducerStateAsync(); // the check may have advanced the producer's sequence
         return result;
     }
 
     /// <summary>
-    /// Saves the producer table if it changed. It is captured first and written only once the log is flushed up to the
-    /// offset it covers, so it never claims a record that a crash could still take back; an older capture never
-    /// overwrites a newer one.
+    /// The producer table of the log last opened (its <see cref="ProducerStateManager{TResult}"/> keeps it). Set before
+    /// the log is published in <c>_log</c> and replaced only by the next open, so every call that got the log finds it.
     /// </summary>
-    private async Task SaveProducerStateAsync(PartitionLog log)
-    {
-        long version = _producers.Version;
-        if (version == _savedProducerVersion) return;
-        var snapshot = _producers.ToSnapshot(log.EndOffset);
-        try
-        {
-            await log.FlushAsync();
-            if (version <= _savedProducerVersion) return;
-            // Synchronous, in the grain's turn: two saves never write the file at once.
-            snapshot.Write(log.Directory);
-            _savedProducerVersion = version;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            LogProducerStateNotSaved(logger, e, _topic, _partition);
-        }
-    }
+    private ProducerStateTable<AppendResult> Producers => _producerState!.Producers;
 
-    /// <summary>On deactivation: captures the table, closes (and so flushes) the log, then saves what the log holds.</summary>
-    private async Task CloseWithProducerStateAsync(PartitionLog log)
-    {
-        var snapshot = _producers.Version != _savedProducerVersion ? _producers.ToSnapshot(log.EndOffset) : null;
-        await logs.CloseAsync(log);
-        if (snapshot is null || log.FlushedOffset < snapshot.CoveredOffset) return; // a failed log: the next open scans
-        try
-        {
-            snapshot.Write(log.Directory);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            LogProducerStateNotSaved(logger, e, _topic, _partition);
-        }
-    }
+    private MessageIdWindow? Ids => _producerState?.Ids;
+
+    /// <summary>Saves the producer-state snapshot if the table changed (see <see cref="ProducerStateManager{TResult}.SaveAsync"/>).</summary>
+    private Task SaveProducerStateAsync() => _log is not null && _producerState is { } state ? state.SaveAsync() : Task.CompletedTask;
 
     private async Task OnProducerStateTimerAsync()
     {
-        if (_log is not { } log) return;
-        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        _producers.ExpireIdle(now - (long)producerOptions.Value.ProducerStateRetention.TotalMilliseconds);
-        _ids?.Evict(now);
-        await SaveProducerStateAsync(log);
+        if (_log is null || _producerState is not { } state) return;
+        state.ExpireIdle();
+        await state.SaveAsync();
     }
 
     /// <summary>
-    /// Loads the producer snapshot and scans the log from the offset it covers (without one, from the producer-state
-    /// retention) and, for the message-id window, from the first record inside the window.
+    /// Rebuilds the producer table and message-id window of a log that just opened: the storage engine loads its
+    /// snapshot and scans the log; the grain only keeps the result.
     /// </summary>
     private async Task LoadDedupStateAsync(PartitionLog log, TopicConfig config)
     {
-        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        _ids = config.DedupWindow is { } window ? new MessageIdWindow(window) : null;
-        var snapshot = ProducerStateSnapshot.TryRead(log.Directory, out string? problem);
-        if (problem is not null) LogProducerStateIgnored(logger, _topic, _partition, problem);
-        string? stale = snapshot switch
-        {
-            null => null,
-            // Recovery cut the log below what the snapshot claims: its sequences describe records that are gone.
-            _ when snapshot.CoveredOffset > log.EndOffset => $"it covers offsets up to {snapshot.CoveredOffset} but the log ends at {log.EndOffset}",
-            // Retention deleted records after it: sequences stored there are in neither the snapshot nor the log.
-            _ when snapshot.CoveredOffset < log.StartOffset => $"it covers offsets up to {snapshot.CoveredOffset} but the log starts at {log.StartOffset}",
-            _ => null,
-        };
-        if (stale is not null)
-        {
-            LogProducerStateIgnored(logger, _topic, _partition, stale);
-            snapshot = null;
-            // Gone before anything else is appended: a later open must never find it valid again.
-            try
-            {
-                ProducerStateSnapshot.Delete(log.Directory);
-                FileSync.FlushDirectory(log.Directory);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new GranaryException(ErrorCode.PartitionUnavailable, $"Partition {_partition} of topic '{_topic}' could not remove a stale producer-state file: {e.Message}", e);
-            }
-        }
-        long producersFrom;
-        if (snapshot is not null)
-        {
-            _producers.Load(snapshot);
-            _savedProducerVersion = _producers.Version;
-            producersFrom = snapshot.CoveredOffset;
-        }
-        else
-        {
-            producersFrom = await FindOffsetOrStartAsync(log, now - (long)producerOptions.Value.ProducerStateRetention.TotalMilliseconds);
-        }
-        long idsFromMs = config.DedupWindow is { } w ? now - (long)w.TotalMilliseconds : long.MaxValue;
-        long idsFrom = _ids is null ? log.EndOffset : await FindOffsetOrStartAsync(log, idsFromMs);
-        await ScanAsync(log, Math.Max(log.StartOffset, Math.Min(producersFrom, idsFrom)), producersFrom, idsFromMs);
-    }
-
-    /// <summary>Where the scan starts for a time; from the start when damaged data hides the answer (the scan skips damage).</summary>
-    private async Task<long> FindOffsetOrStartAsync(PartitionLog log, long timestampMs)
-    {
+        var state = new ProducerStateManager<AppendResult>(log, producerOptions.Value.ProducerStateRetention, config.DedupWindow,
+            ProducedBatchValidator.TryGetDedupId, time, logger);
         try
         {
-            return await log.FindOffsetByTimestampAsync(timestampMs);
+            await state.LoadAsync();
         }
-        catch (LogCorruptedException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            LogScanDamage(logger, e, _topic, _partition, log.StartOffset);
-            return log.StartOffset;
+            throw new GranaryException(ErrorCode.PartitionUnavailable, $"Partition {_partition} of topic '{_topic}' could not rebuild its producer state: {e.Message}", e);
         }
+        _producerState = state;
     }
-
-    private async Task ScanAsync(PartitionLog log, long from, long producersFrom, long idsFromMs)
-    {
-        long offset = from;
-        long end = log.EndOffset;
-        while (offset < end)
-        {
-            LogReadResult read;
-            try
-            {
-                read = await log.ReadAsync(offset, ScanReadBytes, end);
-            }
-            catch (LogCorruptedException e)
-            {
-                // Damaged data cannot tell who wrote it: carry on after it (where the log says reads may resume, else at
-                // the next segment), so that what follows is known.
-                LogScanDamage(logger, e, _topic, _partition, offset);
-                long next = e.ResumeOffset is { } resume && resume > offset ? resume : log.SegmentBaseOffsets.FirstOrDefault(b => b > offset, -1);
-                if (next < 0) return;
-                offset = next;
-                continue;
-            }
-            using (read)
-            {
-                if (read.BatchCount == 0 || read.NextOffset <= offset) return;
-                foreach (var batch in read.GetBatches()) ScanBatch(batch, offset, producersFrom, idsFromMs);
-                offset = read.NextOffset;
-            }
-        }
-    }
-
-    private void ScanBatch(RecordBatch batch, long from, long producersFrom, long idsFromMs)
-    {
-        long producer = 0, firstOffset = 0, timestamp = 0;
-        int firstSequence = 0, lastSequence = 0;
-        foreach (var record in batch)
-        {
-            if (record.Offset < from) continue;
-            if (record.ProducerId is { } id && record.Offset >= producersFrom)
-            {
-                if (id != producer)
-                {
-                    if (producer != 0) _producers.RecordScanned(producer, firstSequence, lastSequence, firstOffset, timestamp);
-                    (producer, firstSequence, firstOffset, timestamp) = (id, record.Sequence, record.Offset, record.TimestampMs);
-                }
-                lastSequence = record.Sequence;
-            }
-            if (_ids is not null && record.TimestampMs >= idsFromMs && record.HeaderCount > 0
-                && ProducedBatchValidator.TryGetDedupId(record.RawHeaders.Span, out var messageId))
-                _ids.Add(messageId, record.Offset, record.TimestampMs);
-        }
-        if (producer != 0) _producers.RecordScanned(producer, firstSequence, lastSequence, firstOffset, timestamp);
-    }
-
-    [LoggerMessage(2010, LogLevel.Warning, "Could not save the producer state of partition {Partition} of topic {Topic}; the next activation scans the log instead")]
-    private static partial void LogProducerStateNotSaved(ILogger logger, Exception exception, string topic, int partition);
-
-    [LoggerMessage(2011, LogLevel.Warning, "Ignoring the producer state of partition {Partition} of topic {Topic} ({Reason}); rebuilding it from the log")]
-    private static partial void LogProducerStateIgnored(ILogger logger, string topic, int partition, string reason);
-
-    [LoggerMessage(2012, LogLevel.Error, "Damaged data at offset {Offset} of partition {Partition} of topic {Topic}: the producer and message-id scan skips to the next segment; producers and ids stored in the damaged part stay unknown")]
-    private static partial void LogScanDamage(ILogger logger, Exception exception, string topic, int partition, long offset);
 }

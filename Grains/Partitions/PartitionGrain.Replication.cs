@@ -18,7 +18,6 @@ internal sealed class PartitionLeaderState
 
 internal sealed partial class PartitionGrain
 {
-    private const int CopyBytes = 1 << 20;
     private PartitionReplicator? _replicator;
     private IGrainTimer? _placementTimer;
 
@@ -45,7 +44,7 @@ internal sealed partial class PartitionGrain
     {
         var epochs = logs.EpochsOf(log);
         var state = leaderState.State;
-        state.Epoch = Math.Max(state.Epoch, epochs.Promised) + 1;
+        state.Epoch = LeaderReconciliation.NextEpoch(state.Epoch, epochs.Promised);
         await leaderState.WriteStateAsync();
         long epoch = state.Epoch;
         if (!epochs.TryPromise(epoch)) throw Unavailable("a newer leader took over");
@@ -70,16 +69,17 @@ internal sealed partial class PartitionGrain
 
         // Every committed record is on MinInSyncReplicas holders: with this many reachable, one of them has it.
         var previous = state.Holders;
-        int reachablePrevious = previous.Count(n => n == self || reachable.ContainsKey(n));
-        if (previous.Count > 0 && reachablePrevious < previous.Count - config.MinReplicas + 1)
+        if (!LeaderReconciliation.EnoughHoldersReachable(previous, self, reachable.Keys.ToHashSet(StringComparer.Ordinal), config.MinReplicas, out int reachablePrevious))
             throw new GranaryException(ErrorCode.NotEnoughReplicas,
                 $"Partition {_partition} of topic '{_topic}': only {reachablePrevious} of its {previous.Count} replica holders are reachable.");
 
         var local = new ReplicaState(log.StartOffset, log.EndOffset, epochs.LastEpoch);
-        var (truthNode, truth) = reachable.Select(r => (r.Key, r.Value))
-            .Aggregate((Node: self, State: local), (best, next) =>
-                (next.Value.LastEpoch, next.Value.EndOffset).CompareTo((best.State.LastEpoch, best.State.EndOffset)) > 0 ? (next.Key, next.Value) : best);
-        if (truthNode != self) await CatchUpFromAsync(log, epochs, Replica(truthNode), truth, epoch);
+        var (truthNode, truth) = LeaderReconciliation.MostAdvanced(self, local, reachable);
+        if (truthNode != self)
+        {
+            var source = Replica(truthNode);
+            await LeaderCatchUp.RunAsync(log, epochs, truth, e => source.EndOfEpochAsync(epoch, e), (from, bytes) => source.ReadAsync(epoch, from, bytes));
+        }
 
         epochs.Begin(epoch, log.EndOffset);
         state.Holders = holders;
@@ -96,30 +96,6 @@ internal sealed partial class PartitionGrain
         LogLeader(logger, _topic, _partition, epoch, string.Join(",", targets));
     }
 
-    /// <summary>Makes the local log agree with <paramref name="truth"/>: cut where they diverge, then copy what it lacks.</summary>
-    private static async Task CatchUpFromAsync(PartitionLog log, LeaderEpochs epochs, IPartitionReplicaGrain source, ReplicaState truth, long epoch)
-    {
-        while (log.EndOffset > log.StartOffset && ReplicaCopy.TruncateToAgreement(log, epochs, await source.EndOfEpochAsync(epoch, epochs.LastEpoch)))
-        {
-        }
-        if (log.EndOffset < truth.StartOffset)
-        {
-            log.ResetTo(truth.StartOffset);
-            epochs.TruncateFrom(0);
-        }
-        while (log.EndOffset < truth.EndOffset)
-        {
-            long from = log.EndOffset;
-            var read = await source.ReadAsync(epoch, from, CopyBytes);
-            // Short of the most advanced copy, this log could lack committed records: refuse to lead (the next call retries).
-            if (read.Batches.Length == 0)
-                throw new GranaryException(ErrorCode.PartitionUnavailable, $"The copy to catch up from ended at {from}, short of {truth.EndOffset}; retry.");
-            epochs.Begin(read.Epoch, from);
-            await ReplicaCopy.AppendAsync(log, read.Batches);
-        }
-        await log.FlushAsync();
-    }
-
     /// <summary>
     /// Moves leadership when the cluster changed (a silo joined or came back): the partition belongs where the placement
     /// director now puts it, with the replicas <see cref="ClusterNodes.ReplicasFor"/> now names. Deactivating hands
@@ -131,9 +107,8 @@ internal sealed partial class PartitionGrain
         if (silos.Count == 0 || _replicator is not { } replicator) return Task.CompletedTask;
         bool moved = !PartitionPlacementDirector.Choose(_topic, _partition, silos).Equals(nodes.LocalAddress);
         // A silo came back or joined: the replica set this leader started with is no longer the one it should have.
-        var wanted = nodes.ReplicasFor(nodes.LocalName, _config!.Replicas).Where(n => n != nodes.LocalName).Order(StringComparer.Ordinal);
-        bool regrouped = !wanted.SequenceEqual(replicator.Followers.Select(f => f.Node).Order(StringComparer.Ordinal));
-        if (moved || regrouped) this.DeactivateOnIdle();
+        var wanted = nodes.ReplicasFor(nodes.LocalName, _config!.Replicas).Where(n => n != nodes.LocalName);
+        if (LeaderReconciliation.ShouldHandOver(moved, wanted, replicator.Followers.Select(f => f.Node))) this.DeactivateOnIdle();
         return Task.CompletedTask;
     }
 

@@ -2,27 +2,20 @@ using Microsoft.Extensions.Logging;
 
 namespace Granary.Grains.Partitions;
 
-// Waking cursors for expiring and delayed messages, so that they are handled with no consumer connected.
+// Wiring of the cursor wake-up for expiring and delayed messages (the rule is TimedAppendWatch's).
 internal sealed partial class PartitionGrain
 {
-    // True until the cursors are told about a timed append, and again once one of them stops watching.
-    private bool _wakeNeeded = true;
-    // End offset after the last append that held an expiring or delayed message.
-    private long _timedEnd;
+    private readonly TimedAppendWatch _timedWatch = new();
 
     private void OnTimedAppend(long endOffset)
     {
-        _timedEnd = Math.Max(_timedEnd, endOffset);
-        if (!_wakeNeeded) return;
-        _wakeNeeded = false;
-        _ = WakeCursorsAsync(null);
+        if (_timedWatch.OnTimedAppend(endOffset)) _ = WakeCursorsAsync(null);
     }
 
     public Task WatchStoppedAsync(string group, long fromOffset)
     {
         // A timed message appended after the cursor's last look must not wait for the next timed append.
-        if (_timedEnd > fromOffset) _ = WakeCursorsAsync(group);
-        else _wakeNeeded = true;
+        if (_timedWatch.OnWatchStopped(fromOffset)) _ = WakeCursorsAsync(group);
         return Task.CompletedTask;
     }
 
@@ -36,7 +29,7 @@ internal sealed partial class PartitionGrain
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            _wakeNeeded = true; // try again with the next such append
+            _timedWatch.OnWakeFailed(); // try again with the next such append
             LogWakeFailed(logger, e, _topic, _partition);
         }
     }

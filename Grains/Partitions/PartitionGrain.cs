@@ -20,7 +20,7 @@ namespace Granary.Grains.Partitions;
 [Reentrant, PartitionPlacement, GrainType("granary.partition")]
 internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<GranaryOptions> options, IOptions<ProducerStateOptions> producerOptions,
     [PersistentState("leader", Hosting.SiloBuilderExtensions.StorageName)] IPersistentState<PartitionLeaderState> leaderState, ClusterNodes nodes,
-    ILogger<PartitionGrain> logger) : Grain, IPartitionGrain
+    TimeProvider time, ILogger<PartitionGrain> logger) : Grain, IPartitionGrain
 {
     private const int FetchMaxBytes = 1 << 20;
 
@@ -32,20 +32,27 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
     private Task<PartitionLog>? _opening;
     // Set by DeleteAsync: calls that were waiting on the closed log answer TopicNotFound, not ObjectDisposedException.
     private bool _deleted;
-    private TaskCompletionSource _appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    // Committed offset of each group's cursor, as reported (overflow policy RejectPublish).
-    private readonly Dictionary<string, long> _committed = [];
+    private readonly AppendSignal _appended = new(time);
+    private PartitionRetention? _retention;
+
+    /// <summary>Retention and the overflow policy (set up on activation).</summary>
+    private PartitionRetention Retention => _retention!;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (_topic, _partition) = GrainKeys.ParsePartition(this.GetPrimaryKeyString());
+        _retention = new PartitionRetention(_topic, _partition, logger);
         return Task.CompletedTask;
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         await StopReplicationAsync();
-        if (_log is not null) await CloseWithProducerStateAsync(_log);
+        if (_log is { } log)
+        {
+            if (_producerState is { } state) await state.CloseLogAndSaveAsync(() => logs.CloseAsync(log));
+            else await logs.CloseAsync(log);
+        }
         _log = null;
     }
 
@@ -99,10 +106,10 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         // checks, the stamping and the state updates form one turn, so concurrent appends of this reentrant grain see
         // each other's effects, and the ids the check leaves in AppendScratch are this append's until it remembered them.
         var summary = ProducedBatchValidator.Validate(batch, batch.Records.Span, config.MaxMessageBytes, _topic);
-        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        long now = time.GetUtcNow().ToUnixTimeMilliseconds();
         if (batch.ProducerId != 0)
         {
-            switch (_producers.Check(batch.ProducerId, batch.BaseSequence, count, out var original))
+            switch (Producers.Check(batch.ProducerId, batch.BaseSequence, count, out var original))
             {
                 case SequenceCheck.Duplicate:
                     var repeated = await RepeatedBatchResultAsync(batch, summary, original!);
@@ -129,7 +136,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
             ? MemoryMarshal.AsMemory(batch.Records)
             : WithoutDuplicates(batch.Records.Span, duplicates, stored, out storedPayloadBytes);
         RecordBatchCodec.StampTime(encoded.Span, now, defaultTtl);
-        EnsureRoom(log, encoded.Length);
+        Retention.EnsureRoom(log, config, encoded.Length);
         ValueTask<LogAppendResult> pending;
         try
         {
@@ -145,7 +152,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         long baseOffset = log.EndOffset - stored;
         duplicates?.AssignOffsets(baseOffset);
         Remember(count, duplicates, baseOffset, now);
-        var producerBatch = batch.ProducerId != 0 ? _producers.Record(batch.ProducerId, batch.BaseSequence, count, baseOffset, now) : null;
+        var producerBatch = batch.ProducerId != 0 ? Producers.Record(batch.ProducerId, batch.BaseSequence, count, baseOffset, now) : null;
 
         LogAppendResult appended;
         try
@@ -165,7 +172,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         else _replicator.OnLocalDurable();
         if (timed) OnTimedAppend(appended.BaseOffset + appended.RecordCount);
         // The log cannot show that the last sequences of this batch were processed (they were not stored).
-        if (batch.ProducerId != 0 && duplicates?.IsDuplicate[^1] == true) await SaveProducerStateAsync(log);
+        if (batch.ProducerId != 0 && duplicates?.IsDuplicate[^1] == true) await SaveProducerStateAsync();
         // Stored either way (a retry of it is a duplicate, which waits for this same commit).
         if (RequiresAllReplicas(batch)) await _replicator!.WaitCommittedAsync(appended.BaseOffset + appended.RecordCount, options.Value.ReplicaAckTimeout);
         return result;
@@ -179,7 +186,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         long from = Math.Max(fromOffset, log.StartOffset);
         if (from >= ConfirmedEnd(log) && maxWait > TimeSpan.Zero)
         {
-            await _appended.Task.WaitAsync(maxWait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+            await _appended.WaitAsync(maxWait);
         }
         if (_log != log) throw Closed(null); // deleted (or closed) while this fetch waited
         long end = ConfirmedEnd(log);
@@ -248,12 +255,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         log.Options.FlushPolicy == FlushPolicy.Always ? log.FlushedOffset : log.EndOffset;
 
     /// <summary>Wakes long-polling fetches: more confirmed (or, replicated, committed) records.</summary>
-    private void SignalAppended()
-    {
-        var waiting = _appended;
-        _appended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        waiting.TrySetResult();
-    }
+    private void SignalAppended() => _appended.Signal();
 
     public async Task<long> FindOffsetAsync(long timestampMs)
     {
@@ -278,7 +280,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
 
     public Task ReportCommittedAsync(string group, long committedOffset)
     {
-        _committed[group] = committedOffset;
+        Retention.ReportCommitted(group, committedOffset);
         return Task.CompletedTask;
     }
 
@@ -362,7 +364,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
             {
                 log = await logs.OpenAsync(_topic, _partition, _config);
             }
-            catch (IOException e) when (OpenFileExhaustion.Observe(e))
+            catch (IOException e) when (OpenFileExhaustion.Observe(e, time))
             {
                 // Retriable: handles come back as idle partitions deactivate; never a crash or an untyped error.
                 throw new GranaryException(ErrorCode.PartitionUnavailable,
@@ -385,7 +387,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
             this.RegisterGrainTimer(OnProducerStateTimerAsync, snapshotEvery, snapshotEvery);
             if (_config.RetentionTime is not null || _config.RetentionBytes is not null)
             {
-                if (!RejectsOnOverflow) RunRetention(log, long.MaxValue, 0); // RejectPublish waits for the groups' positions
+                if (!RejectsOnOverflow) Retention.Run(log, long.MaxValue, 0); // RejectPublish waits for the groups' positions
                 StartRetentionTimer();
             }
             return log;

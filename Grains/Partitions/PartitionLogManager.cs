@@ -11,7 +11,8 @@ namespace Granary.Grains.Partitions;
 /// opened once per silo: in cluster mode a partition's leader and its replica grain can both be active on one silo
 /// (leadership just moved there), and they share the log and its leader epochs.
 /// </summary>
-internal sealed class PartitionLogManager(IOptions<GranaryOptions> options, IOptions<PartitionLogOptions> logOptions, ILoggerFactory loggers) : IAsyncDisposable
+internal sealed class PartitionLogManager(IOptions<GranaryOptions> options, IOptions<PartitionLogOptions> logOptions, ILoggerFactory loggers,
+    TimeProvider time) : IAsyncDisposable
 {
     private sealed class OpenLog(Task<(PartitionLog Log, LeaderEpochs Epochs)> opening)
     {
@@ -77,7 +78,7 @@ internal sealed class PartitionLogManager(IOptions<GranaryOptions> options, IOpt
                 {
                     // The limit stands in for the process's descriptor limit: recorded as running out of it, so the
                     // health check reports the silo not ready for a while, as it would for a real EMFILE.
-                    OpenFileExhaustion.Observe(new IOException($"Too many open files: {_open.Count} partition logs open (Granary:MaxOpenPartitionLogs)", 24));
+                    OpenFileExhaustion.Observe(new IOException($"Too many open files: {_open.Count} partition logs open (Granary:MaxOpenPartitionLogs)", 24), time);
                     throw new GranaryException(ErrorCode.PartitionUnavailable,
                         $"Partition {partition} of topic '{topic}' cannot open its log now: this silo has {_open.Count} partition logs open, " +
                         $"its limit (Granary:MaxOpenPartitionLogs, {_maxOpenLogs}). Retry later; idle partitions close theirs.");
@@ -111,7 +112,7 @@ internal sealed class PartitionLogManager(IOptions<GranaryOptions> options, IOpt
         settings.SharedHandleCache = _handleCache;
         settings.GapReported = gap => Diagnostics.GranaryMetrics.RecordLostOffsets(topic, gap.Count);
         var logger = loggers.CreateLogger("Granary.Storage");
-        var log = await PartitionLog.OpenAsync(directory, settings, logger).ConfigureAwait(false);
+        var log = await PartitionLog.OpenAsync(directory, settings, logger, time).ConfigureAwait(false);
         return (log, LeaderEpochs.Load(log.Directory, logger));
     }
 

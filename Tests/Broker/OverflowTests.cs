@@ -99,9 +99,10 @@ public sealed class OverflowTests : IAsyncLifetime
         var received = await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Any(m => m.Offset == 99), onEach: m => m.AckAsync());
         var offsets = received.Select(m => m.Offset).ToHashSet();
         Assert.Equal(received.Count, offsets.Count);
-        Assert.Subset(offsets, Enumerable.Range((int)start, 100 - (int)start).Select(o => (long)o).ToHashSet());
+        Assert.All(offsets, o => Assert.InRange(o, 0, 99));
         // Every deleted message is counted as skipped. One the cursor had buffered before retention deleted it can
-        // still be delivered, and the cursor may count it as skipped as well (seen: offset 0 delivered and counted).
+        // still be delivered, and the cursor may count it as skipped as well (seen: offset 0 delivered and counted), so
+        // offsets below `start` are allowed here (a few, checked below), not refused by a subset of [start, 100).
         long deliveredBelowStart = offsets.Count(o => o < start);
         var lag = (await _client.Admin.GetLagAsync(topic, "late")).Partitions[0];
         Assert.InRange(lag.Skipped, start - deliveredBelowStart, start);

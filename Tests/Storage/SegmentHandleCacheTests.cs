@@ -196,7 +196,7 @@ public sealed class SegmentHandleCacheTests
     {
         using var dir = new TempDirectory();
         var granary = Microsoft.Extensions.Options.Options.Create(new GranaryOptions { DataDirectory = dir.Path, MaxOpenPartitionLogs = 2 });
-        await using var manager = new PartitionLogManager(granary, Microsoft.Extensions.Options.Options.Create(Options()), NullLoggerFactory.Instance);
+        await using var manager = new PartitionLogManager(granary, Microsoft.Extensions.Options.Options.Create(Options()), NullLoggerFactory.Instance, TimeProvider.System);
         var config = new TopicConfig { Partitions = 3 };
         Assert.Equal(2, manager.MaxOpenLogs);
 

@@ -1,13 +1,13 @@
-using Granary.Storage;
-
-namespace Granary.Grains.Partitions;
+namespace Granary.Storage;
 
 /// <summary>
 /// The idempotent producers a partition knows: per producer the last sequence processed and its last few batches,
 /// so that a retried batch is recognised and answered with where it landed the first time. Not thread-safe: the
-/// partition grain's turns serialise every use.
+/// owner of the log serialises every use (the partition grain's turns).
 /// </summary>
-internal sealed class ProducerStateTable
+/// <typeparam name="TResult">The answer the first append of a batch gave, which a retry made while this process
+/// remembers it gets again (the broker's append result; the storage engine only keeps it).</typeparam>
+internal sealed class ProducerStateTable<TResult>
 {
     private readonly Dictionary<long, Producer> _producers = [];
 
@@ -22,7 +22,7 @@ internal sealed class ProducerStateTable
     /// whole batch that was processed; its sequences then count as processed even when the log shows fewer of them
     /// (its last messages may have been message-id duplicates that were not stored).
     /// </summary>
-    public SequenceCheck Check(long producerId, int baseSequence, int count, out ProducerBatch? original)
+    public SequenceCheck Check(long producerId, int baseSequence, int count, out ProducerBatch<TResult>? original)
     {
         original = null;
         if (!_producers.TryGetValue(producerId, out var producer)) return SequenceCheck.Accept;
@@ -46,9 +46,9 @@ internal sealed class ProducerStateTable
     }
 
     /// <summary>Records a batch handed to the log (first stored offset -1 when every message was a duplicate).</summary>
-    public ProducerBatch Record(long producerId, int baseSequence, int count, long baseOffset, long timestampMs)
+    public ProducerBatch<TResult> Record(long producerId, int baseSequence, int count, long baseOffset, long timestampMs)
     {
-        var batch = new ProducerBatch(new ProducerBatchInfo(baseSequence, count, baseOffset, timestampMs), pending: true);
+        var batch = new ProducerBatch<TResult>(new ProducerBatchInfo(baseSequence, count, baseOffset, timestampMs), pending: true);
         Add(producerId, batch, timestampMs);
         return batch;
     }
@@ -57,7 +57,7 @@ internal sealed class ProducerStateTable
     public void RecordScanned(long producerId, int firstSequence, int lastSequence, long firstOffset, long timestampMs)
     {
         if (_producers.TryGetValue(producerId, out var known) && lastSequence <= known.LastSequence) return; // reflected already
-        Add(producerId, new ProducerBatch(new ProducerBatchInfo(firstSequence, lastSequence - firstSequence + 1, firstOffset, timestampMs), pending: false), timestampMs);
+        Add(producerId, new ProducerBatch<TResult>(new ProducerBatchInfo(firstSequence, lastSequence - firstSequence + 1, firstOffset, timestampMs), pending: false), timestampMs);
     }
 
     /// <summary>Forgets producers not heard from since <paramref name="oldestMs"/>.</summary>
@@ -78,13 +78,13 @@ internal sealed class ProducerStateTable
         foreach (var entry in snapshot.Producers)
         {
             var producer = new Producer(entry.ProducerId) { LastSequence = entry.LastSequence, LastSeenMs = entry.LastSeenMs };
-            foreach (var info in entry.Batches) producer.Batches.Enqueue(new ProducerBatch(info, pending: false));
+            foreach (var info in entry.Batches) producer.Batches.Enqueue(new ProducerBatch<TResult>(info, pending: false));
             _producers[entry.ProducerId] = producer;
         }
         Version++;
     }
 
-    private void Add(long producerId, ProducerBatch batch, long timestampMs)
+    private void Add(long producerId, ProducerBatch<TResult> batch, long timestampMs)
     {
         if (!_producers.TryGetValue(producerId, out var producer)) _producers[producerId] = producer = new Producer(producerId);
         producer.LastSequence = Math.Max(producer.LastSequence, batch.Info.LastSequence);
@@ -99,39 +99,6 @@ internal sealed class ProducerStateTable
         public long Id { get; } = id;
         public int LastSequence { get; set; } = -1;
         public long LastSeenMs { get; set; }
-        public Queue<ProducerBatch> Batches { get; } = new();
-    }
-}
-
-/// <summary>How a partition treats an idempotent producer's batch.</summary>
-internal enum SequenceCheck
-{
-    /// <summary>New: store it.</summary>
-    Accept,
-    /// <summary>Processed before: answer with the first result, store nothing.</summary>
-    Duplicate,
-    /// <summary>Sequences are missing before it (an earlier batch is being retried): refuse, retriably.</summary>
-    OutOfOrder,
-    /// <summary>Processed before, but too long ago to know where it landed.</summary>
-    TooOld,
-}
-
-/// <summary>One remembered batch; while its first append is in flight, retries wait for that append's outcome.</summary>
-internal sealed class ProducerBatch(ProducerBatchInfo info, bool pending)
-{
-    private readonly TaskCompletionSource<AppendResult>? _result = pending ? new(TaskCreationOptions.RunContinuationsAsynchronously) : null;
-
-    public ProducerBatchInfo Info { get; } = info;
-
-    /// <summary>The first append's result, while this activation knows it; null for batches loaded from disk.</summary>
-    public Task<AppendResult>? Result => _result?.Task;
-
-    public void Complete(AppendResult result) => _result?.TrySetResult(result);
-
-    public void Fail(Exception error)
-    {
-        if (_result is null) return;
-        _result.TrySetException(error);
-        _result.Task.Exception?.Handle(_ => true); // observed: nobody may be retrying this batch
+        public Queue<ProducerBatch<TResult>> Batches { get; } = new();
     }
 }

@@ -1,4 +1,4 @@
-namespace Granary.Grains.Partitions;
+namespace Granary.Storage;
 
 /// <summary>
 /// Message ids a partition stored within the topic's dedup window, with the offset of the stored copy. Memory is
