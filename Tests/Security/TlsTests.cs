@@ -14,7 +14,7 @@ public sealed class TlsTests(MutualTlsSiloFixture fixture) : IClassFixture<Mutua
     /// How long a refused client keeps trying. The fixture's silo has already accepted a trusted client, so a slow
     /// machine cannot make a refusal pass by mistake; it only has to be long enough for several attempts.
     /// </summary>
-    internal static readonly TimeSpan RefusalDeadline = TimeSpan.FromSeconds(20);
+    internal static readonly TimeSpan RefusalDeadline = TimeSpan.FromSeconds(8);
 
     [Fact]
     public async Task AClientWithACertificateFromTheTrustedCa_Connects_AndProducesAndConsumes()
