@@ -27,9 +27,10 @@ internal sealed class ConsumerGroupState
 internal sealed partial class ConsumerGroupGrain(
     [PersistentState("group", "granary")] IPersistentState<ConsumerGroupState> state,
     IOptions<GranaryOptions> options,
+    TimeProvider time,
     ILogger<ConsumerGroupGrain> logger) : Grain, IConsumerGroupGrain
 {
-    private readonly Dictionary<string, DateTime> _members = [];
+    private readonly MemberSessions _members = new(time, options.Value.SessionTimeout);
     private Dictionary<int, string> _assignment = [];
     // A cursor missed a push (release or new owner): the session timer pushes every cursor's setup again.
     private bool _needsResync;
@@ -80,7 +81,7 @@ internal sealed partial class ConsumerGroupGrain(
         else
         {
             var current = state.State.Settings;
-            if (settings.Mode != current.Mode && _members.Keys.Any(m => m != memberId))
+            if (settings.Mode != current.Mode && _members.Members.Any(m => m != memberId))
                 throw new GranaryException(ErrorCode.InvalidArgument,
                     $"Group '{_group}' of topic '{_topic}' delivers in {current.Mode} mode and has members connected; it cannot switch to {settings.Mode}.");
             var updated = settings with { StartPosition = current.StartPosition };
@@ -92,7 +93,7 @@ internal sealed partial class ConsumerGroupGrain(
             }
             settingsChanged |= await GrowAsync(config.Partitions);
         }
-        _members[memberId] = DateTime.UtcNow;
+        _members.Join(memberId);
         _sessionTimer ??= this.RegisterGrainTimer(ExpireMembersAsync, new GrainTimerCreationOptions
         {
             DueTime = options.Value.SessionTimeout / 3,
@@ -158,8 +159,7 @@ internal sealed partial class ConsumerGroupGrain(
 
     public async Task<HeartbeatResult> HeartbeatAsync(string memberId)
     {
-        if (!_members.ContainsKey(memberId)) return new HeartbeatResult(false, state.State.Partitions);
-        _members[memberId] = DateTime.UtcNow;
+        if (!_members.TryRenew(memberId)) return new HeartbeatResult(false, state.State.Partitions);
         var config = await TopicGrain.GetConfigAsync();
         await GrowAsync(config.Partitions);
         return new HeartbeatResult(true, state.State.Partitions);
@@ -194,7 +194,7 @@ internal sealed partial class ConsumerGroupGrain(
     private async Task RebalanceAsync(bool pushAll)
     {
         var assignment = state.State.Settings.Mode == DeliveryMode.Ordered
-            ? OrderedAssignment.Assign(_assignment, [.. _members.Keys], state.State.Partitions)
+            ? OrderedAssignment.Assign(_assignment, [.. _members.Members], state.State.Partitions)
             : [];
         var previous = _assignment;
         _assignment = assignment;
@@ -261,7 +261,7 @@ internal sealed partial class ConsumerGroupGrain(
     public Task<GroupDescription> DescribeAsync()
     {
         EnsureExists();
-        return Task.FromResult(new GroupDescription(_topic, _group, state.State.Settings, [.. _members.Keys.Order(StringComparer.Ordinal)],
+        return Task.FromResult(new GroupDescription(_topic, _group, state.State.Settings, [.. _members.Members.Order(StringComparer.Ordinal)],
             new Dictionary<int, string>(_assignment)));
     }
 
@@ -283,8 +283,7 @@ internal sealed partial class ConsumerGroupGrain(
 
     private async Task ExpireMembersAsync()
     {
-        var cutoff = DateTime.UtcNow - options.Value.SessionTimeout;
-        foreach (var member in _members.Where(m => m.Value < cutoff).Select(m => m.Key).ToList()) await LeaveAsync(member);
+        foreach (string member in _members.Expired()) await LeaveAsync(member);
         if (_needsResync) await RebalanceAsync(pushAll: true);
     }
 

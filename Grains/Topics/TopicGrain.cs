@@ -14,7 +14,7 @@ internal sealed class TopicState : Hosting.StateFiles.IExactState
 [GrainType("granary.topic")]
 internal sealed class TopicGrain(
     [PersistentState("topic", "granary")] IPersistentState<TopicState> state,
-    Microsoft.Extensions.Options.IOptions<Hosting.GranaryOptions> options, Replication.ClusterNodes nodes, IServiceProvider services) : Grain, ITopicGrain
+    Microsoft.Extensions.Options.IOptions<Hosting.GranaryOptions> options, Replication.ClusterNodes nodes, TimeProvider time, IServiceProvider services) : Grain, ITopicGrain
 {
     private string Name => this.GetPrimaryKeyString();
 
@@ -34,7 +34,7 @@ internal sealed class TopicGrain(
         };
         config.Validate();
         await PartitionLimits.EnsureRoomAsync(Name, current: null, config);
-        state.State = new TopicState { Exists = true, Config = config, CreatedAt = DateTimeOffset.UtcNow };
+        state.State = new TopicState { Exists = true, Config = config, CreatedAt = time.GetUtcNow() };
         await state.WriteStateAsync();
         await GrainFactory.GetGrain<ITopicRegistryGrain>(ITopicRegistryGrain.Key).AddAsync(Name);
     }

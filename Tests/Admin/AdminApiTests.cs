@@ -6,7 +6,8 @@ namespace Granary.Tests.Admin;
 /// <summary>The admin HTTP API of a real silo: topics, groups, dead letters, cluster, health, OpenAPI and its errors.</summary>
 public sealed class AdminApiTests(AdminApiSilo silo) : IClassFixture<AdminApiSilo>
 {
-    private static readonly ConsumerOptions NoExpiry = new() { AckTimeout = ClientTestExtensions.NoExpiry };
+    // A short poll: disposing an idle consumer waits for its pending poll to end (up to PollWait, 5 s by default).
+    private static readonly ConsumerOptions NoExpiry = new() { AckTimeout = ClientTestExtensions.NoExpiry, PollWait = TimeSpan.FromMilliseconds(200) };
 
     [Fact]
     public async Task ATopic_IsCreatedDescribedAlteredAndDeleted_AndAnAlteredRetentionAppliesToItsOpenPartitions()

@@ -265,7 +265,7 @@ public sealed class AdminPrincipalTests(AdminPrincipalTests.Silo silo) : IClassF
             await using (var producer = client.CreateProducer(topic)) await producer.SendAsync(new OutgoingMessage(new byte[] { 1 }));
             foreach (string group in new[] { "visible", "hidden" })
             {
-                await using var consumer = client.CreateConsumer(topic, group, new ConsumerOptions { AckTimeout = ClientTestExtensions.NoExpiry });
+                await using var consumer = client.CreateConsumer(topic, group, new ConsumerOptions { AckTimeout = ClientTestExtensions.NoExpiry, PollWait = TimeSpan.FromMilliseconds(200) });
                 await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 1, onEach: m => m.AckAsync());
             }
         }

@@ -24,7 +24,7 @@ public sealed class GroupDiskFullTests
         }
 
         File.Delete(ballast);
-        await using var consumer = cluster.Client.CreateConsumer(topic, "g");
+        await using var consumer = cluster.Client.CreateConsumer(topic, "g", new ConsumerOptions { PollWait = TimeSpan.FromMilliseconds(200) });
         var received = await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 1, onEach: m => m.AckAsync());
         Assert.Equal("stored before the disk filled", Encoding.UTF8.GetString(received[0].Payload.Span));
     }

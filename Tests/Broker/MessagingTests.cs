@@ -7,7 +7,8 @@ public sealed class MessagingTests(BrokerClusterFixture fixture)
     /// Tests that assert each message arrives exactly once, in order, use a lease no stall of a loaded machine can
     /// outlast: after a lease expires a redelivery is correct (at-least-once) and would only make them flaky.
     /// </summary>
-    private static readonly ConsumerOptions NoExpiry = new() { AckTimeout = TimeSpan.FromMinutes(10) };
+    // A short poll: disposing an idle consumer waits for its pending poll to end (up to PollWait, 5 s by default).
+    private static readonly ConsumerOptions NoExpiry = new() { AckTimeout = TimeSpan.FromMinutes(10), PollWait = TimeSpan.FromMilliseconds(200) };
 
     private GranaryClient Client => fixture.Client;
 

@@ -18,7 +18,7 @@ public sealed class RelaxedFlushPolicyTests
             o.FlushInterval = TimeSpan.FromMinutes(10);
         }));
         await silo.Client.Admin.CreateTopicAsync("relaxed");
-        await using var consumer = silo.Client.CreateConsumer("relaxed", "g", new ConsumerOptions { AckTimeout = ClientTestExtensions.NoExpiry });
+        await using var consumer = silo.Client.CreateConsumer("relaxed", "g", new ConsumerOptions { AckTimeout = ClientTestExtensions.NoExpiry, PollWait = TimeSpan.FromMilliseconds(200) });
         await consumer.StartAsync();
         await using var producer = silo.Client.CreateProducer("relaxed");
 

@@ -11,7 +11,8 @@ public sealed class SiloKillTests
         using var data = new TempDirectory();
         await using var silo = new SiloProcess(data.Path);
         silo.Start();
-        var consumerOptions = new ConsumerOptions { AckTimeout = TimeSpan.FromMinutes(10) };
+        // A short poll: disposing an idle consumer waits for its pending poll to end (up to PollWait, 5 s by default).
+        var consumerOptions = new ConsumerOptions { AckTimeout = TimeSpan.FromMinutes(10), PollWait = TimeSpan.FromMilliseconds(200) };
         var confirmed = new ConcurrentDictionary<string, SendReceipt>();
         var ackedBeforeKill = new HashSet<string>();
         var unackedBeforeKill = new HashSet<string>();

@@ -15,7 +15,8 @@ namespace Granary.Tests.Broker;
 /// </summary>
 public sealed class TopicIncarnationTests
 {
-    private static readonly ConsumerOptions NoExpiry = new() { AckTimeout = ClientTestExtensions.NoExpiry };
+    // A short poll: disposing an idle consumer waits for its pending poll to end (up to PollWait, 5 s by default).
+    private static readonly ConsumerOptions NoExpiry = new() { AckTimeout = ClientTestExtensions.NoExpiry, PollWait = TimeSpan.FromMilliseconds(200) };
 
     /// <summary>
     /// The repro: the topic's state file is lost, the topic is created again under its name. Before the fix the

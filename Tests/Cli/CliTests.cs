@@ -7,7 +7,8 @@ namespace Granary.Tests.Cli;
 /// <summary><c>granary</c> against a real silo's admin API: what it prints for people and scripts, and its exit codes.</summary>
 public sealed class CliTests(AdminApiSilo silo) : IClassFixture<AdminApiSilo>
 {
-    private static readonly ConsumerOptions NoExpiry = new() { AckTimeout = ClientTestExtensions.NoExpiry };
+    // A short poll: disposing an idle consumer waits for its pending poll to end (up to PollWait, 5 s by default).
+    private static readonly ConsumerOptions NoExpiry = new() { AckTimeout = ClientTestExtensions.NoExpiry, PollWait = TimeSpan.FromMilliseconds(200) };
 
     [Fact]
     public async Task Topics_AreCreatedListedDescribedAlteredAndDeleted()

@@ -29,7 +29,8 @@ internal sealed class ClusterWorkload : IAsyncDisposable
             int id = p;
             _producers.Add(Task.Run(() => ProduceAsync(id)));
         }
-        _consumerClient = client.CreateConsumer(topic, "audit", new ConsumerOptions { AckTimeout = TimeSpan.FromSeconds(30) });
+        // A short poll: disposing an idle consumer waits for its pending poll to end (up to PollWait, 5 s by default).
+        _consumerClient = client.CreateConsumer(topic, "audit", new ConsumerOptions { AckTimeout = TimeSpan.FromSeconds(30), PollWait = TimeSpan.FromMilliseconds(200) });
         _consumer = Task.Run(ConsumeAsync);
     }
 

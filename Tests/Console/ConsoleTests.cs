@@ -11,7 +11,19 @@ namespace Granary.Tests.Console;
 [Collection(ConsoleCollection.Name)]
 public sealed partial class ConsoleTests(SystemChromium chromium, AdminApiSilo silo) : IClassFixture<AdminApiSilo>
 {
-    private static readonly ConsumerOptions NoExpiry = new() { AckTimeout = ClientTestExtensions.NoExpiry };
+    // A short poll: disposing an idle consumer waits for its pending poll to end (up to PollWait, 5 s by default).
+    private static readonly ConsumerOptions NoExpiry = new() { AckTimeout = ClientTestExtensions.NoExpiry, PollWait = TimeSpan.FromMilliseconds(200) };
+
+    [Fact]
+    public async Task WithSecurityOff_TheConsoleSaysSo_AndOffersNoSignOut()
+    {
+        // This class's silo runs with security off (it used to start a silo of its own in ConsoleSecurityTests).
+        await using var console = await ConsoleSession.OpenAsync(chromium, silo, "cluster");
+        await Expect(console.Page.GetByTestId("signed-in")).ToHaveTextAsync("Security is off: anyone may do anything");
+        await Expect(console.Page.GetByTestId("sign-out")).ToBeHiddenAsync();
+        await Expect(console.Page.GetByTestId("silo-row")).ToHaveCountAsync(1);
+        console.AssertNoScriptErrors();
+    }
 
     [Fact]
     public async Task TheTopicsPage_ShowsATopicsMessages_AndItsCountAndRateFollowWhatIsProduced()

@@ -42,7 +42,7 @@ public sealed class ClusterTlsTests(PostgresFixture postgres)
         await client.Admin.CreateTopicAsync("tls-replicated", new TopicOptions { Partitions = 2, ReplicationFactor = 2, MinInSyncReplicas = 2 });
         await using var producer = client.CreateProducer("tls-replicated", new ProducerOptions { Acks = Acks.All, MaxRetries = 20 });
         for (int i = 0; i < 10; i++) await producer.SendAsync(new OutgoingMessage(Encoding.UTF8.GetBytes($"m{i}")) { Key = $"k{i}" });
-        await using var consumer = client.CreateConsumer("tls-replicated", "g", new ConsumerOptions { AckTimeout = ClientTestExtensions.NoExpiry });
+        await using var consumer = client.CreateConsumer("tls-replicated", "g", new ConsumerOptions { AckTimeout = ClientTestExtensions.NoExpiry, PollWait = TimeSpan.FromMilliseconds(200) });
         var received = await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 10, TimeSpan.FromSeconds(120), m => m.AckAsync());
         Assert.Equal(Enumerable.Range(0, 10).Select(i => $"m{i}").Order(), received.Select(m => Encoding.UTF8.GetString(m.Payload.Span)).Order());
 

@@ -10,7 +10,7 @@ namespace Granary.Tests.Security;
 /// gateway) calling a silo-internal grain method is refused with <see cref="ErrorCode.NotAllowed"/> and nothing changes;
 /// a client that forges the silos' request-context mark is refused too.
 /// </summary>
-public sealed class InternalGrainAccessTests
+public sealed class InternalGrainAccessTests(InternalGrainAccessTests.SharedSilo shared) : IClassFixture<InternalGrainAccessTests.SharedSilo>
 {
     private const int Sent = 3;
 
@@ -34,7 +34,8 @@ public sealed class InternalGrainAccessTests
     [MemberData(nameof(InternalCallNames))]
     public async Task ARawClient_CallingAnInternalMethod_IsRefused_AndNothingChanges(string call)
     {
-        await using var silo = await OneSiloCluster.StartAsync();
+        // One silo for every case: each works on a topic (and its group) of its own, and checks only that topic.
+        var silo = shared.Silo;
         string topic = await CreateTopicWithMessagesAsync(silo);
 
         var refused = await Assert.ThrowsAsync<GranaryException>(() => InternalCalls[call](silo.Cluster.Client, topic, Node(silo)));
@@ -66,7 +67,7 @@ public sealed class InternalGrainAccessTests
     [Fact]
     public async Task TheSilosOwnCalls_StillReachInternalMethods_AndTheEmbeddedSecretIsOwnerOnly()
     {
-        await using var silo = await OneSiloCluster.StartAsync();
+        var silo = shared.Silo;
         string topic = await CreateTopicWithMessagesAsync(silo);
 
         var info = await silo.Cluster.SiloGrainFactory().GetGrain<IPartitionGrain>($"{topic}/0").DescribeAsync();
@@ -98,8 +99,22 @@ public sealed class InternalGrainAccessTests
         var partition = silo.Cluster.SiloGrainFactory().GetGrain<IPartitionGrain>($"{topic}/0");
         Assert.Equal(Sent, (await partition.DescribeAsync()).EndOffset);
         Assert.Equal(Sent, (await partition.FetchAsync(0, 10, TimeSpan.Zero)).Records().Length);
-        await using var consumer = silo.Client.CreateConsumer(topic, "g", new ConsumerOptions { AckTimeout = ClientTestExtensions.NoExpiry });
+        // A short poll: disposing an idle consumer waits for its pending poll to end (up to PollWait, 5 s by default).
+        await using var consumer = silo.Client.CreateConsumer(topic, "g", new ConsumerOptions { AckTimeout = ClientTestExtensions.NoExpiry, PollWait = TimeSpan.FromMilliseconds(200) });
         var received = await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= Sent, onEach: m => m.AckAsync());
         Assert.Equal(Sent, received.Count);
+    }
+
+    /// <summary>The silo the tests without client settings of their own share (one silo start instead of one per case).</summary>
+    public sealed class SharedSilo : IAsyncLifetime
+    {
+        public OneSiloCluster Silo { get; private set; } = null!;
+
+        public async ValueTask InitializeAsync() => Silo = await OneSiloCluster.StartAsync();
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Silo is not null) await Silo.DisposeAsync();
+        }
     }
 }

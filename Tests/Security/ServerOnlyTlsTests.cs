@@ -10,7 +10,7 @@ public sealed class ServerOnlyTlsTests(ServerTlsSiloFixture fixture) : IClassFix
         await client.Admin.CreateTopicAsync("tls-events");
         await using var producer = client.CreateProducer("tls-events");
         await producer.SendAsync(new OutgoingMessage("server-authenticated"u8.ToArray()));
-        await using var consumer = client.CreateConsumer("tls-events", "audit", new ConsumerOptions { AckTimeout = ClientTestExtensions.NoExpiry });
+        await using var consumer = client.CreateConsumer("tls-events", "audit", new ConsumerOptions { AckTimeout = ClientTestExtensions.NoExpiry, PollWait = TimeSpan.FromMilliseconds(200) });
         var received = await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 1, onEach: m => m.AckAsync());
         Assert.Equal("server-authenticated", Encoding.UTF8.GetString(Assert.Single(received).Payload.Span));
     }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -11,7 +12,14 @@ internal sealed class TestJwtIssuer : IDisposable
     public const string Name = "https://issuer.test/realms/granary";
     public const string Audience = "granary";
 
+    // An RSA-2048 key takes about half a second to generate on a loaded machine, and nearly every JWT test builds an
+    // issuer: keys go back to this pool when their issuer is disposed. A key belongs to one live issuer at a time, so a
+    // second issuer in a test (a stranger) still signs with a key of its own, and a removed key is not handed out again
+    // while its issuer lives (a token signed with it must stay unverifiable).
+    private static readonly ConcurrentBag<RSA> s_freeKeys = [];
+
     private readonly List<(string KeyId, RSA Key)> _keys = [];
+    private readonly List<RSA> _removed = [];
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
 
     public TestJwtIssuer() => AddKey();
@@ -23,7 +31,7 @@ internal sealed class TestJwtIssuer : IDisposable
     public string AddKey()
     {
         string keyId = $"key-{_keys.Count + 1}-{Guid.NewGuid():N}";
-        _keys.Add((keyId, RSA.Create(2048)));
+        _keys.Add((keyId, s_freeKeys.TryTake(out var key) ? key : RSA.Create(2048)));
         return keyId;
     }
 
@@ -32,7 +40,7 @@ internal sealed class TestJwtIssuer : IDisposable
     {
         var removed = _keys.Single(k => k.KeyId == keyId);
         _keys.Remove(removed);
-        removed.Key.Dispose();
+        _removed.Add(removed.Key);
     }
 
     /// <summary>PEM text of the current public key: what a confused verifier would use as an HMAC secret.</summary>
@@ -85,6 +93,9 @@ internal sealed class TestJwtIssuer : IDisposable
 
     public void Dispose()
     {
-        foreach (var (_, key) in _keys) key.Dispose();
+        foreach (var (_, key) in _keys) s_freeKeys.Add(key);
+        foreach (var key in _removed) s_freeKeys.Add(key);
+        _keys.Clear();
+        _removed.Clear();
     }
 }

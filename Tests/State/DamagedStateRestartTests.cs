@@ -10,7 +10,8 @@ namespace Granary.Tests.State;
 /// </summary>
 public sealed class DamagedStateRestartTests
 {
-    private static readonly ConsumerOptions NoExpiry = new() { AckTimeout = ClientTestExtensions.NoExpiry };
+    // A short poll: disposing an idle consumer waits for its pending poll to end (up to PollWait, 5 s by default).
+    private static readonly ConsumerOptions NoExpiry = new() { AckTimeout = ClientTestExtensions.NoExpiry, PollWait = TimeSpan.FromMilliseconds(200) };
 
     [Fact]
     public async Task ASiloWithDamagedState_Starts_IsReady_RedeliversRatherThanSkips_AndReportsEveryDamage()

@@ -6,7 +6,8 @@ namespace Granary.Tests.State;
 /// <summary>Issue 16 item 3: a damaged reminder table is rebuilt, and the reminders it held are re-created.</summary>
 public sealed class LostRemindersRestartTests
 {
-    private static readonly ConsumerOptions NoExpiry = new() { AckTimeout = ClientTestExtensions.NoExpiry };
+    // A short poll: disposing an idle consumer waits for its pending poll to end (up to PollWait, 5 s by default).
+    private static readonly ConsumerOptions NoExpiry = new() { AckTimeout = ClientTestExtensions.NoExpiry, PollWait = TimeSpan.FromMilliseconds(200) };
 
     /// <summary>
     /// Expiring messages, a silo killed, its reminder table emptied: the silo starts, wakes its cursors, and the messages
@@ -22,7 +23,7 @@ public sealed class LostRemindersRestartTests
         await using (var client = await silo.ConnectAsync())
         {
             await client.Admin.CreateTopicAsync("orders");
-            await using (var consumer = client.CreateConsumer("orders", "billing")) await consumer.StartAsync();
+            await using (var consumer = client.CreateConsumer("orders", "billing", new ConsumerOptions { PollWait = TimeSpan.FromMilliseconds(200) })) await consumer.StartAsync();
             await using var producer = client.CreateProducer("orders");
             for (int i = 0; i < 3; i++) await producer.SendAsync(new OutgoingMessage(new[] { (byte)i }) { TimeToLive = TimeSpan.FromSeconds(15) });
             await Eventually.UntilAsync(() => File.Exists(reminders) && File.ReadAllText(reminders).Contains("orders/billing/0", StringComparison.Ordinal));
