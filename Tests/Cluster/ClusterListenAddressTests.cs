@@ -24,7 +24,9 @@ public sealed class ClusterListenAddressTests(PostgresFixture postgres)
             "--Granary:Security:Enabled=true", "--Granary:ListenAddress=0.0.0.0");
         local.Start();
         wide.Start();
-        await Eventually.UntilAsync(() => (local.HasLogged("Listening: gateway") || !local.IsRunning) && (wide.HasLogged("Listening: gateway") || !wide.IsRunning), StartDeadline);
+        // Each silo's last start-up line: the security warning (local, security off) and the admin listener (wide, on). The
+        // output is read as it comes: waiting for an earlier line let the checks below run before the later ones arrived.
+        await Eventually.UntilAsync(() => (local.HasLogged("Security is off") || !local.IsRunning) && (wide.HasLogged("Listening: admin API") || !wide.IsRunning), StartDeadline);
         string output = $"local: {string.Join('\n', local.RecentOutput)}\nwide: {string.Join('\n', wide.RecentOutput)}";
         Assert.True(local.IsRunning && wide.IsRunning, output);
 
