@@ -291,7 +291,14 @@ public sealed class GranaryConsumer : IAsyncDisposable
     {
         var settlement = new Settlement(message, kind, delay, confirmed);
         if (!_settlements.Writer.TryWrite(settlement))
-            return Task.FromException(new GranaryException(ErrorCode.Closed, "The consumer was disposed; the message will be redelivered."));
+        {
+            var closed = Task.FromException(new GranaryException(ErrorCode.Closed,
+                $"The consumer of topic '{Topic}', group '{Group}' was disposed; message {message.Partition}/{message.Offset} will be redelivered."));
+            // A queued ack is often not awaited (`_ = message.AckAsync()`): its Closed must not surface as an
+            // unobserved task exception. A caller that awaits still gets it.
+            if (!confirmed) _ = closed.Exception;
+            return closed;
+        }
         return settlement.Completion?.Task ?? Task.CompletedTask;
     }
 

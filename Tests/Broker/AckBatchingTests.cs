@@ -373,6 +373,39 @@ public sealed class AckBatchingTests(AckBatchingTests.Silo silo) : IClassFixture
         }
     }
 
+    /// <summary>Review 19, finding 5: an ack not awaited after the consumer was disposed leaves no unobserved faulted task.</summary>
+    [Fact]
+    public async Task AnAckNotAwaitedAfterDispose_LeavesNoUnobservedFaultedTask()
+    {
+        string topic = await TopicWithMessagesAsync(partitions: 1, count: 1);
+        var unobserved = new ConcurrentQueue<Exception>();
+        void OnUnobserved(object? sender, UnobservedTaskExceptionEventArgs e)
+        {
+            if (e.Exception.Flatten().InnerExceptions.Any(x => x.Message.Contains(topic, StringComparison.Ordinal))) unobserved.Enqueue(e.Exception);
+        }
+        TaskScheduler.UnobservedTaskException += OnUnobserved;
+        try
+        {
+            var consumer = Client.CreateConsumer(topic, "g", LongLeases);
+            var message = Assert.Single(await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 1));
+            await consumer.DisposeAsync();
+            AckWithoutAwaiting(message);
+            for (int i = 0; i < 3; i++)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+            }
+            Assert.Empty(unobserved);
+        }
+        finally
+        {
+            TaskScheduler.UnobservedTaskException -= OnUnobserved;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void AckWithoutAwaiting(ReceivedMessage message) => _ = message.AckAsync();
+
     /// <summary>
     /// Review 19, finding 5: AckFailed ran inside the settle loop, so a handler waiting for a flush stopped every ack of
     /// the consumer. Now it runs off the loop.
