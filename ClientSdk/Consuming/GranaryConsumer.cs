@@ -40,9 +40,13 @@ public sealed class GranaryConsumer : IAsyncDisposable
     private Task? _settling;
     private int _partitions;
     private readonly ILogger _logger;
-    // Queued acks that failed since a flush last reported them: the next FlushAcksAsync throws them.
-    private readonly List<(ReceivedMessage Message, GranaryException Error)> _unflushedAckFailures = [];
+    // Queued acks that failed since a flush last reported them: the next FlushAcksAsync that waits to the end throws them.
+    private readonly UnreportedAckFailures _unreported = new();
     private long _failedAcks;
+    // AckFailed handlers run one after another on the thread pool, off the settle loop: a handler that waits for the
+    // consumer's acks (a flush, AckConfirmedAsync) must not stop the loop that sends them.
+    private readonly Lock _eventsGate = new();
+    private Task _events = Task.CompletedTask;
 
     internal GranaryConsumer(GranaryClient client, string topic, string group, ConsumerOptions options)
     {
@@ -143,10 +147,11 @@ public sealed class GranaryConsumer : IAsyncDisposable
 
     /// <summary>
     /// Raised once for each ack queued with <see cref="ReceivedMessage.AckAsync"/> that the broker refused
-    /// (<see cref="ErrorCode.StaleDelivery"/>) or whose call failed. Raised on the consumer's background task that
-    /// sends acks, possibly from several threads at once (the calls of a batch run together): keep handlers short and
-    /// thread-safe (the next batch waits for them); an exception a handler throws is logged and ignored. Acks made
-    /// with <see cref="ReceivedMessage.AckConfirmedAsync"/> report to their own task instead.
+    /// (<see cref="ErrorCode.StaleDelivery"/>) or whose call kept failing (after its retries; the ack is lost). Raised
+    /// on the thread pool, one failure at a time in the order they happened, never on the task that sends acks: a
+    /// handler may wait for the consumer's acks (<see cref="FlushAcksAsync"/>) without stopping them, though a slow
+    /// handler delays the events after it. An exception a handler throws is logged and ignored. Acks made with
+    /// <see cref="ReceivedMessage.AckConfirmedAsync"/> report to their own task instead.
     /// </summary>
     public event EventHandler<AckFailedEventArgs>? AckFailed;
 
@@ -156,19 +161,38 @@ public sealed class GranaryConsumer : IAsyncDisposable
     /// throwing, the broker took every ack queued before it: a crash of this process no longer brings their messages
     /// back (the silo saves acknowledgements at most every 100 ms, so a silo crash right after still can).
     /// </summary>
-    /// <param name="cancellationToken">Stops waiting; the acks are still sent.</param>
+    /// <remarks>
+    /// An ack call that fails (silo unreachable, timeout) is sent again a few times with backoff (about 3 s in all)
+    /// before the ack counts as failed, so a short outage costs no redelivery. A failed ack is not sent again after
+    /// that: retrying the flush does not resend it, which is why the flush then throws a code that is not retriable.
+    /// </remarks>
+    /// <param name="cancellationToken">
+    /// Stops waiting; the acks are still sent, and failures stay for the next flush (a cancelled flush reports nothing).
+    /// </param>
     /// <exception cref="GranaryException">
-    /// When one or more acks queued with <see cref="ReceivedMessage.AckAsync"/> failed and no earlier flush reported
-    /// them: the code of the first failure (<see cref="ErrorCode.StaleDelivery"/> for a refusal), the message naming up
-    /// to ten of them (each also raised <see cref="AckFailed"/>). <see cref="ErrorCode.Closed"/> after
-    /// <see cref="DisposeAsync"/> (which sent every queued ack).
+    /// <see cref="ErrorCode.StaleDelivery"/> (not retriable) when one or more acks queued with
+    /// <see cref="ReceivedMessage.AckAsync"/> were not taken and no earlier flush reported them: refused by the broker
+    /// (the message was delivered again since) or lost after their call kept failing. The text counts them per cause
+    /// and names up to ten (partition/offset, attempt, code); each also raised <see cref="AckFailed"/>; their messages
+    /// are handled again. <see cref="ErrorCode.Closed"/> after <see cref="DisposeAsync"/> (which sent every queued ack).
     /// </exception>
     public async Task FlushAcksAsync(CancellationToken cancellationToken = default)
+    {
+        await WaitForQueuedSettlementsAsync(cancellationToken).ConfigureAwait(false);
+        if (_unreported.TakeReport(Topic, Group) is { } report) throw report;
+    }
+
+    /// <summary>
+    /// Waits until everything queued before the call is answered, without taking the failures (those stay for the
+    /// application's own <see cref="FlushAcksAsync"/>).
+    /// </summary>
+    internal async Task WaitForQueuedSettlementsAsync(CancellationToken cancellationToken = default)
     {
         if (Volatile.Read(ref _settling) is null) return; // never started: no message was delivered, nothing is queued
         var flush = Settlement.Flush();
         if (!_settlements.Writer.TryWrite(flush))
             throw new GranaryException(ErrorCode.Closed, "The consumer was disposed; it sent its queued acks then.");
+        // The marker only ever succeeds: nothing is left faulted and unobserved when the wait is cancelled.
         await flush.Completion!.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -184,8 +208,9 @@ public sealed class GranaryConsumer : IAsyncDisposable
     /// </summary>
     /// <remarks>
     /// Returns when <paramref name="cancellationToken"/> is cancelled: running handlers see the token and are
-    /// awaited (one that completes normally is acked), the acks are flushed (when it returns the broker has answered
-    /// every ack of its handlers; refusals raised <see cref="AckFailed"/>), and messages read but not started stay
+    /// awaited (one that completes normally is acked), the acks are sent and answered (when it returns the broker has
+    /// answered every ack of its handlers; refusals raised <see cref="AckFailed"/> and are not thrown by the run: the
+    /// application's next <see cref="FlushAcksAsync"/> throws them), and messages read but not started stay
     /// leased until this consumer is disposed (which gives them back at once) or their <see cref="ConsumerOptions.AckTimeout"/> passes.
     /// It holds at most <see cref="HandlerOptions.MaxConcurrency"/> + <see cref="ConsumerOptions.MaxPrefetch"/>
     /// messages. One call at a time per consumer.
@@ -218,6 +243,9 @@ public sealed class GranaryConsumer : IAsyncDisposable
             // arriving after the message went to another member is refused as stale).
             if (_settling is not null)
                 await _settling.WaitAsync(SettleOnDisposeTimeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            Task events;
+            lock (_eventsGate) events = _events;
+            await events.WaitAsync(EventsOnDisposeTimeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             await ReleaseUnseenAsync().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             try
             {
@@ -252,6 +280,9 @@ public sealed class GranaryConsumer : IAsyncDisposable
     /// <summary>Longest <see cref="DisposeAsync"/> waits for queued settlements to reach the broker before leaving.</summary>
     private static readonly TimeSpan SettleOnDisposeTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>Longest <see cref="DisposeAsync"/> waits for <see cref="AckFailed"/> handlers of the last failures.</summary>
+    private static readonly TimeSpan EventsOnDisposeTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// Queues an ack, nack or reject. A <paramref name="confirmed"/> one completes with the broker's answer; the others
     /// (<see cref="ReceivedMessage.AckAsync"/>) complete once queued and report a failure through <see cref="AckFailed"/>.
@@ -260,7 +291,14 @@ public sealed class GranaryConsumer : IAsyncDisposable
     {
         var settlement = new Settlement(message, kind, delay, confirmed);
         if (!_settlements.Writer.TryWrite(settlement))
-            return Task.FromException(new GranaryException(ErrorCode.Closed, "The consumer was disposed; the message will be redelivered."));
+        {
+            var closed = Task.FromException(new GranaryException(ErrorCode.Closed,
+                $"The consumer of topic '{Topic}', group '{Group}' was disposed; message {message.Partition}/{message.Offset} will be redelivered."));
+            // A queued ack is often not awaited (`_ = message.AckAsync()`): its Closed must not surface as an
+            // unobserved task exception. A caller that awaits still gets it.
+            if (!confirmed) _ = closed.Exception;
+            return closed;
+        }
         return settlement.Completion?.Task ?? Task.CompletedTask;
     }
 
@@ -382,7 +420,8 @@ public sealed class GranaryConsumer : IAsyncDisposable
 
     /// <summary>
     /// Sends queued acks and nacks in batches: whatever was queued while the previous batch was on its way goes out
-    /// together, one call per partition, member and kind, the calls of a batch at the same time. Each call names the
+    /// together, one call per partition, member and kind, partitions at the same time and the calls of one partition in
+    /// queue order (see <see cref="SendAsync"/>). Each call names the
     /// deliveries it answers; those the broker refuses as stale fail with <see cref="ErrorCode.StaleDelivery"/>. A
     /// flush completes once everything queued before it is answered (the loop works in queue order).
     /// </summary>
@@ -398,7 +437,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
                 {
                     await SendAsync(batch).ConfigureAwait(false);
                     batch.Clear();
-                    CompleteFlush(settlement);
+                    settlement.Completion!.TrySetResult();
                 }
                 else
                 {
@@ -410,11 +449,45 @@ public sealed class GranaryConsumer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Partitions go out at the same time; within a partition the calls go one after another, in the order their
+    /// first settlement was queued, so a nack never overtakes an ack queued before it (under the ordered modes it
+    /// would take back the acked message, which then comes again and its ack is refused). Acks of one call may
+    /// include some queued after a nack of a later call: those are acks the application made, taken first.
+    /// </summary>
     private Task SendAsync(List<Settlement> batch) => batch.Count switch
     {
         0 => Task.CompletedTask,
-        _ => Task.WhenAll(batch.GroupBy(s => (s.Message!.Partition, s.Message.MemberId, s.Kind, s.Delay)).Select(g => SendGroupAsync(g.Key.Partition, g.Key.MemberId, g.Key.Kind, g.Key.Delay, [.. g]))),
+        _ => Task.WhenAll(batch.GroupBy(s => s.Message!.Partition).Select(SendPartitionAsync)),
     };
+
+    private async Task SendPartitionAsync(IGrouping<int, Settlement> settlements)
+    {
+        foreach (var call in settlements.GroupBy(s => (s.Message!.MemberId, s.Kind, s.Delay)))
+            await SendGroupAsync(settlements.Key, call.Key.MemberId, call.Key.Kind, call.Key.Delay, [.. call]).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Pauses before an ack call is sent again after it failed with a retriable error (about 3 s in all). Acks only:
+    /// taking an ack twice is harmless (a done message's ack is taken again), a nack or reject is not repeatable and
+    /// its caller gets the error.
+    /// </summary>
+    private static readonly TimeSpan[] AckRetryDelays = [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(400), TimeSpan.FromMilliseconds(800), TimeSpan.FromMilliseconds(1600)];
+
+    private static async Task<LeaseRef[]> AckWithRetriesAsync(IPartitionCursorGrain cursor, string member, LeaseRef[] deliveries)
+    {
+        for (int retry = 0; ; retry++)
+        {
+            try
+            {
+                return await cursor.AckAsync(member, deliveries).ConfigureAwait(false);
+            }
+            catch (Exception e) when (retry < AckRetryDelays.Length && Errors.Translate(e).IsRetriable)
+            {
+                await Task.Delay(AckRetryDelays[retry]).ConfigureAwait(false);
+            }
+        }
+    }
 
     /// <summary>One broker call for settlements of one partition, member and kind; never throws (failures go to the settlements).</summary>
     private async Task SendGroupAsync(int partition, string member, SettleKind kind, TimeSpan delay, Settlement[] items)
@@ -427,7 +500,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
             switch (kind)
             {
                 case SettleKind.Ack:
-                    refused = await cursor.AckAsync(member, deliveries).ConfigureAwait(false);
+                    refused = await AckWithRetriesAsync(cursor, member, deliveries).ConfigureAwait(false);
                     break;
                 case SettleKind.Nack:
                     var nacked = await cursor.NackAsync(member, deliveries, delay).ConfigureAwait(false);
@@ -460,38 +533,25 @@ public sealed class GranaryConsumer : IAsyncDisposable
         }
         if (error is null) return;
         var message = item.Message!;
+        _unreported.Add(new UnreportedAckFailures.AckFailure(message.Partition, message.Offset, message.DeliveryAttempt, error.Code), error);
         Interlocked.Increment(ref _failedAcks);
-        lock (_unflushedAckFailures) _unflushedAckFailures.Add((message, error));
         ConsumerLog.AckFailed(_logger, Topic, Group, message.Partition, message.Offset, message.DeliveryAttempt, error.Code, error);
+        if (AckFailed is null) return;
+        var args = new AckFailedEventArgs(message, error);
+        lock (_eventsGate) _events = _events.ContinueWith((_, state) => RaiseAckFailed((AckFailedEventArgs)state!), args,
+            CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+    }
+
+    private void RaiseAckFailed(AckFailedEventArgs args)
+    {
         try
         {
-            AckFailed?.Invoke(this, new AckFailedEventArgs(message, error));
+            AckFailed?.Invoke(this, args);
         }
         catch (Exception e)
         {
             ConsumerLog.AckFailedHandlerThrew(_logger, Topic, Group, e);
         }
-    }
-
-    /// <summary>Everything queued before <paramref name="flush"/> is answered: it completes, with the failed queued acks not yet reported.</summary>
-    private void CompleteFlush(Settlement flush)
-    {
-        List<(ReceivedMessage Message, GranaryException Error)> failed;
-        lock (_unflushedAckFailures)
-        {
-            failed = [.. _unflushedAckFailures];
-            _unflushedAckFailures.Clear();
-        }
-        if (failed.Count == 0)
-        {
-            flush.Completion!.TrySetResult();
-            return;
-        }
-        var first = failed[0].Error;
-        string named = string.Join(", ", failed.Take(10).Select(f => $"{f.Message.Partition}/{f.Message.Offset} ({f.Error.Code})"));
-        flush.Completion!.TrySetException(new GranaryException(first.Code,
-            $"{failed.Count} queued ack(s) of topic '{Topic}', group '{Group}' failed: {named}{(failed.Count > 10 ? ", ..." : "")}. " +
-            "A refused (StaleDelivery) message may be handled again by its new holder; one whose ack was not sent comes again.", first));
     }
 
     private GranaryException Stale(Settlement settlement)

@@ -62,7 +62,8 @@ public sealed class ReceivedMessage : MessageView
     /// A queued ack the broker refuses (<see cref="ErrorCode.StaleDelivery"/>), or whose call fails, is not lost from
     /// sight: the consumer counts it in <see cref="GranaryConsumer.FailedAcks"/>, raises
     /// <see cref="GranaryConsumer.AckFailed"/> with the message and the error, logs a warning, and the next
-    /// <see cref="GranaryConsumer.FlushAcksAsync"/> throws it.
+    /// <see cref="GranaryConsumer.FlushAcksAsync"/> throws it. A failed call is sent again a few times first (about
+    /// 3 s), so a short outage loses no ack.
     /// </para>
     /// <para>
     /// An ack after the lease ended is still taken when nobody was given the message since (the work was done); once
@@ -91,7 +92,11 @@ public sealed class ReceivedMessage : MessageView
     public Task AckConfirmedAsync(CancellationToken cancellationToken = default)
     {
         var settled = SettleAsync(GranaryConsumer.SettleKind.Ack, confirmed: true);
-        return cancellationToken.CanBeCanceled ? settled.WaitAsync(cancellationToken) : settled;
+        if (!cancellationToken.CanBeCanceled) return settled;
+        // A caller that stopped waiting never sees the answer: a refusal must not fault the task unobserved.
+        _ = settled.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return settled.WaitAsync(cancellationToken);
     }
 
     /// <summary>

@@ -266,15 +266,16 @@ internal sealed class HandlerRunner : IDisposable
 
     /// <summary>
     /// Handlers' acks are queued (<see cref="ReceivedMessage.AckAsync"/>), so that a handler's message costs no round
-    /// trip; before the run returns they are flushed, so that a returned run has every ack answered, as when each was
-    /// awaited. A refused or unsent one was reported through <see cref="GranaryConsumer.AckFailed"/> already, and its
-    /// message comes again (at-least-once): nothing for the run to throw.
+    /// trip; before the run returns they are answered, so that a returned run has every ack answered, as when each was
+    /// awaited. A refused or lost one was reported through <see cref="GranaryConsumer.AckFailed"/> already, and its
+    /// message comes again (at-least-once): nothing for the run to throw. The failures are left in place, so that the
+    /// application's own <see cref="GranaryConsumer.FlushAcksAsync"/> after the run still throws them.
     /// </summary>
     private async Task FlushAcksAsync()
     {
         try
         {
-            await _consumer.FlushAcksAsync().ConfigureAwait(false);
+            await _consumer.WaitForQueuedSettlementsAsync().ConfigureAwait(false);
         }
         catch (GranaryException)
         {
