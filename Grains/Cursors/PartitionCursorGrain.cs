@@ -294,7 +294,8 @@ internal sealed partial class PartitionCursorGrain(
     {
         await EnsureInitializedAsync();
         long? oldest = await OldestUnackedTimestampAsync();
-        return new CursorInfo(_delivery.Committed, _delivery.InFlightCount, _delivery.ReadyCount, (int)_delivery.AckedCount,
+        // Messages that went back and wait to be read again are available too.
+        return new CursorInfo(_delivery.Committed, _delivery.InFlightCount, _delivery.ReadyCount + _delivery.UnreadCount, (int)_delivery.AckedCount,
             _delivery.DelayedCount, oldest, _delivery.Expired, _delivery.DeadLettered, _delivery.Skipped);
     }
 
