@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Granary.Grains.Cursors;
 
 namespace Granary.Grains.Delivery;
@@ -29,8 +30,11 @@ internal sealed class DeliveryState
     private readonly MemberTable _members = new();
     // Leases that ended without an ack: to be read again from the partition before they go out (RefillFrom).
     private readonly OffsetTable<UnreadMessage> _unread = new();
-    // KeyShared: keys with a message among the unread (by key hash), with how many: their messages wait for it.
-    private readonly Dictionary<ulong, int> _unreadKeys = [];
+    // KeyShared: keys with messages among the unread (by key hash), how many and the lowest offset: the key's
+    // messages after that one wait for it.
+    private readonly Dictionary<ulong, UnreadKey> _unreadKeys = [];
+
+    private readonly record struct UnreadKey(int Count, long Lowest);
     private readonly KeyHolds _keyHolds = new();
     // KeyShared: keys with a nack delay pending are blocked (by key hash, as KeyHolds), with how many are pending.
     private readonly Dictionary<ulong, int> _retryKeys = [];
@@ -248,8 +252,9 @@ internal sealed class DeliveryState
                     (waiting ??= []).Add(message);
                     continue;
                 }
-                // A key with a message to be read again waits for it: that message may come before this one.
-                if (_keyHolds.IsHeldByAnother(key, memberId) || _retryKeys.ContainsKey(key) || _unreadKeys.ContainsKey(key))
+                // A key's messages after one to be read again wait for it.
+                if (_keyHolds.IsHeldByAnother(key, memberId) || _retryKeys.ContainsKey(key)
+                    || (_unreadKeys.TryGetValue(key, out var unreadKey) && offset > unreadKey.Lowest))
                 {
                     (blockedKeys ??= []).Add(key);
                     (waiting ??= []).Add(message);
@@ -494,7 +499,11 @@ internal sealed class DeliveryState
         if (attempts > 0) _attempts[offset] = attempts;
         else _attempts.Remove(offset);
         _unread.Set(offset, new UnreadMessage(lease.HasKey, lease.KeyHash, rejected));
-        if (lease.HasKey) _unreadKeys[lease.KeyHash] = _unreadKeys.GetValueOrDefault(lease.KeyHash) + 1;
+        if (lease.HasKey)
+        {
+            ref var key = ref CollectionsMarshal.GetValueRefOrAddDefault(_unreadKeys, lease.KeyHash, out bool exists);
+            key = exists ? new UnreadKey(key.Count + 1, Math.Min(key.Lowest, offset)) : new UnreadKey(1, offset);
+        }
         _outcome.RefillNeeded = true;
     }
 
@@ -503,10 +512,20 @@ internal sealed class DeliveryState
     {
         if (!_unread.TryGetValue(offset, out unread)) return false;
         _unread.Remove(offset);
-        if (unread.HasKey && _unreadKeys.TryGetValue(unread.KeyHash, out int count))
+        ulong keyHash = unread.KeyHash;
+        if (unread.HasKey && _unreadKeys.TryGetValue(keyHash, out var key))
         {
-            if (count <= 1) _unreadKeys.Remove(unread.KeyHash);
-            else _unreadKeys[unread.KeyHash] = count - 1;
+            if (key.Count <= 1)
+            {
+                _unreadKeys.Remove(keyHash);
+            }
+            else
+            {
+                // Refills go lowest first, so the key's next unread message is usually a few entries on.
+                long lowest = key.Lowest != offset ? key.Lowest
+                    : _unread.Entries().First(e => e.Value.HasKey && e.Value.KeyHash == keyHash).Offset;
+                _unreadKeys[keyHash] = new UnreadKey(key.Count - 1, lowest);
+            }
         }
         return true;
     }

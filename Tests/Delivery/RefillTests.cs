@@ -61,6 +61,20 @@ public sealed class RefillTests
     }
 
     [Fact]
+    public void KeyShared_AnEarlierMessageOfAKey_GoesOut_WhileALaterOneIsStillUnread()
+    {
+        var h = new DeliveryHarness(DeliveryMode.KeyShared);
+        h.Append(K("a"), K("a"), K("a"));
+        h.State.Nack("A", DeliveryHarness.Refs(h.Pull("A")), TimeSpan.Zero); // all three go back, unread
+        h.Refill(until: 1); // 0 read again; 1 and 2 not yet
+        Assert.Equal([0L], h.Pull("B", refill: false).Select(l => l.Offset));
+        h.Refill(until: 2);
+        Assert.Equal([1L], h.Pull("B", refill: false).Select(l => l.Offset));
+        h.Refill();
+        Assert.Equal([2L], h.Pull("B", refill: false).Select(l => l.Offset));
+    }
+
+    [Fact]
     public void AMessageNoLongerInThePartition_WhenReadAgain_IsSkippedAsLost()
     {
         var h = new DeliveryHarness();
