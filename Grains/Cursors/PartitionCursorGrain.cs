@@ -127,8 +127,9 @@ internal sealed partial class PartitionCursorGrain(
             // change, not a fetch.
             Task? fetch = _delivery.MayTake(memberId) && _delivery.CanFetch ? StartFetch(remaining) : null;
             // Messages that went back are read again apart from the fetch (which may be a long poll): their refill
-            // signals the pull.
-            if (_delivery.UnreadCount > 0) StartRefill();
+            // signals the pull. Even into a full ready set: this pull got nothing, and an unread message may be
+            // what holds the others back (Ordered, KeyShared).
+            if (_delivery.UnreadCount > 0) StartRefill(evenIfFull: true);
             if (fetch is { IsCompleted: true })
             {
                 if (fetch.IsFaulted) await fetch; // TopicNotFound and the like reach the member
@@ -166,11 +167,14 @@ internal sealed partial class PartitionCursorGrain(
 
     /// <summary>
     /// Reads again the messages that went back without their record bytes (<see cref="DeliveryState.RefillFrom"/>),
-    /// unless a refill runs already. Failures are logged; the next pull or tick tries again.
+    /// unless a refill runs already, or the ready set is full and <paramref name="evenIfFull"/> is false (then pulls
+    /// make room first: read again with nobody pulling, they would only pile up). Failures are logged; the next pull
+    /// or tick tries again.
     /// </summary>
-    private void StartRefill()
+    private void StartRefill(bool evenIfFull = false)
     {
         if (_refilling is { IsCompleted: false } || _delivery.RefillFrom is null) return;
+        if (!evenIfFull && _delivery.ReadyCount >= DeliveryState.BufferLimit) return;
         var refill = RefillAsync();
         _refilling = refill.IsCompleted ? null : refill;
     }
@@ -191,7 +195,7 @@ internal sealed partial class PartitionCursorGrain(
                     if (_delivery.IsUnread(ranged.Record.Offset))
                         _delivery.Refill(BufferedMessage.From(ranged), IsForAnotherGroup(ranged.Record));
                 }
-                _delivery.RefilledTo(result.NextOffset);
+                _delivery.RefilledTo(Math.Max(from, result.FromOffset), result.NextOffset);
                 Apply(_delivery.TakeOutcome());
                 // A full ready set waits for pulls; a read that brought nothing back is not repeated at once.
                 if (_delivery.ReadyCount >= DeliveryState.BufferLimit || _delivery.RefillFrom == from) break;

@@ -825,12 +825,14 @@ internal sealed class DeliveryState
     }
 
     /// <summary>
-    /// A read for <see cref="RefillFrom"/> returned every record below <paramref name="nextOffset"/>: a message that
-    /// went back and was not among them is no longer in the partition (lost), so it counts as skipped and done.
+    /// A read for <see cref="RefillFrom"/> returned every record from <paramref name="fromOffset"/> up to
+    /// <paramref name="nextOffset"/>: a message in that range that went back and was not among them is no longer in
+    /// the partition (lost), so it counts as skipped and done. (Messages that went back below the read's start while
+    /// it ran are left for the next read.)
     /// </summary>
-    public void RefilledTo(long nextOffset)
+    public void RefilledTo(long fromOffset, long nextOffset)
     {
-        var missing = _unread.Below(nextOffset).Select(u => u.Offset).ToList();
+        var missing = _unread.Below(nextOffset).Where(u => u.Offset >= fromOffset).Select(u => u.Offset).ToList();
         if (missing.Count == 0) return;
         foreach (long offset in missing) MarkDone(offset);
         Skipped += missing.Count;

@@ -95,7 +95,7 @@ internal sealed class DeliveryHarness
                     State.Refill(BufferedMessage.From(ranged), forAnotherGroup: false);
             }
         }
-        State.RefilledTo(end);
+        State.RefilledTo(from, end);
     }
 
     /// <summary>

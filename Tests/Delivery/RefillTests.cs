@@ -83,10 +83,23 @@ public sealed class RefillTests
         h.State.Nack("A", [leases[0].Ref], TimeSpan.Zero);
         h.State.Ack("A", [leases[1].Ref]);
         h.Outcome();
-        h.State.RefilledTo(1); // the read came back without offset 0
+        h.State.RefilledTo(0, 1); // the read came back without offset 0
         var outcome = h.Outcome();
         Assert.Equal(1L, outcome.LostSkipped);
         Assert.Equal((1L, 2L, 0), (h.State.Skipped, h.State.Committed, h.State.UnreadCount));
+    }
+
+    [Fact]
+    public void AMessageThatWentBackBelowARunningRead_IsNotTakenForLost()
+    {
+        var h = new DeliveryHarness();
+        h.Append(3);
+        var leases = h.Pull("A");
+        h.State.Nack("A", [leases[1].Ref, leases[2].Ref], TimeSpan.Zero); // a read starts at 1...
+        h.State.Nack("A", [leases[0].Ref], TimeSpan.Zero); // ...and 0 goes back while it runs
+        h.State.RefilledTo(1, 3); // the read returned nothing (its records vanished): 1 and 2 are lost, 0 is not
+        Assert.Equal((2L, 1), (h.State.Skipped, h.State.UnreadCount));
+        Assert.Equal([(0L, 2)], h.Pull("B").Select(l => (l.Offset, l.Attempt)));
     }
 
     [Fact]
