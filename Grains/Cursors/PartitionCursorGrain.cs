@@ -54,7 +54,7 @@ internal sealed partial class PartitionCursorGrain(
     private bool _dirty, _deleted, _deactivated;
     // Only a RejectPublish partition uses the committed offset (to hold retention back): no call per save otherwise.
     private bool _reportCommitted;
-    private Task? _initializing, _fetching, _saving, _deadLettering;
+    private Task? _initializing, _fetching, _refilling, _saving, _deadLettering;
     private TaskCompletionSource _availableSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IGrainTimer? _tickTimer;
     private IGrainReminder? _reminder;
@@ -113,6 +113,7 @@ internal sealed partial class PartitionCursorGrain(
                 // Refill while the member works; an idle pull instead long-polls below (a zero-wait fetch there
                 // would be repeated back to back for the whole wait).
                 if (_delivery.ReadyCount < DeliveryState.BufferLimit / 2) _ = StartFetch(TimeSpan.Zero);
+                if (_delivery.UnreadCount > 0) StartRefill();
                 return deliveries;
             }
 
@@ -125,6 +126,10 @@ internal sealed partial class PartitionCursorGrain(
             // A member that may not take anything now (another owns the partition), or a full buffer, waits for a
             // change, not a fetch.
             Task? fetch = _delivery.MayTake(memberId) && _delivery.CanFetch ? StartFetch(remaining) : null;
+            // Messages that went back are read again apart from the fetch (which may be a long poll): their refill
+            // signals the pull. Even into a full ready set: this pull got nothing, and an unread message may be
+            // what holds the others back (Ordered, KeyShared).
+            if (_delivery.UnreadCount > 0) StartRefill(evenIfFull: true);
             if (fetch is { IsCompleted: true })
             {
                 if (fetch.IsFaulted) await fetch; // TopicNotFound and the like reach the member
@@ -158,6 +163,52 @@ internal sealed partial class PartitionCursorGrain(
         var fetch = FetchAsync(maxWait);
         _fetching = fetch.IsCompleted ? null : fetch;
         return fetch;
+    }
+
+    /// <summary>
+    /// Reads again the messages that went back without their record bytes (<see cref="DeliveryState.RefillFrom"/>),
+    /// unless a refill runs already, or the ready set is full and <paramref name="evenIfFull"/> is false (then pulls
+    /// make room first: read again with nobody pulling, they would only pile up). Failures are logged; the next pull
+    /// or tick tries again.
+    /// </summary>
+    private void StartRefill(bool evenIfFull = false)
+    {
+        if (_refilling is { IsCompleted: false } || _delivery.RefillFrom is null) return;
+        if (!evenIfFull && _delivery.ReadyCount >= DeliveryState.BufferLimit) return;
+        var refill = RefillAsync();
+        _refilling = refill.IsCompleted ? null : refill;
+    }
+
+    private async Task RefillAsync()
+    {
+        try
+        {
+            // One read per round, from the lowest: more rounds while the ready set has room (or after the next pull).
+            while (_delivery.RefillFrom is { } from && !_deleted)
+            {
+                int epoch = _epoch;
+                var result = await Partition.FetchAsync(from, DeliveryState.BufferLimit, TimeSpan.Zero);
+                if (epoch != _epoch) continue; // a seek dropped them
+                _delivery.RetainedFrom(result.StartOffset);
+                foreach (var ranged in StoredBatches.Read(result.Batches, result.FromOffset, result.NextOffset))
+                {
+                    if (_delivery.IsUnread(ranged.Record.Offset))
+                        _delivery.Refill(BufferedMessage.From(ranged), IsForAnotherGroup(ranged.Record));
+                }
+                _delivery.RefilledTo(Math.Max(from, result.FromOffset), result.NextOffset);
+                Apply(_delivery.TakeOutcome());
+                // A full ready set waits for pulls; a read that brought nothing back is not repeated at once.
+                if (_delivery.ReadyCount >= DeliveryState.BufferLimit || _delivery.RefillFrom == from) break;
+            }
+        }
+        catch (GranaryException e) when (e.Code == ErrorCode.TopicNotFound)
+        {
+            // The topic is gone; its deletion removes this cursor.
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogFetchFailed(logger, e, _topic, _group, _partition);
+        }
     }
 
     public async Task<LeaseRef[]> AckAsync(string memberId, LeaseRef[] deliveries)
@@ -247,7 +298,8 @@ internal sealed partial class PartitionCursorGrain(
     {
         await EnsureInitializedAsync();
         long? oldest = await OldestUnackedTimestampAsync();
-        return new CursorInfo(_delivery.Committed, _delivery.InFlightCount, _delivery.ReadyCount, (int)_delivery.AckedCount,
+        // Messages that went back and wait to be read again are available too.
+        return new CursorInfo(_delivery.Committed, _delivery.InFlightCount, _delivery.ReadyCount + _delivery.UnreadCount, (int)_delivery.AckedCount,
             _delivery.DelayedCount, oldest, _delivery.Expired, _delivery.DeadLettered, _delivery.Skipped);
     }
 
@@ -302,6 +354,7 @@ internal sealed partial class PartitionCursorGrain(
         if (outcome.DeadLettersQueued) StartDeadLettering();
         if (outcome.Changed) MarkDirty();
         if (outcome.CommittedMoved) ReportLag();
+        if (outcome.RefillNeeded) StartRefill();
         if (outcome.Available) SignalAvailable();
     }
 
@@ -362,6 +415,8 @@ internal sealed partial class PartitionCursorGrain(
         _delivery.Tick();
         Apply(_delivery.TakeOutcome());
         StartDeadLettering();
+        StartRefill(); // after a failed read, again
+
         if (_watching)
         {
             if (_delivery.CanFetch)

@@ -18,6 +18,11 @@ internal struct DeliveryOutcome
     public bool CommittedMoved;
     /// <summary>A fetched message expires or is delayed: keep reading ahead so its time is noticed.</summary>
     public bool TimedMessagesFetched;
+    /// <summary>
+    /// Messages went back without their record bytes: read the partition from <see cref="DeliveryState.RefillFrom"/>
+    /// so that they can go out again.
+    /// </summary>
+    public bool RefillNeeded;
     /// <summary>Expired messages dropped (not dead-lettered) now, for the expired counter.</summary>
     public int ExpiredDropped;
     /// <summary>Messages leased by a pull, their payload bytes and how many of them were redeliveries.</summary>

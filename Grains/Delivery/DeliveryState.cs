@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Granary.Grains.Cursors;
 
 namespace Granary.Grains.Delivery;
@@ -24,12 +25,22 @@ internal sealed class DeliveryState
     // Waiting for a deliver-at time or a nack delay; the due time is in _dueAt.
     private readonly SortedDictionary<long, BufferedMessage> _delayed = [];
     private readonly Dictionary<long, long> _dueAt = [];
-    private readonly Dictionary<long, Lease> _inFlight = [];
+    // In flight: compact leases without record bytes, by offset; attempts of leased messages live in their lease.
+    private readonly OffsetTable<Lease> _inFlight = new();
+    private readonly MemberTable _members = new();
+    // Leases that ended without an ack: to be read again from the partition before they go out (RefillFrom).
+    private readonly OffsetTable<UnreadMessage> _unread = new();
+    // KeyShared: keys with messages among the unread (by key hash), how many and the lowest offset: the key's
+    // messages after that one wait for it.
+    private readonly Dictionary<ulong, UnreadKey> _unreadKeys = [];
+
+    private readonly record struct UnreadKey(int Count, long Lowest);
     private readonly KeyHolds _keyHolds = new();
     // KeyShared: keys with a nack delay pending are blocked (by key hash, as KeyHolds), with how many are pending.
     private readonly Dictionary<ulong, int> _retryKeys = [];
     private readonly DepartedMembers _departed;
     private readonly AckedRanges _acked = new();
+    // Attempts of messages not in flight now (returned, restored); a leased message's attempt is in its lease.
     private readonly Dictionary<long, int> _attempts = [];
     // Nacked with a delay: offset → not before (Unix ms). Persisted, so a restart keeps the delay.
     private readonly Dictionary<long, long> _retryAt = [];
@@ -88,17 +99,17 @@ internal sealed class DeliveryState
     /// <summary>How many messages a fetch may bring in now.</summary>
     public int FetchRoom => BufferLimit - _ready.Count;
 
-    /// <summary>Nothing leased, delayed or waiting to be dead-lettered: the tick has nothing to watch.</summary>
-    public bool IsIdle => _inFlight.Count == 0 && _delayed.Count == 0 && _deadLetters.Count == 0;
+    /// <summary>Nothing leased, to be read again, delayed or waiting to be dead-lettered: the tick has nothing to watch.</summary>
+    public bool IsIdle => _inFlight.Count == 0 && _unread.Count == 0 && _delayed.Count == 0 && _deadLetters.Count == 0;
 
     /// <summary>
     /// Work that must be done even if nobody calls the cursor again (unacknowledged deliveries, delays, dead letters):
     /// the grain keeps a reminder while this holds.
     /// </summary>
-    public bool HasPendingWork => _attempts.Count > 0 || _retryAt.Count > 0 || _delayed.Count > 0 || _deadLetters.Count > 0;
+    public bool HasPendingWork => _inFlight.Count > 0 || _attempts.Count > 0 || _retryAt.Count > 0 || _delayed.Count > 0 || _deadLetters.Count > 0;
 
     /// <summary>A message held in memory expires or is delayed.</summary>
-    public bool HasTimedMessagesBuffered => _delayed.Count > 0 || _ready.Values.Any(m => m.Expires) || _inFlight.Values.Any(l => l.Message.Expires);
+    public bool HasTimedMessagesBuffered => _delayed.Count > 0 || _ready.Values.Any(m => m.Expires) || _inFlight.Entries().Any(l => l.Value.MessageExpires);
 
     /// <summary>What the grain must do for the changes since the last call; starts a new summary.</summary>
     public DeliveryOutcome TakeOutcome()
@@ -137,13 +148,22 @@ internal sealed class DeliveryState
     public IEnumerable<long> AckedAbove => _acked.Offsets();
 
     /// <summary>How often each unacknowledged offset was delivered (a copy, for saving).</summary>
-    public Dictionary<long, int> CopyAttempts() => new(_attempts);
+    public Dictionary<long, int> CopyAttempts()
+    {
+        var attempts = new Dictionary<long, int>(_attempts);
+        foreach (var (offset, lease) in _inFlight.Entries()) attempts[offset] = lease.Attempt;
+        return attempts;
+    }
 
     /// <summary>Pending nack delays, offset → not before (Unix ms) (a copy, for saving).</summary>
     public Dictionary<long, long> CopyRetryAt() => new(_retryAt);
 
     /// <summary>The attempts of <paramref name="offset"/> so far (0 when never delivered or done).</summary>
-    public int AttemptsOf(long offset) => _attempts.GetValueOrDefault(offset);
+    public int AttemptsOf(long offset) =>
+        _inFlight.TryGetValue(offset, out var lease) ? lease.Attempt : _attempts.GetValueOrDefault(offset);
+
+    /// <summary>Messages that went back without their record bytes and wait to be read again (<see cref="RefillFrom"/>).</summary>
+    public int UnreadCount => _unread.Count;
 
     private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -165,10 +185,14 @@ internal sealed class DeliveryState
         _owner = owner;
         if (previousMode != mode)
         {
-            var leases = _inFlight.Values.ToList();
-            _inFlight.Clear();
+            // Not ended as deliveries (no last-lease id kept: answers to them are stale), but counted, as before.
+            foreach (var (offset, lease) in _inFlight.Entries().ToList())
+            {
+                _inFlight.Remove(offset);
+                _members.Release(lease.Member);
+                GoBack(offset, lease, lease.Attempt);
+            }
             _keyHolds.Clear();
-            foreach (var lease in leases) _ready[lease.Message.Offset] = lease.Message;
         }
         _outcome.Available = true;
     }
@@ -179,7 +203,7 @@ internal sealed class DeliveryState
     /// nacked, or its leases expired), so that the two never work on the partition at the same time.
     /// </summary>
     public bool MayTake(string memberId) =>
-        _mode != DeliveryMode.Ordered || (_owner == memberId && _inFlight.Values.All(l => l.Member == memberId));
+        _mode != DeliveryMode.Ordered || (_owner == memberId && _members.LeasesOf(memberId) == _inFlight.Count);
 
     // ---- Pulls ----------------------------------------------------------------------------------------------------
 
@@ -198,7 +222,13 @@ internal sealed class DeliveryState
         var mode = _mode;
         long nowMs = NowMs;
         long expiresAtMs = LeaseEnd(nowMs, lease);
-        long orderedLimit = mode == DeliveryMode.Ordered && _retryAt.Count > 0 ? _retryAt.Keys.Min() : long.MaxValue;
+        // Ordered: nothing at or after a message waiting on a nack delay or to be read again goes out before it.
+        long orderedLimit = long.MaxValue;
+        if (mode == DeliveryMode.Ordered)
+        {
+            if (_retryAt.Count > 0) orderedLimit = _retryAt.Keys.Min();
+            if (_unread.Lowest is { } unread) orderedLimit = Math.Min(orderedLimit, unread);
+        }
         HashSet<ulong>? blockedKeys = null;
         List<BufferedMessage>? done = null;
         // Behind a held key: they stay while the rest of their fetch goes, so they get buffers of their own.
@@ -222,7 +252,9 @@ internal sealed class DeliveryState
                     (waiting ??= []).Add(message);
                     continue;
                 }
-                if (_keyHolds.IsHeldByAnother(key, memberId) || _retryKeys.ContainsKey(key))
+                // A key's messages after one to be read again wait for it.
+                if (_keyHolds.IsHeldByAnother(key, memberId) || _retryKeys.ContainsKey(key)
+                    || (_unreadKeys.TryGetValue(key, out var unreadKey) && offset > unreadKey.Lowest))
                 {
                     (blockedKeys ??= []).Add(key);
                     (waiting ??= []).Add(message);
@@ -235,9 +267,10 @@ internal sealed class DeliveryState
                 (done ??= []).Add(message);
                 continue;
             }
-            _attempts[offset] = attempt;
+            _attempts.Remove(offset);
             long leaseId = ++_nextLeaseId;
-            _inFlight[offset] = new Lease(message, memberId, expiresAtMs, attempt, leaseId);
+            _inFlight.Set(offset, new Lease(leaseId, _members.Acquire(memberId), expiresAtMs, attempt, message.ExpiresAtMs,
+                message.HasKey, message.KeyHash));
             if (mode == DeliveryMode.KeyShared && message.HasKey) _keyHolds.Add(message.KeyHash, memberId);
             taken.Add(message);
             leases.Add(new LeasedRecord(offset, attempt, leaseId));
@@ -282,7 +315,8 @@ internal sealed class DeliveryState
     {
         long offset = delivery.Offset;
         if (_inFlight.TryGetValue(offset, out var lease))
-            return lease.Id == delivery.LeaseId && lease.Member == memberId ? LeaseStanding.Current : LeaseStanding.Stale;
+            return lease.Id == delivery.LeaseId && _members.TryGetNumber(memberId, out int member) && lease.Member == member
+                ? LeaseStanding.Current : LeaseStanding.Stale;
         if (offset < Committed || _acked.Contains(offset)) return LeaseStanding.Done;
         return _lastLease.TryGetValue(offset, out long last) && last == delivery.LeaseId ? LeaseStanding.Ended : LeaseStanding.Stale;
     }
@@ -333,18 +367,12 @@ internal sealed class DeliveryState
         // Lowest first, so that the messages go back in order.
         foreach (long offset in nacked.Order())
         {
-            var lease = _inFlight[offset];
+            _inFlight.TryGetValue(offset, out var lease);
             EndLease(offset, lease);
-            if (dueMs > 0)
-            {
-                _retryAt[offset] = dueMs;
-                Hold(lease.Message, dueMs, retry: true);
-            }
-            else
-            {
-                _ready[offset] = lease.Message;
-            }
-            TakeBackLaterThan(lease.Message, revoked, nacked);
+            // Read again, then held until due (Offer: the delay is in _retryAt) or ready at once.
+            if (dueMs > 0) _retryAt[offset] = dueMs;
+            GoBack(offset, lease, lease.Attempt);
+            TakeBackLaterThan(offset, lease, revoked, nacked);
         }
         _outcome.Changed = true;
         _outcome.NeedsTick = true;
@@ -363,9 +391,10 @@ internal sealed class DeliveryState
                 (refused ??= []).Add(delivery);
                 continue;
             }
-            var lease = _inFlight[delivery.Offset];
+            _inFlight.TryGetValue(delivery.Offset, out var lease);
             EndLease(delivery.Offset, lease);
-            QueueDeadLetter(lease.Message, GranaryHeaders.Reasons.Rejected, lease.Attempt);
+            // The letter needs the record: it is queued once the message is read again (Refill).
+            GoBack(delivery.Offset, lease, lease.Attempt, rejected: true);
         }
         // As with an ack: a reject can free a key (KeyShared) or end a former owner's last lease (Ordered).
         if (_mode != DeliveryMode.Shared) _outcome.Available = true;
@@ -380,7 +409,8 @@ internal sealed class DeliveryState
         foreach (var delivery in deliveries)
         {
             if (StandingOf(memberId, delivery) != LeaseStanding.Current) continue;
-            _inFlight[delivery.Offset] = _inFlight[delivery.Offset] with { ExpiresAtMs = expiresAtMs };
+            _inFlight.TryGetValue(delivery.Offset, out var current);
+            _inFlight.Set(delivery.Offset, current.ExtendedTo(expiresAtMs));
             extended.Add(delivery);
         }
         return [.. extended];
@@ -397,11 +427,10 @@ internal sealed class DeliveryState
         var releasing = unseen.Where(d => StandingOf(memberId, d) == LeaseStanding.Current).Select(d => d.Offset).ToHashSet();
         foreach (long offset in releasing.Order())
         {
-            var lease = _inFlight[offset];
+            _inFlight.TryGetValue(offset, out var lease);
             EndLease(offset, lease);
-            _ready[offset] = lease.Message;
-            UncountAttempt(offset, lease);
-            TakeBackLaterThan(lease.Message, revoked: null, except: releasing);
+            GoBack(offset, lease, lease.Attempt - 1); // uncounted
+            TakeBackLaterThan(offset, lease, revoked: null, except: releasing);
         }
         if (releasing.Count == 0) return;
         _outcome.Changed = true;
@@ -412,8 +441,9 @@ internal sealed class DeliveryState
     public void ReleaseMember(string memberId)
     {
         _departed.Add(memberId);
-        var leases = _inFlight.Where(l => l.Value.Member == memberId).OrderBy(l => l.Key).ToList();
-        var ending = leases.Select(l => l.Key).ToHashSet();
+        var leases = _members.TryGetNumber(memberId, out int member)
+            ? _inFlight.Entries().Where(l => l.Value.Member == member).ToList() : [];
+        var ending = leases.Select(l => l.Offset).ToHashSet();
         foreach (var (offset, lease) in leases) ReturnLease(offset, lease, ending);
         _outcome.Available = true;
     }
@@ -428,6 +458,9 @@ internal sealed class DeliveryState
         _delayed.Clear();
         _dueAt.Clear();
         _inFlight.Clear();
+        _members.Clear();
+        _unread.Clear();
+        _unreadKeys.Clear();
         _keyHolds.Clear();
         _retryKeys.Clear();
         _acked.Clear();
@@ -445,56 +478,92 @@ internal sealed class DeliveryState
     // ---- Leases ending --------------------------------------------------------------------------------------------
 
     /// <summary>Forgets a lease (the message is acked, given back or dead-lettered).</summary>
-    private void EndLease(long offset, Lease lease)
+    private void EndLease(long offset, in Lease lease)
     {
         _inFlight.Remove(offset);
+        _members.Release(lease.Member);
         // Only an ended lease needs remembering (while in flight its id is in _inFlight): no map entry per message
         // on the usual lease-then-ack path.
         _lastLease[offset] = lease.Id;
-        if (lease.Message.HasKey) _keyHolds.Remove(lease.Message.KeyHash);
+        if (lease.HasKey) _keyHolds.Remove(lease.KeyHash);
+    }
+
+    /// <summary>
+    /// A message whose lease ended without an ack goes back, with <paramref name="attempts"/> deliveries counted so
+    /// far. In-flight messages keep no record bytes: it is read again from the partition (the grain fetches from
+    /// <see cref="RefillFrom"/>) and is then ready, held for its nack delay, or (<paramref name="rejected"/>)
+    /// dead-lettered. Until then it keeps its place: Ordered takes nothing from its offset on, KeyShared nothing of its key.
+    /// </summary>
+    private void GoBack(long offset, in Lease lease, int attempts, bool rejected = false)
+    {
+        if (attempts > 0) _attempts[offset] = attempts;
+        else _attempts.Remove(offset);
+        _unread.Set(offset, new UnreadMessage(lease.HasKey, lease.KeyHash, rejected));
+        if (lease.HasKey)
+        {
+            ref var key = ref CollectionsMarshal.GetValueRefOrAddDefault(_unreadKeys, lease.KeyHash, out bool exists);
+            key = exists ? new UnreadKey(key.Count + 1, Math.Min(key.Lowest, offset)) : new UnreadKey(1, offset);
+        }
+        _outcome.RefillNeeded = true;
+    }
+
+    /// <summary>The message at <paramref name="offset"/> was read again, or is done or gone: no longer unread.</summary>
+    private bool RemoveUnread(long offset, out UnreadMessage unread)
+    {
+        if (!_unread.TryGetValue(offset, out unread)) return false;
+        _unread.Remove(offset);
+        ulong keyHash = unread.KeyHash;
+        if (unread.HasKey && _unreadKeys.TryGetValue(keyHash, out var key))
+        {
+            if (key.Count <= 1)
+            {
+                _unreadKeys.Remove(keyHash);
+            }
+            else
+            {
+                // Refills go lowest first, so the key's next unread message is usually a few entries on.
+                long lowest = key.Lowest != offset ? key.Lowest
+                    : _unread.Entries().First(e => e.Value.HasKey && e.Value.KeyHash == keyHash).Offset;
+                _unreadKeys[keyHash] = new UnreadKey(key.Count - 1, lowest);
+            }
+        }
+        return true;
     }
 
     /// <summary>
     /// Under the ordered modes a message that goes back must go out again before anything after it: later leases
-    /// of the same partition (Ordered) or key (KeyShared) are taken back into the ready set. A take-back is not a
+    /// of the same partition (Ordered) or key (KeyShared) are taken back. A take-back is not a
     /// delivery attempt (the member was told to drop the message, and a consumer never hands a later message of a
     /// key to its handler before the earlier one is done): the attempt count goes back to what it was before, so that
     /// a poison message cannot use up the deliveries of the healthy messages behind it. Offsets in
     /// <paramref name="except"/> are going back themselves (nacked in the same call) and are left alone.
     /// </summary>
-    private void TakeBackLaterThan(BufferedMessage message, List<LeaseRef>? revoked, HashSet<long>? except = null)
+    private void TakeBackLaterThan(long offset, in Lease returned, List<LeaseRef>? revoked, HashSet<long>? except = null)
     {
         var mode = _mode;
-        if (mode == DeliveryMode.Shared || (mode == DeliveryMode.KeyShared && !message.HasKey)) return;
-        var later = _inFlight.Where(l => l.Key > message.Offset && except?.Contains(l.Key) != true
-            && (mode == DeliveryMode.Ordered || (l.Value.Message.HasKey && l.Value.Message.KeyHash == message.KeyHash))).ToList();
-        foreach (var (offset, lease) in later)
+        if (mode == DeliveryMode.Shared || (mode == DeliveryMode.KeyShared && !returned.HasKey)) return;
+        ulong key = returned.KeyHash;
+        var later = _inFlight.Entries().Where(l => l.Offset > offset && except?.Contains(l.Offset) != true
+            && (mode == DeliveryMode.Ordered || (l.Value.HasKey && l.Value.KeyHash == key))).ToList();
+        foreach (var (laterOffset, lease) in later)
         {
-            EndLease(offset, lease);
-            _ready[offset] = lease.Message;
-            UncountAttempt(offset, lease);
-            revoked?.Add(new LeaseRef(offset, lease.Id));
+            EndLease(laterOffset, lease);
+            GoBack(laterOffset, lease, lease.Attempt - 1); // uncounted
+            revoked?.Add(new LeaseRef(laterOffset, lease.Id));
         }
         if (later.Count > 0) _outcome.Changed = true;
     }
 
-    /// <summary>The lease's delivery never reached the application: the message's attempt count goes back to before it.</summary>
-    private void UncountAttempt(long offset, Lease lease)
-    {
-        if (lease.Attempt > 1) _attempts[offset] = lease.Attempt - 1;
-        else _attempts.Remove(offset);
-    }
-
     /// <summary>
-    /// A lease that ended without an ack: the message is ready again (and, in the ordered modes, goes first).
+    /// A lease that ended without an ack: the message goes back (and, in the ordered modes, goes first).
     /// <paramref name="ending"/> holds the offsets whose leases end now too and count as ended deliveries (of a member
     /// that left: all its leases; expired: see <see cref="ExpireLeases"/>): those are not taken back (uncounted) here.
     /// </summary>
-    private void ReturnLease(long offset, Lease lease, HashSet<long> ending)
+    private void ReturnLease(long offset, in Lease lease, HashSet<long> ending)
     {
         EndLease(offset, lease);
-        _ready[offset] = lease.Message;
-        TakeBackLaterThan(lease.Message, revoked: null, except: ending);
+        GoBack(offset, lease, lease.Attempt);
+        TakeBackLaterThan(offset, lease, revoked: null, except: ending);
     }
 
     /// <summary>
@@ -506,7 +575,7 @@ internal sealed class DeliveryState
     /// </summary>
     private void ExpireLeases(long nowMs)
     {
-        var expired = _inFlight.Where(l => l.Value.ExpiresAtMs <= nowMs).OrderBy(l => l.Key).ToList();
+        var expired = _inFlight.Entries().Where(l => l.Value.ExpiresAtMs <= nowMs).ToList();
         if (expired.Count == 0) return;
         var counted = CountedOnExpiry(expired);
         foreach (var (offset, lease) in expired)
@@ -523,17 +592,17 @@ internal sealed class DeliveryState
     /// under Shared and for KeyShared messages without a key; else the lowest per member and key (KeyShared) or per
     /// member (Ordered).
     /// </summary>
-    private HashSet<long> CountedOnExpiry(List<KeyValuePair<long, Lease>> expired)
+    private HashSet<long> CountedOnExpiry(List<(long Offset, Lease Value)> expired)
     {
         var mode = _mode;
-        if (mode == DeliveryMode.Shared) return expired.Select(l => l.Key).ToHashSet();
+        if (mode == DeliveryMode.Shared) return expired.Select(l => l.Offset).ToHashSet();
         var counted = new HashSet<long>();
-        var membersSeen = new HashSet<string>();
-        var keysSeen = new HashSet<(string Member, ulong Key)>();
+        var membersSeen = new HashSet<int>();
+        var keysSeen = new HashSet<(int Member, ulong Key)>();
         foreach (var (offset, lease) in expired)
         {
             bool first = mode == DeliveryMode.Ordered ? membersSeen.Add(lease.Member)
-                : !lease.Message.HasKey || keysSeen.Add((lease.Member, lease.Message.KeyHash));
+                : !lease.HasKey || keysSeen.Add((lease.Member, lease.KeyHash));
             if (first) counted.Add(offset);
         }
         return counted;
@@ -669,13 +738,14 @@ internal sealed class DeliveryState
     private void ForgetBelow(long start, bool lost)
     {
         // Messages delivered and not yet acknowledged were handed out: their acks are lost, not the messages.
-        long skipped = start - Committed - _acked.CountBelow(start) - _inFlight.Keys.Count(o => o < start);
+        long skipped = start - Committed - _acked.CountBelow(start) - _inFlight.Below(start).Count();
         Skipped += skipped;
         if (lost) _outcome.LostSkipped = (_outcome.LostSkipped ?? 0) + skipped;
         else _outcome.RetentionSkipped = (_outcome.RetentionSkipped ?? 0) + skipped;
         foreach (long gone in _ready.Keys.Where(o => o < start).ToList()) _ready.Remove(gone);
         foreach (long gone in _delayed.Keys.Where(o => o < start).ToList()) Unhold(gone, ready: false);
-        foreach (var (gone, lease) in _inFlight.Where(l => l.Key < start).ToList()) EndLease(gone, lease);
+        foreach (var (gone, lease) in _inFlight.Below(start).ToList()) EndLease(gone, lease);
+        foreach (var (gone, _) in _unread.Below(start).ToList()) RemoveUnread(gone, out _);
         foreach (long gone in _attempts.Keys.Where(o => o < start).ToList()) _attempts.Remove(gone);
         foreach (long gone in _retryAt.Keys.Where(o => o < start).ToList()) _retryAt.Remove(gone);
         foreach (long gone in _lastLease.Keys.Where(o => o < start).ToList()) _lastLease.Remove(gone);
@@ -686,7 +756,8 @@ internal sealed class DeliveryState
 
     /// <summary>True when a fetched <paramref name="offset"/> is new to the cursor (not done, held or on its way out).</summary>
     public bool IsNew(long offset) =>
-        offset >= Committed && !_acked.Contains(offset) && !_inFlight.ContainsKey(offset) && !_delayed.ContainsKey(offset)
+        offset >= Committed && !_acked.Contains(offset) && !_inFlight.Contains(offset) && !_unread.Contains(offset)
+        && !_delayed.ContainsKey(offset)
         && !_deadLetters.ContainsKey(offset);
 
     /// <summary>
@@ -719,6 +790,56 @@ internal sealed class DeliveryState
         }
     }
 
+    /// <summary>
+    /// The lowest offset of a message that went back without its record bytes (see <see cref="GoBack"/>): the grain
+    /// reads the partition from here, hands each record read to <see cref="Refill"/> when <see cref="IsUnread"/>, then
+    /// calls <see cref="RefilledTo"/>. Null when none waits.
+    /// </summary>
+    public long? RefillFrom => _unread.Lowest;
+
+    /// <summary>True when <paramref name="offset"/> went back and waits to be read again.</summary>
+    public bool IsUnread(long offset) => _unread.Contains(offset);
+
+    /// <summary>
+    /// A message that went back, read again (<see cref="IsUnread"/>): rejected, it goes to the dead-letter path;
+    /// expired, it is dropped or dead-lettered; else it is offered as a fetched message is (held for a nack delay still
+    /// ahead, or ready).
+    /// </summary>
+    public void Refill(BufferedMessage message, bool forAnotherGroup)
+    {
+        long offset = message.Offset;
+        if (!RemoveUnread(offset, out var unread)) return;
+        if (unread.Rejected)
+        {
+            QueueDeadLetter(message.Compact(), GranaryHeaders.Reasons.Rejected, _attempts.GetValueOrDefault(offset));
+        }
+        else if (!forAnotherGroup && message.IsExpiredAt(NowMs))
+        {
+            Expire(message.Compact());
+        }
+        else
+        {
+            Offer(message, forAnotherGroup);
+        }
+        _outcome.Available = true;
+    }
+
+    /// <summary>
+    /// A read for <see cref="RefillFrom"/> returned every record from <paramref name="fromOffset"/> up to
+    /// <paramref name="nextOffset"/>: a message in that range that went back and was not among them is no longer in
+    /// the partition (lost), so it counts as skipped and done. (Messages that went back below the read's start while
+    /// it ran are left for the next read.)
+    /// </summary>
+    public void RefilledTo(long fromOffset, long nextOffset)
+    {
+        var missing = _unread.Below(nextOffset).Where(u => u.Offset >= fromOffset).Select(u => u.Offset).ToList();
+        if (missing.Count == 0) return;
+        foreach (long offset in missing) MarkDone(offset);
+        Skipped += missing.Count;
+        _outcome.LostSkipped = (_outcome.LostSkipped ?? 0) + missing.Count;
+        AdvanceCommitted();
+    }
+
     /// <summary>A fetch read up to <paramref name="nextOffset"/>: the next one starts there.</summary>
     public void FetchedTo(long nextOffset) => FetchOffset = Math.Max(FetchOffset, nextOffset);
 
@@ -738,7 +859,7 @@ internal sealed class DeliveryState
             long skipped = 0;
             for (long offset = from; offset < to; offset++)
             {
-                if (_acked.Contains(offset) || _inFlight.ContainsKey(offset)) continue;
+                if (_acked.Contains(offset) || _inFlight.Contains(offset)) continue;
                 MarkDone(offset);
                 skipped++;
             }
@@ -752,7 +873,8 @@ internal sealed class DeliveryState
     public BufferedMessage? LowestHeld()
     {
         BufferedMessage? lowest = null;
-        foreach (var m in _ready.Values.Concat(_delayed.Values).Concat(_inFlight.Values.Select(l => l.Message)))
+        // In-flight and unread messages keep no record: the grain reads the partition for those.
+        foreach (var m in _ready.Values.Concat(_delayed.Values))
         {
             if (m.Offset >= Committed && (lowest is null || m.Offset < lowest.Value.Offset)) lowest = m;
         }
@@ -767,7 +889,7 @@ internal sealed class DeliveryState
         if (offset < Committed || _acked.Contains(offset)) return;
         // A late ack (lease ended, nobody given the message since: see StandingOf) still counts: the work was done.
         if (_inFlight.TryGetValue(offset, out var lease)) EndLease(offset, lease);
-        else if (!_ready.Remove(offset) && _delayed.ContainsKey(offset)) Unhold(offset, ready: false);
+        else if (!_ready.Remove(offset) && !RemoveUnread(offset, out _) && _delayed.ContainsKey(offset)) Unhold(offset, ready: false);
         // The usual case, acks in order: the committed offset moves at once, with no range kept for it.
         if (offset == Committed) Committed = _acked.AdvanceFrom(Committed + 1);
         else _acked.Add(offset);

@@ -77,9 +77,34 @@ internal sealed class DeliveryHarness
         State.FetchedTo(end);
     }
 
-    /// <summary>A pull of <paramref name="member"/>: the leases it got, in offset order.</summary>
-    public List<LeasedRecord> Pull(string member, int max = 100, TimeSpan? lease = null)
+    /// <summary>
+    /// Reads again, as the grain does when asked (<see cref="DeliveryOutcome.RefillNeeded"/>, and before a pull),
+    /// the messages that went back without their record bytes: the log from <see cref="DeliveryState.RefillFrom"/>,
+    /// up to <paramref name="until"/> (all of it when null).
+    /// </summary>
+    public void Refill(long? until = null)
     {
+        if (State.RefillFrom is not { } from) return;
+        long end = Math.Min(until ?? _next, _next);
+        foreach (var (batch, baseOffset, batchEnd) in _log)
+        {
+            if (batchEnd <= from || baseOffset >= end) continue;
+            foreach (var ranged in StoredBatches.Read(batch, baseOffset, batchEnd))
+            {
+                if (ranged.Record.Offset < end && State.IsUnread(ranged.Record.Offset))
+                    State.Refill(BufferedMessage.From(ranged), forAnotherGroup: false);
+            }
+        }
+        State.RefilledTo(from, end);
+    }
+
+    /// <summary>
+    /// A pull of <paramref name="member"/> (after a refill, as the grain's, unless <paramref name="refill"/> is false):
+    /// the leases it got, in offset order.
+    /// </summary>
+    public List<LeasedRecord> Pull(string member, int max = 100, TimeSpan? lease = null, bool refill = true)
+    {
+        if (refill) Refill();
         var leases = new List<LeasedRecord>();
         _taken.Clear();
         State.Take(member, max, lease ?? Lease, _taken, leases);
@@ -89,10 +114,11 @@ internal sealed class DeliveryHarness
 
     public static LeaseRef[] Refs(IEnumerable<LeasedRecord> leases) => [.. leases.Select(l => l.Ref)];
 
-    /// <summary>Moves the fake clock and runs the grain's periodic tick.</summary>
+    /// <summary>Moves the fake clock and runs the grain's periodic tick (with the refill it asks for).</summary>
     public void AdvanceAndTick(TimeSpan by)
     {
         Clock.Advance(by);
         State.Tick();
+        Refill();
     }
 }

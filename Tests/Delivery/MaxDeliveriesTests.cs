@@ -56,6 +56,9 @@ public sealed class MaxDeliveriesTests
         h.Append(1);
         var lease = Assert.Single(h.Pull("A"));
         Assert.Empty(h.State.Reject("A", [lease.Ref]));
+        Assert.True(h.Outcome().RefillNeeded); // the letter needs the record, which the lease did not keep
+        Assert.Empty(h.State.NextDeadLetters(10));
+        h.Refill();
         var letter = Assert.Single(h.State.NextDeadLetters(10));
         Assert.Equal((GranaryHeaders.Reasons.Rejected, 1), (letter.Reason, letter.Attempts));
         Assert.Equal((0, 0, 1), h.State.DeadLettersWritten([letter]));

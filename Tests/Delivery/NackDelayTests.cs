@@ -21,6 +21,7 @@ public sealed class NackDelayTests
         h.Append(2);
         var leases = h.Pull("A", max: 1);
         h.State.Nack("A", DeliveryHarness.Refs(leases), TimeSpan.FromSeconds(5));
+        h.Refill(); // read again (as the grain does when asked), then held until due
         Assert.Equal(1, h.State.DelayedCount);
         Assert.Equal(h.Clock.GetUtcNow().ToUnixTimeMilliseconds() + 5_000, h.State.CopyRetryAt()[0]); // saved with the cursor
         Assert.Equal([1L], h.Pull("B").Select(l => l.Offset)); // Shared: the others go on

@@ -1,0 +1,121 @@
+using System.Numerics;
+
+namespace Granary.Grains.Delivery;
+
+/// <summary>
+/// Values by message offset, for offsets that lie close together (the messages in flight, those waiting to be read
+/// again): pages of 32 slots, so that a million near-contiguous entries cost their values and little else (no node,
+/// key or hash per entry), while an offset far from the rest costs one page. Enumerates in ascending offset order.
+/// Not thread-safe; not to be changed while enumerated.
+/// </summary>
+/// <typeparam name="T">The value kept per offset (a small struct).</typeparam>
+internal sealed class OffsetTable<T> where T : struct
+{
+    private const int PageBits = 5, PageSize = 1 << PageBits, PageMask = PageSize - 1;
+    // Page number (offset >> PageBits) → page; sorted, for ascending enumeration and the lowest offset.
+    private readonly SortedDictionary<long, Page> _pages = [];
+    // The page used last: offsets are mostly touched in runs (a pull leases a run, acks come in order).
+    private long _lastNumber = -1;
+    private Page? _last;
+
+    private sealed class Page
+    {
+        public readonly T[] Slots = new T[PageSize];
+        public uint Occupied;
+    }
+
+    /// <summary>How many offsets have a value.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>The lowest offset with a value, if any.</summary>
+    public long? Lowest
+    {
+        get
+        {
+            foreach (var (number, page) in _pages) return (number << PageBits) + BitOperations.TrailingZeroCount(page.Occupied);
+            return null;
+        }
+    }
+
+    public bool Contains(long offset) => Find(offset) is { } page && (page.Occupied & Bit(offset)) != 0;
+
+    public bool TryGetValue(long offset, out T value)
+    {
+        if (Find(offset) is { } page && (page.Occupied & Bit(offset)) != 0)
+        {
+            value = page.Slots[offset & PageMask];
+            return true;
+        }
+        value = default;
+        return false;
+    }
+
+    /// <summary>Adds or replaces the value of <paramref name="offset"/>.</summary>
+    public void Set(long offset, in T value)
+    {
+        long number = offset >> PageBits;
+        var page = Find(offset);
+        if (page is null)
+        {
+            page = new Page();
+            _pages.Add(number, page);
+            (_lastNumber, _last) = (number, page);
+        }
+        uint bit = Bit(offset);
+        if ((page.Occupied & bit) == 0)
+        {
+            page.Occupied |= bit;
+            Count++;
+        }
+        page.Slots[offset & PageMask] = value;
+    }
+
+    public bool Remove(long offset)
+    {
+        var page = Find(offset);
+        uint bit = Bit(offset);
+        if (page is null || (page.Occupied & bit) == 0) return false;
+        page.Occupied &= ~bit;
+        page.Slots[offset & PageMask] = default;
+        Count--;
+        if (page.Occupied == 0)
+        {
+            _pages.Remove(offset >> PageBits);
+            if (ReferenceEquals(_last, page)) (_lastNumber, _last) = (-1, null);
+        }
+        return true;
+    }
+
+    public void Clear()
+    {
+        _pages.Clear();
+        (_lastNumber, _last, Count) = (-1, null, 0);
+    }
+
+    /// <summary>The entries in ascending offset order.</summary>
+    public IEnumerable<(long Offset, T Value)> Entries()
+    {
+        foreach (var (number, page) in _pages)
+        {
+            for (uint occupied = page.Occupied; occupied != 0; occupied &= occupied - 1)
+            {
+                int slot = BitOperations.TrailingZeroCount(occupied);
+                yield return ((number << PageBits) + slot, page.Slots[slot]);
+            }
+        }
+    }
+
+    /// <summary>The entries below <paramref name="end"/>, ascending.</summary>
+    public IEnumerable<(long Offset, T Value)> Below(long end) => Entries().TakeWhile(e => e.Offset < end);
+
+    private Page? Find(long offset)
+    {
+        long number = offset >> PageBits;
+        if (number == _lastNumber) return _last;
+        if (!_pages.TryGetValue(number, out var page)) return null;
+        (_lastNumber, _last) = (number, page);
+        return page;
+    }
+
+    private static uint Bit(long offset) => 1u << (int)(offset & PageMask);
+}
