@@ -318,6 +318,9 @@ internal sealed class DeliveryState
             return lease.Id == delivery.LeaseId && _members.TryGetNumber(memberId, out int member) && lease.Member == member
                 ? LeaseStanding.Current : LeaseStanding.Stale;
         if (offset < Committed || _acked.Contains(offset)) return LeaseStanding.Done;
+        // On its way to the dead-letter topic: as if given to someone since. Taking the late ack would leave a message
+        // that was processed and acknowledged in the dead-letter topic too (a letter being written cannot be recalled).
+        if (_deadLetters.ContainsKey(offset)) return LeaseStanding.Stale;
         return _lastLease.TryGetValue(offset, out long last) && last == delivery.LeaseId ? LeaseStanding.Ended : LeaseStanding.Stale;
     }
 

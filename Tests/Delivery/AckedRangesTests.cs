@@ -53,4 +53,52 @@ public sealed class AckedRangesTests
         Assert.Equal(1_000_001, acked.AdvanceFrom(1)); // once 0 is done, one step takes the whole range
         Assert.Equal(0, acked.Count);
     }
+
+    /// <summary>AckedRanges against a SortedSet model, with the grain's call pattern (offsets at or above committed).</summary>
+    [Fact]
+    public void MatchesASortedSet_UnderRandomOperations()
+    {
+        for (int seed = 0; seed < 200; seed++)
+        {
+            var random = new Random(seed);
+            var ranges = new AckedRanges();
+            var model = new SortedSet<long>();
+            long committed = 0;
+            for (int step = 0; step < 400; step++)
+            {
+                int op = random.Next(10);
+                if (op < 6)
+                {
+                    long offset = committed + random.Next(0, 40);
+                    if (offset == committed)
+                    {
+                        // MarkDone's path for the committed offset itself
+                        committed = ranges.AdvanceFrom(committed + 1);
+                        long c = offset + 1;
+                        while (model.Remove(c)) c++;
+                        Assert.Equal(c, committed);
+                    }
+                    else Assert.Equal(model.Add(offset), ranges.Add(offset));
+                }
+                else if (op < 8)
+                {
+                    long limit = committed + random.Next(0, 50);
+                    Assert.Equal(model.Count(o => o < limit), ranges.CountBelow(limit));
+                }
+                else
+                {
+                    long start = committed + random.Next(0, 50);
+                    ranges.RemoveBelow(start);
+                    model.RemoveWhere(o => o < start);
+                    committed = ranges.AdvanceFrom(start);
+                    long c = start;
+                    while (model.Remove(c)) c++;
+                    Assert.Equal(c, committed);
+                }
+                Assert.Equal(model.Count, ranges.Count);
+                Assert.Equal(model, ranges.Offsets());
+                for (long o = committed; o < committed + 60; o++) Assert.Equal(model.Contains(o), ranges.Contains(o));
+            }
+        }
+    }
 }

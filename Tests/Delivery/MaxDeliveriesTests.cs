@@ -66,6 +66,24 @@ public sealed class MaxDeliveriesTests
     }
 
     [Fact]
+    public void ALateAck_OfAMessageQueuedForTheDeadLetterTopic_IsRefused_AndTheLetterCounts()
+    {
+        var h = new DeliveryHarness(maxDeliveries: 1);
+        h.Append(1);
+        var first = Assert.Single(h.Pull("A"));
+        h.AdvanceAndTick(DeliveryHarness.Lease); // A's lease runs out
+        Assert.Empty(h.Pull("B")); // attempt 2 > MaxDeliveries 1: on its way to the dead-letter topic, given to nobody
+        Assert.Equal(1, h.State.DeadLetterCount);
+
+        // A's handler finishes late. Taking its ack would leave an acknowledged message in the dead-letter topic too.
+        Assert.Equal([first.Ref], h.State.Ack("A", [first.Ref]));
+        Assert.Equal(0, h.State.Committed);
+        var letter = Assert.Single(h.State.NextDeadLetters(10));
+        Assert.Equal((1, 0, 0), h.State.DeadLettersWritten([letter]));
+        Assert.Equal((1L, 1L), (h.State.Committed, h.State.DeadLettered));
+    }
+
+    [Fact]
     public void RestoredAttempts_CountTowardsMaxDeliveries()
     {
         var h = new DeliveryHarness(maxDeliveries: 3);
