@@ -129,7 +129,7 @@ internal sealed partial class PartitionCursorGrain(
             // Messages that went back are read again apart from the fetch (which may be a long poll): their refill
             // signals the pull. Even into a full ready set: this pull got nothing, and an unread message may be
             // what holds the others back (Ordered, KeyShared).
-            if (_delivery.UnreadCount > 0) StartRefill(evenIfFull: true);
+            if (_delivery.UnreadCount > 0) StartRefill();
             if (fetch is { IsCompleted: true })
             {
                 if (fetch.IsFaulted) await fetch; // TopicNotFound and the like reach the member
@@ -167,14 +167,13 @@ internal sealed partial class PartitionCursorGrain(
 
     /// <summary>
     /// Reads again the messages that went back without their record bytes (<see cref="DeliveryState.RefillFrom"/>),
-    /// unless a refill runs already, or the ready set is full and <paramref name="evenIfFull"/> is false (then pulls
-    /// make room first: read again with nobody pulling, they would only pile up). Failures are logged; the next pull
-    /// or tick tries again.
+    /// unless a refill runs already. Even into a full ready set: what went back is bounded by what was in flight, and
+    /// until it is read again it can neither go out, nor expire, nor reach the dead-letter topic (with nobody pulling it
+    /// would wait for ever). Failures are logged; the next pull or tick tries again.
     /// </summary>
-    private void StartRefill(bool evenIfFull = false)
+    private void StartRefill()
     {
         if (_refilling is { IsCompleted: false } || _delivery.RefillFrom is null) return;
-        if (!evenIfFull && _delivery.ReadyCount >= DeliveryState.BufferLimit) return;
         var refill = RefillAsync();
         _refilling = refill.IsCompleted ? null : refill;
     }

@@ -822,7 +822,8 @@ internal sealed class DeliveryState
         }
         else
         {
-            Offer(message, forAnotherGroup);
+            // Its own buffer: scattered among acknowledged ones, it would otherwise keep the whole read alive.
+            Offer(message.Compact(), forAnotherGroup);
         }
         _outcome.Available = true;
     }

@@ -62,4 +62,25 @@ public sealed class ExpiryAndDelayTests(BrokerClusterFixture fixture)
         Assert.DoesNotContain($"{topic}.g.dlq", topics);
         Assert.Equal(0, (await Client.Admin.GetLagAsync(topic, "g")).Partitions.Sum(p => p.DeadLettered));
     }
+
+    [Fact]
+    public async Task AMessageWhoseLeaseEnded_StillExpires_WhileTheBufferIsFull_AndNobodyPulls()
+    {
+        string topic = BrokerClusterFixture.UniqueTopic();
+        await Client.Admin.CreateTopicAsync(topic, new TopicOptions { ExpiredMessages = ExpiredMessageAction.Drop });
+        await CreateGroupWithNoConsumerAsync(topic, "g");
+        await using var producer = Client.CreateProducer(topic);
+        await producer.SendAsync(new OutgoingMessage("short"u8.ToArray()) { TimeToLive = TimeSpan.FromSeconds(3) });
+        // Enough behind it to fill the cursor's buffer of ready messages.
+        await Task.WhenAll(Enumerable.Range(0, 2100).Select(_ => producer.SendAsync(new OutgoingMessage("x"u8.ToArray()))));
+
+        var cursor = fixture.Cluster.SiloGrainFactory().GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
+        var leased = await cursor.PullDecodedAsync("A", 1, NoExpiry, TimeSpan.FromSeconds(10));
+        Assert.Equal(0, Assert.Single(leased).Message.Offset);
+        // The member goes: its lease ends, and the message must be read again before it can expire. Nobody pulls.
+        await cursor.ReleaseMemberAsync("A");
+
+        await Eventually.UntilAsync(async () => (await Client.Admin.GetLagAsync(topic, "g")).Partitions.Sum(p => p.Expired) == 1);
+        Assert.Equal(1, (await cursor.DescribeAsync()).CommittedOffset);
+    }
 }

@@ -45,7 +45,10 @@ public sealed class ReadPathBytesTests(BrokerClusterFixture fixture)
         await partition.AppendAsync(new MessageBatch([.. Enumerable.Range(5, 5).Select(Keyed)]));
         var cursor = Grains.GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
 
-        var first = (await PullAsync(cursor, "A", 10)).SelectMany(PulledDeliveries.Decode).ToList();
+        var firstAnswers = await PullAsync(cursor, "A", 10);
+        var first = firstAnswers.SelectMany(PulledDeliveries.Decode).ToList();
+        if (firstAnswers.Count == 1) // one batch per run of contiguous offsets from one source batch
+            Assert.Equal([5, 5], StoredBatches.Split(firstAnswers[0].Records).Select(b => new RecordBatch(b).RecordCount));
         Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), first.Select(d => d.Message.Offset));
         Assert.All(first, d => Assert.Equal(1, d.Attempt));
 
@@ -69,9 +72,10 @@ public sealed class ReadPathBytesTests(BrokerClusterFixture fixture)
         }
         if (answers.Count == 1)
         {
-            // One batch per run of contiguous offsets from one source batch: [0] [2] [4] | [5] [7 8 9].
+            // Messages that went back were read again, each into a buffer of its own (so that one kept message does not
+            // pin a whole read): one batch each, under a copy of its source batch's header.
             var batches = StoredBatches.Split(answers[0].Records);
-            Assert.Equal([1, 1, 1, 1, 3], batches.Select(b => new RecordBatch(b).RecordCount));
+            Assert.Equal([1, 1, 1, 1, 1, 1, 1], batches.Select(b => new RecordBatch(b).RecordCount));
             Assert.All(batches, b => Assert.Null(RecordBatchCodec.Validate(b.Span, b.Length)));
             Assert.Equal("h7", Encoding.UTF8.GetString(new RecordBatch(batches[4]).First().GetHeaders().Single().Value.Span));
         }

@@ -1,3 +1,7 @@
+using Granary.Grains.Cursors;
+using Granary.Grains.Delivery;
+using Granary.Records;
+
 namespace Granary.Tests.DeliveryRules;
 
 /// <summary>
@@ -138,5 +142,21 @@ public sealed class RefillTests
         Assert.Equal((2, 1), (h.State.AttemptsOf(0), h.State.AttemptsOf(1)));
         Assert.Equal(new Dictionary<long, int> { [0] = 2, [1] = 1 }, h.State.CopyAttempts());
         Assert.True(h.State.HasPendingWork);
+    }
+
+    [Fact]
+    public void AReadAgainMessage_HasABufferOfItsOwn_NotTheWholeRead()
+    {
+        var h = new DeliveryHarness();
+        h.Append(1000); // one stored batch: the grain's read brings it back as one buffer
+        var leases = h.Pull("A", max: 1000);
+        h.State.Ack("A", DeliveryHarness.Refs(leases.Where(l => l.Offset != 500)));
+        h.State.Nack("A", [leases[500].Ref], TimeSpan.Zero);
+        h.Refill();
+        // The ready set is private; the buffer a held message keeps alive is what this test is about.
+        var ready = (SortedDictionary<long, BufferedMessage>)typeof(DeliveryState)
+            .GetField("_ready", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(h.State)!;
+        var message = Assert.Single(ready.Values);
+        Assert.Equal(RecordBatchCodec.HeaderSizeOf(message.Batch.Span) + message.RecordLength, message.Batch.Length);
     }
 }
