@@ -17,6 +17,10 @@ internal sealed class OffsetTable<T> where T : struct
     // The page used last: offsets are mostly touched in runs (a pull leases a run, acks come in order).
     private long _lastNumber = -1;
     private Page? _last;
+    // Emptied pages kept for reuse: leases come and go in runs, and a new page per 32 deliveries was most of what a
+    // delivered-and-acknowledged message allocated in the cursor. Few are needed: the run moves on page by page.
+    private readonly Stack<Page> _spare = new();
+    private const int SpareLimit = 16;
 
     private sealed class Page
     {
@@ -57,7 +61,7 @@ internal sealed class OffsetTable<T> where T : struct
         var page = Find(offset);
         if (page is null)
         {
-            page = new Page();
+            page = _spare.TryPop(out var spare) ? spare : new Page();
             _pages.Add(number, page);
             (_lastNumber, _last) = (number, page);
         }
@@ -82,6 +86,7 @@ internal sealed class OffsetTable<T> where T : struct
         {
             _pages.Remove(offset >> PageBits);
             if (ReferenceEquals(_last, page)) (_lastNumber, _last) = (-1, null);
+            if (_spare.Count < SpareLimit) _spare.Push(page); // every slot was cleared as it was removed
         }
         return true;
     }
