@@ -481,13 +481,13 @@ internal sealed class DeliveryState
     // ---- Leases ending --------------------------------------------------------------------------------------------
 
     /// <summary>Forgets a lease (the message is acked, given back or dead-lettered).</summary>
-    private void EndLease(long offset, in Lease lease)
+    private void EndLease(long offset, in Lease lease, bool remember = true)
     {
         _inFlight.Remove(offset);
         _members.Release(lease.Member);
-        // Only an ended lease needs remembering (while in flight its id is in _inFlight): no map entry per message
-        // on the usual lease-then-ack path.
-        _lastLease[offset] = lease.Id;
+        // Only a lease that ended with its message not done needs remembering (while in flight its id is in
+        // _inFlight; once done, every answer is Done): no map entry per message on the usual lease-then-ack path.
+        if (remember) _lastLease[offset] = lease.Id;
         if (lease.HasKey) _keyHolds.Remove(lease.KeyHash);
     }
 
@@ -892,7 +892,7 @@ internal sealed class DeliveryState
     {
         if (offset < Committed || _acked.Contains(offset)) return;
         // A late ack (lease ended, nobody given the message since: see StandingOf) still counts: the work was done.
-        if (_inFlight.TryGetValue(offset, out var lease)) EndLease(offset, lease);
+        if (_inFlight.TryGetValue(offset, out var lease)) EndLease(offset, lease, remember: false);
         else if (!_ready.Remove(offset) && !RemoveUnread(offset, out _) && _delayed.ContainsKey(offset)) Unhold(offset, ready: false);
         // The usual case, acks in order: the committed offset moves at once, with no range kept for it.
         if (offset == Committed) Committed = _acked.AdvanceFrom(Committed + 1);
