@@ -15,7 +15,10 @@ namespace Granary.Grains.Partitions;
 /// <summary>
 /// Owns one partition log. Reentrant: appends keep arriving while an fsync is in flight; each append writes in
 /// call order and then awaits the flush that covers it (group commit). Fetches see only confirmed messages and
-/// long-poll for new ones.
+/// long-poll for new ones. Only the Orleans wiring is here (calls, timers, storage, grain calls); the rules are plain
+/// parts: <see cref="IdempotentAppender"/> (idempotent producers, message-id dedup), <see cref="PartitionLeadership"/>
+/// (replication), <see cref="PartitionRetention"/> with <see cref="GroupPositionsLookup"/> (retention, overflow),
+/// <see cref="AppendSignal"/> and <see cref="FetchSlice"/> (long-poll fetch), <see cref="CursorWakeup"/> (timed messages).
 /// </summary>
 [Reentrant, PartitionPlacement, GrainType("granary.partition")]
 internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<GranaryOptions> options, IOptions<ProducerStateOptions> producerOptions,
@@ -33,24 +36,33 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
     // Set by DeleteAsync: calls that were waiting on the closed log answer TopicNotFound, not ObjectDisposedException.
     private bool _deleted;
     private readonly AppendSignal _appended = new(time);
-    private PartitionRetention? _retention;
-
-    /// <summary>Retention and the overflow policy (set up on activation).</summary>
-    private PartitionRetention Retention => _retention!;
+    // The parts below are set up on activation (they need the grain's key and factory).
+    private PartitionRetention _retention = null!;
+    private GroupPositionsLookup _groupPositions = null!;
+    private PartitionLeadership _leadership = null!;
+    private CursorWakeup _cursorWakeup = null!;
+    private IGrainTimer? _placementTimer;
+    // Of the log last opened: set before the log is published in _log and replaced only by the next open, so every call
+    // that got the log finds it.
+    private IdempotentAppender? _idempotence;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (_topic, _partition) = GrainKeys.ParsePartition(this.GetPrimaryKeyString());
         _retention = new PartitionRetention(_topic, _partition, logger);
+        _groupPositions = new GroupPositionsLookup(_retention, TopicGroupsAsync,
+            async group => (await Cursor(group).DescribeAsync()).CommittedOffset, _topic, _partition, logger);
+        _leadership = new PartitionLeadership(_topic, _partition, new PersistentLeaderStateStore(leaderState), Replica, this.DeactivateOnIdle, logger);
+        _cursorWakeup = new CursorWakeup(TopicGroupsAsync, group => Cursor(group).WakeAsync(), _topic, _partition, logger);
         return Task.CompletedTask;
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        await StopReplicationAsync();
+        await _leadership.StopAsync();
         if (_log is { } log)
         {
-            if (_producerState is { } state) await state.CloseLogAndSaveAsync(() => logs.CloseAsync(log));
+            if (_idempotence is { } idempotence) await idempotence.CloseLogAndSaveAsync(() => logs.CloseAsync(log));
             else await logs.CloseAsync(log);
         }
         _log = null;
@@ -99,33 +111,24 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
             throw new GranaryException(ErrorCode.InvalidArgument, $"BaseSequence {batch.BaseSequence} with {count} messages is out of range.");
         var log = await OpenLogAsync();
         var config = _config!;
-        EnsureEnoughReplicas(batch);
-        if (config.Overflow == OverflowPolicy.RejectPublish) await EnsureCommittedLoadedAsync();
+        _leadership.EnsureEnoughReplicas(batch, config.MinReplicas);
+        if (config.Overflow == OverflowPolicy.RejectPublish) await _groupPositions.EnsureLoadedAsync();
+        var idempotence = _idempotence!;
 
         // From here to the hand-off to the log nothing awaits: the check of the batch, the producer and message-id
         // checks, the stamping and the state updates form one turn, so concurrent appends of this reentrant grain see
         // each other's effects, and the ids the check leaves in AppendScratch are this append's until it remembered them.
         var summary = ProducedBatchValidator.Validate(batch, batch.Records.Span, config.MaxMessageBytes, _topic);
         long now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        if (batch.ProducerId != 0)
+        if (idempotence.CheckSequence(batch) is { } original)
         {
-            switch (Producers.Check(batch.ProducerId, batch.BaseSequence, count, out var original))
-            {
-                case SequenceCheck.Duplicate:
-                    var repeated = await RepeatedBatchResultAsync(batch, summary, original!);
-                    if (RequiresAllReplicas(batch)) await _replicator!.WaitCommittedAsync(log.EndOffset, options.Value.ReplicaAckTimeout);
-                    return repeated;
-                case SequenceCheck.OutOfOrder:
-                    throw new GranaryException(ErrorCode.OutOfOrderSequence,
-                        $"Partition {_partition} of topic '{_topic}' expected an earlier sequence than {batch.BaseSequence} from producer {batch.ProducerId}.");
-                case SequenceCheck.TooOld:
-                    throw new GranaryException(ErrorCode.InvalidArgument,
-                        $"Sequence {batch.BaseSequence} of producer {batch.ProducerId} was stored too long ago to report where.");
-            }
+            var repeated = await idempotence.RepeatedBatchResultAsync(batch, summary, original);
+            await _leadership.WaitCommittedAsync(batch, log.EndOffset, options.Value.ReplicaAckTimeout);
+            return repeated;
         }
-        var duplicates = summary.IdCount > 0 ? FindDuplicates(count, now, long.MaxValue) : null;
+        var duplicates = summary.IdCount > 0 ? idempotence.FindDuplicates(count, now, long.MaxValue) : null;
         int stored = duplicates?.StoredCount ?? count;
-        if (stored == 0) return await AllDuplicatesAsync(log, batch, duplicates!, now);
+        if (stored == 0) return await idempotence.AllDuplicatesAsync(batch, duplicates!, now, Translate);
 
         long defaultTtl = config.DefaultTimeToLive is { } ttl ? (long)ttl.TotalMilliseconds : RecordBatchCodec.NoDefaultTtl;
         bool timed = summary.Timed || defaultTtl >= 0;
@@ -134,9 +137,9 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         // place. Only a batch that really holds message-id duplicates is rebuilt, without them.
         var encoded = duplicates is null
             ? MemoryMarshal.AsMemory(batch.Records)
-            : WithoutDuplicates(batch.Records.Span, duplicates, stored, out storedPayloadBytes);
+            : IdempotentAppender.WithoutDuplicates(batch.Records.Span, duplicates, stored, out storedPayloadBytes);
         RecordBatchCodec.StampTime(encoded.Span, now, defaultTtl);
-        Retention.EnsureRoom(log, config, encoded.Length);
+        _retention.EnsureRoom(log, config, encoded.Length);
         ValueTask<LogAppendResult> pending;
         try
         {
@@ -147,12 +150,11 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         {
             throw Translate(e);
         }
-        _replicator?.OnAppended(); // followers copy it while the local fsync runs
+        _leadership.OnAppended(); // followers copy it while the local fsync runs
         // The log assigned the offsets under its lock before returning, and this grain is its only writer.
         long baseOffset = log.EndOffset - stored;
         duplicates?.AssignOffsets(baseOffset);
-        Remember(count, duplicates, baseOffset, now);
-        var producerBatch = batch.ProducerId != 0 ? Producers.Record(batch.ProducerId, batch.BaseSequence, count, baseOffset, now) : null;
+        var producerBatch = idempotence.Remember(batch, duplicates, baseOffset, now);
 
         LogAppendResult appended;
         try
@@ -168,13 +170,12 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         GranaryMetrics.RecordStored(_topic, stored, storedPayloadBytes);
         var result = duplicates?.ToResult(now) ?? new AppendResult(appended.BaseOffset, appended.RecordCount, now);
         producerBatch?.Complete(result);
-        if (_replicator is null) SignalAppended();
-        else _replicator.OnLocalDurable();
-        if (timed) OnTimedAppend(appended.BaseOffset + appended.RecordCount);
+        if (!_leadership.OnLocalDurable()) SignalAppended();
+        if (timed) _ = _cursorWakeup.OnTimedAppend(appended.BaseOffset + appended.RecordCount);
         // The log cannot show that the last sequences of this batch were processed (they were not stored).
-        if (batch.ProducerId != 0 && duplicates?.IsDuplicate[^1] == true) await SaveProducerStateAsync();
+        if (batch.ProducerId != 0 && duplicates?.IsDuplicate[^1] == true) await idempotence.SaveAsync();
         // Stored either way (a retry of it is a duplicate, which waits for this same commit).
-        if (RequiresAllReplicas(batch)) await _replicator!.WaitCommittedAsync(appended.BaseOffset + appended.RecordCount, options.Value.ReplicaAckTimeout);
+        await _leadership.WaitCommittedAsync(batch, appended.BaseOffset + appended.RecordCount, options.Value.ReplicaAckTimeout);
         return result;
     }
 
@@ -216,30 +217,10 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         }
         using (read)
         {
-            // The stored batches as they are, in one buffer per fetch (the read's is pooled and goes back now); only
-            // the batch headers are read here, to bound the answer to maxMessages records from `from`.
-            var batches = read.Batches;
-            int begin = 0, length = 0;
-            long next = from, wanted = maxMessages;
-            while (length < batches.Length && wanted > 0)
-            {
-                var header = batches.Span[length..];
-                long baseOffset = RecordBatchCodec.ReadBaseOffset(header);
-                long batchNext = Math.Min(baseOffset + RecordBatchCodec.ReadRecordCount(header), end);
-                long first = Math.Max(baseOffset, from);
-                if (batchNext <= first)
-                {
-                    if (baseOffset >= end) break;
-                    length += (int)RecordBatchCodec.ReadTotalSize(header);
-                    if (next == from) begin = length; // wholly below `from`: not sent
-                    continue;
-                }
-                long taken = Math.Min(batchNext - first, wanted);
-                next = first + taken;
-                wanted -= taken;
-                length += (int)RecordBatchCodec.ReadTotalSize(header);
-            }
-            return new FetchResult(batches[begin..length].ToArray(), from, next, log.StartOffset, end);
+            // The stored batches as they are, in one buffer per fetch (the read's is pooled and goes back now), bounded
+            // to maxMessages records from `from`.
+            var slice = FetchSlice.Of(read.Batches.Span, from, end, maxMessages);
+            return new FetchResult(read.Batches[slice.Begin..slice.End].ToArray(), from, slice.Next, log.StartOffset, end);
         }
     }
 
@@ -249,7 +230,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
     /// confirmed once written, so everything written (waiting for the next background fsync would hold deliveries
     /// back until an unrelated append woke the long poll).
     /// </summary>
-    private long ConfirmedEnd(PartitionLog log) => _replicator?.Committed ?? LocalConfirmedEnd(log);
+    private long ConfirmedEnd(PartitionLog log) => _leadership.Committed ?? LocalConfirmedEnd(log);
 
     private static long LocalConfirmedEnd(PartitionLog log) =>
         log.Options.FlushPolicy == FlushPolicy.Always ? log.FlushedOffset : log.EndOffset;
@@ -280,7 +261,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
 
     public Task ReportCommittedAsync(string group, long committedOffset)
     {
-        Retention.ReportCommitted(group, committedOffset);
+        _retention.ReportCommitted(group, committedOffset);
         return Task.CompletedTask;
     }
 
@@ -290,9 +271,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         return new PartitionInfo(_partition, log.StartOffset, ConfirmedEnd(log), log.SizeInBytes, RuntimeIdentity)
         {
             Gaps = [.. log.Gaps.Select(g => new PartitionGap(g.StartOffset, g.EndOffset, g.Reason))],
-            InSyncReplicas = _replicator is { } replicator
-                ? [nodes.LocalName, .. replicator.Followers.Where(f => f.Healthy && f.FollowerEpoch == replicator.Epoch && f.AckedEnd >= replicator.Committed).Select(f => f.Node)]
-                : null,
+            InSyncReplicas = _leadership.InSyncReplicas(nodes.LocalName),
         };
     }
 
@@ -303,9 +282,10 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         {
             try { await _opening; } catch (GranaryException) { }
         }
-        await StopReplicationAsync();
-        await DeleteReplicasAsync(incarnation);
+        await _leadership.StopAsync();
+        await _leadership.DeleteReplicasAsync(incarnation, nodes.LocalName);
         if (_log is not null) await logs.CloseAsync(_log);
+        _idempotence?.OnLogClosed();
         _log = null;
         _opening = null;
         _config = null;
@@ -330,16 +310,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         _config = config;
         logs.Reconfigure(log, config);
         if (config.RetentionTime is not null || config.RetentionBytes is not null) StartRetentionTimer();
-        if (_replicator is { } replicator)
-        {
-            // A copy that misses the change keeps its old limits until it reopens; the leader's retention is the one that
-            // bounds what consumers read, so this is best effort.
-            await Task.WhenAll(replicator.Followers.Select(async follower =>
-            {
-                try { await Replica(follower.Node).ApplyConfigAsync(config); }
-                catch (Exception e) when (e is not OperationCanceledException) { LogReplicaConfigFailed(logger, e, follower.Node, _topic, _partition); }
-            }));
-        }
+        await _leadership.ApplyConfigAsync(config);
     }
 
     private void StartRetentionTimer()
@@ -373,11 +344,12 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
             try
             {
                 if (_config.Replicas > 1) await BecomeLeaderAsync(log, _config);
-                await LoadDedupStateAsync(log, _config);
+                _idempotence = await IdempotentAppender.OpenAsync(log, producerOptions.Value.ProducerStateRetention, _config.DedupWindow,
+                    time, logger, _topic, _partition);
             }
             catch
             {
-                await StopReplicationAsync();
+                await _leadership.StopAsync();
                 await logs.CloseAsync(log);
                 throw;
             }
@@ -387,7 +359,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
             this.RegisterGrainTimer(OnProducerStateTimerAsync, snapshotEvery, snapshotEvery);
             if (_config.RetentionTime is not null || _config.RetentionBytes is not null)
             {
-                if (!RejectsOnOverflow) Retention.Run(log, long.MaxValue, 0); // RejectPublish waits for the groups' positions
+                if (!RejectsOnOverflow) _retention.Run(log, long.MaxValue, 0); // RejectPublish waits for the groups' positions
                 StartRetentionTimer();
             }
             return log;
@@ -398,6 +370,56 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
             throw;
         }
     }
+
+    private bool RejectsOnOverflow => _config?.Overflow == OverflowPolicy.RejectPublish;
+
+    private async Task OnRetentionTimerAsync()
+    {
+        if (_log is not { } log || _config is not { } config) return;
+        if (RejectsOnOverflow) await _groupPositions.RefreshOrKeepAsync();
+        if (_log == log) _retention.RunScheduled(log, _config ?? config);
+    }
+
+    private Task OnProducerStateTimerAsync() =>
+        _log is not null && _idempotence is { } idempotence ? idempotence.ExpireIdleAndSaveAsync() : Task.CompletedTask;
+
+    /// <summary>Becomes the leader of a replicated partition (see <see cref="PartitionLeadership.BecomeLeaderAsync"/>) and checks its placement from then on.</summary>
+    private async Task BecomeLeaderAsync(PartitionLog log, TopicConfig config)
+    {
+        string self = nodes.LocalName;
+        await _leadership.BecomeLeaderAsync(log, logs.EpochsOf(log), config, self, nodes.ReplicasFor(self, config.Replicas),
+            () => LocalConfirmedEnd(log), SignalAppended);
+        _placementTimer ??= this.RegisterGrainTimer(CheckPlacementAsync, PlacementCheckInterval, PlacementCheckInterval);
+    }
+
+    /// <summary>
+    /// Moves leadership when the cluster changed (a silo joined or came back): the partition belongs where the placement
+    /// director now puts it, with the replicas <see cref="ClusterNodes.ReplicasFor"/> now names. Deactivating hands
+    /// over cleanly; the next call activates the partition there, which reconciles the replicas.
+    /// </summary>
+    private Task CheckPlacementAsync()
+    {
+        var silos = nodes.Active().Values.ToList();
+        if (silos.Count == 0 || !_leadership.Leads) return Task.CompletedTask;
+        bool moved = !PartitionPlacementDirector.Choose(_topic, _partition, silos).Equals(nodes.LocalAddress);
+        // A silo came back or joined: the replica set this leader started with is no longer the one it should have.
+        var wanted = nodes.ReplicasFor(nodes.LocalName, _config!.Replicas).Where(n => n != nodes.LocalName);
+        if (_leadership.ShouldHandOver(moved, wanted)) this.DeactivateOnIdle();
+        return Task.CompletedTask;
+    }
+
+    public Task WatchStoppedAsync(string group, long fromOffset)
+    {
+        // A timed message appended after the cursor's last look must not wait for the next timed append.
+        _ = _cursorWakeup.OnWatchStopped(group, fromOffset);
+        return Task.CompletedTask;
+    }
+
+    private Task<string[]> TopicGroupsAsync() => GrainFactory.GetGrain<ITopicGrain>(_topic).GetGroupsAsync();
+
+    private IPartitionCursorGrain Cursor(string group) => GrainFactory.GetGrain<IPartitionCursorGrain>(GrainKeys.Cursor(_topic, group, _partition));
+
+    private IPartitionReplicaGrain Replica(string node) => GrainFactory.GetGrain<IPartitionReplicaGrain>(ReplicaKeys.Of(_topic, _partition, node));
 
     private GranaryException Translate(Exception e)
     {
@@ -413,8 +435,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
     }
 
 
-    [LoggerMessage(2003, LogLevel.Warning, "Replica {Node} of partition {Partition} of topic {Topic} did not take the topic's new settings")]
-    private static partial void LogReplicaConfigFailed(ILogger logger, Exception exception, string node, string topic, int partition);
+    private static readonly TimeSpan PlacementCheckInterval = TimeSpan.FromSeconds(10);
 
     [LoggerMessage(2006, LogLevel.Warning, "A fetch of partition {Partition} of topic {Topic} reached lost offsets [{FromOffset}, {ResumeOffset}): {Reason}; the reader skips them")]
     private static partial void LogLostOffsetsFetched(ILogger logger, string topic, int partition, long fromOffset, long resumeOffset, string reason);
