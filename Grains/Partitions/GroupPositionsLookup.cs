@@ -28,7 +28,10 @@ internal sealed partial class GroupPositionsLookup(PartitionRetention retention,
     public Task EnsureLoadedAsync()
     {
         if (retention.GroupsKnown) return Task.CompletedTask;
-        return _firstLoad ??= LoadAsync();
+        // A failed load is not kept: the next call tries again. Checked here rather than reset by the failing load,
+        // which may fail before it returns (then a reset would come before the failed task was stored, and stick).
+        if (_firstLoad is null || _firstLoad.IsFaulted || _firstLoad.IsCanceled) _firstLoad = LoadAsync();
+        return _firstLoad;
     }
 
     /// <summary>
@@ -55,7 +58,6 @@ internal sealed partial class GroupPositionsLookup(PartitionRetention retention,
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            _firstLoad = null; // the next append tries again
             throw e as GranaryException ?? new GranaryException(ErrorCode.PartitionUnavailable,
                 $"Partition {partition} of topic '{topic}' could not learn its groups' positions: {e.Message}", e);
         }

@@ -101,14 +101,8 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
 
     private async Task<AppendResult> AppendCoreAsync(ProduceBatch batch)
     {
-        if (batch is null || batch.RecordCount < 1)
-            throw new GranaryException(ErrorCode.InvalidArgument, "A batch needs at least one message.");
+        ProducedBatchValidator.CheckCall(batch);
         int count = batch.RecordCount;
-        // Every record takes at least two bytes: a larger count is a lie, refused before anything is sized by it.
-        if (count > batch.Records.Length / 2)
-            throw new GranaryException(ErrorCode.InvalidArgument, $"Invalid record batch: {count} records cannot fit in {batch.Records.Length} bytes.");
-        if (batch.ProducerId != 0 && (batch.BaseSequence < 0 || batch.BaseSequence + (long)count - 1 > int.MaxValue))
-            throw new GranaryException(ErrorCode.InvalidArgument, $"BaseSequence {batch.BaseSequence} with {count} messages is out of range.");
         var log = await OpenLogAsync();
         var config = _config!;
         _leadership.EnsureEnoughReplicas(batch, config.MinReplicas);

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.IO.Hashing;
 using System.Text;
 using Granary.Records;
@@ -27,6 +28,23 @@ internal static class ProducedBatchValidator
     // count against MaxMessageBytes (as Message.EnsureWithinLimit), so tracing never makes a message too large.
     private const int TraceParentAllowance = 55;
     private const int TraceStateAllowance = 512;
+
+    /// <summary>
+    /// The checks of the call's own fields, before the partition opens its log for it: at least one record, no more
+    /// records than the bytes can hold (every record takes at least two bytes: a larger count is a lie, refused before
+    /// anything is sized by it), and an idempotent producer's sequences within range.
+    /// </summary>
+    /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidArgument"/>.</exception>
+    public static void CheckCall([NotNull] ProduceBatch? batch)
+    {
+        if (batch is null || batch.RecordCount < 1)
+            throw new GranaryException(ErrorCode.InvalidArgument, "A batch needs at least one message.");
+        int count = batch.RecordCount;
+        if (count > batch.Records.Length / 2)
+            throw new GranaryException(ErrorCode.InvalidArgument, $"Invalid record batch: {count} records cannot fit in {batch.Records.Length} bytes.");
+        if (batch.ProducerId != 0 && (batch.BaseSequence < 0 || batch.BaseSequence + (long)count - 1 > int.MaxValue))
+            throw new GranaryException(ErrorCode.InvalidArgument, $"BaseSequence {batch.BaseSequence} with {count} messages is out of range.");
+    }
 
     /// <summary>
     /// Validates <paramref name="records"/> against <paramref name="batch"/>'s header. Fills <paramref name="ids"/>[i]
