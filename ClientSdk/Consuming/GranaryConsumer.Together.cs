@@ -33,10 +33,14 @@ public sealed partial class GranaryConsumer
     /// </summary>
     internal Task SettleTogetherAsync(IReadOnlyCollection<ReceivedMessage> messages, SettleKind kind, TimeSpan delay)
     {
-        var items = new List<Settlement>(messages.Count);
+        // All checked before any is marked: a refused call must leave every message as it was.
         foreach (var message in messages)
         {
             if (!ReferenceEquals(message.Consumer, this)) throw new ArgumentException($"Message {message.Partition}/{message.Offset} is not one of this consumer's.", nameof(messages));
+        }
+        var items = new List<Settlement>(messages.Count);
+        foreach (var message in messages)
+        {
             if (message.TryMarkSettled()) items.Add(new Settlement(message, kind, delay, confirmed: true));
         }
         if (items.Count == 0) return Task.CompletedTask;

@@ -80,6 +80,34 @@ public sealed class TypedBatchConsumerTests(BrokerClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ConsumerAckOfACollection_SettlesThemAll_SkipsSettledOnes_AndRefusesAnotherConsumersMessages()
+    {
+        string topic = BrokerClusterFixture.UniqueTopic();
+        await Client.Admin.CreateTopicAsync(topic, new TopicOptions { Partitions = 3 });
+        await using (var producer = Client.CreateProducer(topic))
+            await Task.WhenAll(Enumerable.Range(0, 30).Select(i => producer.SendAsync(new OutgoingMessage(Encoding.UTF8.GetBytes($"m-{i}")))));
+        await using var consumer = Client.CreateConsumer(topic, "g", new ConsumerOptions { AckTimeout = TimeSpan.FromSeconds(2) });
+        var messages = await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 30);
+        await messages[0].AckAsync(); // settled one by one first: left out of the collection's ack
+
+        // A message of another consumer in the collection: refused, and none of the others is marked settled.
+        string otherTopic = BrokerClusterFixture.UniqueTopic();
+        await Client.Admin.CreateTopicAsync(otherTopic);
+        await using (var producer = Client.CreateProducer(otherTopic)) await producer.SendAsync(new OutgoingMessage("x"u8.ToArray()));
+        await using var other = Client.CreateConsumer(otherTopic, "g");
+        var foreign = Assert.Single(await Eventually.CollectAsync(other.ReadAllAsync(), r => r.Count >= 1));
+        Assert.Throws<ArgumentException>(() => { _ = consumer.AckAsync([messages[1], foreign]); });
+        Assert.False(messages[1].IsSettled);
+        Assert.False(foreign.IsSettled);
+
+        await consumer.AckAsync(messages);
+        Assert.All(messages, m => Assert.True(m.IsSettled));
+        await consumer.AckAsync(messages); // all settled: nothing to send
+        Assert.Equal(0, (await Client.Admin.GetLagAsync(topic, "g")).TotalLag);
+        Assert.Equal(0, consumer.FailedAcks);
+    }
+
+    [Fact]
     public async Task HostedBatchConsumer_GetsBatches_FromAScopePerBatch()
     {
         string topic = BrokerClusterFixture.UniqueTopic();
