@@ -44,6 +44,14 @@ public interface IPartitionCursorGrain : IGrainWithStringKey
     [Alias("Reject")] Task<LeaseRef[]> RejectAsync(string memberId, LeaseRef[] deliveries);
 
     /// <summary>
+    /// As <see cref="RejectAsync"/>, with the dead letters' <see cref="GranaryHeaders.DeadLetterReason"/>:
+    /// <see cref="GranaryHeaders.Reasons.Rejected"/> or <see cref="GranaryHeaders.Reasons.Deserialization"/>
+    /// (another reason is refused with <see cref="ErrorCode.InvalidArgument"/>). A separate method, so that clients
+    /// and silos of the version before it keep calling <see cref="RejectAsync"/>.
+    /// </summary>
+    [Alias("RejectWithReason")] Task<LeaseRef[]> RejectWithReasonAsync(string memberId, LeaseRef[] deliveries, string reason);
+
+    /// <summary>
     /// Extends <paramref name="memberId"/>'s leases of these deliveries to <paramref name="lease"/> from now; returns
     /// those whose lease was still the current one (and is now extended).
     /// </summary>

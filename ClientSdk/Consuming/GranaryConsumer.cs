@@ -20,7 +20,7 @@ namespace Granary.Client;
 /// Acks queued with <see cref="ReceivedMessage.AckAsync"/> are sent in the background; <see cref="FlushAcksAsync"/>
 /// waits until the broker has answered them, and <see cref="AckFailed"/> reports those it refused.
 /// </remarks>
-public sealed class GranaryConsumer : IAsyncDisposable
+public sealed partial class GranaryConsumer : IAsyncDisposable
 {
     private readonly GranaryClient _client;
     private readonly ConsumerOptions _options;
@@ -433,7 +433,11 @@ public sealed class GranaryConsumer : IAsyncDisposable
         {
             while (batch.Count < MaxSettleBatch && reader.TryRead(out var settlement))
             {
-                if (settlement.Message is null)
+                if (settlement.Together is { } together)
+                {
+                    batch.AddRange(together); // one pass, so one call per partition (SettleTogetherAsync)
+                }
+                else if (settlement.Message is null)
                 {
                     await SendAsync(batch).ConfigureAwait(false);
                     batch.Clear();
@@ -506,6 +510,9 @@ public sealed class GranaryConsumer : IAsyncDisposable
                     var nacked = await cursor.NackAsync(member, deliveries, delay).ConfigureAwait(false);
                     Revoke(partition, nacked.Revoked);
                     refused = nacked.Refused;
+                    break;
+                case SettleKind.RejectDeserialization:
+                    refused = await cursor.RejectWithReasonAsync(member, deliveries, GranaryHeaders.Reasons.Deserialization).ConfigureAwait(false);
                     break;
                 default:
                     refused = await cursor.RejectAsync(member, deliveries).ConfigureAwait(false);
@@ -685,7 +692,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
         return extended.Length == 1;
     }
 
-    internal enum SettleKind { Ack, Nack, Reject }
+    internal enum SettleKind { Ack, Nack, Reject, RejectDeserialization }
 
     /// <summary>
     /// An ack, nack or reject on its way to the broker; with no message, a flush marker. Only a confirmed one (or a
@@ -697,6 +704,9 @@ public sealed class GranaryConsumer : IAsyncDisposable
         public SettleKind Kind { get; } = kind;
         public TimeSpan Delay { get; } = delay;
         public TaskCompletionSource? Completion { get; } = confirmed ? new(TaskCreationOptions.RunContinuationsAsynchronously) : null;
+
+        /// <summary>Settlements the loop takes in the same pass (<see cref="SettleTogetherAsync"/>); with them, no message and no completion.</summary>
+        public Settlement[]? Together { get; init; }
 
         public static Settlement Flush() => new(null, SettleKind.Ack, TimeSpan.Zero, confirmed: true);
     }

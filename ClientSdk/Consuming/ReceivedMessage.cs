@@ -32,6 +32,9 @@ public sealed class ReceivedMessage : MessageView
         _leaseExpiresAtTicks = leaseExpiresAt.UtcTicks;
     }
 
+    /// <summary>The consumer that received it.</summary>
+    internal GranaryConsumer Consumer => _consumer;
+
     /// <summary>The member id this delivery was leased to (a consumer that rejoined has a new one since).</summary>
     internal string MemberId { get; }
 
@@ -157,6 +160,12 @@ public sealed class ReceivedMessage : MessageView
 
     /// <summary>Marks a message the application never saw as given back; false when it was handed over already.</summary>
     internal bool TryReleaseUnseen() => Interlocked.CompareExchange(ref _handover, 2, 0) == 0;
+
+    /// <summary>Dead-letters the message with reason <c>deserialization</c> (a typed consumer could not read it); as <see cref="RejectAsync"/>.</summary>
+    internal Task RejectUndeserializableAsync() => SettleAsync(GranaryConsumer.SettleKind.RejectDeserialization, confirmed: true);
+
+    /// <summary>Marks the message settled for a settlement made with others (<see cref="GranaryConsumer.AckAsync(IReadOnlyCollection{ReceivedMessage}, CancellationToken)"/>); false when it was already.</summary>
+    internal bool TryMarkSettled() => Interlocked.Exchange(ref _settled, 1) == 0;
 
     private Task SettleAsync(GranaryConsumer.SettleKind kind, bool confirmed, TimeSpan delay = default)
     {

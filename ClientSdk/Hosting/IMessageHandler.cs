@@ -7,8 +7,9 @@ namespace Granary.Client;
 public interface IMessageHandler
 {
     /// <summary>
-    /// Handles one message. Returning acknowledges it; throwing has it delivered again after
-    /// <see cref="HandlerOptions.RetryDelay"/>. <paramref name="cancellationToken"/> is cancelled when the host stops.
+    /// Handles one message. Returning acknowledges it; throwing has it delivered again after the retry backoff
+    /// (<see cref="HandlerOptions.RetryDelay"/>, doubling with jitter per attempt under the default
+    /// <see cref="HandlerOptions.RetryBackoff"/>). <paramref name="cancellationToken"/> is cancelled when the host stops.
     /// </summary>
     Task HandleAsync(ReceivedMessage message, CancellationToken cancellationToken);
 }

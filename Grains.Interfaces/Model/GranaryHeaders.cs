@@ -6,7 +6,14 @@ public static class GranaryHeaders
     /// <summary>The sender's message id (UTF-8): within the topic's dedup window a second message with it is not stored.</summary>
     public const string MessageId = "granary.message-id";
 
-    /// <summary>Why a message was dead-lettered: <c>max-deliveries</c>, <c>expired</c> or <c>rejected</c>.</summary>
+    /// <summary>
+    /// The MIME type of the payload (<c>application/json</c>), written by the client SDK's typed producers from their
+    /// serializer and checked by its typed consumers. Not <c>granary.</c>-prefixed: it is the name CloudEvents' Kafka
+    /// binding and other brokers' clients use.
+    /// </summary>
+    public const string ContentType = "content-type";
+
+    /// <summary>Why a message was dead-lettered: <c>max-deliveries</c>, <c>expired</c>, <c>rejected</c> or <c>deserialization</c>.</summary>
     public const string DeadLetterReason = "granary.dlq.reason";
 
     /// <summary>Deliveries of the message before it was dead-lettered (decimal text).</summary>
@@ -58,5 +65,7 @@ public static class GranaryHeaders
         public const string Expired = "expired";
         /// <summary>A consumer rejected it explicitly.</summary>
         public const string Rejected = "rejected";
+        /// <summary>A typed consumer could not deserialize its payload (or its content type was not the consumer's).</summary>
+        public const string Deserialization = "deserialization";
     }
 }

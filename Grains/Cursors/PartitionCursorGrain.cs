@@ -226,10 +226,18 @@ internal sealed partial class PartitionCursorGrain(
         return result;
     }
 
-    public async Task<LeaseRef[]> RejectAsync(string memberId, LeaseRef[] deliveries)
+    public Task<LeaseRef[]> RejectAsync(string memberId, LeaseRef[] deliveries) => RejectAsync(memberId, deliveries, RejectReason.Rejected);
+
+    public Task<LeaseRef[]> RejectWithReasonAsync(string memberId, LeaseRef[] deliveries, string reason) =>
+        RejectReasons.TryParse(reason, out var parsed)
+            ? RejectAsync(memberId, deliveries, parsed)
+            : throw new GranaryException(ErrorCode.InvalidArgument,
+                $"'{reason}' is not a reason a consumer may reject with: use '{GranaryHeaders.Reasons.Rejected}' or '{GranaryHeaders.Reasons.Deserialization}'.");
+
+    private async Task<LeaseRef[]> RejectAsync(string memberId, LeaseRef[] deliveries, RejectReason reason)
     {
         await EnsureInitializedAsync();
-        var refused = _delivery.Reject(memberId, deliveries);
+        var refused = _delivery.Reject(memberId, deliveries, reason);
         Apply(_delivery.TakeOutcome());
         return refused;
     }
@@ -499,10 +507,11 @@ internal sealed partial class PartitionCursorGrain(
                     return;
                 }
                 if (epoch != _epoch) continue; // a seek dropped them
-                var (maxDeliveries, expired, rejected) = _delivery.DeadLettersWritten(batch);
+                var (maxDeliveries, expired, rejected, deserialization) = _delivery.DeadLettersWritten(batch);
                 GranaryMetrics.RecordDeadLettered(_topic, _group, GranaryHeaders.Reasons.MaxDeliveries, maxDeliveries);
                 GranaryMetrics.RecordDeadLettered(_topic, _group, GranaryHeaders.Reasons.Expired, expired);
                 GranaryMetrics.RecordDeadLettered(_topic, _group, GranaryHeaders.Reasons.Rejected, rejected);
+                GranaryMetrics.RecordDeadLettered(_topic, _group, GranaryHeaders.Reasons.Deserialization, deserialization);
                 GranaryMetrics.RecordExpired(_topic, _group, expired);
                 Apply(_delivery.TakeOutcome());
             }

@@ -383,8 +383,8 @@ internal sealed class DeliveryState
         return new SettleResult(refused is null ? [] : [.. refused], [.. revoked]);
     }
 
-    /// <summary>Sends current deliveries to the dead-letter topic (reason rejected); other answers are refused.</summary>
-    public LeaseRef[] Reject(string memberId, LeaseRef[] deliveries)
+    /// <summary>Sends current deliveries to the dead-letter topic (reason rejected, or the one given); other answers are refused.</summary>
+    public LeaseRef[] Reject(string memberId, LeaseRef[] deliveries, RejectReason reason = RejectReason.Rejected)
     {
         List<LeaseRef>? refused = null;
         foreach (var delivery in deliveries)
@@ -397,7 +397,7 @@ internal sealed class DeliveryState
             _inFlight.TryGetValue(delivery.Offset, out var lease);
             EndLease(delivery.Offset, lease);
             // The letter needs the record: it is queued once the message is read again (Refill).
-            GoBack(delivery.Offset, lease, lease.Attempt, rejected: true);
+            GoBack(delivery.Offset, lease, lease.Attempt, reason);
         }
         // As with an ack: a reject can free a key (KeyShared) or end a former owner's last lease (Ordered).
         if (_mode != DeliveryMode.Shared) _outcome.Available = true;
@@ -497,7 +497,7 @@ internal sealed class DeliveryState
     /// <see cref="RefillFrom"/>) and is then ready, held for its nack delay, or (<paramref name="rejected"/>)
     /// dead-lettered. Until then it keeps its place: Ordered takes nothing from its offset on, KeyShared nothing of its key.
     /// </summary>
-    private void GoBack(long offset, in Lease lease, int attempts, bool rejected = false)
+    private void GoBack(long offset, in Lease lease, int attempts, RejectReason rejected = RejectReason.None)
     {
         if (attempts > 0) _attempts[offset] = attempts;
         else _attempts.Remove(offset);
@@ -704,9 +704,9 @@ internal sealed class DeliveryState
     /// <paramref name="letters"/> are in the dead-letter topic: they are done, and counted. Returns how many of each
     /// reason were still pending (retention may have skipped some meanwhile: those were counted there).
     /// </summary>
-    public (int MaxDeliveries, int Expired, int Rejected) DeadLettersWritten(IEnumerable<DeadLetter> letters)
+    public (int MaxDeliveries, int Expired, int Rejected, int Deserialization) DeadLettersWritten(IEnumerable<DeadLetter> letters)
     {
-        int maxDeliveries = 0, expired = 0, rejected = 0;
+        int maxDeliveries = 0, expired = 0, rejected = 0, deserialization = 0;
         foreach (var letter in letters)
         {
             long offset = letter.Message.Offset;
@@ -717,11 +717,12 @@ internal sealed class DeliveryState
             {
                 case GranaryHeaders.Reasons.Expired: Expired++; expired++; break;
                 case GranaryHeaders.Reasons.Rejected: rejected++; break;
+                case GranaryHeaders.Reasons.Deserialization: deserialization++; break;
                 default: maxDeliveries++; break;
             }
         }
         AdvanceCommitted();
-        return (maxDeliveries, expired, rejected);
+        return (maxDeliveries, expired, rejected, deserialization);
     }
 
     // ---- Fetched messages -----------------------------------------------------------------------------------------
@@ -812,9 +813,9 @@ internal sealed class DeliveryState
     {
         long offset = message.Offset;
         if (!RemoveUnread(offset, out var unread)) return;
-        if (unread.Rejected)
+        if (unread.Rejected != RejectReason.None)
         {
-            QueueDeadLetter(message.Compact(), GranaryHeaders.Reasons.Rejected, _attempts.GetValueOrDefault(offset));
+            QueueDeadLetter(message.Compact(), unread.Rejected.ToHeader(), _attempts.GetValueOrDefault(offset));
         }
         else if (!forAnotherGroup && message.IsExpiredAt(NowMs))
         {

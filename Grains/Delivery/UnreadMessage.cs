@@ -8,5 +8,5 @@ namespace Granary.Grains.Delivery;
 /// </summary>
 /// <param name="HasKey">The message has a key.</param>
 /// <param name="KeyHash">Its key hash.</param>
-/// <param name="Rejected">It was rejected: once read, it goes to the dead-letter topic.</param>
-internal readonly record struct UnreadMessage(bool HasKey, ulong KeyHash, bool Rejected);
+/// <param name="Rejected">Why it was rejected (<see cref="RejectReason.None"/>: it was not): once read, it goes to the dead-letter topic.</param>
+internal readonly record struct UnreadMessage(bool HasKey, ulong KeyHash, RejectReason Rejected);

@@ -47,6 +47,7 @@ public static class ClientSurface
             [nameof(IPartitionCursorGrain.AckAsync)] = SurfacePermission.Consuming,
             [nameof(IPartitionCursorGrain.NackAsync)] = SurfacePermission.Consuming,
             [nameof(IPartitionCursorGrain.RejectAsync)] = SurfacePermission.Consuming,
+            [nameof(IPartitionCursorGrain.RejectWithReasonAsync)] = SurfacePermission.Consuming,
             [nameof(IPartitionCursorGrain.ExtendAsync)] = SurfacePermission.Consuming,
             [nameof(IPartitionCursorGrain.ReleaseUnseenAsync)] = SurfacePermission.Consuming,
         },

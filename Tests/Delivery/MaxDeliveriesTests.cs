@@ -22,7 +22,7 @@ public sealed class MaxDeliveriesTests
         var letter = Assert.Single(h.State.NextDeadLetters(10));
         Assert.Equal((0, GranaryHeaders.Reasons.MaxDeliveries, 2), (letter.Message.Offset, letter.Reason, letter.Attempts));
 
-        Assert.Equal((1, 0, 0), h.State.DeadLettersWritten([letter]));
+        Assert.Equal((1, 0, 0, 0), h.State.DeadLettersWritten([letter]));
         Assert.Equal(1, h.State.Committed);
         Assert.Equal(1, h.State.DeadLettered);
     }
@@ -61,7 +61,7 @@ public sealed class MaxDeliveriesTests
         h.Refill();
         var letter = Assert.Single(h.State.NextDeadLetters(10));
         Assert.Equal((GranaryHeaders.Reasons.Rejected, 1), (letter.Reason, letter.Attempts));
-        Assert.Equal((0, 0, 1), h.State.DeadLettersWritten([letter]));
+        Assert.Equal((0, 0, 1, 0), h.State.DeadLettersWritten([letter]));
         Assert.Equal(1, h.State.Committed);
     }
 
@@ -79,7 +79,7 @@ public sealed class MaxDeliveriesTests
         Assert.Equal([first.Ref], h.State.Ack("A", [first.Ref]));
         Assert.Equal(0, h.State.Committed);
         var letter = Assert.Single(h.State.NextDeadLetters(10));
-        Assert.Equal((1, 0, 0), h.State.DeadLettersWritten([letter]));
+        Assert.Equal((1, 0, 0, 0), h.State.DeadLettersWritten([letter]));
         Assert.Equal((1L, 1L), (h.State.Committed, h.State.DeadLettered));
     }
 

@@ -28,7 +28,7 @@ public sealed class TimedMessagesTests
         Assert.True(h.Outcome().DeadLettersQueued);
         var letter = Assert.Single(h.State.NextDeadLetters(10));
         Assert.Equal((GranaryHeaders.Reasons.Expired, 0), (letter.Reason, letter.Attempts));
-        Assert.Equal((0, 1, 0), h.State.DeadLettersWritten([letter]));
+        Assert.Equal((0, 1, 0, 0), h.State.DeadLettersWritten([letter]));
         Assert.Equal((1L, 1L, 1L), (h.State.Committed, h.State.Expired, h.State.DeadLettered));
     }
 

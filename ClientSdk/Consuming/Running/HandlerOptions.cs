@@ -11,10 +11,21 @@ public sealed class HandlerOptions
     public int MaxConcurrency { get; set; } = 16;
 
     /// <summary>
-    /// How long a message whose handler threw waits before it is delivered again (the nack delay). Default zero: at
-    /// once. Under the ordered modes the later messages of its partition or key wait with it.
+    /// How long a message whose handler threw waits before its first retry (the nack delay); under the default
+    /// <see cref="RetryBackoff"/> each later retry waits about twice as long, with jitter, up to
+    /// <see cref="MaxRetryDelay"/>. Zero: at once, every time. Under the ordered modes the later messages of its
+    /// partition or key wait with it. Default 1 s.
     /// </summary>
-    public TimeSpan RetryDelay { get; set; } = TimeSpan.Zero;
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest retry delay under <see cref="HandlerRetryBackoff.Exponential"/>; at least <see cref="RetryDelay"/>. Default 1 minute.</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How the retry delay grows with the message's delivery attempts. Default <see cref="HandlerRetryBackoff.Exponential"/>
+    /// (with jitter): attempt n waits between half and all of <c>RetryDelay * 2^(n-1)</c>, at most <see cref="MaxRetryDelay"/>.
+    /// </summary>
+    public HandlerRetryBackoff RetryBackoff { get; set; } = HandlerRetryBackoff.Exponential;
 
     /// <summary>
     /// Records which messages were handled, so that a message delivered again after it was handled (a lost ack, a
@@ -37,6 +48,8 @@ public sealed class HandlerOptions
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxConcurrency, 1, nameof(MaxConcurrency));
         ArgumentOutOfRangeException.ThrowIfLessThan(RetryDelay, TimeSpan.Zero, nameof(RetryDelay));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxRetryDelay, RetryDelay, nameof(MaxRetryDelay));
+        if (!Enum.IsDefined(RetryBackoff)) throw new ArgumentOutOfRangeException(nameof(RetryBackoff), RetryBackoff, "Unknown backoff.");
         ArgumentOutOfRangeException.ThrowIfLessThan(InProgressRetryDelay, TimeSpan.Zero, nameof(InProgressRetryDelay));
     }
 

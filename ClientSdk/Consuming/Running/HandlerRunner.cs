@@ -21,6 +21,7 @@ internal sealed class HandlerRunner : IDisposable
     private readonly GranaryConsumer _consumer;
     private readonly Func<ReceivedMessage, CancellationToken, Task> _handler;
     private readonly HandlerOptions _options;
+    private readonly RetryDelayRule _retryDelay;
     private readonly DeliveryMode _mode;
     private readonly SemaphoreSlim _capacity;
     private readonly Channel<ReceivedMessage> _ready = Channel.CreateUnbounded<ReceivedMessage>(new UnboundedChannelOptions { SingleWriter = false });
@@ -36,6 +37,7 @@ internal sealed class HandlerRunner : IDisposable
         _consumer = consumer;
         _handler = handler;
         _options = options;
+        _retryDelay = new RetryDelayRule(options);
         _mode = consumer.Mode;
         _processActivityName = $"process {consumer.Topic}";
         _capacity = new SemaphoreSlim(options.MaxConcurrency + maxPrefetch);
@@ -199,7 +201,7 @@ internal sealed class HandlerRunner : IDisposable
             }
             catch (Exception e) when (e is not OperationCanceledException || !stopping.IsCancellationRequested)
             {
-                return await FailAsync(message, _options.RetryDelay).ConfigureAwait(false);
+                return await FailAsync(message, _retryDelay.DelayAfter(message.DeliveryAttempt)).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -222,7 +224,7 @@ internal sealed class HandlerRunner : IDisposable
             if (activity is not null) GranaryTracing.SetError(activity, e);
             if (id is not null) await AbandonAsync(store!, id).ConfigureAwait(false);
             // Cancelled by stopping: give it back at once rather than after the retry delay.
-            var delay = e is OperationCanceledException && stopping.IsCancellationRequested ? TimeSpan.Zero : _options.RetryDelay;
+            var delay = e is OperationCanceledException && stopping.IsCancellationRequested ? TimeSpan.Zero : _retryDelay.DelayAfter(message.DeliveryAttempt);
             return await FailAsync(message, delay).ConfigureAwait(false);
         }
 
@@ -237,7 +239,7 @@ internal sealed class HandlerRunner : IDisposable
                 // Not recorded: acking would let a redelivery run the handler again without anyone knowing; nack
                 // instead so that it does so now, the at-least-once way.
                 await AbandonAsync(store!, id).ConfigureAwait(false);
-                return await FailAsync(message, _options.RetryDelay).ConfigureAwait(false);
+                return await FailAsync(message, _retryDelay.DelayAfter(message.DeliveryAttempt)).ConfigureAwait(false);
             }
         }
         if (!message.IsSettled) await SettleAsync(message.AckAsync()).ConfigureAwait(false);
