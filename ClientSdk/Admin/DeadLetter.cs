@@ -3,7 +3,7 @@ namespace Granary.Client;
 /// <summary>A message a consumer group sent to its dead-letter topic, with why and where it came from.</summary>
 /// <param name="Partition">Partition of the dead-letter topic that holds it.</param>
 /// <param name="Offset">Its offset there: the range a redrive takes is in these offsets.</param>
-/// <param name="Reason">Why: <c>max-deliveries</c>, <c>expired</c> or <c>rejected</c> (see <see cref="Grains.GranaryHeaders.Reasons"/>).</param>
+/// <param name="Reason">Why: <c>max-deliveries</c>, <c>expired</c> or <c>rejected</c> (see <see cref="GranaryHeaders.Reasons"/>).</param>
 /// <param name="Attempts">Deliveries before it was dead-lettered; null when not recorded.</param>
 /// <param name="DeadLetteredAt">When it was dead-lettered.</param>
 /// <param name="SourcePartition">The partition of the group's topic it came from.</param>

@@ -1,4 +1,4 @@
-namespace Granary;
+namespace Granary.Client;
 
 /// <summary>
 /// The one error type of Granary, on the client and across grain calls: an <see cref="ErrorCode"/> and whether

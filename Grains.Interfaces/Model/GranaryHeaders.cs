@@ -1,4 +1,4 @@
-namespace Granary.Grains;
+namespace Granary.Client;
 
 /// <summary>Header names Granary reads or writes. The <c>granary.</c> prefix is reserved for them.</summary>
 public static class GranaryHeaders

@@ -1,4 +1,4 @@
-namespace Granary.Grains;
+namespace Granary.Client;
 
 /// <summary>How far a consumer group is behind, per partition.</summary>
 /// <param name="Topic">Topic.</param>

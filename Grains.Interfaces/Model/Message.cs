@@ -88,15 +88,6 @@ public sealed record MessageBatch([property: Id(0)] Message[] Messages)
     public Acks Acks { get; init; }
 }
 
-/// <summary>When a partition confirms an append.</summary>
-public enum Acks
-{
-    /// <summary>Once the topic's <see cref="TopicConfig.MinInSyncReplicas"/> replicas (the leader among them) hold it durably.</summary>
-    All = 0,
-    /// <summary>Once the leader holds it durably; a failover before the followers copy it can lose it.</summary>
-    Leader = 1,
-}
-
 /// <summary>
 /// Where a batch landed: message i has offset <c>BaseOffset + i</c>, unless <see cref="Offsets"/> is set (some messages
 /// were duplicates of ones stored earlier, which keep their first offset).

@@ -1,4 +1,4 @@
-namespace Granary.Grains;
+namespace Granary.Client;
 
 /// <summary>Where <c>Seek</c> moves a consumer group.</summary>
 public enum SeekKind

@@ -1,4 +1,4 @@
-namespace Granary.Grains;
+namespace Granary.Client;
 
 /// <summary>The settings of a topic, fixed at creation (partitions can be added later).</summary>
 [GenerateSerializer, Immutable, Alias("granary.TopicConfig")]

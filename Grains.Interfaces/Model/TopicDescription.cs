@@ -1,4 +1,4 @@
-namespace Granary.Grains;
+namespace Granary.Client;
 
 /// <summary>A topic as it is now.</summary>
 /// <param name="Name">Topic name.</param>

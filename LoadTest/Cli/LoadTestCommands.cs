@@ -193,7 +193,7 @@ internal static class LoadTestCommands
             output.WriteLine($"error: {e.Message}");
             return 2;
         }
-        catch (Granary.GranaryException e)
+        catch (GranaryException e)
         {
             output.WriteLine($"error: {e.Code}: {e.Message}");
             return 3;

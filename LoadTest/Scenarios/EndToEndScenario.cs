@@ -36,7 +36,7 @@ internal static class EndToEndScenario
         var latency = new LatencyRecorder();
         long received = 0, errors = 0;
         var allReceived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var consumer = client.CreateConsumer(settings.Topic, group, new ConsumerOptions { StartPosition = Grains.StartPosition.Latest });
+        await using var consumer = client.CreateConsumer(settings.Topic, group, new ConsumerOptions { StartPosition = StartPosition.Latest });
         await consumer.StartAsync();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var reading = Task.Run(async () =>

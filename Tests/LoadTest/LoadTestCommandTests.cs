@@ -59,7 +59,7 @@ public sealed class LoadTestCommandTests
     [Fact]
     public void ConsumeE2eAndVerify_MapTheirOptions()
     {
-        Assert.Equal(new ConsumeSettings("T", "G", 100, 3, Granary.Grains.DeliveryMode.KeyShared, 2048),
+        Assert.Equal(new ConsumeSettings("T", "G", 100, 3, DeliveryMode.KeyShared, 2048),
             LoadTestCommands.ToConsume(Parse("consume --topic T --group G --messages 100 --consumers 3 --mode KeyShared")));
         Assert.Equal(AckStyle.Awaited, LoadTestCommands.ToConsume(Parse("consume --topic T --group G --messages 100 --ack Awaited")).Ack);
         Assert.Equal(AckStyle.Confirmed, LoadTestCommands.ToConsume(Parse("consume --topic T --group G --messages 100 --ack Confirmed")).Ack);

@@ -5,7 +5,7 @@ public sealed class HandlerOptions
 {
     /// <summary>
     /// Most handlers running at once. Messages of one ordering key (the partition under
-    /// <see cref="Granary.Grains.DeliveryMode.Ordered"/>, partition and key otherwise) still run one after another.
+    /// <see cref="DeliveryMode.Ordered"/>, partition and key otherwise) still run one after another.
     /// Default 16.
     /// </summary>
     public int MaxConcurrency { get; set; } = 16;

@@ -1,7 +1,7 @@
-namespace Granary;
+namespace Granary.Client;
 
 /// <summary>What went wrong, in terms a client can act on.</summary>
-public enum ErrorCode
+public enum GranaryErrorCode
 {
     /// <summary>A topic or group name breaks the naming rule <c>[a-zA-Z0-9._-]{1,200}</c>.</summary>
     InvalidName = 1,

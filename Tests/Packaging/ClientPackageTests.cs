@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Text;
+using Granary.Tests.Admin;
+
+namespace Granary.Tests.Packaging;
+
+/// <summary>
+/// The client as a new user gets it: Granary.Client packed into a local feed, a new console app with implicit usings
+/// that references only that package, the README's quickstart (samples/Quickstart/Program.cs) in it unchanged. It must
+/// build (no type of the quickstart outside Granary.Client, no ambiguity with Orleans' implicit usings), leave the
+/// server runtime's extras out of its output (no Npgsql, ADO.NET clustering or Roslyn), and run against a silo.
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed class ClientPackageTests(AdminApiSilo silo) : IClassFixture<AdminApiSilo>
+{
+    private static readonly TimeSpan StepLimit = TimeSpan.FromMinutes(8);
+
+    [Fact]
+    public async Task TheQuickstart_BuildsAgainstThePackedClientAlone_AndRunsOnASilo()
+    {
+        string repo = RepositoryRoot();
+        using var work = new TempDirectory();
+        string feed = Path.Combine(work.Path, "feed");
+        string app = Path.Combine(work.Path, "app");
+        Directory.CreateDirectory(app);
+
+        // The test assembly's build built these projects already (same configuration): pack them as they are.
+#if DEBUG
+        const string configuration = "Debug";
+#else
+        const string configuration = "Release";
+#endif
+        foreach (string project in new[] { "Records/Records.csproj", "Grains.Interfaces/Grains.Interfaces.csproj", "ClientSdk/ClientSdk.csproj" })
+            await DotNetAsync(repo, "pack", Path.Combine(repo, project), "--no-build", "-c", configuration, "-o", feed);
+        Assert.Single(Directory.GetFiles(feed, "Granary.Client.*.snupkg"));
+
+        // Offline: the local feed, then the machine's package cache as a second source; a packages folder of its own,
+        // so an earlier run's Granary.Client is never taken from the cache.
+        string cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        await File.WriteAllTextAsync(Path.Combine(app, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <config><add key="globalPackagesFolder" value="{Path.Combine(work.Path, "packages")}" /></config>
+              <packageSources>
+                <clear />
+                <add key="local" value="{feed}" />
+                <add key="cache" value="{cache}" />
+              </packageSources>
+            </configuration>
+            """, TestContext.Current.CancellationToken);
+        string version = Path.GetFileNameWithoutExtension(Directory.GetFiles(feed, "Granary.Client.*.nupkg").Single())["Granary.Client.".Length..];
+        await File.WriteAllTextAsync(Path.Combine(app, "app.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <Nullable>enable</Nullable>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="Granary.Client" Version="{version}" />
+              </ItemGroup>
+            </Project>
+            """, TestContext.Current.CancellationToken);
+        File.Copy(Path.Combine(repo, "samples", "Quickstart", "Program.cs"), Path.Combine(app, "Program.cs"));
+
+        await DotNetAsync(app, "build", "-c", "Release", "-o", Path.Combine(app, "out"));
+
+        string[] assemblies = [.. Directory.GetFiles(Path.Combine(app, "out"), "*.dll").Select(Path.GetFileName)!];
+        Assert.Contains("Granary.Client.dll", assemblies);
+        foreach (string left in new[] { "Npgsql.dll", "Orleans.Clustering.AdoNet.dll", "Microsoft.CodeAnalysis.dll", "Microsoft.CodeAnalysis.Workspaces.dll", "Humanizer.dll" })
+            Assert.DoesNotContain(left, assemblies);
+
+        string topic = "quickstart-" + Guid.NewGuid().ToString("N")[..8];
+        string output = await DotNetAsync(app, Path.Combine(app, "out", "app.dll"), $"127.0.0.1:{silo.Silo.GatewayPort}", topic);
+        Assert.Contains("stored at partition", output, StringComparison.Ordinal);
+        Assert.Contains("received order-42", output, StringComparison.Ordinal);
+        Assert.Contains($"{topic} exists already", output, StringComparison.Ordinal);
+    }
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Silo.sln"))) directory = directory.Parent;
+        Assert.True(directory is not null, "no Silo.sln above the test assembly");
+        return directory.FullName;
+    }
+
+    /// <summary>Runs <c>dotnet</c> with <paramref name="arguments"/> and returns its output; fails the test with it on a non-zero exit.</summary>
+    private static async Task<string> DotNetAsync(string workingDirectory, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(SiloProcess.DotNetHost(), arguments)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        // The test host's MSBuild settings (a dotnet test run sets some) must not leak into the new project's build.
+        foreach (string name in new[] { "MSBuildExtensionsPath", "MSBuildSDKsPath", "MSBUILD_EXE_PATH", "DOTNET_HOST_PATH" }) start.Environment.Remove(name);
+        using var process = Process.Start(start)!;
+        var output = new StringBuilder();
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        limit.CancelAfter(StepLimit);
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        output.Append(await stdout).Append(await stderr);
+        Assert.True(process.ExitCode == 0, $"dotnet {string.Join(' ', arguments)} exited with {process.ExitCode}:\n{output}");
+        return output.ToString();
+    }
+}
