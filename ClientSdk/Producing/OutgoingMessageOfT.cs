@@ -16,7 +16,7 @@ public sealed class OutgoingMessage<T>(T value)
 
     /// <summary>
     /// Headers (<see cref="OutgoingMessage.Headers"/>). The serializer's content type is added unless these have a
-    /// <see cref="Granary.Grains.GranaryHeaders.ContentType"/> header already (which is kept).
+    /// <see cref="GranaryHeaders.ContentType"/> header already (which is kept).
     /// </summary>
     public IReadOnlyDictionary<string, byte[]>? Headers { get; init; }
 

@@ -1,6 +1,6 @@
 namespace Granary.Client.Serialization;
 
-/// <summary>Compares the <see cref="Granary.Grains.GranaryHeaders.ContentType"/> header with a serializer's content type.</summary>
+/// <summary>Compares the <see cref="GranaryHeaders.ContentType"/> header with a serializer's content type.</summary>
 internal static class ContentTypes
 {
     /// <summary>

@@ -11,7 +11,7 @@ public interface IMessageSerializer<T>
 {
     /// <summary>
     /// The MIME type of the payloads it writes (for example <c>application/json</c>): producers record it in the
-    /// <see cref="Granary.Grains.GranaryHeaders.ContentType"/> header; a consumer dead-letters a message whose header
+    /// <see cref="GranaryHeaders.ContentType"/> header; a consumer dead-letters a message whose header
     /// names another type (reason <c>deserialization</c>) rather than guess. Compared without case and without
     /// parameters (<c>application/json; charset=utf-8</c> matches <c>application/json</c>).
     /// </summary>
