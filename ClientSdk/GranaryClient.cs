@@ -160,11 +160,16 @@ public sealed class GranaryClient : IAsyncDisposable
         return new IPEndPoint(address, port);
     }
 
-    internal static async Task<T> CallAsync<T>(Func<Task<T>> call)
+    /// <summary>
+    /// Makes a grain call, translating its failure. A cancelled <paramref name="cancellationToken"/> stops the wait
+    /// (the grain interfaces take no token: the call itself runs on in the cluster).
+    /// </summary>
+    internal static async Task<T> CallAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            return await call().ConfigureAwait(false);
+            return await call().WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not GranaryException and not OperationCanceledException)
         {
@@ -172,11 +177,13 @@ public sealed class GranaryClient : IAsyncDisposable
         }
     }
 
-    internal static async Task CallAsync(Func<Task> call)
+    /// <summary>Makes a grain call, translating its failure (see <see cref="CallAsync{T}"/>).</summary>
+    internal static async Task CallAsync(Func<Task> call, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            await call().ConfigureAwait(false);
+            await call().WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not GranaryException and not OperationCanceledException)
         {

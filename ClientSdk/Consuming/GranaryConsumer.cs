@@ -119,7 +119,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
     /// </summary>
     internal async IAsyncEnumerable<ReceivedMessage> ReadAsync(bool handOver, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await StartAsync().ConfigureAwait(false);
+        await StartAsync(cancellationToken).ConfigureAwait(false);
         await foreach (var message in _messages.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             // Taken back by the broker (it comes again, in order), or given back at dispose: not for the application.
@@ -129,14 +129,21 @@ public sealed class GranaryConsumer : IAsyncDisposable
     }
 
     /// <summary>Joins the group and starts pulling; <see cref="ReadAllAsync"/> does this on first use.</summary>
-    public Task StartAsync()
+    /// <param name="cancellationToken">
+    /// Stops waiting for the join (which goes on: a later <see cref="StartAsync"/> or read waits for the same join).
+    /// </param>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public Task StartAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
+        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled(cancellationToken);
+        Task running;
         lock (_gate)
         {
             _settling ??= SettleLoopAsync();
-            return _running ??= JoinAndPullAsync();
+            running = _running ??= JoinAndPullAsync();
         }
+        return running.WaitAsync(cancellationToken);
     }
 
     /// <summary>
@@ -679,9 +686,9 @@ public sealed class GranaryConsumer : IAsyncDisposable
     }
 
     /// <summary>Extends this member's lease of <paramref name="message"/>; false when the broker no longer leases it to us.</summary>
-    internal async Task<bool> ExtendLeaseAsync(ReceivedMessage message, TimeSpan lease)
+    internal async Task<bool> ExtendLeaseAsync(ReceivedMessage message, TimeSpan lease, CancellationToken cancellationToken)
     {
-        var extended = await GranaryClient.CallAsync(() => Cursor(message.Partition).ExtendAsync(message.MemberId, [message.Lease], lease)).ConfigureAwait(false);
+        var extended = await GranaryClient.CallAsync(() => Cursor(message.Partition).ExtendAsync(message.MemberId, [message.Lease], lease), cancellationToken).ConfigureAwait(false);
         return extended.Length == 1;
     }
 

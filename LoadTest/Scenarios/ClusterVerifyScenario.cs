@@ -101,7 +101,7 @@ internal static class ClusterVerifyScenario
     private static async Task WaitForSilosAsync(GranaryClient client, int silos, CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.StartNew();
-        while ((await client.Admin.GetActiveSilosAsync()).Length < silos)
+        while ((await client.Admin.GetActiveSilosAsync(cancellationToken)).Length < silos)
         {
             if (deadline.Elapsed > TimeSpan.FromSeconds(120)) throw new GranaryException(ErrorCode.Timeout, $"{silos} silos did not all join the cluster within 2 minutes.");
             await Task.Delay(200, cancellationToken);

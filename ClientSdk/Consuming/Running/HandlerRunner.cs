@@ -207,7 +207,7 @@ internal sealed class HandlerRunner : IDisposable
             }
             if (status == IdempotencyStatus.Completed)
             {
-                await SettleAsync(message.AckAsync()).ConfigureAwait(false);
+                await SettleAsync(message.AckAsync(CancellationToken.None)).ConfigureAwait(false);
                 return false;
             }
             if (status == IdempotencyStatus.InProgress) return await FailAsync(message, _options.InProgressRetryDelay).ConfigureAwait(false);
@@ -240,7 +240,7 @@ internal sealed class HandlerRunner : IDisposable
                 return await FailAsync(message, _options.RetryDelay).ConfigureAwait(false);
             }
         }
-        if (!message.IsSettled) await SettleAsync(message.AckAsync()).ConfigureAwait(false);
+        if (!message.IsSettled) await SettleAsync(message.AckAsync(CancellationToken.None)).ConfigureAwait(false);
         return false;
     }
 
