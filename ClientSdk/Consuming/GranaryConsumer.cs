@@ -57,7 +57,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
         Topic = topic;
         Group = group;
         _options = options;
-        _logger = client.Cluster.ServiceProvider.GetService<ILoggerFactory>()?.CreateLogger<GranaryConsumer>() ?? NullLogger<GranaryConsumer>.Instance;
+        _logger = client.LoggerFactory.CreateLogger<GranaryConsumer>();
         if (options.MaxMessagesPerSecond is { } rate) (_limiter, _limiterBurst) = CreateLimiter(rate);
     }
 
@@ -312,6 +312,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
     private async Task JoinAndPullAsync()
     {
         var joined = await GranaryClient.CallAsync(() => GroupGrain.JoinAsync(MemberId, _options.ToGroupSettings())).ConfigureAwait(false);
+        ClientLog.Joined(_logger, Topic, Group, MemberId, joined.Partitions);
         var loops = new List<Task> { _settling!, HeartbeatLoopAsync(), ReclaimExpiredLeasesLoopAsync() };
         loops.AddRange(AddPartitions(joined.Partitions));
         // Loops for partitions added later are not awaited here: they stop with the consumer like the others.
@@ -395,6 +396,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
                     await RejoinAsync(MemberId).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                     continue;
                 }
+                ClientLog.PullRetrying(_logger, Topic, Group, partition, error.Code, (long)backoff.TotalMilliseconds);
                 try
                 {
                     await Task.Delay(backoff, stopping).ConfigureAwait(false);
@@ -583,7 +585,11 @@ public sealed class GranaryConsumer : IAsyncDisposable
                     string member = MemberId;
                     var beat = await GroupGrain.HeartbeatAsync(member).ConfigureAwait(false);
                     if (!beat.IsMember) await RejoinAsync(member).ConfigureAwait(false);
-                    if (beat.Partitions > _partitions) _ = Task.WhenAll(AddPartitions(beat.Partitions));
+                    if (beat.Partitions > _partitions)
+                    {
+                        ClientLog.PartitionsAdded(_logger, Topic, Group, beat.Partitions);
+                        _ = Task.WhenAll(AddPartitions(beat.Partitions));
+                    }
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -611,6 +617,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
             string fresh = NewMemberId();
             await GroupGrain.JoinAsync(fresh, _options.ToGroupSettings()).ConfigureAwait(false);
             Volatile.Write(ref _memberId, fresh);
+            ClientLog.Rejoined(_logger, Topic, Group, staleMember, fresh);
         }
         finally
         {
@@ -634,6 +641,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
     /// <summary>Ends the consumer on an error retrying cannot fix: readers get it, and its leases go to the others.</summary>
     private void Fail(GranaryException error)
     {
+        if (!_halt.IsCancellationRequested) ClientLog.ConsumerFailed(_logger, Topic, Group, error.Code, error);
         _messages.Writer.TryComplete(error);
         _halt.Cancel();
         _ = GroupGrain.LeaveAsync(MemberId);

@@ -3,6 +3,7 @@ using System.IO.Hashing;
 using System.Text;
 using Granary.Client.Internal;
 using Granary.Grains;
+using Microsoft.Extensions.Logging;
 
 namespace Granary.Client;
 
@@ -386,7 +387,7 @@ public sealed class GranaryProducer : IAsyncDisposable
         for (int p = current.Length; p < partitions; p++)
         {
             grown[p] = new PartitionSender(_client.Cluster.GetGrain<IPartitionGrain>($"{Topic}/{p}"), Topic, p, _options, _producerId,
-                OnPartitionRefused, _disposed.Token);
+                OnPartitionRefused, _disposed.Token, _client.LoggerFactory.CreateLogger<GranaryProducer>());
         }
         _senders = grown;
         Array.Resize(ref _parked, partitions);

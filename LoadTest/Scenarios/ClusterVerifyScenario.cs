@@ -32,6 +32,7 @@ internal static class ClusterVerifyScenario
             {
                 Gateways = silos.Select(s => $"127.0.0.1:{s.GatewayPort}").ToList(),
                 ConnectTimeout = TimeSpan.FromSeconds(120),
+                RetryRefusedConnections = true,
             }, cancellationToken);
             await WaitForSilosAsync(client, settings.Silos, cancellationToken);
             await Topics.EnsureAsync(client, VerifyScenario.Topic, partitions: 4);
