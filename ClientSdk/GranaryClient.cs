@@ -26,8 +26,10 @@ public sealed class GranaryClient : IAsyncDisposable
 
     private readonly CertificateIdentity? _certificateIdentity;
 
-    private GranaryClient(IClusterClient cluster, IHost? ownedHost, TimeSpan responseTimeout, ILoggerFactory loggerFactory, CertificateIdentity? certificateIdentity = null)
+    private GranaryClient(IClusterClient cluster, IHost? ownedHost, TimeSpan responseTimeout, ILoggerFactory loggerFactory,
+        ClientConnectionState connectionState, CertificateIdentity? certificateIdentity = null)
     {
+        ConnectionState = connectionState;
         Cluster = cluster;
         LoggerFactory = loggerFactory;
         _ownedHost = ownedHost;
@@ -43,6 +45,9 @@ public sealed class GranaryClient : IAsyncDisposable
     public string? CertificatePrincipal => _certificateIdentity?.Principal;
 
     internal IClusterClient Cluster { get; }
+
+    /// <summary>What Orleans last said about the client's gateways.</summary>
+    internal ClientConnectionState ConnectionState { get; }
 
     /// <summary>Where the client, its producers and consumers log.</summary>
     internal ILoggerFactory LoggerFactory { get; }
@@ -83,13 +88,14 @@ public sealed class GranaryClient : IAsyncDisposable
         var tls = new ClientTls();
         int refusalsToGiveUp = options.RetryRefusedConnections || options.ConnectionString is not null ? int.MaxValue : options.Gateways.Count;
         var retries = new ConnectionRetryFilter(refusalsToGiveUp, tls, logger);
+        var connectionState = new ClientConnectionState(logger);
         var credential = new ClientCredential(options);
         builder.UseOrleansClient(client =>
         {
             client.AddOutgoingGrainCallFilter(credential);
             tls.Apply(client, options.Tls);
             client.UseConnectionRetryFilter(retries);
-            client.Services.AddSingleton<IClusterConnectionStatusObserver>(new ConnectionStatusLogger(logger));
+            client.Services.AddSingleton<IClusterConnectionStatusObserver>(connectionState);
             client.Configure<ClusterOptions>(o => { o.ClusterId = options.ClusterId; o.ServiceId = options.ServiceId; });
             client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = options.ResponseTimeout);
             if (string.IsNullOrWhiteSpace(options.ConnectionString)) client.UseStaticClustering(endpoints);
@@ -145,7 +151,7 @@ public sealed class GranaryClient : IAsyncDisposable
                 throw;
             }
         }
-        return new GranaryClient(cluster, host, options.ResponseTimeout, loggerFactory, identity);
+        return new GranaryClient(cluster, host, options.ResponseTimeout, loggerFactory, connectionState, identity);
     }
 
     /// <summary>Wraps an Orleans client the application already runs (for example inside a silo or a test cluster).</summary>
@@ -153,7 +159,7 @@ public sealed class GranaryClient : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(cluster);
         return new GranaryClient(cluster, ownedHost: null, responseTimeout: TimeSpan.FromSeconds(30),
-            cluster.ServiceProvider.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance);
+            cluster.ServiceProvider.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance, ClientConnectionState.Unobserved);
     }
 
     /// <summary>Creates a producer for <paramref name="topic"/>. Share it: it batches for all its callers.</summary>
