@@ -40,6 +40,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
     private Task? _settling;
     private int _partitions;
     private readonly ILogger _logger;
+    private readonly System.Diagnostics.TagList _metricTags;
     // Queued acks that failed since a flush last reported them: the next FlushAcksAsync that waits to the end throws them.
     private readonly UnreportedAckFailures _unreported = new();
     private long _failedAcks;
@@ -58,6 +59,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
         Group = group;
         _options = options;
         _logger = client.LoggerFactory.CreateLogger<GranaryConsumer>();
+        _metricTags = GranaryClientMetrics.ConsumerTags(topic, group);
         if (options.MaxMessagesPerSecond is { } rate) (_limiter, _limiterBurst) = CreateLimiter(rate);
     }
 
@@ -419,6 +421,8 @@ public sealed class GranaryConsumer : IAsyncDisposable
                 }
                 var message = new ReceivedMessage(this, member, partition, record, lease, leaseEnd);
                 _unsettled[message] = 0;
+                GranaryClientMetrics.Received.Add(1, _metricTags);
+                GranaryClientMetrics.PrefetchFill.Add(1, _metricTags);
                 _messages.Writer.TryWrite(message);
             }
         }
@@ -521,6 +525,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
                     break;
             }
             var stale = refused.Length == 0 ? null : refused.ToHashSet();
+            if (kind == SettleKind.Ack) GranaryClientMetrics.Acked.Add(items.Length - refused.Length, _metricTags);
             foreach (var item in items) Complete(item, stale?.Contains(item.Message!.Lease) == true ? Stale(item) : null);
         }
         catch (Exception e)
@@ -669,7 +674,9 @@ public sealed class GranaryConsumer : IAsyncDisposable
 
     private void ReturnCredit(ReceivedMessage message)
     {
-        if (_unsettled.TryRemove(message, out _)) _credits[message.Partition].Release();
+        if (!_unsettled.TryRemove(message, out _)) return;
+        GranaryClientMetrics.PrefetchFill.Add(-1, _metricTags);
+        _credits[message.Partition].Release();
     }
 
     /// <summary>

@@ -41,6 +41,7 @@ public sealed class GranaryProducer : IAsyncDisposable
     private TaskCompletionSource _drained = CompletedSource();
     // Built once: a send's activity name must not allocate.
     private readonly string _publishActivityName;
+    private readonly TagList _metricTags;
 
     internal GranaryProducer(GranaryClient client, string topic, ProducerOptions options)
     {
@@ -51,6 +52,7 @@ public sealed class GranaryProducer : IAsyncDisposable
         _options = options;
         _producerId = options.EnableIdempotence ? PartitionSender.NewProducerId() : 0;
         _publishActivityName = $"publish {topic}";
+        _metricTags = GranaryClientMetrics.ProducerTags(topic);
         _unkeyed = new UnkeyedPartitionChooser(options.UnkeyedPartitioning, options.StickyPartitionBytes, Random.Shared.Next(1 << 16));
     }
 
@@ -92,6 +94,8 @@ public sealed class GranaryProducer : IAsyncDisposable
                 throw new GranaryException(ErrorCode.InvalidArgument, $"Topic '{Topic}' has no partition {message.Partition}.");
             pending = new PendingSend(wire, wire.SizeInBytes(), wire.Key ?? messageId, message.Partition, cancellationToken);
             Route(pending); // synchronous: queued in call order before this method first yields
+            GranaryClientMetrics.Sent.Add(1, _metricTags);
+            _ = CountOutcomeAsync(pending.Completion.Task);
             receipt = await WaitForReceiptAsync(pending.Completion.Task, cancellationToken).ConfigureAwait(false);
             return receipt;
         }
@@ -475,11 +479,28 @@ public sealed class GranaryProducer : IAsyncDisposable
         return [.. wire];
     }
 
+    /// <summary>Counts a send's outcome once it has one (also when its caller stopped waiting).</summary>
+    private async Task CountOutcomeAsync(Task<SendReceipt> completion)
+    {
+        try
+        {
+            await completion.ConfigureAwait(false);
+            GranaryClientMetrics.Confirmed.Add(1, _metricTags);
+        }
+        catch (Exception e)
+        {
+            var tags = _metricTags;
+            tags.Add("error.type", e is GranaryException g ? g.Code.ToString() : e.GetType().Name);
+            GranaryClientMetrics.Failed.Add(1, tags);
+        }
+    }
+
     private bool BeginOutstanding()
     {
         lock (_gate)
         {
             if (_closing) return false;
+            GranaryClientMetrics.InFlight.Add(1, _metricTags);
             if (_outstanding++ == 0) _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             return true;
         }
@@ -487,6 +508,7 @@ public sealed class GranaryProducer : IAsyncDisposable
 
     private void EndOutstanding()
     {
+        GranaryClientMetrics.InFlight.Add(-1, _metricTags);
         lock (_gate)
         {
             if (--_outstanding == 0) _drained.TrySetResult();
