@@ -2,8 +2,12 @@ using System.Net;
 using Granary.Client.Internal;
 using Granary.Grains;
 using Granary.Grains.Security;
+using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Orleans.Configuration;
 
 namespace Granary.Client;
@@ -22,9 +26,12 @@ public sealed class GranaryClient : IAsyncDisposable
 
     private readonly CertificateIdentity? _certificateIdentity;
 
-    private GranaryClient(IClusterClient cluster, IHost? ownedHost, TimeSpan responseTimeout, CertificateIdentity? certificateIdentity = null)
+    private GranaryClient(IClusterClient cluster, IHost? ownedHost, TimeSpan responseTimeout, ILoggerFactory loggerFactory,
+        ClientConnectionState connectionState, CertificateIdentity? certificateIdentity = null)
     {
+        ConnectionState = connectionState;
         Cluster = cluster;
+        LoggerFactory = loggerFactory;
         _ownedHost = ownedHost;
         _responseTimeout = responseTimeout;
         _certificateIdentity = certificateIdentity;
@@ -39,11 +46,23 @@ public sealed class GranaryClient : IAsyncDisposable
 
     internal IClusterClient Cluster { get; }
 
+    /// <summary>What Orleans last said about the client's gateways.</summary>
+    internal ClientConnectionState ConnectionState { get; }
+
+    /// <summary>Where the client, its producers and consumers log.</summary>
+    internal ILoggerFactory LoggerFactory { get; }
+
     /// <summary>Topic administration.</summary>
     public GranaryAdmin Admin { get; }
 
     /// <summary>Connects to the gateways in <paramref name="options"/>.</summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.Timeout"/> when no gateway answers within the connect timeout (with TLS on, the message says what the last attempt saw, and the inner exception is its failure).</exception>
+    /// <exception cref="GranaryException">
+    /// <see cref="ErrorCode.PartitionUnavailable"/> at once when a gateway refuses the connection (nothing listens at
+    /// that port: the message says "refused", the inner exception is the socket error), unless
+    /// <see cref="GranaryClientOptions.RetryRefusedConnections"/> is set. <see cref="ErrorCode.Timeout"/> when no
+    /// gateway accepted the connection within <see cref="GranaryClientOptions.ConnectTimeout"/>; the message says what
+    /// the last attempt saw (with TLS on, the likely TLS causes) and the inner exception is its failure.
+    /// </exception>
     /// <exception cref="ArgumentException">The options are inconsistent (for example TLS files that do not exist).</exception>
     /// <exception cref="InvalidOperationException">The TLS client certificate or CA file cannot be used.</exception>
     /// <remarks>
@@ -58,15 +77,25 @@ public sealed class GranaryClient : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var endpoints = await Task.WhenAll(options.Gateways.Select(ResolveAsync)).ConfigureAwait(false);
+        var loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
+        var logger = loggerFactory.CreateLogger<GranaryClient>();
+        string target = options.ConnectionString is null ? string.Join(", ", options.Gateways) : "the gateways in the membership table";
+        ClientLog.Connecting(logger, options.ClusterId, target);
+        var clock = Stopwatch.StartNew();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        // Orleans' own client logs go where the application's do (the container does not dispose a given instance).
+        builder.Services.Replace(ServiceDescriptor.Singleton(loggerFactory));
         var tls = new ClientTls();
-        var retries = options.Tls.Enabled ? new TlsConnectionRetryFilter() : null;
+        int refusalsToGiveUp = options.RetryRefusedConnections || options.ConnectionString is not null ? int.MaxValue : options.Gateways.Count;
+        var retries = new ConnectionRetryFilter(refusalsToGiveUp, tls, logger);
+        var connectionState = new ClientConnectionState(logger);
         var credential = new ClientCredential(options);
         builder.UseOrleansClient(client =>
         {
             client.AddOutgoingGrainCallFilter(credential);
             tls.Apply(client, options.Tls);
-            if (retries is not null) client.UseConnectionRetryFilter(retries);
+            client.UseConnectionRetryFilter(retries);
+            client.Services.AddSingleton<IClusterConnectionStatusObserver>(connectionState);
             client.Configure<ClusterOptions>(o => { o.ClusterId = options.ClusterId; o.ServiceId = options.ServiceId; });
             client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = options.ResponseTimeout);
             if (string.IsNullOrWhiteSpace(options.ConnectionString)) client.UseStaticClustering(endpoints);
@@ -83,10 +112,25 @@ public sealed class GranaryClient : IAsyncDisposable
         {
             host.Dispose();
             string message = options.ConnectionString is null
-                ? $"No gateway of {string.Join(", ", options.Gateways)} accepted the connection within {options.ConnectTimeout}."
+                ? $"No gateway of {target} accepted the connection within {options.ConnectTimeout}."
                 : $"No gateway of the cluster in the membership table accepted the connection within {options.ConnectTimeout}.";
-            throw new GranaryException(ErrorCode.Timeout, retries is null ? message : message + " " + TlsFailureHint(tls, retries), retries?.LastFailure);
+            message += " " + (options.Tls.Enabled ? TlsFailureHint(tls, retries) : LastAttempt(retries));
+            ClientLog.ConnectFailed(logger, options.ClusterId, message, retries.LastFailure);
+            throw new GranaryException(ErrorCode.Timeout, message, retries.LastFailure);
         }
+        catch (Exception e) when (e is not OperationCanceledException and not GranaryException)
+        {
+            // The retry filter gave up: a refused connection, or a failure retrying cannot fix.
+            host.Dispose();
+            var kind = ConnectionRetryFilter.Classify(e, tls);
+            string message = kind == ConnectFailureKind.Refused
+                ? $"Connection refused by {target}: nothing listens there (is the silo running, and is that its gateway port?). "
+                  + "Set RetryRefusedConnections to keep trying until the connect timeout."
+                : $"Connecting to {target} failed ({kind}): {e.Message}";
+            ClientLog.ConnectFailed(logger, options.ClusterId, message, e);
+            throw new GranaryException(kind == ConnectFailureKind.Tls ? ErrorCode.Unauthenticated : ErrorCode.PartitionUnavailable, message, e);
+        }
+        ClientLog.Connected(logger, options.ClusterId, clock.ElapsedMilliseconds);
         var cluster = host.Services.GetRequiredService<IClusterClient>();
         CertificateIdentity? identity = null;
         if (options.SignsInWithCertificate)
@@ -107,14 +151,15 @@ public sealed class GranaryClient : IAsyncDisposable
                 throw;
             }
         }
-        return new GranaryClient(cluster, host, options.ResponseTimeout, identity);
+        return new GranaryClient(cluster, host, options.ResponseTimeout, loggerFactory, connectionState, identity);
     }
 
     /// <summary>Wraps an Orleans client the application already runs (for example inside a silo or a test cluster).</summary>
     public static GranaryClient Create(IClusterClient cluster)
     {
         ArgumentNullException.ThrowIfNull(cluster);
-        return new GranaryClient(cluster, ownedHost: null, responseTimeout: TimeSpan.FromSeconds(30));
+        return new GranaryClient(cluster, ownedHost: null, responseTimeout: TimeSpan.FromSeconds(30),
+            cluster.ServiceProvider.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance, ClientConnectionState.Unobserved);
     }
 
     /// <summary>Creates a producer for <paramref name="topic"/>. Share it: it batches for all its callers.</summary>
@@ -142,7 +187,10 @@ public sealed class GranaryClient : IAsyncDisposable
 
     // A silo that refuses the client's certificate just closes the connection, which the client cannot tell from a
     // silo still starting; the hint names the likely causes, and what the client itself refused if it did.
-    private static string TlsFailureHint(ClientTls tls, TlsConnectionRetryFilter retries) =>
+    private static string LastAttempt(ConnectionRetryFilter retries) =>
+        retries.LastCause is { } cause ? $"The last attempt ended with: {cause}." : "";
+
+    private static string TlsFailureHint(ClientTls tls, ConnectionRetryFilter retries) =>
         tls.LastRejection is { } rejected
             ? $"TLS: this client refused the silo's certificate: {rejected}."
             : "TLS is on: if the gateways are up, they refused the handshake (under mutual TLS, a missing client certificate or one "
@@ -160,11 +208,16 @@ public sealed class GranaryClient : IAsyncDisposable
         return new IPEndPoint(address, port);
     }
 
-    internal static async Task<T> CallAsync<T>(Func<Task<T>> call)
+    /// <summary>
+    /// Makes a grain call, translating its failure. A cancelled <paramref name="cancellationToken"/> stops the wait
+    /// (the grain interfaces take no token: the call itself runs on in the cluster).
+    /// </summary>
+    internal static async Task<T> CallAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            return await call().ConfigureAwait(false);
+            return await call().WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not GranaryException and not OperationCanceledException)
         {
@@ -172,11 +225,13 @@ public sealed class GranaryClient : IAsyncDisposable
         }
     }
 
-    internal static async Task CallAsync(Func<Task> call)
+    /// <summary>Makes a grain call, translating its failure (see <see cref="CallAsync{T}"/>).</summary>
+    internal static async Task CallAsync(Func<Task> call, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            await call().ConfigureAwait(false);
+            await call().WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not GranaryException and not OperationCanceledException)
         {

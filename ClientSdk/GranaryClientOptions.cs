@@ -18,6 +18,22 @@ public sealed class GranaryClientOptions
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// Whether <see cref="GranaryClient.ConnectAsync"/> keeps trying gateways that refuse the connection (nothing
+    /// listens at the port: a silo still starting, or a wrong port) until <see cref="ConnectTimeout"/>. Default false:
+    /// once each of the <see cref="Gateways"/> could have refused (as many refusals as gateways), the connect fails at
+    /// once with the cause, as database and broker clients do; set it when the client may start before the silos.
+    /// With <see cref="ConnectionString"/> refused gateways are always retried (the table may list departed silos).
+    /// </summary>
+    public bool RetryRefusedConnections { get; set; }
+
+    /// <summary>
+    /// Where the client logs: connection attempts and failures, lost gateways, producer retries, consumer membership
+    /// and failed acks (and Orleans' own client logs). Null (default): nowhere. In a host,
+    /// <c>AddGranaryClient</c> uses the host's logger factory unless one is set here.
+    /// </summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>
     /// How long a call to the cluster may take before it fails with a timeout (and the producer or consumer retries
     /// it). A call that went through a silo that was then killed gets no answer, so this bounds how long a failover
     /// holds it up. Consumers' long polls are kept below half of it. Default 10 s (Orleans' own default is 30 s).

@@ -6,6 +6,11 @@ using Granary.Grains;
 namespace Granary.Client;
 
 /// <summary>Manages topics, consumer groups and their dead letters, and tells how the cluster stands.</summary>
+/// <remarks>
+/// Every method takes a <see cref="CancellationToken"/>: a cancelled one stops the waiting and throws
+/// <see cref="OperationCanceledException"/>; a call already sent to the cluster may still take effect there (a topic
+/// created, a group moved), as with any request whose answer nobody waits for.
+/// </remarks>
 public sealed class GranaryAdmin
 {
     /// <summary>Alter attempts that may each find the settings changed by someone else before one gives up.</summary>
@@ -27,12 +32,12 @@ public sealed class GranaryAdmin
     /// <summary>Creates a topic.</summary>
     /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidName"/>, <see cref="ErrorCode.InvalidArgument"/>
     /// (e.g. zero partitions) or <see cref="ErrorCode.TopicAlreadyExists"/>.</exception>
-    public Task CreateTopicAsync(string name, TopicOptions? options = null)
+    public Task CreateTopicAsync(string name, TopicOptions? options = null, CancellationToken cancellationToken = default)
     {
         Names.Validate(name, "topic");
         var config = (options ?? new TopicOptions()).ToConfig();
         config.Validate();
-        return GranaryClient.CallAsync(() => _cluster.GetGrain<ITopicGrain>(name).CreateAsync(config));
+        return GranaryClient.CallAsync(() => _cluster.GetGrain<ITopicGrain>(name).CreateAsync(config), cancellationToken);
     }
 
     /// <summary>
@@ -45,7 +50,7 @@ public sealed class GranaryAdmin
     /// <exception cref="GranaryException"><see cref="ErrorCode.TopicAlreadyExists"/> when the topic exists with other
     /// settings (the message names each one, as it is and as asked), <see cref="ErrorCode.InvalidName"/> or
     /// <see cref="ErrorCode.InvalidArgument"/> as <see cref="CreateTopicAsync"/>.</exception>
-    public async Task<bool> CreateTopicIfMissingAsync(string name, TopicOptions? options = null)
+    public async Task<bool> CreateTopicIfMissingAsync(string name, TopicOptions? options = null, CancellationToken cancellationToken = default)
     {
         var topic = _cluster.GetGrain<ITopicGrain>(name);
         // A topic deleted between the create and the read is created again; a topic created and deleted over and
@@ -54,7 +59,7 @@ public sealed class GranaryAdmin
         {
             try
             {
-                await CreateTopicAsync(name, options).ConfigureAwait(false);
+                await CreateTopicAsync(name, options, cancellationToken).ConfigureAwait(false);
                 return true;
             }
             catch (GranaryException e) when (e.Code == ErrorCode.TopicAlreadyExists)
@@ -63,7 +68,7 @@ public sealed class GranaryAdmin
             TopicConfig existing;
             try
             {
-                existing = await GranaryClient.CallAsync(() => topic.GetConfigAsync()).ConfigureAwait(false);
+                existing = await GranaryClient.CallAsync(() => topic.GetConfigAsync(), cancellationToken).ConfigureAwait(false);
             }
             catch (GranaryException e) when (e.Code == ErrorCode.TopicNotFound && attempt < MaxCreateIfMissingAttempts)
             {
@@ -77,30 +82,30 @@ public sealed class GranaryAdmin
     }
 
     /// <summary>The silos of the cluster that are active now (their addresses), e.g. to wait until all have joined.</summary>
-    public async Task<string[]> GetActiveSilosAsync()
+    public async Task<string[]> GetActiveSilosAsync(CancellationToken cancellationToken = default)
     {
-        var hosts = await GranaryClient.CallAsync(() => _cluster.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).ConfigureAwait(false);
+        var hosts = await GranaryClient.CallAsync(() => _cluster.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true), cancellationToken).ConfigureAwait(false);
         return [.. hosts.Keys.Select(s => s.ToString()).Order(StringComparer.Ordinal)];
     }
 
     /// <summary>Settings, groups and each partition's offsets and silo.</summary>
     /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>.</exception>
-    public Task<TopicDescription> DescribeTopicAsync(string name)
+    public Task<TopicDescription> DescribeTopicAsync(string name, CancellationToken cancellationToken = default)
     {
         Names.Validate(name, "topic");
-        return GranaryClient.CallAsync(() => _cluster.GetGrain<ITopicGrain>(name).DescribeAsync(withPartitions: true));
+        return GranaryClient.CallAsync(() => _cluster.GetGrain<ITopicGrain>(name).DescribeAsync(withPartitions: true), cancellationToken);
     }
 
     /// <summary>All topic names, sorted.</summary>
-    public Task<string[]> ListTopicsAsync() =>
-        GranaryClient.CallAsync(() => _cluster.GetGrain<ITopicRegistryGrain>(ITopicRegistryGrain.Key).ListAsync());
+    public Task<string[]> ListTopicsAsync(CancellationToken cancellationToken = default) =>
+        GranaryClient.CallAsync(() => _cluster.GetGrain<ITopicRegistryGrain>(ITopicRegistryGrain.Key).ListAsync(), cancellationToken);
 
     /// <summary>Deletes a topic with its messages and consumer groups.</summary>
     /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>.</exception>
-    public Task DeleteTopicAsync(string name)
+    public Task DeleteTopicAsync(string name, CancellationToken cancellationToken = default)
     {
         Names.Validate(name, "topic");
-        return GranaryClient.CallAsync(() => _cluster.GetGrain<ITopicGrain>(name).DeleteAsync());
+        return GranaryClient.CallAsync(() => _cluster.GetGrain<ITopicGrain>(name).DeleteAsync(), cancellationToken);
     }
 
     /// <summary>
@@ -109,10 +114,10 @@ public sealed class GranaryAdmin
     /// partition, not across the change).
     /// </summary>
     /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, or <see cref="ErrorCode.InvalidArgument"/> when the count is not larger.</exception>
-    public Task AddPartitionsAsync(string topic, int partitions)
+    public Task AddPartitionsAsync(string topic, int partitions, CancellationToken cancellationToken = default)
     {
         Names.Validate(topic, "topic");
-        return GranaryClient.CallAsync(() => _cluster.GetGrain<ITopicGrain>(topic).AddPartitionsAsync(partitions));
+        return GranaryClient.CallAsync(() => _cluster.GetGrain<ITopicGrain>(topic).AddPartitionsAsync(partitions), cancellationToken);
     }
 
     /// <summary>
@@ -125,17 +130,17 @@ public sealed class GranaryAdmin
     /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, or <see cref="ErrorCode.InvalidArgument"/> for a value out
     /// of range, fewer partitions, or a change to a setting fixed at creation (replication, dedup window, overflow and
     /// expiry policies), or <see cref="ErrorCode.Timeout"/> when the settings kept changing under 20 attempts.</exception>
-    public async Task<TopicConfig> AlterTopicAsync(string name, Func<TopicConfig, TopicConfig> change)
+    public async Task<TopicConfig> AlterTopicAsync(string name, Func<TopicConfig, TopicConfig> change, CancellationToken cancellationToken = default)
     {
         Names.Validate(name, "topic");
         ArgumentNullException.ThrowIfNull(change);
         var topic = _cluster.GetGrain<ITopicGrain>(name);
         for (int attempt = 1; ; attempt++)
         {
-            var current = await GranaryClient.CallAsync(() => topic.GetConfigAsync()).ConfigureAwait(false);
+            var current = await GranaryClient.CallAsync(() => topic.GetConfigAsync(), cancellationToken).ConfigureAwait(false);
             var changed = change(current) ?? throw new ArgumentException("The change returned no settings.", nameof(change));
             // Compare-and-set: a change another admin made meanwhile is read again and this one reapplied on top of it.
-            if (await GranaryClient.CallAsync(() => topic.AlterAsync(current, changed)).ConfigureAwait(false) is { } applied) return applied;
+            if (await GranaryClient.CallAsync(() => topic.AlterAsync(current, changed), cancellationToken).ConfigureAwait(false) is { } applied) return applied;
             if (attempt == MaxAlterAttempts)
                 throw new GranaryException(ErrorCode.Timeout, $"The settings of topic '{name}' changed under each of {MaxAlterAttempts} attempts to alter them; try again.");
         }
@@ -143,10 +148,10 @@ public sealed class GranaryAdmin
 
     /// <summary>The consumer groups that read a topic, sorted.</summary>
     /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>.</exception>
-    public async Task<string[]> ListGroupsAsync(string topic)
+    public async Task<string[]> ListGroupsAsync(string topic, CancellationToken cancellationToken = default)
     {
         Names.Validate(topic, "topic");
-        var groups = await GranaryClient.CallAsync(() => _cluster.GetGrain<ITopicGrain>(topic).GetGroupsAsync()).ConfigureAwait(false);
+        var groups = await GranaryClient.CallAsync(() => _cluster.GetGrain<ITopicGrain>(topic).GetGroupsAsync(), cancellationToken).ConfigureAwait(false);
         return [.. groups.Order(StringComparer.Ordinal)];
     }
 
@@ -155,30 +160,30 @@ public sealed class GranaryAdmin
     /// (latest), or go to an offset. Messages in flight are dropped; their acks may still count.
     /// </summary>
     /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, <see cref="ErrorCode.GroupNotFound"/>, or <see cref="ErrorCode.InvalidArgument"/> for an unknown partition or a negative offset.</exception>
-    public Task SeekAsync(string topic, string group, SeekTarget target)
+    public Task SeekAsync(string topic, string group, SeekTarget target, CancellationToken cancellationToken = default)
     {
         Names.Validate(topic, "topic");
         Names.Validate(group, "group");
         ArgumentNullException.ThrowIfNull(target);
-        return GranaryClient.CallAsync(() => Group(topic, group).SeekAsync(target));
+        return GranaryClient.CallAsync(() => Group(topic, group).SeekAsync(target), cancellationToken);
     }
 
     /// <summary>Lag per partition: unacknowledged messages, the age of the oldest, and the expired, dead-lettered and skipped counts.</summary>
     /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, or <see cref="ErrorCode.GroupNotFound"/> for a group the topic does not have.</exception>
-    public Task<GroupLag> GetLagAsync(string topic, string group)
+    public Task<GroupLag> GetLagAsync(string topic, string group, CancellationToken cancellationToken = default)
     {
         Names.Validate(topic, "topic");
         Names.Validate(group, "group");
-        return GranaryClient.CallAsync(() => Group(topic, group).GetLagAsync());
+        return GranaryClient.CallAsync(() => Group(topic, group).GetLagAsync(), cancellationToken);
     }
 
     /// <summary>A group's settings, members and (Ordered) partition assignment.</summary>
     /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, or <see cref="ErrorCode.GroupNotFound"/> for a group the topic does not have.</exception>
-    public Task<GroupDescription> DescribeGroupAsync(string topic, string group)
+    public Task<GroupDescription> DescribeGroupAsync(string topic, string group, CancellationToken cancellationToken = default)
     {
         Names.Validate(topic, "topic");
         Names.Validate(group, "group");
-        return GranaryClient.CallAsync(() => Group(topic, group).DescribeAsync());
+        return GranaryClient.CallAsync(() => Group(topic, group).DescribeAsync(), cancellationToken);
     }
 
     /// <summary>
@@ -186,11 +191,11 @@ public sealed class GranaryAdmin
     /// (default: all) to their source partitions, delivered to this group only; returns how many. The dead letters
     /// stay in the dead-letter topic (its retention removes them).
     /// </summary>
-    public Task<int> RedriveAsync(string topic, string group, long fromOffset = 0, long toOffset = long.MaxValue)
+    public Task<int> RedriveAsync(string topic, string group, long fromOffset = 0, long toOffset = long.MaxValue, CancellationToken cancellationToken = default)
     {
         Names.Validate(topic, "topic");
         Names.Validate(group, "group");
-        return GranaryClient.CallAsync(() => Group(topic, group).RedriveAsync(fromOffset, toOffset));
+        return GranaryClient.CallAsync(() => Group(topic, group).RedriveAsync(fromOffset, toOffset), cancellationToken);
     }
 
     /// <summary>
@@ -201,28 +206,28 @@ public sealed class GranaryAdmin
     /// </summary>
     /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, <see cref="ErrorCode.GroupNotFound"/>, or
     /// <see cref="ErrorCode.InvalidArgument"/> for a negative offset or a limit outside 1-1000.</exception>
-    public async Task<DeadLetter[]> ListDeadLettersAsync(string topic, string group, long fromOffset = 0, int limit = 100)
+    public async Task<DeadLetter[]> ListDeadLettersAsync(string topic, string group, long fromOffset = 0, int limit = 100, CancellationToken cancellationToken = default)
     {
         if (fromOffset < 0) throw new GranaryException(ErrorCode.InvalidArgument, $"The offset must not be negative; it is {fromOffset}.");
         if (limit is < 1 or > 1000) throw new GranaryException(ErrorCode.InvalidArgument, $"The limit must be between 1 and 1000; it is {limit}.");
-        var description = await DescribeGroupAsync(topic, group).ConfigureAwait(false);
+        var description = await DescribeGroupAsync(topic, group, cancellationToken).ConfigureAwait(false);
         string dlq = description.Settings.DeadLetterTopicOf(topic, group);
         TopicConfig dlqConfig;
         try
         {
-            dlqConfig = await GranaryClient.CallAsync(() => _cluster.GetGrain<ITopicGrain>(dlq).GetConfigAsync()).ConfigureAwait(false);
+            dlqConfig = await GranaryClient.CallAsync(() => _cluster.GetGrain<ITopicGrain>(dlq).GetConfigAsync(), cancellationToken).ConfigureAwait(false);
         }
         catch (GranaryException e) when (e.Code == ErrorCode.TopicNotFound)
         {
             return []; // created with the first dead letter
         }
         var perPartition = await Task.WhenAll(Enumerable.Range(0, dlqConfig.Partitions)
-            .Select(p => ScanDeadLettersAsync(dlq, p, topic, group, fromOffset, limit))).ConfigureAwait(false);
+            .Select(p => ScanDeadLettersAsync(dlq, p, topic, group, fromOffset, limit, cancellationToken))).ConfigureAwait(false);
         return [.. perPartition.SelectMany(letters => letters).Take(limit)];
     }
 
     /// <summary>The group's letters in one dead-letter partition from <paramref name="fromOffset"/>, skipping other groups' letters.</summary>
-    private async Task<List<DeadLetter>> ScanDeadLettersAsync(string dlq, int partition, string topic, string group, long fromOffset, int limit)
+    private async Task<List<DeadLetter>> ScanDeadLettersAsync(string dlq, int partition, string topic, string group, long fromOffset, int limit, CancellationToken cancellationToken)
     {
         var grain = _cluster.GetGrain<IPartitionGrain>($"{dlq}/{partition}");
         var letters = new List<DeadLetter>();
@@ -232,7 +237,7 @@ public sealed class GranaryAdmin
         {
             long from = offset;
             // Whole pages, not just the letters still wanted: most of what is read may be other groups'.
-            var page = await GranaryClient.CallAsync(() => grain.FetchAsync(from, DeadLetterScanPage, TimeSpan.Zero)).ConfigureAwait(false);
+            var page = await GranaryClient.CallAsync(() => grain.FetchAsync(from, DeadLetterScanPage, TimeSpan.Zero), cancellationToken).ConfigureAwait(false);
             if (page.IsEmpty) break; // the end of the partition
             // Views over the page's buffer, decoded lazily like consumed messages.
             foreach (var ranged in StoredBatches.Read(page.Batches, page.FromOffset, page.NextOffset))
@@ -248,16 +253,16 @@ public sealed class GranaryAdmin
     }
 
     /// <summary>Every silo the cluster's membership knows that is not dead, with its load.</summary>
-    public async Task<SiloInfo[]> DescribeClusterAsync()
+    public async Task<SiloInfo[]> DescribeClusterAsync(CancellationToken cancellationToken = default)
     {
         var management = _cluster.GetGrain<IManagementGrain>(0);
-        var hosts = await GranaryClient.CallAsync(() => management.GetDetailedHosts(onlyActive: false)).ConfigureAwait(false);
+        var hosts = await GranaryClient.CallAsync(() => management.GetDetailedHosts(onlyActive: false), cancellationToken).ConfigureAwait(false);
         var live = hosts.Where(h => h.Status != SiloStatus.Dead).OrderBy(h => h.SiloName, StringComparer.Ordinal).ToArray();
         var active = live.Where(h => h.Status == SiloStatus.Active).Select(h => h.SiloAddress).ToArray();
         SiloRuntimeStatistics[] stats;
         try
         {
-            stats = active.Length == 0 ? [] : await management.GetRuntimeStatistics(active).ConfigureAwait(false);
+            stats = active.Length == 0 ? [] : await management.GetRuntimeStatistics(active, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

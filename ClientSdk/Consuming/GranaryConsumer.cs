@@ -40,6 +40,7 @@ public sealed partial class GranaryConsumer : IAsyncDisposable
     private Task? _settling;
     private int _partitions;
     private readonly ILogger _logger;
+    private readonly System.Diagnostics.TagList _metricTags;
     // Queued acks that failed since a flush last reported them: the next FlushAcksAsync that waits to the end throws them.
     private readonly UnreportedAckFailures _unreported = new();
     private long _failedAcks;
@@ -57,7 +58,8 @@ public sealed partial class GranaryConsumer : IAsyncDisposable
         Topic = topic;
         Group = group;
         _options = options;
-        _logger = client.Cluster.ServiceProvider.GetService<ILoggerFactory>()?.CreateLogger<GranaryConsumer>() ?? NullLogger<GranaryConsumer>.Instance;
+        _logger = client.LoggerFactory.CreateLogger<GranaryConsumer>();
+        _metricTags = GranaryClientMetrics.ConsumerTags(topic, group);
         if (options.MaxMessagesPerSecond is { } rate) (_limiter, _limiterBurst) = CreateLimiter(rate);
     }
 
@@ -119,7 +121,7 @@ public sealed partial class GranaryConsumer : IAsyncDisposable
     /// </summary>
     internal async IAsyncEnumerable<ReceivedMessage> ReadAsync(bool handOver, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await StartAsync().ConfigureAwait(false);
+        await StartAsync(cancellationToken).ConfigureAwait(false);
         await foreach (var message in _messages.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             // Taken back by the broker (it comes again, in order), or given back at dispose: not for the application.
@@ -129,14 +131,21 @@ public sealed partial class GranaryConsumer : IAsyncDisposable
     }
 
     /// <summary>Joins the group and starts pulling; <see cref="ReadAllAsync"/> does this on first use.</summary>
-    public Task StartAsync()
+    /// <param name="cancellationToken">
+    /// Stops waiting for the join (which goes on: a later <see cref="StartAsync"/> or read waits for the same join).
+    /// </param>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public Task StartAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
+        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled(cancellationToken);
+        Task running;
         lock (_gate)
         {
             _settling ??= SettleLoopAsync();
-            return _running ??= JoinAndPullAsync();
+            running = _running ??= JoinAndPullAsync();
         }
+        return running.WaitAsync(cancellationToken);
     }
 
     /// <summary>
@@ -305,6 +314,7 @@ public sealed partial class GranaryConsumer : IAsyncDisposable
     private async Task JoinAndPullAsync()
     {
         var joined = await GranaryClient.CallAsync(() => GroupGrain.JoinAsync(MemberId, _options.ToGroupSettings())).ConfigureAwait(false);
+        ClientLog.Joined(_logger, Topic, Group, MemberId, joined.Partitions);
         var loops = new List<Task> { _settling!, HeartbeatLoopAsync(), ReclaimExpiredLeasesLoopAsync() };
         loops.AddRange(AddPartitions(joined.Partitions));
         // Loops for partitions added later are not awaited here: they stop with the consumer like the others.
@@ -388,6 +398,7 @@ public sealed partial class GranaryConsumer : IAsyncDisposable
                     await RejoinAsync(MemberId).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                     continue;
                 }
+                ClientLog.PullRetrying(_logger, Topic, Group, partition, error.Code, (long)backoff.TotalMilliseconds);
                 try
                 {
                     await Task.Delay(backoff, stopping).ConfigureAwait(false);
@@ -410,6 +421,8 @@ public sealed partial class GranaryConsumer : IAsyncDisposable
                 }
                 var message = new ReceivedMessage(this, member, partition, record, lease, leaseEnd);
                 _unsettled[message] = 0;
+                GranaryClientMetrics.Received.Add(1, _metricTags);
+                GranaryClientMetrics.PrefetchFill.Add(1, _metricTags);
                 _messages.Writer.TryWrite(message);
             }
         }
@@ -519,6 +532,7 @@ public sealed partial class GranaryConsumer : IAsyncDisposable
                     break;
             }
             var stale = refused.Length == 0 ? null : refused.ToHashSet();
+            if (kind == SettleKind.Ack) GranaryClientMetrics.Acked.Add(items.Length - refused.Length, _metricTags);
             foreach (var item in items) Complete(item, stale?.Contains(item.Message!.Lease) == true ? Stale(item) : null);
         }
         catch (Exception e)
@@ -583,7 +597,11 @@ public sealed partial class GranaryConsumer : IAsyncDisposable
                     string member = MemberId;
                     var beat = await GroupGrain.HeartbeatAsync(member).ConfigureAwait(false);
                     if (!beat.IsMember) await RejoinAsync(member).ConfigureAwait(false);
-                    if (beat.Partitions > _partitions) _ = Task.WhenAll(AddPartitions(beat.Partitions));
+                    if (beat.Partitions > _partitions)
+                    {
+                        ClientLog.PartitionsAdded(_logger, Topic, Group, beat.Partitions);
+                        _ = Task.WhenAll(AddPartitions(beat.Partitions));
+                    }
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -611,6 +629,7 @@ public sealed partial class GranaryConsumer : IAsyncDisposable
             string fresh = NewMemberId();
             await GroupGrain.JoinAsync(fresh, _options.ToGroupSettings()).ConfigureAwait(false);
             Volatile.Write(ref _memberId, fresh);
+            ClientLog.Rejoined(_logger, Topic, Group, staleMember, fresh);
         }
         finally
         {
@@ -634,6 +653,7 @@ public sealed partial class GranaryConsumer : IAsyncDisposable
     /// <summary>Ends the consumer on an error retrying cannot fix: readers get it, and its leases go to the others.</summary>
     private void Fail(GranaryException error)
     {
+        if (!_halt.IsCancellationRequested) ClientLog.ConsumerFailed(_logger, Topic, Group, error.Code, error);
         _messages.Writer.TryComplete(error);
         _halt.Cancel();
         _ = GroupGrain.LeaveAsync(MemberId);
@@ -661,7 +681,9 @@ public sealed partial class GranaryConsumer : IAsyncDisposable
 
     private void ReturnCredit(ReceivedMessage message)
     {
-        if (_unsettled.TryRemove(message, out _)) _credits[message.Partition].Release();
+        if (!_unsettled.TryRemove(message, out _)) return;
+        GranaryClientMetrics.PrefetchFill.Add(-1, _metricTags);
+        _credits[message.Partition].Release();
     }
 
     /// <summary>
@@ -686,9 +708,9 @@ public sealed partial class GranaryConsumer : IAsyncDisposable
     }
 
     /// <summary>Extends this member's lease of <paramref name="message"/>; false when the broker no longer leases it to us.</summary>
-    internal async Task<bool> ExtendLeaseAsync(ReceivedMessage message, TimeSpan lease)
+    internal async Task<bool> ExtendLeaseAsync(ReceivedMessage message, TimeSpan lease, CancellationToken cancellationToken)
     {
-        var extended = await GranaryClient.CallAsync(() => Cursor(message.Partition).ExtendAsync(message.MemberId, [message.Lease], lease)).ConfigureAwait(false);
+        var extended = await GranaryClient.CallAsync(() => Cursor(message.Partition).ExtendAsync(message.MemberId, [message.Lease], lease), cancellationToken).ConfigureAwait(false);
         return extended.Length == 1;
     }
 

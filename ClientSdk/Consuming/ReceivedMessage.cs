@@ -77,7 +77,12 @@ public sealed class ReceivedMessage : MessageView
     /// <see cref="ErrorCode.AlreadyAcknowledged"/> on a second ack or nack; <see cref="ErrorCode.Closed"/> when the
     /// consumer was disposed first (the message will be redelivered). Both are known here: the task is faulted at once.
     /// </exception>
-    public Task AckAsync() => SettleAsync(GranaryConsumer.SettleKind.Ack, confirmed: false);
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the call: nothing was queued.</exception>
+    /// <param name="cancellationToken">Checked once, before the ack is queued (queuing does not wait).</param>
+    public Task AckAsync(CancellationToken cancellationToken = default) =>
+        cancellationToken.IsCancellationRequested
+            ? Task.FromCanceled(cancellationToken)
+            : SettleAsync(GranaryConsumer.SettleKind.Ack, confirmed: false);
 
     /// <summary>
     /// Marks the message done and completes once the broker has taken the ack (it travels in the same batches as
@@ -94,9 +99,17 @@ public sealed class ReceivedMessage : MessageView
     /// </exception>
     public Task AckConfirmedAsync(CancellationToken cancellationToken = default)
     {
-        var settled = SettleAsync(GranaryConsumer.SettleKind.Ack, confirmed: true);
+        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled(cancellationToken);
+        return WaitForAnswer(SettleAsync(GranaryConsumer.SettleKind.Ack, confirmed: true), cancellationToken);
+    }
+
+    /// <summary>
+    /// The settlement's answer, or a cancelled wait for it. A caller that stopped waiting never sees the answer: a
+    /// refusal must not fault the task unobserved.
+    /// </summary>
+    private static Task WaitForAnswer(Task settled, CancellationToken cancellationToken)
+    {
         if (!cancellationToken.CanBeCanceled) return settled;
-        // A caller that stopped waiting never sees the answer: a refusal must not fault the task unobserved.
         _ = settled.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
             TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return settled.WaitAsync(cancellationToken);
@@ -113,10 +126,13 @@ public sealed class ReceivedMessage : MessageView
     /// <see cref="ErrorCode.AlreadyAcknowledged"/> on a second ack or nack; <see cref="ErrorCode.StaleDelivery"/> when
     /// this delivery's lease had already ended (the message is delivered again anyway, and another member may hold it).
     /// </exception>
-    public Task NackAsync(TimeSpan delay = default)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled: before the call
+    /// (nothing was sent), or while waiting for the answer (the nack is still sent and taken).</exception>
+    public Task NackAsync(TimeSpan delay = default, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero);
-        return SettleAsync(GranaryConsumer.SettleKind.Nack, confirmed: true, delay);
+        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled(cancellationToken);
+        return WaitForAnswer(SettleAsync(GranaryConsumer.SettleKind.Nack, confirmed: true, delay), cancellationToken);
     }
 
     /// <summary>
@@ -127,19 +143,28 @@ public sealed class ReceivedMessage : MessageView
     /// <see cref="ErrorCode.AlreadyAcknowledged"/> on a second ack or nack; <see cref="ErrorCode.StaleDelivery"/> when
     /// this delivery's lease had already ended (the message is delivered again; reject that delivery).
     /// </exception>
-    public Task RejectAsync() => SettleAsync(GranaryConsumer.SettleKind.Reject, confirmed: true);
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled: before the call
+    /// (nothing was sent), or while waiting for the answer (the reject is still sent and taken).</exception>
+    public Task RejectAsync(CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled(cancellationToken);
+        return WaitForAnswer(SettleAsync(GranaryConsumer.SettleKind.Reject, confirmed: true), cancellationToken);
+    }
 
     /// <summary>
     /// Extends the lease to <paramref name="lease"/> from now, for long work. Returns false when the lease had
     /// already ended (the message may be with another member), or when the message was acked, nacked or rejected
     /// here already (also while that answer is still queued): only this delivery's own lease is ever extended.
     /// </summary>
-    public async Task<bool> ExtendLeaseAsync(TimeSpan lease)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the extension
+    /// may still have been taken (the lease is then longer than <see cref="LeaseExpiresAt"/> says).</exception>
+    public async Task<bool> ExtendLeaseAsync(TimeSpan lease, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lease, TimeSpan.Zero);
+        cancellationToken.ThrowIfCancellationRequested();
         if (IsSettled) return false;
         var until = DateTimeOffset.UtcNow + lease;
-        if (!await _consumer.ExtendLeaseAsync(this, lease).ConfigureAwait(false)) return false;
+        if (!await _consumer.ExtendLeaseAsync(this, lease, cancellationToken).ConfigureAwait(false)) return false;
         Interlocked.Exchange(ref _leaseExpiresAtTicks, until.UtcTicks);
         return true;
     }

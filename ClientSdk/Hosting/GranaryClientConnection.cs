@@ -5,7 +5,7 @@ namespace Granary.Client.Internal;
 /// result, and tries again on the next call after a failed attempt. It does not own the client: the container
 /// disposes a client it created through its factory, and never one that was registered as an instance.
 /// </summary>
-internal sealed class GranaryClientConnection(Func<Task<GranaryClient>> connect)
+internal sealed class GranaryClientConnection(Func<Task<GranaryClient>> connect) : IGranaryClientProvider
 {
     private readonly Lock _lock = new();
     private Task<GranaryClient>? _connecting;
@@ -20,5 +20,15 @@ internal sealed class GranaryClientConnection(Func<Task<GranaryClient>> connect)
             connecting = _connecting;
         }
         return connecting.WaitAsync(cancellationToken);
+    }
+
+    public Task<GranaryClient> GetClientAsync(CancellationToken cancellationToken = default) => ConnectAsync(cancellationToken);
+
+    public GranaryClient? Connected
+    {
+        get
+        {
+            lock (_lock) return _connecting is { IsCompletedSuccessfully: true } done ? done.Result : null;
+        }
     }
 }

@@ -20,6 +20,7 @@ internal sealed partial class GranaryConsumerService<THandler> : BackgroundServi
     private readonly IServiceScopeFactory _scopes;
     private readonly ConsumerRegistration _registration;
     private readonly ILogger _logger;
+    private readonly HostedConsumerStatuses _statuses;
 
     public GranaryConsumerService(IServiceProvider services, ConsumerRegistration registration)
     {
@@ -28,18 +29,36 @@ internal sealed partial class GranaryConsumerService<THandler> : BackgroundServi
         _scopes = services.GetRequiredService<IServiceScopeFactory>();
         _logger = services.GetRequiredService<ILogger<GranaryConsumerService<THandler>>>();
         _registration = registration;
+        _statuses = services.GetRequiredService<HostedConsumerStatuses>();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var client = await _connection.ConnectAsync(stoppingToken).ConfigureAwait(false);
-        var consumer = client.CreateConsumer(_registration.Topic, _registration.Group, _registration.Consumer);
-        await using (consumer.ConfigureAwait(false))
+        var status = _statuses.Register(_registration.Topic, _registration.Group);
+        try
         {
-            LogStarted(_logger, _registration.Topic, _registration.Group, typeof(THandler).Name);
-            await consumer.RunAsync(HandleAsync, _registration.Handler, stoppingToken).ConfigureAwait(false);
+            var client = await _connection.ConnectAsync(stoppingToken).ConfigureAwait(false);
+            var consumer = client.CreateConsumer(_registration.Topic, _registration.Group, _registration.Consumer);
+            await using (consumer.ConfigureAwait(false))
+            {
+                await consumer.StartAsync(stoppingToken).ConfigureAwait(false);
+                status.Running();
+                LogStarted(_logger, _registration.Topic, _registration.Group, typeof(THandler).Name);
+                await consumer.RunAsync(HandleAsync, _registration.Handler, stoppingToken).ConfigureAwait(false);
+            }
+            status.Stopped();
+            LogStopped(_logger, _registration.Topic, _registration.Group);
         }
-        LogStopped(_logger, _registration.Topic, _registration.Group);
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            status.Stopped();
+            throw;
+        }
+        catch (Exception e)
+        {
+            status.Failed(e);
+            throw;
+        }
     }
 
     private async Task HandleAsync(ReceivedMessage message, CancellationToken cancellationToken)

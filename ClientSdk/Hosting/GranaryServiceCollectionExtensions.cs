@@ -1,8 +1,10 @@
 using Granary.Client.Internal;
 using Granary.Grains;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Granary.Client;
@@ -12,23 +14,53 @@ public static class GranaryServiceCollectionExtensions
 {
     /// <summary>
     /// Adds a singleton <see cref="GranaryClient"/> that connects with the options <paramref name="configure"/> sets
-    /// when the host starts (a failed connection fails the start), and is disposed with the container. Resolving
-    /// <see cref="GranaryClient"/> before the host started connects then, synchronously. The first registration of a
-    /// client wins.
+    /// when the host starts (a failed connection fails the start), and is disposed with the container. The options
+    /// are checked when the host starts (<c>ValidateOnStart</c>): a wrong setting fails the start with an
+    /// <see cref="OptionsValidationException"/> naming it. Without <see cref="GranaryClientOptions.LoggerFactory"/>
+    /// the client logs through the host's logger factory. Resolve <see cref="GranaryClient"/> once the host has
+    /// started; code that may run earlier awaits <see cref="IGranaryClientProvider.GetClientAsync"/> (nothing blocks a
+    /// thread on the connection). The first registration of a client wins.
     /// </summary>
     public static IServiceCollection AddGranaryClient(this IServiceCollection services, Action<GranaryClientOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
-        services.AddOptions<GranaryClientOptions>().Configure(configure);
+        AddConnectedClient(services).Configure(configure);
+        return services;
+    }
+
+    /// <summary>
+    /// Adds a singleton <see cref="GranaryClient"/> as <see cref="AddGranaryClient(IServiceCollection, Action{GranaryClientOptions})"/>
+    /// does, with <see cref="GranaryClientOptions"/> bound from <paramref name="configuration"/> (for example
+    /// <c>builder.Configuration.GetSection("Granary:Client")</c>: <c>Gateways:0</c>, <c>ClusterId</c>,
+    /// <c>ConnectTimeout</c>, <c>Tls:Enabled</c>, ...), and <paramref name="configure"/> applied after binding.
+    /// </summary>
+    public static IServiceCollection AddGranaryClient(this IServiceCollection services, IConfiguration configuration, Action<GranaryClientOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = AddConnectedClient(services).Bind(configuration);
+        if (configure is not null) options.Configure(configure);
+        return services;
+    }
+
+    private static OptionsBuilder<GranaryClientOptions> AddConnectedClient(IServiceCollection services)
+    {
+        var options = services.AddOptions<GranaryClientOptions>().ValidateOnStart();
+        options.PostConfigure<IServiceProvider>((o, sp) => o.LoggerFactory ??= sp.GetService<ILoggerFactory>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GranaryClientOptions>, GranaryClientOptionsValidator>());
         services.TryAddSingleton(sp =>
         {
-            var options = sp.GetRequiredService<IOptions<GranaryClientOptions>>().Value;
-            return new GranaryClientConnection(() => GranaryClient.ConnectAsync(options));
+            var settings = sp.GetRequiredService<IOptions<GranaryClientOptions>>().Value;
+            return new GranaryClientConnection(() => GranaryClient.ConnectAsync(settings));
         });
-        services.TryAddSingleton(sp => sp.GetRequiredService<GranaryClientConnection>().ConnectAsync(CancellationToken.None).GetAwaiter().GetResult());
+        services.TryAddSingleton<IGranaryClientProvider>(sp => sp.GetRequiredService<GranaryClientConnection>());
+        // No waiting here: the hosted connector (or an IGranaryClientProvider caller) has connected it before.
+        services.TryAddSingleton(sp => sp.GetRequiredService<GranaryClientConnection>().Connected
+            ?? throw new InvalidOperationException("The Granary client connects when the host starts: resolve GranaryClient after IHost.StartAsync, "
+                + "or await IGranaryClientProvider.GetClientAsync() in code that may run earlier."));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, GranaryClientConnector>());
-        return services;
+        return options;
     }
 
     /// <summary>
@@ -40,7 +72,10 @@ public static class GranaryServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(client);
         services.TryAddSingleton(client);
-        services.TryAddSingleton(new GranaryClientConnection(() => Task.FromResult(client)));
+        var connection = new GranaryClientConnection(() => Task.FromResult(client));
+        _ = connection.ConnectAsync(CancellationToken.None); // connected already: completes at once
+        services.TryAddSingleton(connection);
+        services.TryAddSingleton<IGranaryClientProvider>(connection);
         return services;
     }
 
@@ -76,6 +111,7 @@ public static class GranaryServiceCollectionExtensions
         handlerOptions.Validate();
         var registration = new ConsumerRegistration(topic, group, consumerOptions, handlerOptions);
         services.TryAddScoped<THandler>();
+        services.TryAddSingleton<HostedConsumerStatuses>();
         // Not AddHostedService: it skips a second registration of the same service type (one handler, two topics).
         services.AddSingleton<IHostedService>(sp => new GranaryConsumerService<THandler>(sp, registration));
         return services;

@@ -1,6 +1,8 @@
 using System.Threading.Channels;
 using Granary.Grains;
 using Granary.Records;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Granary.Client.Internal;
 
@@ -22,6 +24,7 @@ internal sealed class PartitionSender : IAsyncDisposable
     // Offered the sends of a batch the partition refused as unknown (TopicNotFound, InvalidArgument): true when the
     // producer took them over to route them again by the topic's current settings.
     private readonly Func<int, PendingSend[], GranaryException, bool> _onRefused;
+    private readonly ILogger _logger;
 
     // The producer id and next sequence, guarded by _sequenceGate. A batch that fails for good leaves a gap in the
     // sequences that the partition would refuse forever, so the sender then moves to a fresh id.
@@ -36,8 +39,9 @@ internal sealed class PartitionSender : IAsyncDisposable
     private Task _lastDispatched = Task.CompletedTask;
 
     public PartitionSender(IPartitionGrain grain, string topic, int partition, ProducerOptions options, long producerId,
-        Func<int, PendingSend[], GranaryException, bool> onRefused, CancellationToken stopping)
+        Func<int, PendingSend[], GranaryException, bool> onRefused, CancellationToken stopping, ILogger? logger = null)
     {
+        _logger = logger ?? NullLogger.Instance;
         _grain = grain;
         _producerId = producerId;
         _onRefused = onRefused;
@@ -248,7 +252,9 @@ internal sealed class PartitionSender : IAsyncDisposable
                         if (TryRestamp(ref stamp, sends.Length, settled.Task)) continue;
                     }
                     if (!error.IsRetriable || attempt >= _options.MaxRetries || stopping.IsCancellationRequested) throw error;
-                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 100 << Math.Min(attempt, 10))), stopping).ConfigureAwait(false);
+                    var delay = TimeSpan.FromMilliseconds(Math.Min(5000, 100 << Math.Min(attempt, 10)));
+                    ClientLog.SendRetrying(_logger, _topic, _partition, sends.Length, error.Code, attempt + 1, _options.MaxRetries, (long)delay.TotalMilliseconds, error);
+                    await Task.Delay(delay, stopping).ConfigureAwait(false);
                     attempt++;
                 }
             }
@@ -259,6 +265,7 @@ internal sealed class PartitionSender : IAsyncDisposable
             var error = e as GranaryException ?? Errors.Translate(e);
             // Refused, not stored: the topic may have been re-created with fewer partitions since the sends were routed.
             if (error.Code is ErrorCode.TopicNotFound or ErrorCode.InvalidArgument && _onRefused(_partition, sends, error)) return;
+            ClientLog.SendFailed(_logger, _topic, _partition, sends.Length, error.Code, error);
             foreach (var send in sends) send.Completion.TrySetException(error);
         }
         finally

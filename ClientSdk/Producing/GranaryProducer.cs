@@ -3,6 +3,7 @@ using System.IO.Hashing;
 using System.Text;
 using Granary.Client.Internal;
 using Granary.Grains;
+using Microsoft.Extensions.Logging;
 
 namespace Granary.Client;
 
@@ -40,6 +41,7 @@ public sealed class GranaryProducer : IAsyncDisposable
     private TaskCompletionSource _drained = CompletedSource();
     // Built once: a send's activity name must not allocate.
     private readonly string _publishActivityName;
+    private readonly TagList _metricTags;
 
     internal GranaryProducer(GranaryClient client, string topic, ProducerOptions options)
     {
@@ -50,6 +52,7 @@ public sealed class GranaryProducer : IAsyncDisposable
         _options = options;
         _producerId = options.EnableIdempotence ? PartitionSender.NewProducerId() : 0;
         _publishActivityName = $"publish {topic}";
+        _metricTags = GranaryClientMetrics.ProducerTags(topic);
         _unkeyed = new UnkeyedPartitionChooser(options.UnkeyedPartitioning, options.StickyPartitionBytes, Random.Shared.Next(1 << 16));
     }
 
@@ -67,6 +70,11 @@ public sealed class GranaryProducer : IAsyncDisposable
     /// <see cref="ErrorCode.InvalidArgument"/> for a message field out of range (null header value, a time to live or
     /// delay that is not positive or is longer than <see cref="OutgoingMessage.MaxTimeToLiveOrDelay"/>, an unknown partition),
     /// or a retriable code after the retries ran out. A refused message is not queued; other sends go on.</exception>
+    /// <exception cref="OperationCanceledException">
+    /// <paramref name="cancellationToken"/> was cancelled before the confirmation came. The token is honoured until
+    /// then, but a message already queued or on its way is not taken back: it may still be written (as with
+    /// Confluent.Kafka's <c>ProduceAsync</c>). <see cref="FlushAsync"/> and <see cref="DisposeAsync"/> still wait for it.
+    /// </exception>
     public async Task<SendReceipt> SendAsync(OutgoingMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
@@ -77,15 +85,18 @@ public sealed class GranaryProducer : IAsyncDisposable
         var activity = GranaryTracing.Source.HasListeners() ? GranaryTracing.StartPublish(_publishActivityName, Topic, message.MessageId) : null;
         SendReceipt? receipt = null;
         Exception? failure = null;
+        PendingSend? pending = null;
         try
         {
             byte[]? messageId = message.MessageId is null ? null : EncodeMessageId(message.MessageId);
             var wire = ToWire(message, messageId, activity);
             if (message.Partition is < 0)
                 throw new GranaryException(ErrorCode.InvalidArgument, $"Topic '{Topic}' has no partition {message.Partition}.");
-            var pending = new PendingSend(wire, wire.SizeInBytes(), wire.Key ?? messageId, message.Partition, cancellationToken);
+            pending = new PendingSend(wire, wire.SizeInBytes(), wire.Key ?? messageId, message.Partition, cancellationToken);
             Route(pending); // synchronous: queued in call order before this method first yields
-            receipt = await pending.Completion.Task.ConfigureAwait(false);
+            GranaryClientMetrics.Sent.Add(1, _metricTags);
+            _ = CountOutcomeAsync(pending.Completion.Task);
+            receipt = await WaitForReceiptAsync(pending.Completion.Task, cancellationToken).ConfigureAwait(false);
             return receipt;
         }
         catch (Exception e) when (activity is not null)
@@ -95,9 +106,25 @@ public sealed class GranaryProducer : IAsyncDisposable
         }
         finally
         {
-            EndOutstanding();
+            // A wait cancelled before the confirmation: the send goes on, and flushes still wait for it.
+            if (pending is { Completion.Task.IsCompleted: false })
+                _ = pending.Completion.Task.ContinueWith(static (_, state) => ((GranaryProducer)state!).EndOutstanding(), this,
+                    CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            else EndOutstanding();
             if (activity is not null) GranaryTracing.StopPublish(activity, receipt, failure);
         }
+    }
+
+    /// <summary>
+    /// The send's receipt, or a cancelled wait for it: a send already queued goes on (its outcome is observed here, so
+    /// a failure nobody waits for is not an unobserved task exception).
+    /// </summary>
+    private static Task<SendReceipt> WaitForReceiptAsync(Task<SendReceipt> completion, CancellationToken cancellationToken)
+    {
+        if (!cancellationToken.CanBeCanceled || completion.IsCompleted) return completion;
+        _ = completion.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return completion.WaitAsync(cancellationToken);
     }
 
     /// <summary>Sends a message and calls <paramref name="onCompleted"/> with its receipt or its error, on a pool thread.</summary>
@@ -364,7 +391,7 @@ public sealed class GranaryProducer : IAsyncDisposable
         for (int p = current.Length; p < partitions; p++)
         {
             grown[p] = new PartitionSender(_client.Cluster.GetGrain<IPartitionGrain>($"{Topic}/{p}"), Topic, p, _options, _producerId,
-                OnPartitionRefused, _disposed.Token);
+                OnPartitionRefused, _disposed.Token, _client.LoggerFactory.CreateLogger<GranaryProducer>());
         }
         _senders = grown;
         Array.Resize(ref _parked, partitions);
@@ -452,11 +479,28 @@ public sealed class GranaryProducer : IAsyncDisposable
         return [.. wire];
     }
 
+    /// <summary>Counts a send's outcome once it has one (also when its caller stopped waiting).</summary>
+    private async Task CountOutcomeAsync(Task<SendReceipt> completion)
+    {
+        try
+        {
+            await completion.ConfigureAwait(false);
+            GranaryClientMetrics.Confirmed.Add(1, _metricTags);
+        }
+        catch (Exception e)
+        {
+            var tags = _metricTags;
+            tags.Add("error.type", e is GranaryException g ? g.Code.ToString() : e.GetType().Name);
+            GranaryClientMetrics.Failed.Add(1, tags);
+        }
+    }
+
     private bool BeginOutstanding()
     {
         lock (_gate)
         {
             if (_closing) return false;
+            GranaryClientMetrics.InFlight.Add(1, _metricTags);
             if (_outstanding++ == 0) _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             return true;
         }
@@ -464,6 +508,7 @@ public sealed class GranaryProducer : IAsyncDisposable
 
     private void EndOutstanding()
     {
+        GranaryClientMetrics.InFlight.Add(-1, _metricTags);
         lock (_gate)
         {
             if (--_outstanding == 0) _drained.TrySetResult();

@@ -32,6 +32,7 @@ internal static class ClusterVerifyScenario
             {
                 Gateways = silos.Select(s => $"127.0.0.1:{s.GatewayPort}").ToList(),
                 ConnectTimeout = TimeSpan.FromSeconds(120),
+                RetryRefusedConnections = true,
             }, cancellationToken);
             await WaitForSilosAsync(client, settings.Silos, cancellationToken);
             await Topics.EnsureAsync(client, VerifyScenario.Topic, partitions: 4);
@@ -101,7 +102,7 @@ internal static class ClusterVerifyScenario
     private static async Task WaitForSilosAsync(GranaryClient client, int silos, CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.StartNew();
-        while ((await client.Admin.GetActiveSilosAsync()).Length < silos)
+        while ((await client.Admin.GetActiveSilosAsync(cancellationToken)).Length < silos)
         {
             if (deadline.Elapsed > TimeSpan.FromSeconds(120)) throw new GranaryException(ErrorCode.Timeout, $"{silos} silos did not all join the cluster within 2 minutes.");
             await Task.Delay(200, cancellationToken);

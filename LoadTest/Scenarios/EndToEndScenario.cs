@@ -37,7 +37,7 @@ internal static class EndToEndScenario
         long received = 0, errors = 0;
         var allReceived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var consumer = client.CreateConsumer(settings.Topic, group, new ConsumerOptions { StartPosition = StartPosition.Latest });
-        await consumer.StartAsync();
+        await consumer.StartAsync(cancellationToken);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var reading = Task.Run(async () =>
         {

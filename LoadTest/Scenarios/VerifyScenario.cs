@@ -202,7 +202,7 @@ internal static class VerifyScenario
             await foreach (var message in consumer.ReadAllAsync(epoch))
             {
                 checker.Received(BinaryPrimitives.ReadInt64LittleEndian(message.Payload.Span));
-                _ = message.AckAsync();
+                _ = message.AckAsync(CancellationToken.None);
             }
         }
         catch (OperationCanceledException) when (epoch.IsCancellationRequested)

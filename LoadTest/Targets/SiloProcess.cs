@@ -105,7 +105,7 @@ internal sealed class SiloProcess(string dataDirectory, IReadOnlyList<string>? s
 
     /// <summary>Client options for this silo's gateway, with a generous connect timeout; callers add TLS and the like.</summary>
     public GranaryClientOptions ClientOptions() =>
-        new() { Gateways = [$"127.0.0.1:{GatewayPort}"], ConnectTimeout = TimeSpan.FromSeconds(90) };
+        new() { Gateways = [$"127.0.0.1:{GatewayPort}"], ConnectTimeout = TimeSpan.FromSeconds(90), RetryRefusedConnections = true };
 
     /// <summary>SIGTERM: the silo shuts down cleanly (grains deactivate, logs are flushed) and exits.</summary>
     public async Task StopAsync(TimeSpan timeout)

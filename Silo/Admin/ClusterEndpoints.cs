@@ -24,7 +24,7 @@ internal static partial class ClusterEndpoints
     private static async Task<ClusterView> DescribeAsync(GranaryAdmin admin, HttpContext context, AdminAccess access, CancellationToken cancellationToken)
     {
         access.DemandOnCluster(context, Grains.Security.AclOperation.Describe);
-        var silos = admin.DescribeClusterAsync();
+        var silos = admin.DescribeClusterAsync(cancellationToken);
         var topics = await TopicEndpoints.ListAllAsync(admin, cancellationToken);
         var led = topics.SelectMany(t => t.Partitions).GroupBy(p => p.Leader).ToDictionary(g => g.Key, g => g.Count());
         return new ClusterView(
@@ -38,7 +38,7 @@ internal static partial class ClusterEndpoints
     {
         try
         {
-            await admin.ListTopicsAsync().WaitAsync(ReadinessTimeout, cancellationToken);
+            await admin.ListTopicsAsync(cancellationToken).WaitAsync(ReadinessTimeout, cancellationToken);
             // Out of file descriptors, partitions cannot open their logs: not ready until it has passed for a minute.
             if (Granary.Storage.OpenFileExhaustion.SeenWithin(TimeSpan.FromMinutes(1)))
             {

@@ -23,7 +23,7 @@ internal static class GroupEndpoints
     private static async Task<GroupView[]> ListAllAsync(GranaryAdmin admin, HttpContext context, AdminAccess access, CancellationToken cancellationToken)
     {
         // Bounded like the topic listing: thousands of topics must not become thousands of concurrent grain calls.
-        var topics = await admin.ListTopicsAsync();
+        var topics = await admin.ListTopicsAsync(cancellationToken);
         var perTopic = new GroupView[topics.Length][];
         await Parallel.ForAsync(0, topics.Length,
             new ParallelOptions { MaxDegreeOfParallelism = TopicEndpoints.ParallelDescribes, CancellationToken = cancellationToken }, async (i, _) =>

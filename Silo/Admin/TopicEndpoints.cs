@@ -34,7 +34,7 @@ internal static class TopicEndpoints
     /// <summary>Every topic's view, a bounded number described at a time; topics deleted meanwhile are left out.</summary>
     internal static async Task<TopicView[]> ListAllAsync(GranaryAdmin admin, CancellationToken cancellationToken)
     {
-        var names = await admin.ListTopicsAsync();
+        var names = await admin.ListTopicsAsync(cancellationToken);
         var views = new TopicView?[names.Length];
         await Parallel.ForAsync(0, names.Length, new ParallelOptions { MaxDegreeOfParallelism = ParallelDescribes, CancellationToken = cancellationToken },
             async (i, _) => views[i] = await DescribeIfExistsAsync(admin, names[i]));

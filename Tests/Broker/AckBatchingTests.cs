@@ -453,7 +453,7 @@ public sealed class AckBatchingTests(AckBatchingTests.Silo silo) : IClassFixture
         await consumer.RunAsync(async (_, _) =>
         {
             // The first handler's lease becomes stale before the runner acks it: the ack is refused.
-            if (Interlocked.Increment(ref seeks) == 1) await Client.Admin.SeekAsync(topic, "g", SeekTarget.Earliest);
+            if (Interlocked.Increment(ref seeks) == 1) await Client.Admin.SeekAsync(topic, "g", SeekTarget.Earliest, CancellationToken.None);
         }, new HandlerOptions { MaxConcurrency = 1 }, done.Token);
 
         Assert.True(consumer.FailedAcks >= 1);

@@ -153,7 +153,7 @@ public sealed class DeliveryModeTests(BrokerClusterFixture fixture)
         await ordered.StartAsync();
         await using var shared = Client.CreateConsumer(topic, "g", new ConsumerOptions { Mode = DeliveryMode.Shared });
 
-        var error = await Assert.ThrowsAsync<GranaryException>(shared.StartAsync);
+        var error = await Assert.ThrowsAsync<GranaryException>(() => shared.StartAsync());
         Assert.Equal(ErrorCode.InvalidArgument, error.Code);
         Assert.Equal(DeliveryMode.Ordered, (await Client.Admin.DescribeGroupAsync(topic, "g")).Settings.Mode);
     }

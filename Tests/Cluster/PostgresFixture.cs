@@ -68,6 +68,7 @@ internal sealed class SiloCluster : IAsyncDisposable
     {
         Gateways = Silos.Select(s => $"127.0.0.1:{s.GatewayPort}").ToList(),
         ConnectTimeout = TimeSpan.FromSeconds(120),
+        RetryRefusedConnections = true,
     });
 
     /// <summary>Waits until every silo has joined, then connects and creates <paramref name="topic"/> (replicated to 3 by default).</summary>
@@ -84,6 +85,7 @@ internal sealed class SiloCluster : IAsyncDisposable
     {
         ConnectionString = _connectionString,
         ConnectTimeout = TimeSpan.FromSeconds(120),
+        RetryRefusedConnections = true,
     });
 
     public async ValueTask DisposeAsync()

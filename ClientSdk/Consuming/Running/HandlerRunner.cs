@@ -209,7 +209,7 @@ internal sealed class HandlerRunner : IDisposable
             }
             if (status == IdempotencyStatus.Completed)
             {
-                await SettleAsync(message.AckAsync()).ConfigureAwait(false);
+                await SettleAsync(message.AckAsync(CancellationToken.None)).ConfigureAwait(false);
                 return false;
             }
             if (status == IdempotencyStatus.InProgress) return await FailAsync(message, _options.InProgressRetryDelay).ConfigureAwait(false);
@@ -242,7 +242,7 @@ internal sealed class HandlerRunner : IDisposable
                 return await FailAsync(message, _retryDelay.DelayAfter(message.DeliveryAttempt)).ConfigureAwait(false);
             }
         }
-        if (!message.IsSettled) await SettleAsync(message.AckAsync()).ConfigureAwait(false);
+        if (!message.IsSettled) await SettleAsync(message.AckAsync(CancellationToken.None)).ConfigureAwait(false);
         return false;
     }
 
