@@ -79,7 +79,7 @@ public sealed class ClientPackageTests(AdminApiSilo silo) : IClassFixture<AdminA
         Assert.Contains($"{topic} exists already", output, StringComparison.Ordinal);
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Silo.sln"))) directory = directory.Parent;
