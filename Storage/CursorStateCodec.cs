@@ -45,7 +45,8 @@ internal static class CursorStateCodec
             previous = end;
         }
         Number(writer, snapshot.Attempts.Count);
-        previous = snapshot.Committed;
+        // Attempts and delays are listed from offset 0, not the committed offset: any offset is written as it is.
+        previous = 0;
         foreach (var (offset, attempts) in snapshot.Attempts.OrderBy(a => a.Key))
         {
             Number(writer, offset - previous);
@@ -53,7 +54,7 @@ internal static class CursorStateCodec
             previous = offset;
         }
         Number(writer, snapshot.RetryAt.Count);
-        previous = snapshot.Committed;
+        previous = 0;
         foreach (var (offset, due) in snapshot.RetryAt.OrderBy(a => a.Key))
         {
             Number(writer, offset - previous);
@@ -135,7 +136,7 @@ internal static class CursorStateCodec
             previous = start + length;
         }
         if (!TryCount(payload, ref position, out int attempts)) return Fail(out problem, "the attempts are cut short");
-        previous = committed;
+        previous = 0;
         for (int i = 0; i < attempts; i++)
         {
             if (!TryNumber(payload, ref position, out long gap) || !TryNumber(payload, ref position, out long count) || gap < 0 || count is < int.MinValue or > int.MaxValue)
@@ -144,7 +145,7 @@ internal static class CursorStateCodec
             snapshot.Attempts[previous] = (int)count;
         }
         if (!TryCount(payload, ref position, out int retries)) return Fail(out problem, "the nack delays are cut short");
-        previous = committed;
+        previous = 0;
         for (int i = 0; i < retries; i++)
         {
             if (!TryNumber(payload, ref position, out long gap) || !TryNumber(payload, ref position, out long due) || gap < 0)

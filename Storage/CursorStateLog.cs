@@ -36,7 +36,7 @@ internal sealed class CursorStateLog : IDisposable
     }
 
     /// <summary>What the file held when it was opened.</summary>
-    public CursorStateLoad Loaded { get; }
+    public CursorStateLoad Loaded { get; private set; }
 
     /// <summary>The file's path.</summary>
     public string Path => _path;
@@ -96,6 +96,20 @@ internal sealed class CursorStateLog : IDisposable
     }
 
     /// <summary>
+    /// Reads the log at <paramref name="path"/> without changing it (no cut, no copy): for tools and tests that look at a
+    /// cursor's saved state while its owner may be appending. Null when there is no file.
+    /// </summary>
+    public static CursorStateLoad? Read(string path, string cursorKey)
+    {
+        try
+        {
+            return Replay(File.ReadAllBytes(path), cursorKey);
+        }
+        catch (FileNotFoundException) { return null; }
+        catch (DirectoryNotFoundException) { return null; }
+    }
+
+    /// <summary>
     /// The frame the next save writes: a snapshot (from <paramref name="snapshot"/>, called at once, on the caller's
     /// thread) when <paramref name="delta"/> is null (a reset), the file has none or has grown past
     /// <see cref="CompactAtBytes"/>, or after a failed write or damage; else the delta. Then <see cref="Write"/> it.
@@ -126,12 +140,13 @@ internal sealed class CursorStateLog : IDisposable
         }
     }
 
-    /// <summary>Removes the file (the cursor is deleted).</summary>
+    /// <summary>Removes the file (the cursor is deleted, or its state belonged to an earlier topic); the next save writes a snapshot.</summary>
     public void Delete()
     {
         _handle?.Dispose();
         _handle = null;
         _length = 0;
+        Loaded = new CursorStateLoad();
         File.Delete(_path);
         File.Delete(_path + DamagedSuffix);
         FileSync.FlushDirectory(System.IO.Path.GetDirectoryName(_path)!);

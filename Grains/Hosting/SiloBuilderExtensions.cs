@@ -73,6 +73,8 @@ public static class SiloBuilderExtensions
                 new FileGrainStorage(services.GetRequiredService<IOptions<GranaryOptions>>().Value.StateDirectory,
                     services.GetRequiredService<Serializer>(), services.GetRequiredService<IActivatorProvider>(),
                     services.GetRequiredService<StateFiles.StateDamageLog>()));
+            builder.Services.AddSingleton<Cursors.ICursorStateStore>(services => new Cursors.FileCursorStateStore(Path.Combine(
+                services.GetRequiredService<IOptions<GranaryOptions>>().Value.StateDirectory, Cursors.FileCursorStateStore.FolderName)));
             builder.AddReminders();
             builder.Services.AddSingleton<IReminderTable>(services =>
                 new FileReminderTable(services.GetRequiredService<IOptions<GranaryOptions>>().Value.RemindersFile,
