@@ -45,7 +45,10 @@ internal sealed class CursorStateLog : IDisposable
     public long Length => _length;
 
     /// <summary>The size at which the next save writes a snapshot instead of a delta.</summary>
-    public long CompactAtBytes => Math.Max(MinCompactBytes, 4 * _snapshotBytes);
+    public long CompactAtBytes => CompactionThreshold(_snapshotBytes);
+
+    /// <summary>The size past which a log whose snapshot frame is <paramref name="snapshotBytes"/> is compacted.</summary>
+    internal static long CompactionThreshold(long snapshotBytes) => Math.Max(MinCompactBytes, 4 * snapshotBytes);
 
     /// <summary>A readable prefix-free name for any cursor key (topic, group and partition may hold any character): a hash of it.</summary>
     public static string PathFor(string directory, string cursorKey) =>
@@ -174,7 +177,11 @@ internal sealed class CursorStateLog : IDisposable
         (_length, _snapshotBytes, _needsSnapshot) = (frame.Length, frame.Length, false);
     }
 
-    private static CursorStateLoad Replay(byte[] bytes, string cursorKey)
+    /// <summary>
+    /// Replays frames (a file's bytes, or rows of frames put end to end): the snapshot, the deltas after it, and where
+    /// and why it stopped early. Changes nothing.
+    /// </summary>
+    internal static CursorStateLoad Replay(byte[] bytes, string cursorKey)
     {
         CursorStateSnapshot? snapshot = null;
         var deltas = new List<CursorStateDelta>();

@@ -100,6 +100,7 @@ public static class SiloBuilderExtensions
             new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>()));
         builder.UseAdoNetReminderService(o => { o.Invariant = PostgresInvariant; o.ConnectionString = connectionString; });
         builder.Services.AddSingleton(new ClusterMode());
+        builder.Services.AddSingleton<Cursors.ICursorStateStore>(_ => new Cursors.PostgresCursorStateStore(connectionString));
         builder.Services.AddSingleton(new Security.ClusterSecretSeed(connectionString));
         builder.Services.UsePostgresSecurityStore(connectionString);
         return builder;
