@@ -156,6 +156,17 @@ internal static class CursorStateCodec
         return position == payload.Length ? snapshot : Fail(out problem, "bytes follow the snapshot");
     }
 
+    /// <summary>The cursor key a snapshot payload names, without decoding the rest; false when it cannot be read.</summary>
+    public static bool TryReadCursorKey(ReadOnlySpan<byte> payload, out string cursorKey)
+    {
+        cursorKey = "";
+        int position = 2;
+        if (Kind(payload, SnapshotKind) is not null || !TryNumber(payload, ref position, out long keyLength)
+            || keyLength < 0 || keyLength > payload.Length - position) return false;
+        cursorKey = Encoding.UTF8.GetString(payload.Slice(position, (int)keyLength));
+        return true;
+    }
+
     /// <summary>Decodes a delta payload; null with <paramref name="problem"/> set when it cannot be read.</summary>
     public static CursorStateDelta? DecodeDelta(ReadOnlySpan<byte> payload, out string? problem)
     {

@@ -113,6 +113,23 @@ internal sealed class CursorStateLog : IDisposable
     }
 
     /// <summary>
+    /// The cursor a log file belongs to, from its snapshot frame (checksum verified); null when that cannot be read.
+    /// Reads only the first frame.
+    /// </summary>
+    public static string? TryReadCursorKey(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (IOException) { return null; } // deleted meanwhile
+        if (!CursorStateCodec.TryReadHeader(bytes, out int length, out uint crc)) return null;
+        var payload = bytes.AsSpan(CursorStateCodec.HeaderBytes, length);
+        return CursorStateCodec.ChecksumMatches(payload, crc) && CursorStateCodec.TryReadCursorKey(payload, out string key) ? key : null;
+    }
+
+    /// <summary>
     /// The frame the next save writes: a snapshot (from <paramref name="snapshot"/>, called at once, on the caller's
     /// thread) when <paramref name="delta"/> is null (a reset), the file has none or has grown past
     /// <see cref="CompactAtBytes"/>, or after a failed write or damage; else the delta. Then <see cref="Write"/> it.

@@ -15,6 +15,23 @@ internal sealed class FileCursorStateStore(string directory) : ICursorStateStore
     public Task<ICursorStateLog> OpenAsync(string cursorKey) =>
         Task.Run<ICursorStateLog>(() => new FileLog(CursorStateLog.Open(CursorStateLog.PathFor(directory, cursorKey), cursorKey)));
 
+    /// <summary>
+    /// The cursors with a state log here (for waking them after the reminder table was lost); logs whose snapshot cannot
+    /// be read name no cursor and are counted in <paramref name="unreadable"/>.
+    /// </summary>
+    public IReadOnlyCollection<string> ListStoredCursors(out int unreadable)
+    {
+        unreadable = 0;
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        if (!Directory.Exists(directory)) return found;
+        foreach (string file in Directory.EnumerateFiles(directory, "*" + CursorStateLog.Extension))
+        {
+            if (CursorStateLog.TryReadCursorKey(file) is { } key) found.Add(key);
+            else unreadable++;
+        }
+        return found;
+    }
+
     private sealed class FileLog(CursorStateLog log) : ICursorStateLog
     {
         public CursorStateLoad Loaded => log.Loaded;
