@@ -64,6 +64,8 @@ internal sealed partial class PartitionCursorGrain(
     private ICursorStateLog? _log;
     // Read at activation, consumed by the first initialization.
     private CursorStateLoad? _saved;
+    // Seeks waiting for the first save that starts after them (a snapshot) to be durable.
+    private TaskCompletionSource? _seekSaved;
 
     private IPartitionGrain Partition => GrainFactory.GetGrain<IPartitionGrain>(GrainKeys.Partition(_topic, _partition));
 
@@ -342,6 +344,9 @@ internal sealed partial class PartitionCursorGrain(
         _partitionEnd = long.MaxValue;
         _lagSlot?.Forget(); // measured against the old position; the next fetch reports it again
         Apply(_delivery.TakeOutcome());
+        // Answered once the new position is durable: the next save (a snapshot) starts after this turn.
+        if (_deleted) return;
+        await (_seekSaved ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
     }
 
     public async Task WakeAsync()
@@ -377,6 +382,7 @@ internal sealed partial class PartitionCursorGrain(
         _reminder = null;
         await state.ClearStateAsync();
         if (_log is not null) await _log.DeleteAsync();
+        _seekSaved?.TrySetResult(); // nothing left to save
         _dirty = false;
         this.DeactivateOnIdle();
     }
@@ -662,8 +668,19 @@ internal sealed partial class PartitionCursorGrain(
     {
         if (_deleted) return;
         _dirty = false;
-        if (_log is not null) await _log.SaveAsync(_delivery.TakeChanges(), _delivery.ToSnapshot);
-        else await SaveGrainStateAsync();
+        var seeks = _seekSaved; // this save includes every seek made so far
+        _seekSaved = null;
+        try
+        {
+            if (_log is not null) await _log.SaveAsync(_delivery.TakeChanges(), _delivery.ToSnapshot);
+            else await SaveGrainStateAsync();
+        }
+        catch (Exception e)
+        {
+            seeks?.TrySetException(e);
+            throw;
+        }
+        seeks?.TrySetResult();
         // Unacknowledged, delayed and expiring messages must be handled even if nobody calls this cursor again.
         if (NeedsReminder && _reminder is null)
             _reminder = await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
