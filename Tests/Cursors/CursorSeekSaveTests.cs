@@ -19,7 +19,7 @@ public sealed class CursorSeekSaveTests
         for (int i = 0; i < 10; i++) await producer.SendAsync(new OutgoingMessage(BitConverter.GetBytes(i)));
         await using (var consumer = silo.Client.CreateConsumer("orders", "billing"))
         {
-            var received = await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 10, onEach: m => m.AckConfirmedAsync());
+            await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 10, onEach: m => m.AckConfirmedAsync());
         }
         await Eventually.UntilAsync(() => SavedCommitted(logPath) == 10);
 
