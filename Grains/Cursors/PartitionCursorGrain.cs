@@ -9,6 +9,7 @@ using Granary.Grains.Placement;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Granary.Records;
+using Granary.Storage;
 
 namespace Granary.Grains.Cursors;
 
@@ -59,6 +60,12 @@ internal sealed partial class PartitionCursorGrain(
     private IGrainTimer? _tickTimer;
     private IGrainReminder? _reminder;
     private ConsumerLagSlot? _lagSlot;
+    // Embedded mode: the cursor's state log (saves append what changed). Null in cluster mode: whole grain state.
+    private ICursorStateLog? _log;
+    // Read at activation, consumed by the first initialization.
+    private CursorStateLoad? _saved;
+    // Seeks waiting for the first save that starts after them (a snapshot) to be durable.
+    private TaskCompletionSource? _seekSaved;
 
     private IPartitionGrain Partition => GrainFactory.GetGrain<IPartitionGrain>(GrainKeys.Partition(_topic, _partition));
 
@@ -68,8 +75,53 @@ internal sealed partial class PartitionCursorGrain(
     {
         (_topic, _group, _partition) = GrainKeys.ParseCursor(this.GetPrimaryKeyString());
         _deadLetterWriter = new DeadLetterWriter(GrainFactory, _time, _topic, _group, _partition);
-        await CursorIncarnationCheck.ForgetEarlierIncarnationAsync(GrainFactory, state, incarnation, logger, _topic, _group, _partition);
-        if (state.State.Damage is { } damage) await RecoverFromDamageAsync(damage);
+        if (ServiceProvider.GetService(typeof(ICursorStateStore)) is ICursorStateStore store) _log = await store.OpenAsync(this.GetPrimaryKeyString());
+        await CursorIncarnationCheck.ForgetEarlierIncarnationAsync(GrainFactory, state, incarnation, _log, logger, _topic, _group, _partition);
+        if (_log is not null) await LoadLogAsync(_log);
+        else if (state.State.Damage is { } damage) await RecoverFromDamageAsync(damage);
+    }
+
+    /// <summary>
+    /// Reads the state log: a damaged frame after the snapshot is reported (the state is that of the frames before it;
+    /// later acks are lost, so those messages come again), a damaged snapshot resets the cursor as a damaged state file
+    /// does. A cursor with no log yet but state of the earlier format (a whole <see cref="CursorState"/> per save)
+    /// takes that as its snapshot, then clears it.
+    /// </summary>
+    private async Task LoadLogAsync(ICursorStateLog log)
+    {
+        var loaded = log.Loaded;
+        if (loaded.TornTailBytes > 0) LogTornTail(logger, log.Location, loaded.TornTailBytes, _topic, _group, _partition);
+        if (loaded.DamagedFrame is { } frame)
+            damageLog.Report("cursor", log.Location, frame, StateDamageAction.RestoredPrevious,
+                $"group '{_group}' on partition {_partition} of topic '{_topic}' continues from the frames before the damaged one (a copy is kept as {loaded.DamagedCopy}); acks saved after it are lost, so those messages are delivered again");
+        var damage = state.State.Damage ?? (loaded.Damage is { } problem ? new StateFileDamage(log.Location, problem) : null);
+        if (damage is not null)
+        {
+            await RecoverFromDamageAsync(damage);
+        }
+        else if (loaded.Snapshot is not null)
+        {
+            _saved = loaded;
+        }
+        else if (state.RecordExists && state.State.CommittedOffset is { } committed)
+        {
+            var old = state.State;
+            var snapshot = new CursorStateSnapshot
+            {
+                Committed = committed, Attempts = old.Attempts, RetryAt = old.RetryAt,
+                Expired = old.Expired, DeadLettered = old.DeadLettered, Skipped = old.Skipped,
+            };
+            foreach (long offset in old.AckedAbove.Where(o => o >= committed).Order())
+            {
+                if (snapshot.Acked.Count > 0 && snapshot.Acked[^1].End >= offset)
+                    snapshot.Acked[^1] = (snapshot.Acked[^1].Start, Math.Max(snapshot.Acked[^1].End, offset + 1));
+                else snapshot.Acked.Add((offset, offset + 1));
+            }
+            await log.SaveAsync(null, () => snapshot);
+            await state.ClearStateAsync();
+            _saved = new CursorStateLoad { Snapshot = snapshot };
+            LogMigrated(logger, _topic, _group, _partition);
+        }
     }
 
     /// <summary>
@@ -81,8 +133,18 @@ internal sealed partial class PartitionCursorGrain(
     private async Task RecoverFromDamageAsync(StateFileDamage damage)
     {
         long earliest = (await Partition.DescribeAsync()).StartOffset;
-        state.State = new CursorState { CommittedOffset = earliest };
-        await state.WriteStateAsync();
+        if (_log is not null)
+        {
+            var snapshot = new CursorStateSnapshot { Committed = earliest };
+            await _log.SaveAsync(null, () => snapshot);
+            if (state.RecordExists) await state.ClearStateAsync();
+            _saved = new CursorStateLoad { Snapshot = snapshot };
+        }
+        else
+        {
+            state.State = new CursorState { CommittedOffset = earliest };
+            await state.WriteStateAsync();
+        }
         damageLog.Report("cursor", damage.File, damage.Problem, StateDamageAction.Reset,
             $"group '{_group}' on partition {_partition} of topic '{_topic}' starts again from the earliest retained offset {earliest}; messages from there are delivered again");
     }
@@ -95,6 +157,7 @@ internal sealed partial class PartitionCursorGrain(
         _lagSlot = null;
         if (_saving is not null) await _saving;
         if (_dirty) await SaveAsync();
+        _log?.Dispose();
     }
 
     public async Task<PullResult> PullAsync(string memberId, int maxMessages, TimeSpan lease, TimeSpan maxWait)
@@ -289,6 +352,9 @@ internal sealed partial class PartitionCursorGrain(
         _partitionEnd = long.MaxValue;
         _lagSlot?.Forget(); // measured against the old position; the next fetch reports it again
         Apply(_delivery.TakeOutcome());
+        // Answered once the new position is durable: the next save (a snapshot) starts after this turn.
+        if (_deleted) return;
+        await (_seekSaved ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
     }
 
     public async Task WakeAsync()
@@ -323,6 +389,8 @@ internal sealed partial class PartitionCursorGrain(
         if (reminder is not null) await this.UnregisterReminder(reminder);
         _reminder = null;
         await state.ClearStateAsync();
+        if (_log is not null) await _log.DeleteAsync();
+        _seekSaved?.TrySetResult(); // nothing left to save
         _dirty = false;
         this.DeactivateOnIdle();
     }
@@ -537,17 +605,22 @@ internal sealed partial class PartitionCursorGrain(
             _delivery.DropExpired = topic.ExpiredMessages == ExpiredMessageAction.Drop;
             _reportCommitted = topic.Overflow == OverflowPolicy.RejectPublish;
             var saved = state.State;
-            long committed;
-            if (saved.CommittedOffset is { } known)
+            if (_log is not null && _saved?.Snapshot is { } snapshot)
             {
-                committed = known;
+                _delivery.Restore(snapshot);
+                foreach (var delta in _saved.Deltas) _delivery.Replay(delta);
+                _saved = null;
+            }
+            else if (_log is null && saved.CommittedOffset is { } known)
+            {
+                _delivery.Restore(known, saved.AckedAbove, saved.Attempts, saved.RetryAt, saved.Expired, saved.DeadLettered, saved.Skipped);
             }
             else
             {
-                committed = setup.StartOffset ?? (await Partition.DescribeAsync()).StartOffset;
+                long committed = setup.StartOffset ?? (await Partition.DescribeAsync()).StartOffset;
+                _delivery.Restore(committed, [], new Dictionary<long, int>(), new Dictionary<long, long>(), 0, 0, 0);
                 _dirty = true;
             }
-            _delivery.Restore(committed, saved.AckedAbove, saved.Attempts, saved.RetryAt, saved.Expired, saved.DeadLettered, saved.Skipped);
             _delivery.TakeOutcome(); // nothing to act on yet: no pull waits, nothing is leased
             if (_delivery.HasRestoredDeliveries)
             {
@@ -604,17 +677,19 @@ internal sealed partial class PartitionCursorGrain(
     {
         if (_deleted) return;
         _dirty = false;
-        state.State = new CursorState
+        var seeks = _seekSaved; // this save includes every seek made so far
+        _seekSaved = null;
+        try
         {
-            CommittedOffset = _delivery.Committed,
-            AckedAbove = [.. _delivery.AckedAbove],
-            Attempts = _delivery.CopyAttempts(),
-            RetryAt = _delivery.CopyRetryAt(),
-            Expired = _delivery.Expired,
-            DeadLettered = _delivery.DeadLettered,
-            Skipped = _delivery.Skipped,
-        };
-        await state.WriteStateAsync();
+            if (_log is not null) await _log.SaveAsync(_delivery.TakeChanges(), _delivery.ToSnapshot);
+            else await SaveGrainStateAsync();
+        }
+        catch (Exception e)
+        {
+            seeks?.TrySetException(e);
+            throw;
+        }
+        seeks?.TrySetResult();
         // Unacknowledged, delayed and expiring messages must be handled even if nobody calls this cursor again.
         if (NeedsReminder && _reminder is null)
             _reminder = await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
@@ -629,6 +704,23 @@ internal sealed partial class PartitionCursorGrain(
             await Partition.ReportCommittedAsync(_group, reported);
             _reportedCommitted = reported;
         }
+    }
+
+    /// <summary>Cluster mode: the whole state as grain state, every save.</summary>
+    private Task SaveGrainStateAsync()
+    {
+        _delivery.TakeChanges(); // not used here: only keeps the change set from growing
+        state.State = new CursorState
+        {
+            CommittedOffset = _delivery.Committed,
+            AckedAbove = [.. _delivery.AckedAbove],
+            Attempts = _delivery.CopyAttempts(),
+            RetryAt = _delivery.CopyRetryAt(),
+            Expired = _delivery.Expired,
+            DeadLettered = _delivery.DeadLettered,
+            Skipped = _delivery.Skipped,
+        };
+        return state.WriteStateAsync();
     }
 
     /// <summary>
@@ -658,6 +750,12 @@ internal sealed partial class PartitionCursorGrain(
 
     [LoggerMessage(3003, LogLevel.Warning, "Could not dead-letter {Count} messages of group {Group} on partition {Partition} of topic {Topic}; retrying")]
     private static partial void LogDeadLetterFailed(ILogger logger, Exception exception, int count, string topic, string group, int partition);
+
+    [LoggerMessage(3005, LogLevel.Warning, "Cut a torn last frame ({Bytes} bytes, an unconfirmed save a crash interrupted) off the state log {File} of group {Group} on partition {Partition} of topic {Topic}")]
+    private static partial void LogTornTail(ILogger logger, string file, long bytes, string topic, string group, int partition);
+
+    [LoggerMessage(3006, LogLevel.Information, "Moved the saved state of group {Group} on partition {Partition} of topic {Topic} into its state log")]
+    private static partial void LogMigrated(ILogger logger, string topic, string group, int partition);
 
     [LoggerMessage(3004, LogLevel.Warning, "Background fetch failed for group {Group} on partition {Partition} of topic {Topic}")]
     private static partial void LogFetchFailed(ILogger logger, Exception exception, string topic, string group, int partition);

@@ -80,6 +80,26 @@ internal sealed class AckedRanges
         }
     }
 
+    /// <summary>
+    /// Adds the offsets [<paramref name="start"/>, <paramref name="end"/>): one entry when they lie above every range
+    /// (as a saved snapshot's ranges come, ascending), else offset by offset.
+    /// </summary>
+    public void AddRange(long start, long end)
+    {
+        if (start >= end) return;
+        int last = _ranges.Count - 1;
+        if (last < 0 || start > _ranges[last].End)
+        {
+            _ranges.Add((start, end));
+            Count += end - start;
+            return;
+        }
+        for (long offset = start; offset < end; offset++) Add(offset);
+    }
+
+    /// <summary>The ranges, ascending (for saving).</summary>
+    public IReadOnlyList<(long Start, long End)> Ranges => _ranges;
+
     public void Clear()
     {
         _ranges.Clear();

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Granary.Grains.Cursors;
+using Granary.Storage;
 
 namespace Granary.Grains.Delivery;
 
@@ -49,6 +50,11 @@ internal sealed class DeliveryState
     // not): after a restart every answer to an older delivery is stale.
     private readonly Dictionary<long, long> _lastLease = [];
     private readonly Dictionary<long, DeadLetter> _deadLetters = [];
+    // Offsets whose saved status (acknowledged, attempts, nack delay) may have changed since the last TakeChanges: a
+    // save writes only these (CursorStateLog). Cleared by every save, so it holds what changed within one save interval.
+    private readonly HashSet<long> _changed = [];
+    // A seek (or anything else that changes the state wholesale) since the last save: the next save is a snapshot.
+    private bool _resetNeeded;
     // Lease ids: unique per delivery. Random start, so that an answer to a delivery of an earlier activation of this
     // cursor cannot match one of this activation.
     private long _nextLeaseId = Random.Shared.NextInt64(long.MaxValue / 2);
@@ -139,6 +145,8 @@ internal sealed class DeliveryState
         _retryAt.Clear();
         foreach (var (offset, due) in retryAt) _retryAt[offset] = due;
         (Expired, DeadLettered, Skipped) = (expired, deadLettered, skipped);
+        _changed.Clear();
+        _resetNeeded = false;
     }
 
     /// <summary>Deliveries and delays of an earlier activation are known: their timers must run again.</summary>
@@ -268,6 +276,7 @@ internal sealed class DeliveryState
                 continue;
             }
             _attempts.Remove(offset);
+            Touch(offset);
             long leaseId = ++_nextLeaseId;
             _inFlight.Set(offset, new Lease(leaseId, _members.Acquire(memberId), expiresAtMs, attempt, message.ExpiresAtMs,
                 message.HasKey, message.KeyHash));
@@ -373,7 +382,7 @@ internal sealed class DeliveryState
             _inFlight.TryGetValue(offset, out var lease);
             EndLease(offset, lease);
             // Read again, then held until due (Offer: the delay is in _retryAt) or ready at once.
-            if (dueMs > 0) _retryAt[offset] = dueMs;
+            if (dueMs > 0) _retryAt[offset] = dueMs; // saved: GoBack marks the offset changed
             GoBack(offset, lease, lease.Attempt);
             TakeBackLaterThan(offset, lease, revoked, nacked);
         }
@@ -473,6 +482,8 @@ internal sealed class DeliveryState
         _deadLetters.Clear();
         Committed = offset;
         FetchOffset = offset;
+        _changed.Clear();
+        _resetNeeded = true;
         _outcome.Changed = true;
         _outcome.NeedsTick = true;
         _outcome.Available = true;
@@ -484,6 +495,7 @@ internal sealed class DeliveryState
     private void EndLease(long offset, in Lease lease, bool remember = true)
     {
         _inFlight.Remove(offset);
+        Touch(offset); // the lease held the message's attempt count
         _members.Release(lease.Member);
         // Only a lease that ended with its message not done needs remembering (while in flight its id is in
         // _inFlight; once done, every answer is Done): no map entry per message on the usual lease-then-ack path.
@@ -501,6 +513,7 @@ internal sealed class DeliveryState
     {
         if (attempts > 0) _attempts[offset] = attempts;
         else _attempts.Remove(offset);
+        Touch(offset);
         _unread.Set(offset, new UnreadMessage(lease.HasKey, lease.KeyHash, rejected));
         if (lease.HasKey)
         {
@@ -653,7 +666,9 @@ internal sealed class DeliveryState
         _delayed.Remove(offset);
         _dueAt.Remove(offset);
         ulong key = message.KeyHash;
-        if (_retryAt.Remove(offset) && message.HasKey && _retryKeys.TryGetValue(key, out int count))
+        bool retried = _retryAt.Remove(offset);
+        if (retried) Touch(offset);
+        if (retried && message.HasKey && _retryKeys.TryGetValue(key, out int count))
         {
             if (count <= 1) _retryKeys.Remove(key);
             else _retryKeys[key] = count - 1;
@@ -784,12 +799,12 @@ internal sealed class DeliveryState
         }
         else if (message.DeliverAtMs > nowMs)
         {
-            _retryAt.Remove(offset);
+            if (_retryAt.Remove(offset)) Touch(offset);
             Hold(message, message.DeliverAtMs, retry: false);
         }
         else
         {
-            _retryAt.Remove(offset);
+            if (_retryAt.Remove(offset)) Touch(offset);
             if (_ready.TryAdd(offset, message)) _outcome.Available = true;
         }
     }
@@ -901,6 +916,7 @@ internal sealed class DeliveryState
         _attempts.Remove(offset);
         _retryAt.Remove(offset);
         _lastLease.Remove(offset);
+        Touch(offset);
     }
 
     private void AdvanceCommitted()
@@ -908,5 +924,92 @@ internal sealed class DeliveryState
         Committed = _acked.AdvanceFrom(Committed);
         _outcome.Changed = true;
         _outcome.CommittedMoved = true;
+    }
+
+    // ---- Saving ---------------------------------------------------------------------------------------------------
+
+    private void Touch(long offset) => _changed.Add(offset);
+
+    /// <summary>
+    /// What changed in the saved state since the last call (or restore): the committed offset and counters, and the
+    /// current status of every offset whose acknowledged, attempts or nack-delay status changed. Null when the state
+    /// changed wholesale (a seek): then only a <see cref="ToSnapshot"/> describes it. Starts tracking anew.
+    /// </summary>
+    public CursorStateDelta? TakeChanges()
+    {
+        bool reset = _resetNeeded;
+        _resetNeeded = false;
+        if (reset)
+        {
+            _changed.Clear();
+            return null;
+        }
+        var delta = new CursorStateDelta { Committed = Committed, Expired = Expired, DeadLettered = DeadLettered, Skipped = Skipped };
+        foreach (long offset in _changed)
+        {
+            // Below the committed offset everything is done, and the replay drops it: no entry needed.
+            if (offset < Committed) continue;
+            bool acked = _acked.Contains(offset);
+            delta.Offsets.Add(new CursorOffsetStatus(offset, acked, acked ? 0 : AttemptsOf(offset),
+                !acked && _retryAt.TryGetValue(offset, out long due) ? due : null));
+        }
+        delta.Offsets.Sort((a, b) => a.Offset.CompareTo(b.Offset));
+        _changed.Clear();
+        return delta;
+    }
+
+    /// <summary>The whole saved state: committed offset, acknowledged ranges, attempts (leased ones included), nack delays, counters.</summary>
+    public CursorStateSnapshot ToSnapshot() => new()
+    {
+        Committed = Committed,
+        Acked = [.. _acked.Ranges],
+        Attempts = CopyAttempts(),
+        RetryAt = CopyRetryAt(),
+        Expired = Expired,
+        DeadLettered = DeadLettered,
+        Skipped = Skipped,
+    };
+
+    /// <summary>Starts from a saved snapshot (then <see cref="Replay"/> the deltas saved after it).</summary>
+    public void Restore(CursorStateSnapshot snapshot)
+    {
+        Restore(snapshot.Committed, [], snapshot.Attempts, snapshot.RetryAt, snapshot.Expired, snapshot.DeadLettered, snapshot.Skipped);
+        foreach (var (start, end) in snapshot.Acked) _acked.AddRange(Math.Max(start, Committed), end);
+        Committed = _acked.AdvanceFrom(Committed);
+        FetchOffset = Committed;
+    }
+
+    /// <summary>
+    /// Applies a delta saved after the snapshot given to <see cref="Restore(CursorStateSnapshot)"/> (and the deltas
+    /// before it): each offset takes its saved status, the committed offset and counters their saved values, and
+    /// everything below the committed offset is dropped.
+    /// </summary>
+    public void Replay(CursorStateDelta delta)
+    {
+        foreach (var status in delta.Offsets)
+        {
+            long offset = status.Offset;
+            if (offset < delta.Committed) continue;
+            if (status.Acked)
+            {
+                _acked.Add(offset);
+                _attempts.Remove(offset);
+                _retryAt.Remove(offset);
+                continue;
+            }
+            if (status.Attempts != 0) _attempts[offset] = status.Attempts;
+            else _attempts.Remove(offset);
+            if (status.RetryAtMs is { } due) _retryAt[offset] = due;
+            else _retryAt.Remove(offset);
+        }
+        Committed = delta.Committed;
+        _acked.RemoveBelow(Committed);
+        foreach (long gone in _attempts.Keys.Where(o => o < Committed).ToList()) _attempts.Remove(gone);
+        foreach (long gone in _retryAt.Keys.Where(o => o < Committed).ToList()) _retryAt.Remove(gone);
+        Committed = _acked.AdvanceFrom(Committed);
+        FetchOffset = Committed;
+        (Expired, DeadLettered, Skipped) = (delta.Expired, delta.DeadLettered, delta.Skipped);
+        _changed.Clear();
+        _resetNeeded = false;
     }
 }

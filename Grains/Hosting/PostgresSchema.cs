@@ -4,7 +4,8 @@ namespace Granary.Grains.Hosting;
 
 /// <summary>
 /// Creates Orleans' tables (membership, grain state, reminders) in an empty PostgreSQL database from the scripts
-/// embedded in this assembly (<c>Hosting/Sql/dotnet-orleans</c>, unchanged from Orleans).
+/// embedded in this assembly (<c>Hosting/Sql/dotnet-orleans</c>, unchanged from Orleans), and Granary's cursor state
+/// table (<c>granary_cursor_frames</c>) when it is missing.
 /// </summary>
 public static class PostgresSchema
 {
@@ -14,7 +15,8 @@ public static class PostgresSchema
     private const long AdvisoryLockKey = 0x6772616e617279;
 
     /// <summary>
-    /// Applies the scripts when the database has no <c>orleansquery</c> table; returns whether it did. Run as the
+    /// Creates the cursor state table when missing, and applies the scripts when the database has no <c>orleansquery</c>
+    /// table; returns whether it applied them. Run as the
     /// database owner (PostgreSQL 15 grants no CREATE on <c>public</c> to other roles).
     /// </summary>
     public static async Task<bool> EnsureCreatedAsync(string connectionString, CancellationToken cancellationToken = default)
@@ -25,9 +27,16 @@ public static class PostgresSchema
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using (var lockCommand = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({AdvisoryLockKey})", connection, transaction))
             await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        // Granary's own tables: created on a database made by an earlier version too.
+        await using (var cursors = new NpgsqlCommand(CursorFramesTable, connection, transaction))
+            await cursors.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         await using (var exists = new NpgsqlCommand("SELECT to_regclass('orleansquery') IS NOT NULL", connection, transaction))
         {
-            if ((bool)(await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!) return false;
+            if ((bool)(await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
+            {
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return false;
+            }
         }
         foreach (string script in Scripts)
         {
@@ -37,6 +46,15 @@ public static class PostgresSchema
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return true;
     }
+
+    /// <summary>Cursor state logs (<c>Cursors/PostgresCursorStateStore</c>): a snapshot frame at sequence 0, then delta frames.</summary>
+    private const string CursorFramesTable = """
+        CREATE TABLE IF NOT EXISTS granary_cursor_frames (
+            cursor_key text NOT NULL,
+            seq bigint NOT NULL,
+            frame bytea NOT NULL,
+            PRIMARY KEY (cursor_key, seq))
+        """;
 
     private static string ReadScript(string name)
     {

@@ -73,6 +73,8 @@ public static class SiloBuilderExtensions
                 new FileGrainStorage(services.GetRequiredService<IOptions<GranaryOptions>>().Value.StateDirectory,
                     services.GetRequiredService<Serializer>(), services.GetRequiredService<IActivatorProvider>(),
                     services.GetRequiredService<StateFiles.StateDamageLog>()));
+            builder.Services.AddSingleton<Cursors.ICursorStateStore>(services => new Cursors.FileCursorStateStore(Path.Combine(
+                services.GetRequiredService<IOptions<GranaryOptions>>().Value.StateDirectory, Cursors.FileCursorStateStore.FolderName)));
             builder.AddReminders();
             builder.Services.AddSingleton<IReminderTable>(services =>
                 new FileReminderTable(services.GetRequiredService<IOptions<GranaryOptions>>().Value.RemindersFile,
@@ -98,6 +100,7 @@ public static class SiloBuilderExtensions
             new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>()));
         builder.UseAdoNetReminderService(o => { o.Invariant = PostgresInvariant; o.ConnectionString = connectionString; });
         builder.Services.AddSingleton(new ClusterMode());
+        builder.Services.AddSingleton<Cursors.ICursorStateStore>(_ => new Cursors.PostgresCursorStateStore(connectionString));
         builder.Services.AddSingleton(new Security.ClusterSecretSeed(connectionString));
         builder.Services.UsePostgresSecurityStore(connectionString);
         return builder;

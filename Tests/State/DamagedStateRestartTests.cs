@@ -35,7 +35,8 @@ public sealed class DamagedStateRestartTests
         await silo.StopAsync(TimeSpan.FromMinutes(2));
 
         byte[] garbage = [.. Enumerable.Range(0, 200).Select(i => (byte)(i * 37 + 11))];
-        string cursor = StateFileHarness.StatePathIn(data.Path, "cursor", StateFileHarness.Cursor("orders", "billing", 0));
+        // The cursor's state log (embedded mode keeps cursor state there, not as grain state).
+        string cursor = Granary.Storage.CursorStateLog.PathFor(Path.Combine(data.Path, "state", "cursors"), "orders/billing/0");
         string registry = StateFileHarness.StatePathIn(data.Path, "topics", StateFileHarness.Registry);
         string audit = StateFileHarness.StatePathIn(data.Path, "topic", StateFileHarness.Topic("audit"));
         foreach (string file in (string[])[cursor, registry, audit])

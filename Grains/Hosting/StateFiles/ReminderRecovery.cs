@@ -33,6 +33,12 @@ internal sealed partial class ReminderRecovery(IServiceProvider services, IGrain
         if (services.GetKeyedService<IGrainStorage>(SiloBuilderExtensions.StorageName) is not FileGrainStorage files) return;
         var cursors = files.ListStoredGrains("cursor", GrainType.Create("granary.cursor"), out int unattributed)
             .Select(cursor => cursor.Key.ToString()!).ToHashSet(StringComparer.Ordinal);
+        // Cursors keep their state in state logs now (grain state files only until they are first activated again).
+        if (services.GetService<Cursors.ICursorStateStore>() is Cursors.FileCursorStateStore logs)
+        {
+            cursors.UnionWith(logs.ListStoredCursors(out int unreadable));
+            unattributed += unreadable;
+        }
         if (unattributed > 0) cursors.UnionWith(await CursorsOfListedTopicsAsync().ConfigureAwait(false));
         int woken = 0;
         foreach (string cursor in cursors)

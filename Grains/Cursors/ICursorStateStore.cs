@@ -1,0 +1,11 @@
+namespace Granary.Grains.Cursors;
+
+/// <summary>
+/// Where cursors keep their state logs (<see cref="Storage.CursorStateLog"/>: a snapshot, then deltas): files under the
+/// data directory in embedded mode. Without one registered (cluster mode) the cursor saves its whole state as grain state.
+/// </summary>
+internal interface ICursorStateStore
+{
+    /// <summary>Opens the state log of the cursor <paramref name="cursorKey"/>, reading what it holds.</summary>
+    Task<ICursorStateLog> OpenAsync(string cursorKey);
+}
