@@ -57,9 +57,9 @@ public sealed class GranaryClient : IAsyncDisposable
 
     /// <summary>Connects to the gateways in <paramref name="options"/>.</summary>
     /// <exception cref="GranaryException">
-    /// <see cref="ErrorCode.PartitionUnavailable"/> at once when a gateway refuses the connection (nothing listens at
+    /// <see cref="GranaryErrorCode.PartitionUnavailable"/> at once when a gateway refuses the connection (nothing listens at
     /// that port: the message says "refused", the inner exception is the socket error), unless
-    /// <see cref="GranaryClientOptions.RetryRefusedConnections"/> is set. <see cref="ErrorCode.Timeout"/> when no
+    /// <see cref="GranaryClientOptions.RetryRefusedConnections"/> is set. <see cref="GranaryErrorCode.Timeout"/> when no
     /// gateway accepted the connection within <see cref="GranaryClientOptions.ConnectTimeout"/>; the message says what
     /// the last attempt saw (with TLS on, the likely TLS causes) and the inner exception is its failure.
     /// </exception>
@@ -68,9 +68,9 @@ public sealed class GranaryClient : IAsyncDisposable
     /// <remarks>
     /// With a credential (<see cref="GranaryClientOptions.ApiKey"/>, an access token, or a certificate sign-in), every
     /// call carries it. A cluster whose security is on refuses calls without a valid one with
-    /// <see cref="ErrorCode.Unauthenticated"/>, and calls the principal may not make with <see cref="ErrorCode.NotAllowed"/>;
+    /// <see cref="GranaryErrorCode.Unauthenticated"/>, and calls the principal may not make with <see cref="GranaryErrorCode.NotAllowed"/>;
     /// neither is retried. A certificate sign-in happens here: a refused certificate fails the connect with
-    /// <see cref="ErrorCode.Unauthenticated"/> and the reason.
+    /// <see cref="GranaryErrorCode.Unauthenticated"/> and the reason.
     /// </remarks>
     public static async Task<GranaryClient> ConnectAsync(GranaryClientOptions options, CancellationToken cancellationToken = default)
     {
@@ -116,7 +116,7 @@ public sealed class GranaryClient : IAsyncDisposable
                 : $"No gateway of the cluster in the membership table accepted the connection within {options.ConnectTimeout}.";
             message += " " + (options.Tls.Enabled ? TlsFailureHint(tls, retries) : LastAttempt(retries));
             ClientLog.ConnectFailed(logger, options.ClusterId, message, retries.LastFailure);
-            throw new GranaryException(ErrorCode.Timeout, message, retries.LastFailure);
+            throw new GranaryException(GranaryErrorCode.Timeout, message, retries.LastFailure);
         }
         catch (Exception e) when (e is not OperationCanceledException and not GranaryException)
         {
@@ -128,7 +128,7 @@ public sealed class GranaryClient : IAsyncDisposable
                   + "Set RetryRefusedConnections to keep trying until the connect timeout."
                 : $"Connecting to {target} failed ({kind}): {e.Message}";
             ClientLog.ConnectFailed(logger, options.ClusterId, message, e);
-            throw new GranaryException(kind == ConnectFailureKind.Tls ? ErrorCode.Unauthenticated : ErrorCode.PartitionUnavailable, message, e);
+            throw new GranaryException(kind == ConnectFailureKind.Tls ? GranaryErrorCode.Unauthenticated : GranaryErrorCode.PartitionUnavailable, message, e);
         }
         ClientLog.Connected(logger, options.ClusterId, clock.ElapsedMilliseconds);
         var cluster = host.Services.GetRequiredService<IClusterClient>();
@@ -163,11 +163,11 @@ public sealed class GranaryClient : IAsyncDisposable
     }
 
     /// <summary>Creates a producer for <paramref name="topic"/>. Share it: it batches for all its callers.</summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidName"/>.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.InvalidName"/>.</exception>
     public GranaryProducer CreateProducer(string topic, ProducerOptions? options = null) => new(this, topic, options ?? new ProducerOptions());
 
     /// <summary>Creates a consumer of <paramref name="topic"/> in <paramref name="group"/>; it joins when first read.</summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidName"/>.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.InvalidName"/>.</exception>
     public GranaryConsumer CreateConsumer(string topic, string group, ConsumerOptions? options = null) => new(this, topic, group, options ?? new ConsumerOptions());
 
     /// <summary>Disconnects (when this client made the connection).</summary>

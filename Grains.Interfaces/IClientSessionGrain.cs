@@ -20,7 +20,7 @@ public interface IClientSessionGrain : IGrainWithIntegerKey
     /// <param name="unixTimeSeconds">The client's clock when it signed.</param>
     /// <param name="signature">The signature (RSA PKCS#1 v1.5 or ECDSA IEEE P1363, SHA-256).</param>
     /// <returns>The session token and when it expires (no token when security is off).</returns>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.Unauthenticated"/> with the reason, when anything does not check out.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.Unauthenticated"/> with the reason, when anything does not check out.</exception>
     [Alias("SignInWithCertificate")]
     Task<CertificateSession> SignInWithCertificateAsync(byte[] certificateDer, byte[][] chainDer, byte[] challengeNonce, long unixTimeSeconds, byte[] signature);
 }

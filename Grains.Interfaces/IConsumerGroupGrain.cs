@@ -28,7 +28,7 @@ public interface IConsumerGroupGrain : IGrainWithStringKey
     [Alias("GetCursorSetup"), AlwaysInterleave] Task<CursorSetup> GetCursorSetupAsync(int partition);
 
     /// <summary>Moves every partition's cursor (or one) to <paramref name="target"/>; what was in flight is dropped.</summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidArgument"/> for a negative offset or an unknown partition.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.InvalidArgument"/> for a negative offset or an unknown partition.</exception>
     [Alias("Seek")] Task SeekAsync(SeekTarget target);
 
     /// <summary>Lag and counters per partition.</summary>

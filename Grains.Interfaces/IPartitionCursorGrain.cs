@@ -46,7 +46,7 @@ public interface IPartitionCursorGrain : IGrainWithStringKey
     /// <summary>
     /// As <see cref="RejectAsync"/>, with the dead letters' <see cref="GranaryHeaders.DeadLetterReason"/>:
     /// <see cref="GranaryHeaders.Reasons.Rejected"/> or <see cref="GranaryHeaders.Reasons.Deserialization"/>
-    /// (another reason is refused with <see cref="ErrorCode.InvalidArgument"/>). A separate method, so that clients
+    /// (another reason is refused with <see cref="GranaryErrorCode.InvalidArgument"/>). A separate method, so that clients
     /// and silos of the version before it keep calling <see cref="RejectAsync"/>.
     /// </summary>
     [Alias("RejectWithReason")] Task<LeaseRef[]> RejectWithReasonAsync(string memberId, LeaseRef[] deliveries, string reason);
@@ -59,7 +59,7 @@ public interface IPartitionCursorGrain : IGrainWithStringKey
 
     /// <summary>
     /// <paramref name="memberId"/> is leaving (a consumer being disposed): it takes nothing more from this partition
-    /// (its pulls, also one waiting now, fail with <see cref="ErrorCode.NotAMember"/>), and <paramref name="unseen"/>,
+    /// (its pulls, also one waiting now, fail with <see cref="GranaryErrorCode.NotAMember"/>), and <paramref name="unseen"/>,
     /// deliveries it prefetched but never handed to its application, are ready again at once without counting as
     /// delivery attempts (like a take-back). Deliveries whose lease is no longer the current one are left alone; the
     /// member's other leases stay until its group's leave returns them (<see cref="ReleaseMemberAsync"/>).
@@ -68,7 +68,7 @@ public interface IPartitionCursorGrain : IGrainWithStringKey
 
     /// <summary>
     /// Returns everything leased to a member that left, and refuses it further messages: its pulls fail with
-    /// <see cref="ErrorCode.NotAMember"/> so that it joins again under a new id.
+    /// <see cref="GranaryErrorCode.NotAMember"/> so that it joins again under a new id.
     /// </summary>
     [Alias("ReleaseMember")] Task ReleaseMemberAsync(string memberId);
 

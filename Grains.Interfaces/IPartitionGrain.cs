@@ -13,9 +13,9 @@ public interface IPartitionGrain : IGrainWithStringKey
     /// live into it in place and stores it as it is: the caller hands the buffer over and must not change or reuse it
     /// before the call completed.
     /// </summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, <see cref="ErrorCode.MessageTooLarge"/>,
-    /// <see cref="ErrorCode.InvalidArgument"/> (a malformed, truncated or forged batch: nothing is stored),
-    /// <see cref="ErrorCode.DiskFull"/> or <see cref="ErrorCode.PartitionUnavailable"/>.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.TopicNotFound"/>, <see cref="GranaryErrorCode.MessageTooLarge"/>,
+    /// <see cref="GranaryErrorCode.InvalidArgument"/> (a malformed, truncated or forged batch: nothing is stored),
+    /// <see cref="GranaryErrorCode.DiskFull"/> or <see cref="GranaryErrorCode.PartitionUnavailable"/>.</exception>
     [Alias("Append")] Task<AppendResult> AppendAsync([Immutable] ProduceBatch batch);
 
     /// <summary>
@@ -45,7 +45,7 @@ public interface IPartitionGrain : IGrainWithStringKey
     /// <summary>
     /// Closes and deletes the log of the topic's <paramref name="incarnation"/> (<see cref="TopicConfig.Incarnation"/>;
     /// the topic is being deleted). Calls still waiting on the partition, and calls after, get
-    /// <see cref="ErrorCode.TopicNotFound"/>.
+    /// <see cref="GranaryErrorCode.TopicNotFound"/>.
     /// </summary>
     [Alias("Delete")] Task DeleteAsync(string? incarnation);
 

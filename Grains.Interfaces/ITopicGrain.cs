@@ -7,11 +7,11 @@ namespace Granary.Grains;
 public interface ITopicGrain : IGrainWithStringKey
 {
     /// <summary>Creates the topic.</summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidName"/>, <see cref="ErrorCode.InvalidArgument"/> or <see cref="ErrorCode.TopicAlreadyExists"/>.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.InvalidName"/>, <see cref="GranaryErrorCode.InvalidArgument"/> or <see cref="GranaryErrorCode.TopicAlreadyExists"/>.</exception>
     [Alias("Create")] Task CreateAsync(TopicConfig config);
 
     /// <summary>
-    /// The settings, or <see cref="ErrorCode.TopicNotFound"/>. Always interleaves: partitions call it while the topic
+    /// The settings, or <see cref="GranaryErrorCode.TopicNotFound"/>. Always interleaves: partitions call it while the topic
     /// may be waiting on them (describe, delete), which would otherwise deadlock until the call times out.
     /// </summary>
     [Alias("GetConfig"), AlwaysInterleave] Task<TopicConfig> GetConfigAsync();
@@ -29,7 +29,7 @@ public interface ITopicGrain : IGrainWithStringKey
     /// Raises the partition count to <paramref name="partitions"/>. Producers and consumers pick the new partitions up
     /// without restarting; keys hash to partitions by the new count from then on.
     /// </summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidArgument"/> when the count is not larger or above the limit.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.InvalidArgument"/> when the count is not larger or above the limit.</exception>
     [Alias("AddPartitions")] Task AddPartitionsAsync(int partitions);
 
     /// <summary>
@@ -40,7 +40,7 @@ public interface ITopicGrain : IGrainWithStringKey
     /// </summary>
     /// <returns>The settings in force, or null (nothing changed) when they are no longer <paramref name="expected"/>: another
     /// change came first, and the caller should read them again and reapply its change, so that neither is lost.</returns>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidArgument"/> for a value out of range, fewer partitions, or a
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.InvalidArgument"/> for a value out of range, fewer partitions, or a
     /// change to a setting fixed at creation (replication, dedup window, overflow and expiry policies).</exception>
     [Alias("AlterIfUnchanged")] Task<TopicConfig?> AlterAsync(TopicConfig expected, TopicConfig config);
 

@@ -30,8 +30,8 @@ public sealed class GranaryAdmin
     internal GranaryAdmin(IClusterClient cluster) => _cluster = cluster;
 
     /// <summary>Creates a topic.</summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidName"/>, <see cref="ErrorCode.InvalidArgument"/>
-    /// (e.g. zero partitions) or <see cref="ErrorCode.TopicAlreadyExists"/>.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.InvalidName"/>, <see cref="GranaryErrorCode.InvalidArgument"/>
+    /// (e.g. zero partitions) or <see cref="GranaryErrorCode.TopicAlreadyExists"/>.</exception>
     public Task CreateTopicAsync(string name, TopicOptions? options = null, CancellationToken cancellationToken = default)
     {
         Names.Validate(name, "topic");
@@ -47,9 +47,9 @@ public sealed class GranaryAdmin
     /// altered since its creation (more partitions, another retention) differs from the options that created it.
     /// </summary>
     /// <returns>True when this call created the topic; false when it existed with these settings.</returns>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.TopicAlreadyExists"/> when the topic exists with other
-    /// settings (the message names each one, as it is and as asked), <see cref="ErrorCode.InvalidName"/> or
-    /// <see cref="ErrorCode.InvalidArgument"/> as <see cref="CreateTopicAsync"/>.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.TopicAlreadyExists"/> when the topic exists with other
+    /// settings (the message names each one, as it is and as asked), <see cref="GranaryErrorCode.InvalidName"/> or
+    /// <see cref="GranaryErrorCode.InvalidArgument"/> as <see cref="CreateTopicAsync"/>.</exception>
     public async Task<bool> CreateTopicIfMissingAsync(string name, TopicOptions? options = null, CancellationToken cancellationToken = default)
     {
         var topic = _cluster.GetGrain<ITopicGrain>(name);
@@ -62,7 +62,7 @@ public sealed class GranaryAdmin
                 await CreateTopicAsync(name, options, cancellationToken).ConfigureAwait(false);
                 return true;
             }
-            catch (GranaryException e) when (e.Code == ErrorCode.TopicAlreadyExists)
+            catch (GranaryException e) when (e.Code == GranaryErrorCode.TopicAlreadyExists)
             {
             }
             TopicConfig existing;
@@ -70,13 +70,13 @@ public sealed class GranaryAdmin
             {
                 existing = await GranaryClient.CallAsync(() => topic.GetConfigAsync(), cancellationToken).ConfigureAwait(false);
             }
-            catch (GranaryException e) when (e.Code == ErrorCode.TopicNotFound && attempt < MaxCreateIfMissingAttempts)
+            catch (GranaryException e) when (e.Code == GranaryErrorCode.TopicNotFound && attempt < MaxCreateIfMissingAttempts)
             {
                 continue;
             }
             var differences = options?.DifferencesFrom(existing) ?? [];
             if (differences.Count == 0) return false;
-            throw new GranaryException(ErrorCode.TopicAlreadyExists,
+            throw new GranaryException(GranaryErrorCode.TopicAlreadyExists,
                 $"Topic '{name}' exists with other settings: {string.Join("; ", differences)}.");
         }
     }
@@ -89,7 +89,7 @@ public sealed class GranaryAdmin
     }
 
     /// <summary>Settings, groups and each partition's offsets and silo.</summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.TopicNotFound"/>.</exception>
     public Task<TopicDescription> DescribeTopicAsync(string name, CancellationToken cancellationToken = default)
     {
         Names.Validate(name, "topic");
@@ -101,7 +101,7 @@ public sealed class GranaryAdmin
         GranaryClient.CallAsync(() => _cluster.GetGrain<ITopicRegistryGrain>(ITopicRegistryGrain.Key).ListAsync(), cancellationToken);
 
     /// <summary>Deletes a topic with its messages and consumer groups.</summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.TopicNotFound"/>.</exception>
     public Task DeleteTopicAsync(string name, CancellationToken cancellationToken = default)
     {
         Names.Validate(name, "topic");
@@ -113,7 +113,7 @@ public sealed class GranaryAdmin
     /// partitions up within a few seconds; keys hash by the new count from then on (per-key order holds within each
     /// partition, not across the change).
     /// </summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, or <see cref="ErrorCode.InvalidArgument"/> when the count is not larger.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.TopicNotFound"/>, or <see cref="GranaryErrorCode.InvalidArgument"/> when the count is not larger.</exception>
     public Task AddPartitionsAsync(string topic, int partitions, CancellationToken cancellationToken = default)
     {
         Names.Validate(topic, "topic");
@@ -127,9 +127,9 @@ public sealed class GranaryAdmin
     /// with the newer settings, so concurrent alters do not undo each other.
     /// </summary>
     /// <returns>The settings in force afterwards.</returns>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, or <see cref="ErrorCode.InvalidArgument"/> for a value out
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.TopicNotFound"/>, or <see cref="GranaryErrorCode.InvalidArgument"/> for a value out
     /// of range, fewer partitions, or a change to a setting fixed at creation (replication, dedup window, overflow and
-    /// expiry policies), or <see cref="ErrorCode.Timeout"/> when the settings kept changing under 20 attempts.</exception>
+    /// expiry policies), or <see cref="GranaryErrorCode.Timeout"/> when the settings kept changing under 20 attempts.</exception>
     public async Task<TopicConfig> AlterTopicAsync(string name, Func<TopicConfig, TopicConfig> change, CancellationToken cancellationToken = default)
     {
         Names.Validate(name, "topic");
@@ -142,12 +142,12 @@ public sealed class GranaryAdmin
             // Compare-and-set: a change another admin made meanwhile is read again and this one reapplied on top of it.
             if (await GranaryClient.CallAsync(() => topic.AlterAsync(current, changed), cancellationToken).ConfigureAwait(false) is { } applied) return applied;
             if (attempt == MaxAlterAttempts)
-                throw new GranaryException(ErrorCode.Timeout, $"The settings of topic '{name}' changed under each of {MaxAlterAttempts} attempts to alter them; try again.");
+                throw new GranaryException(GranaryErrorCode.Timeout, $"The settings of topic '{name}' changed under each of {MaxAlterAttempts} attempts to alter them; try again.");
         }
     }
 
     /// <summary>The consumer groups that read a topic, sorted.</summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.TopicNotFound"/>.</exception>
     public async Task<string[]> ListGroupsAsync(string topic, CancellationToken cancellationToken = default)
     {
         Names.Validate(topic, "topic");
@@ -159,7 +159,7 @@ public sealed class GranaryAdmin
     /// Moves a consumer group to <paramref name="target"/>: replay from the earliest message or a time, skip the backlog
     /// (latest), or go to an offset. Messages in flight are dropped; their acks may still count.
     /// </summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, <see cref="ErrorCode.GroupNotFound"/>, or <see cref="ErrorCode.InvalidArgument"/> for an unknown partition or a negative offset.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.TopicNotFound"/>, <see cref="GranaryErrorCode.GroupNotFound"/>, or <see cref="GranaryErrorCode.InvalidArgument"/> for an unknown partition or a negative offset.</exception>
     public Task SeekAsync(string topic, string group, SeekTarget target, CancellationToken cancellationToken = default)
     {
         Names.Validate(topic, "topic");
@@ -169,7 +169,7 @@ public sealed class GranaryAdmin
     }
 
     /// <summary>Lag per partition: unacknowledged messages, the age of the oldest, and the expired, dead-lettered and skipped counts.</summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, or <see cref="ErrorCode.GroupNotFound"/> for a group the topic does not have.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.TopicNotFound"/>, or <see cref="GranaryErrorCode.GroupNotFound"/> for a group the topic does not have.</exception>
     public Task<GroupLag> GetLagAsync(string topic, string group, CancellationToken cancellationToken = default)
     {
         Names.Validate(topic, "topic");
@@ -178,7 +178,7 @@ public sealed class GranaryAdmin
     }
 
     /// <summary>A group's settings, members and (Ordered) partition assignment.</summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, or <see cref="ErrorCode.GroupNotFound"/> for a group the topic does not have.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.TopicNotFound"/>, or <see cref="GranaryErrorCode.GroupNotFound"/> for a group the topic does not have.</exception>
     public Task<GroupDescription> DescribeGroupAsync(string topic, string group, CancellationToken cancellationToken = default)
     {
         Names.Validate(topic, "topic");
@@ -204,12 +204,12 @@ public sealed class GranaryAdmin
     /// dead-letter topic shared by several groups shows only this group's letters: the listing reads past the other
     /// groups' letters, up to 10,000 of them per partition and call (page on from the last letter's offset + 1).
     /// </summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, <see cref="ErrorCode.GroupNotFound"/>, or
-    /// <see cref="ErrorCode.InvalidArgument"/> for a negative offset or a limit outside 1-1000.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.TopicNotFound"/>, <see cref="GranaryErrorCode.GroupNotFound"/>, or
+    /// <see cref="GranaryErrorCode.InvalidArgument"/> for a negative offset or a limit outside 1-1000.</exception>
     public async Task<DeadLetter[]> ListDeadLettersAsync(string topic, string group, long fromOffset = 0, int limit = 100, CancellationToken cancellationToken = default)
     {
-        if (fromOffset < 0) throw new GranaryException(ErrorCode.InvalidArgument, $"The offset must not be negative; it is {fromOffset}.");
-        if (limit is < 1 or > 1000) throw new GranaryException(ErrorCode.InvalidArgument, $"The limit must be between 1 and 1000; it is {limit}.");
+        if (fromOffset < 0) throw new GranaryException(GranaryErrorCode.InvalidArgument, $"The offset must not be negative; it is {fromOffset}.");
+        if (limit is < 1 or > 1000) throw new GranaryException(GranaryErrorCode.InvalidArgument, $"The limit must be between 1 and 1000; it is {limit}.");
         var description = await DescribeGroupAsync(topic, group, cancellationToken).ConfigureAwait(false);
         string dlq = description.Settings.DeadLetterTopicOf(topic, group);
         TopicConfig dlqConfig;
@@ -217,7 +217,7 @@ public sealed class GranaryAdmin
         {
             dlqConfig = await GranaryClient.CallAsync(() => _cluster.GetGrain<ITopicGrain>(dlq).GetConfigAsync(), cancellationToken).ConfigureAwait(false);
         }
-        catch (GranaryException e) when (e.Code == ErrorCode.TopicNotFound)
+        catch (GranaryException e) when (e.Code == GranaryErrorCode.TopicNotFound)
         {
             return []; // created with the first dead letter
         }

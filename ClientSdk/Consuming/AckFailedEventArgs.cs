@@ -10,7 +10,7 @@ public sealed class AckFailedEventArgs(ReceivedMessage message, GranaryException
     public ReceivedMessage Message { get; } = message;
 
     /// <summary>
-    /// Why: <see cref="ErrorCode.StaleDelivery"/> when the message was delivered again since this delivery's lease
+    /// Why: <see cref="GranaryErrorCode.StaleDelivery"/> when the message was delivered again since this delivery's lease
     /// ended (it may be handled again by its new holder); a retriable code when the call failed (the ack may or may
     /// not have been taken; if not, the message comes again when its lease ends).
     /// </summary>

@@ -111,7 +111,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
     /// Joins the group (if not yet) and yields messages as they arrive, until cancelled. Several readers may share
     /// one consumer.
     /// </summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/> when the topic does not exist or is deleted.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.TopicNotFound"/> when the topic does not exist or is deleted.</exception>
     public IAsyncEnumerable<ReceivedMessage> ReadAllAsync(CancellationToken cancellationToken = default) => ReadAsync(handOver: true, cancellationToken);
 
     /// <summary>
@@ -156,7 +156,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
 
     /// <summary>
     /// Raised once for each ack queued with <see cref="ReceivedMessage.AckAsync"/> that the broker refused
-    /// (<see cref="ErrorCode.StaleDelivery"/>) or whose call kept failing (after its retries; the ack is lost). Raised
+    /// (<see cref="GranaryErrorCode.StaleDelivery"/>) or whose call kept failing (after its retries; the ack is lost). Raised
     /// on the thread pool, one failure at a time in the order they happened, never on the task that sends acks: a
     /// handler may wait for the consumer's acks (<see cref="FlushAcksAsync"/>) without stopping them, though a slow
     /// handler delays the events after it. An exception a handler throws is logged and ignored. Acks made with
@@ -179,11 +179,11 @@ public sealed class GranaryConsumer : IAsyncDisposable
     /// Stops waiting; the acks are still sent, and failures stay for the next flush (a cancelled flush reports nothing).
     /// </param>
     /// <exception cref="GranaryException">
-    /// <see cref="ErrorCode.StaleDelivery"/> (not retriable) when one or more acks queued with
+    /// <see cref="GranaryErrorCode.StaleDelivery"/> (not retriable) when one or more acks queued with
     /// <see cref="ReceivedMessage.AckAsync"/> were not taken and no earlier flush reported them: refused by the broker
     /// (the message was delivered again since) or lost after their call kept failing. The text counts them per cause
     /// and names up to ten (partition/offset, attempt, code); each also raised <see cref="AckFailed"/>; their messages
-    /// are handled again. <see cref="ErrorCode.Closed"/> after <see cref="DisposeAsync"/> (which sent every queued ack).
+    /// are handled again. <see cref="GranaryErrorCode.Closed"/> after <see cref="DisposeAsync"/> (which sent every queued ack).
     /// </exception>
     public async Task FlushAcksAsync(CancellationToken cancellationToken = default)
     {
@@ -200,7 +200,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
         if (Volatile.Read(ref _settling) is null) return; // never started: no message was delivered, nothing is queued
         var flush = Settlement.Flush();
         if (!_settlements.Writer.TryWrite(flush))
-            throw new GranaryException(ErrorCode.Closed, "The consumer was disposed; it sent its queued acks then.");
+            throw new GranaryException(GranaryErrorCode.Closed, "The consumer was disposed; it sent its queued acks then.");
         // The marker only ever succeeds: nothing is left faulted and unobserved when the wait is cancelled.
         await flush.Completion!.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -224,7 +224,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
     /// It holds at most <see cref="HandlerOptions.MaxConcurrency"/> + <see cref="ConsumerOptions.MaxPrefetch"/>
     /// messages. One call at a time per consumer.
     /// </remarks>
-    /// <exception cref="GranaryException">The consumer's fatal error (for example <see cref="ErrorCode.TopicNotFound"/>).</exception>
+    /// <exception cref="GranaryException">The consumer's fatal error (for example <see cref="GranaryErrorCode.TopicNotFound"/>).</exception>
     public Task RunAsync(Func<ReceivedMessage, CancellationToken, Task> handler, HandlerOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(handler);
@@ -301,7 +301,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
         var settlement = new Settlement(message, kind, delay, confirmed);
         if (!_settlements.Writer.TryWrite(settlement))
         {
-            var closed = Task.FromException(new GranaryException(ErrorCode.Closed,
+            var closed = Task.FromException(new GranaryException(GranaryErrorCode.Closed,
                 $"The consumer of topic '{Topic}', group '{Group}' was disposed; message {message.Partition}/{message.Offset} will be redelivered."));
             // A queued ack is often not awaited (`_ = message.AckAsync()`): its Closed must not surface as an
             // unobserved task exception. A caller that awaits still gets it.
@@ -393,7 +393,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
                     Fail(error);
                     return;
                 }
-                if (error.Code == ErrorCode.NotAMember)
+                if (error.Code == GranaryErrorCode.NotAMember)
                 {
                     await RejoinAsync(MemberId).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                     continue;
@@ -435,7 +435,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
     /// Sends queued acks and nacks in batches: whatever was queued while the previous batch was on its way goes out
     /// together, one call per partition, member and kind, partitions at the same time and the calls of one partition in
     /// queue order (see <see cref="SendAsync"/>). Each call names the
-    /// deliveries it answers; those the broker refuses as stale fail with <see cref="ErrorCode.StaleDelivery"/>. A
+    /// deliveries it answers; those the broker refuses as stale fail with <see cref="GranaryErrorCode.StaleDelivery"/>. A
     /// flush completes once everything queued before it is answered (the loop works in queue order).
     /// </summary>
     private async Task SettleLoopAsync()
@@ -579,7 +579,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
     {
         var message = settlement.Message!;
         string what = settlement.Kind switch { SettleKind.Ack => "ack", SettleKind.Nack => "nack", _ => "reject" };
-        return new GranaryException(ErrorCode.StaleDelivery,
+        return new GranaryException(GranaryErrorCode.StaleDelivery,
             $"The {what} of message {message.Partition}/{message.Offset} of topic '{Topic}' (delivery attempt {message.DeliveryAttempt}) " +
             "was refused: that delivery's lease had ended and the message was delivered again since. Nothing changed.");
     }
@@ -722,8 +722,8 @@ public sealed class GranaryConsumer : IAsyncDisposable
     /// <param name="messages">Messages of this consumer.</param>
     /// <param name="cancellationToken">Stops waiting for the answers; the acks are still sent.</param>
     /// <exception cref="GranaryException">
-    /// The first failure when some were not taken (<see cref="ErrorCode.StaleDelivery"/>: delivered again since their
-    /// lease ended; <see cref="ErrorCode.Closed"/>: the consumer was disposed first; a retriable code when the call
+    /// The first failure when some were not taken (<see cref="GranaryErrorCode.StaleDelivery"/>: delivered again since their
+    /// lease ended; <see cref="GranaryErrorCode.Closed"/>: the consumer was disposed first; a retriable code when the call
     /// failed); the others were taken. Messages not taken come again.
     /// </exception>
     public Task AckAsync(IReadOnlyCollection<ReceivedMessage> messages, CancellationToken cancellationToken = default)
@@ -754,7 +754,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
         }
         if (items.Count == 0) return Task.CompletedTask;
         if (!_settlements.Writer.TryWrite(new Settlement(null, kind, delay, confirmed: false) { Together = [.. items] }))
-            return Task.FromException(new GranaryException(ErrorCode.Closed,
+            return Task.FromException(new GranaryException(GranaryErrorCode.Closed,
                 $"The consumer of topic '{Topic}', group '{Group}' was disposed; {items.Count} messages will be redelivered."));
         return Task.WhenAll(items.Select(i => i.Completion!.Task));
     }

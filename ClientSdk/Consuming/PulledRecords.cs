@@ -6,12 +6,12 @@ namespace Granary.Client;
 /// <summary>
 /// Reads a pull's answer (<see cref="PullResult"/>): checks every batch (length, format version, CRC, record bounds)
 /// and that its records are exactly the leased ones, in order. A short, damaged or forged answer is refused with
-/// <see cref="ErrorCode.CorruptData"/>, never misread.
+/// <see cref="GranaryErrorCode.CorruptData"/>, never misread.
 /// </summary>
 internal static class PulledRecords
 {
     /// <summary>The leased records with their leases; key, headers and payload are slices of the answer's buffer.</summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.CorruptData"/> when the answer does not decode to its leases.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.CorruptData"/> when the answer does not decode to its leases.</exception>
     public static List<(StoredRecord Record, LeasedRecord Lease)> Read(PullResult pull)
     {
         var leases = pull.Leases ?? [];
@@ -39,5 +39,5 @@ internal static class PulledRecords
     }
 
     private static GranaryException Corrupt(PullResult pull, string reason, Exception? inner) =>
-        new(ErrorCode.CorruptData, $"The broker's answer to a pull of partition {pull.Partition} is malformed ({reason}); its messages are delivered again once their leases end.", inner);
+        new(GranaryErrorCode.CorruptData, $"The broker's answer to a pull of partition {pull.Partition} is malformed ({reason}); its messages are delivered again once their leases end.", inner);
 }

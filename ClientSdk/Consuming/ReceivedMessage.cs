@@ -62,7 +62,7 @@ public sealed class ReceivedMessage : MessageView
     /// waits for this one ack.
     /// </para>
     /// <para>
-    /// A queued ack the broker refuses (<see cref="ErrorCode.StaleDelivery"/>), or whose call fails, is not lost from
+    /// A queued ack the broker refuses (<see cref="GranaryErrorCode.StaleDelivery"/>), or whose call fails, is not lost from
     /// sight: the consumer counts it in <see cref="GranaryConsumer.FailedAcks"/>, raises
     /// <see cref="GranaryConsumer.AckFailed"/> with the message and the error, logs a warning, and the next
     /// <see cref="GranaryConsumer.FlushAcksAsync"/> throws it. A failed call is sent again a few times first (about
@@ -74,7 +74,7 @@ public sealed class ReceivedMessage : MessageView
     /// </para>
     /// </remarks>
     /// <exception cref="GranaryException">
-    /// <see cref="ErrorCode.AlreadyAcknowledged"/> on a second ack or nack; <see cref="ErrorCode.Closed"/> when the
+    /// <see cref="GranaryErrorCode.AlreadyAcknowledged"/> on a second ack or nack; <see cref="GranaryErrorCode.Closed"/> when the
     /// consumer was disposed first (the message will be redelivered). Both are known here: the task is faulted at once.
     /// </exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the call: nothing was queued.</exception>
@@ -91,10 +91,10 @@ public sealed class ReceivedMessage : MessageView
     /// </summary>
     /// <param name="cancellationToken">Stops waiting for the answer; the ack is still sent.</param>
     /// <exception cref="GranaryException">
-    /// <see cref="ErrorCode.AlreadyAcknowledged"/> on a second ack or nack; <see cref="ErrorCode.StaleDelivery"/> when
+    /// <see cref="GranaryErrorCode.AlreadyAcknowledged"/> on a second ack or nack; <see cref="GranaryErrorCode.StaleDelivery"/> when
     /// the message was delivered again since this delivery's lease ended (the new holder keeps it, and the message
-    /// may be handled again); <see cref="ErrorCode.Closed"/> when the consumer was disposed first; a retriable code
-    /// (<see cref="ErrorCode.PartitionUnavailable"/>, <see cref="ErrorCode.Timeout"/>) when the call failed: the ack
+    /// may be handled again); <see cref="GranaryErrorCode.Closed"/> when the consumer was disposed first; a retriable code
+    /// (<see cref="GranaryErrorCode.PartitionUnavailable"/>, <see cref="GranaryErrorCode.Timeout"/>) when the call failed: the ack
     /// may or may not have been taken, and the message comes again if it was not.
     /// </exception>
     public Task AckConfirmedAsync(CancellationToken cancellationToken = default)
@@ -123,7 +123,7 @@ public sealed class ReceivedMessage : MessageView
     /// taken back, which the consumer then skips).
     /// </summary>
     /// <exception cref="GranaryException">
-    /// <see cref="ErrorCode.AlreadyAcknowledged"/> on a second ack or nack; <see cref="ErrorCode.StaleDelivery"/> when
+    /// <see cref="GranaryErrorCode.AlreadyAcknowledged"/> on a second ack or nack; <see cref="GranaryErrorCode.StaleDelivery"/> when
     /// this delivery's lease had already ended (the message is delivered again anyway, and another member may hold it).
     /// </exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled: before the call
@@ -140,7 +140,7 @@ public sealed class ReceivedMessage : MessageView
     /// once the broker has taken it.
     /// </summary>
     /// <exception cref="GranaryException">
-    /// <see cref="ErrorCode.AlreadyAcknowledged"/> on a second ack or nack; <see cref="ErrorCode.StaleDelivery"/> when
+    /// <see cref="GranaryErrorCode.AlreadyAcknowledged"/> on a second ack or nack; <see cref="GranaryErrorCode.StaleDelivery"/> when
     /// this delivery's lease had already ended (the message is delivered again; reject that delivery).
     /// </exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled: before the call
@@ -195,7 +195,7 @@ public sealed class ReceivedMessage : MessageView
     private Task SettleAsync(GranaryConsumer.SettleKind kind, bool confirmed, TimeSpan delay = default)
     {
         if (Interlocked.Exchange(ref _settled, 1) != 0)
-            return Task.FromException(new GranaryException(ErrorCode.AlreadyAcknowledged, $"Message {Partition}/{Offset} of topic '{Topic}' was acknowledged already."));
+            return Task.FromException(new GranaryException(GranaryErrorCode.AlreadyAcknowledged, $"Message {Partition}/{Offset} of topic '{Topic}' was acknowledged already."));
         return _consumer.SettleAsync(this, kind, confirmed, delay);
     }
 }

@@ -13,7 +13,7 @@ public static partial class TypedClientExtensions
     /// is not handed to <paramref name="handler"/>: it is dead-lettered with reason <c>deserialization</c>, logged
     /// as a warning, and the run goes on.
     /// </summary>
-    /// <exception cref="GranaryException">The consumer's fatal error (for example <see cref="ErrorCode.TopicNotFound"/>).</exception>
+    /// <exception cref="GranaryException">The consumer's fatal error (for example <see cref="GranaryErrorCode.TopicNotFound"/>).</exception>
     public static Task RunAsync<T>(this GranaryConsumer consumer, Func<ReceivedMessage<T>, CancellationToken, Task> handler,
         HandlerOptions? options = null, IMessageSerializer<T>? serializer = null, CancellationToken cancellationToken = default)
     {
@@ -52,7 +52,7 @@ public static partial class TypedClientExtensions
     /// left out of their batch. Returns when <paramref name="cancellationToken"/> is cancelled (a running batch sees
     /// it and is awaited). Set <see cref="ConsumerOptions.MaxPrefetch"/> at least to the batch size, or batches stay smaller.
     /// </summary>
-    /// <exception cref="GranaryException">The consumer's fatal error (for example <see cref="ErrorCode.TopicNotFound"/>).</exception>
+    /// <exception cref="GranaryException">The consumer's fatal error (for example <see cref="GranaryErrorCode.TopicNotFound"/>).</exception>
     public static Task RunBatchesAsync<T>(this GranaryConsumer consumer, Func<IReadOnlyList<ReceivedMessage<T>>, CancellationToken, Task> handler,
         BatchHandlerOptions? options = null, IMessageSerializer<T>? serializer = null, CancellationToken cancellationToken = default)
     {

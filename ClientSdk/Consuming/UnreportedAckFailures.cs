@@ -12,12 +12,12 @@ internal sealed class UnreportedAckFailures
 
     private readonly Lock _gate = new();
     private readonly List<AckFailure> _first = [];
-    private readonly Dictionary<ErrorCode, long> _perCode = [];
+    private readonly Dictionary<GranaryErrorCode, long> _perCode = [];
     private GranaryException? _firstError;
     private long _count;
 
     /// <summary>One failed queued ack, without its message.</summary>
-    public readonly record struct AckFailure(int Partition, long Offset, int Attempt, ErrorCode Code);
+    public readonly record struct AckFailure(int Partition, long Offset, int Attempt, GranaryErrorCode Code);
 
     /// <summary>Failures not reported yet.</summary>
     public long Count
@@ -39,14 +39,14 @@ internal sealed class UnreportedAckFailures
 
     /// <summary>
     /// Takes every failure recorded so far and describes them as one error, or null when there were none. The code is
-    /// <see cref="ErrorCode.StaleDelivery"/> (not retriable) whatever the causes: none of these acks was taken and none
+    /// <see cref="GranaryErrorCode.StaleDelivery"/> (not retriable) whatever the causes: none of these acks was taken and none
     /// will be sent again, so retrying the flush cannot help; each message is handled again (its new holder has it, or
     /// it comes again when its lease ends). The causes are named in the text, and the first one is the inner exception.
     /// </summary>
     public GranaryException? TakeReport(string topic, string group)
     {
         AckFailure[] first;
-        KeyValuePair<ErrorCode, long>[] perCode;
+        KeyValuePair<GranaryErrorCode, long>[] perCode;
         long count;
         GranaryException? firstError;
         lock (_gate)
@@ -60,8 +60,8 @@ internal sealed class UnreportedAckFailures
         }
         string named = string.Join(", ", first.Select(f => $"{f.Partition}/{f.Offset} (attempt {f.Attempt}, {f.Code})"));
         string causes = string.Join(", ", perCode.OrderBy(c => c.Key).Select(c => $"{c.Value} {c.Key}"));
-        bool lost = perCode.Any(c => c.Key != ErrorCode.StaleDelivery);
-        return new GranaryException(ErrorCode.StaleDelivery,
+        bool lost = perCode.Any(c => c.Key != GranaryErrorCode.StaleDelivery);
+        return new GranaryException(GranaryErrorCode.StaleDelivery,
             $"{count} queued ack(s) of topic '{topic}', group '{group}' were not taken ({causes}): {named}{(count > first.Length ? ", ..." : "")}. " +
             "A refused (StaleDelivery) message may be handled again by its new holder" +
             (lost ? "; an ack whose calls kept failing was lost (it is not sent again) and its message comes again when its lease ends." : "."),

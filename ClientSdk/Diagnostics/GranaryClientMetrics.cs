@@ -13,7 +13,7 @@ namespace Granary.Client;
 /// <list type="table">
 /// <item><term><c>granary.client.sent</c></term><description>Counter: messages handed to a producer's queue.</description></item>
 /// <item><term><c>granary.client.confirmed</c></term><description>Counter: sends confirmed durable.</description></item>
-/// <item><term><c>granary.client.failed</c></term><description>Counter: sends that failed, tagged <c>error.type</c> (the <see cref="ErrorCode"/>).</description></item>
+/// <item><term><c>granary.client.failed</c></term><description>Counter: sends that failed, tagged <c>error.type</c> (the <see cref="GranaryErrorCode"/>).</description></item>
 /// <item><term><c>granary.client.in_flight</c></term><description>UpDownCounter: sends started and not yet confirmed or failed.</description></item>
 /// <item><term><c>granary.client.received</c></term><description>Counter: messages a consumer pulled (prefetched).</description></item>
 /// <item><term><c>granary.client.acked</c></term><description>Counter: acks the broker took.</description></item>

@@ -94,7 +94,7 @@ public static class GranaryServiceCollectionExtensions
     /// this call to reuse one instance (it must then be thread-safe). Call once per topic and group; the same
     /// handler type may serve several.
     /// </remarks>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidName"/> for a bad topic or group name.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.InvalidName"/> for a bad topic or group name.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option out of range (checked here, at registration).</exception>
     public static IServiceCollection AddGranaryConsumer<THandler>(this IServiceCollection services, string topic, string group,
         Action<ConsumerOptions>? configure = null, Action<HandlerOptions>? handler = null)

@@ -22,7 +22,7 @@ public static class TypedConsumerServiceCollectionExtensions
     /// in order per key, a scope per message, retries with exponential backoff). A message that cannot be
     /// deserialized is dead-lettered with reason <c>deserialization</c> and the consumer goes on.
     /// </summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidName"/> for a bad topic or group name.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.InvalidName"/> for a bad topic or group name.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option out of range (checked here, at registration).</exception>
     public static IServiceCollection AddGranaryConsumer<T, THandler>(this IServiceCollection services, string topic, string group,
         Action<ConsumerOptions>? configure = null, Action<HandlerOptions>? handler = null)
@@ -40,7 +40,7 @@ public static class TypedConsumerServiceCollectionExtensions
     /// <typeparamref name="T"/> (<see cref="TypedClientExtensions.RunBatchesAsync{T}"/>): each handled batch is
     /// acknowledged in one broker call per partition, a failed one is nacked together with exponential backoff.
     /// </summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidName"/> for a bad topic or group name.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.InvalidName"/> for a bad topic or group name.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option out of range (checked here, at registration).</exception>
     public static IServiceCollection AddGranaryBatchConsumer<T, THandler>(this IServiceCollection services, string topic, string group,
         Action<ConsumerOptions>? configure = null, Action<BatchHandlerOptions>? batch = null)

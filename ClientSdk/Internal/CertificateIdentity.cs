@@ -29,7 +29,7 @@ internal sealed class CertificateIdentity(IGrainFactory grains, X509Certificate2
     }
 
     /// <summary>Signs in now.</summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.Unauthenticated"/> when the cluster refuses the certificate.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.Unauthenticated"/> when the cluster refuses the certificate.</exception>
     public async Task SignInAsync()
     {
         await _signingIn.WaitAsync().ConfigureAwait(false);

@@ -24,10 +24,10 @@ internal static partial class ClientLog
     public static partial void GatewayCountChanged(ILogger logger, int current, int previous, string recovered);
 
     [LoggerMessage(EventId = 110, Level = LogLevel.Warning, Message = "Sending a batch of {Count} to {Topic}/{Partition} failed ({Code}); retry {Retry} of {MaxRetries} in {DelayMs} ms")]
-    public static partial void SendRetrying(ILogger logger, string topic, int partition, int count, ErrorCode code, int retry, int maxRetries, long delayMs, Exception error);
+    public static partial void SendRetrying(ILogger logger, string topic, int partition, int count, GranaryErrorCode code, int retry, int maxRetries, long delayMs, Exception error);
 
     [LoggerMessage(EventId = 111, Level = LogLevel.Error, Message = "Sending a batch of {Count} to {Topic}/{Partition} failed for good: {Code}")]
-    public static partial void SendFailed(ILogger logger, string topic, int partition, int count, ErrorCode code, Exception error);
+    public static partial void SendFailed(ILogger logger, string topic, int partition, int count, GranaryErrorCode code, Exception error);
 
     [LoggerMessage(EventId = 120, Level = LogLevel.Information, Message = "Joined group '{Group}' of {Topic} as {Member}: {Partitions} partitions")]
     public static partial void Joined(ILogger logger, string topic, string group, string member, int partitions);
@@ -39,8 +39,8 @@ internal static partial class ClientLog
     public static partial void PartitionsAdded(ILogger logger, string topic, string group, int partitions);
 
     [LoggerMessage(EventId = 123, Level = LogLevel.Error, Message = "The consumer of group '{Group}' on {Topic} stopped: {Code}")]
-    public static partial void ConsumerFailed(ILogger logger, string topic, string group, ErrorCode code, Exception error);
+    public static partial void ConsumerFailed(ILogger logger, string topic, string group, GranaryErrorCode code, Exception error);
 
     [LoggerMessage(EventId = 124, Level = LogLevel.Warning, Message = "Pulling {Topic}/{Partition} for group '{Group}' failed ({Code}); retrying in {DelayMs} ms")]
-    public static partial void PullRetrying(ILogger logger, string topic, string group, int partition, ErrorCode code, long delayMs);
+    public static partial void PullRetrying(ILogger logger, string topic, string group, int partition, GranaryErrorCode code, long delayMs);
 }

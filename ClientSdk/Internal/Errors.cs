@@ -11,11 +11,11 @@ internal static class Errors
         // A grain whose activation failed with a typed error (a damaged state file: CorruptData) reaches the caller
         // wrapped by Orleans' storage bridge; the typed error is the answer, not "unreachable, retry".
         OrleansException { InnerException: GranaryException inner } => inner,
-        TimeoutException => new GranaryException(ErrorCode.Timeout, "The cluster did not answer in time.", exception),
+        TimeoutException => new GranaryException(GranaryErrorCode.Timeout, "The cluster did not answer in time.", exception),
         SiloUnavailableException or OrleansMessageRejectionException or OrleansException
-            => new GranaryException(ErrorCode.PartitionUnavailable, $"The cluster is not reachable right now: {exception.Message}", exception),
-        ObjectDisposedException => new GranaryException(ErrorCode.Closed, "The client was disposed.", exception),
-        _ => new GranaryException(ErrorCode.PartitionUnavailable, $"The call failed: {exception.Message}", exception),
+            => new GranaryException(GranaryErrorCode.PartitionUnavailable, $"The cluster is not reachable right now: {exception.Message}", exception),
+        ObjectDisposedException => new GranaryException(GranaryErrorCode.Closed, "The client was disposed.", exception),
+        _ => new GranaryException(GranaryErrorCode.PartitionUnavailable, $"The call failed: {exception.Message}", exception),
     };
 
     /// <summary>Most characters of a caller's input that an error message repeats.</summary>

@@ -241,7 +241,7 @@ internal sealed class PartitionSender : IAsyncDisposable
                     if (e is GranaryException) mayBeInUse = unanswered;
                     else unanswered = true;
                     var error = Errors.Translate(e);
-                    if (error.Code == ErrorCode.OutOfOrderSequence)
+                    if (error.Code == GranaryErrorCode.OutOfOrderSequence)
                     {
                         // An earlier batch is still being retried: wait for its outcome instead of spending retries.
                         if (!previous.IsCompleted)
@@ -264,7 +264,7 @@ internal sealed class PartitionSender : IAsyncDisposable
             AbandonProducerId(stamp.ProducerId);
             var error = e as GranaryException ?? Errors.Translate(e);
             // Refused, not stored: the topic may have been re-created with fewer partitions since the sends were routed.
-            if (error.Code is ErrorCode.TopicNotFound or ErrorCode.InvalidArgument && _onRefused(_partition, sends, error)) return;
+            if (error.Code is GranaryErrorCode.TopicNotFound or GranaryErrorCode.InvalidArgument && _onRefused(_partition, sends, error)) return;
             ClientLog.SendFailed(_logger, _topic, _partition, sends.Length, error.Code, error);
             foreach (var send in sends) send.Completion.TrySetException(error);
         }

@@ -66,8 +66,8 @@ public sealed class GranaryProducer : IAsyncDisposable
     /// <c>publish {topic}</c> activity whose context goes out in the message's <see cref="GranaryHeaders.TraceParent"/>
     /// header (unless the message has one already, which is kept).
     /// </summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.TopicNotFound"/>, <see cref="ErrorCode.MessageTooLarge"/>,
-    /// <see cref="ErrorCode.InvalidArgument"/> for a message field out of range (null header value, a time to live or
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.TopicNotFound"/>, <see cref="GranaryErrorCode.MessageTooLarge"/>,
+    /// <see cref="GranaryErrorCode.InvalidArgument"/> for a message field out of range (null header value, a time to live or
     /// delay that is not positive or is longer than <see cref="OutgoingMessage.MaxTimeToLiveOrDelay"/>, an unknown partition),
     /// or a retriable code after the retries ran out. A refused message is not queued; other sends go on.</exception>
     /// <exception cref="OperationCanceledException">
@@ -80,7 +80,7 @@ public sealed class GranaryProducer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(message);
         cancellationToken.ThrowIfCancellationRequested();
         // Counted from the start, so FlushAsync and DisposeAsync also wait for a send still looking up the topic.
-        if (!BeginOutstanding()) throw new GranaryException(ErrorCode.Closed, $"The producer of topic '{Topic}' was disposed.");
+        if (!BeginOutstanding()) throw new GranaryException(GranaryErrorCode.Closed, $"The producer of topic '{Topic}' was disposed.");
         // Nobody listening: no activity, no header, no allocation.
         var activity = GranaryTracing.Source.HasListeners() ? GranaryTracing.StartPublish(_publishActivityName, Topic, message.MessageId) : null;
         SendReceipt? receipt = null;
@@ -91,7 +91,7 @@ public sealed class GranaryProducer : IAsyncDisposable
             byte[]? messageId = message.MessageId is null ? null : EncodeMessageId(message.MessageId);
             var wire = ToWire(message, messageId, activity);
             if (message.Partition is < 0)
-                throw new GranaryException(ErrorCode.InvalidArgument, $"Topic '{Topic}' has no partition {message.Partition}.");
+                throw new GranaryException(GranaryErrorCode.InvalidArgument, $"Topic '{Topic}' has no partition {message.Partition}.");
             pending = new PendingSend(wire, wire.SizeInBytes(), wire.Key ?? messageId, message.Partition, cancellationToken);
             Route(pending); // synchronous: queued in call order before this method first yields
             GranaryClientMetrics.Sent.Add(1, _metricTags);
@@ -136,7 +136,7 @@ public sealed class GranaryProducer : IAsyncDisposable
             var callback = (Action<SendReceipt?, GranaryException?>)state!;
             if (task.IsCompletedSuccessfully) callback(task.Result, null);
             else callback(null, task.Exception?.InnerException as GranaryException
-                ?? new GranaryException(ErrorCode.Closed, "The send was cancelled.", task.Exception?.InnerException));
+                ?? new GranaryException(GranaryErrorCode.Closed, "The send was cancelled.", task.Exception?.InnerException));
         }, onCompleted, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
 
@@ -362,7 +362,7 @@ public sealed class GranaryProducer : IAsyncDisposable
             return;
         }
         // The partition exists after all: it refused the batch for another reason, which stands.
-        bool partitionGone = error.Code == ErrorCode.TopicNotFound || partition >= config.Partitions;
+        bool partitionGone = error.Code == GranaryErrorCode.TopicNotFound || partition >= config.Partitions;
         lock (_gate)
         {
             _metadata = config;
@@ -403,7 +403,7 @@ public sealed class GranaryProducer : IAsyncDisposable
         if (send.ExplicitPartition is { } explicitPartition)
         {
             if (explicitPartition >= partitions)
-                throw new GranaryException(ErrorCode.InvalidArgument, $"Topic '{Topic}' has no partition {explicitPartition}.");
+                throw new GranaryException(GranaryErrorCode.InvalidArgument, $"Topic '{Topic}' has no partition {explicitPartition}.");
             return explicitPartition;
         }
         // The wire key (UTF-8, encoded once), or else the message id, so that a repeat of a message reaches the
@@ -414,7 +414,7 @@ public sealed class GranaryProducer : IAsyncDisposable
 
     private static byte[] EncodeMessageId(string messageId)
     {
-        if (messageId.Length == 0) throw new GranaryException(ErrorCode.InvalidArgument, "MessageId must not be empty; use null for none.");
+        if (messageId.Length == 0) throw new GranaryException(GranaryErrorCode.InvalidArgument, "MessageId must not be empty; use null for none.");
         return Encoding.UTF8.GetBytes(messageId);
     }
 
@@ -423,15 +423,15 @@ public sealed class GranaryProducer : IAsyncDisposable
     {
         var limit = OutgoingMessage.MaxTimeToLiveOrDelay;
         if (message.TimeToLive is { } ttl && (ttl <= TimeSpan.Zero || ttl > limit))
-            throw new GranaryException(ErrorCode.InvalidArgument, $"TimeToLive must be positive and at most {limit.TotalDays:0} days; it is {ttl}.");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, $"TimeToLive must be positive and at most {limit.TotalDays:0} days; it is {ttl}.");
         if (message.Delay is { } delay && (delay < TimeSpan.Zero || delay > limit))
-            throw new GranaryException(ErrorCode.InvalidArgument, $"Delay must be between zero and {limit.TotalDays:0} days; it is {delay}.");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, $"Delay must be between zero and {limit.TotalDays:0} days; it is {delay}.");
         DateTimeOffset? deliverAt = message.DeliverAt;
         if (deliverAt is not null || message.Delay is not null)
         {
             var now = DateTimeOffset.UtcNow;
             if (deliverAt is { } at && at > now + limit)
-                throw new GranaryException(ErrorCode.InvalidArgument, $"DeliverAt must be at most {limit.TotalDays:0} days from now; it is {at:O}.");
+                throw new GranaryException(GranaryErrorCode.InvalidArgument, $"DeliverAt must be at most {limit.TotalDays:0} days from now; it is {at:O}.");
             if (message.Delay is { } wait && wait > TimeSpan.Zero)
             {
                 var byDelay = now + wait;
@@ -453,12 +453,12 @@ public sealed class GranaryProducer : IAsyncDisposable
     private static void CheckHeaders(IReadOnlyDictionary<string, byte[]> headers)
     {
         if (headers.Count > OutgoingMessage.MaxHeaders)
-            throw new GranaryException(ErrorCode.InvalidArgument, $"A message carries at most {OutgoingMessage.MaxHeaders} headers; this one has {headers.Count}.");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, $"A message carries at most {OutgoingMessage.MaxHeaders} headers; this one has {headers.Count}.");
         foreach (var header in headers)
         {
-            if (header.Key is null) throw new GranaryException(ErrorCode.InvalidArgument, "A header name must not be null.");
+            if (header.Key is null) throw new GranaryException(GranaryErrorCode.InvalidArgument, "A header name must not be null.");
             if (header.Value is null)
-                throw new GranaryException(ErrorCode.InvalidArgument, $"Header '{Errors.Echo(header.Key)}' has a null value; use an empty array for none.");
+                throw new GranaryException(GranaryErrorCode.InvalidArgument, $"Header '{Errors.Echo(header.Key)}' has a null value; use an empty array for none.");
         }
     }
 

@@ -12,7 +12,7 @@ public static partial class TypedClientExtensions
     /// <paramref name="serializer"/> (null: <see cref="JsonMessageSerializer{T}"/> with web defaults). Disposing it
     /// disposes its underlying <see cref="GranaryProducer"/>.
     /// </summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidName"/>.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.InvalidName"/>.</exception>
     public static IProducer<T> CreateProducer<T>(this GranaryClient client, string topic, ProducerOptions? options = null, IMessageSerializer<T>? serializer = null)
     {
         ArgumentNullException.ThrowIfNull(client);

@@ -21,13 +21,13 @@ public sealed record GroupSettings
     /// <summary>The dead-letter topic of <paramref name="group"/> on <paramref name="topic"/> under these settings.</summary>
     public string DeadLetterTopicOf(string topic, string group) => DeadLetterTopic ?? $"{topic}.{group}.dlq";
 
-    /// <summary>Throws <see cref="GranaryException"/> (<see cref="ErrorCode.InvalidArgument"/> or <see cref="ErrorCode.InvalidName"/>) for bad settings.</summary>
+    /// <summary>Throws <see cref="GranaryException"/> (<see cref="GranaryErrorCode.InvalidArgument"/> or <see cref="GranaryErrorCode.InvalidName"/>) for bad settings.</summary>
     public void Validate()
     {
         if (!Enum.IsDefined(StartPosition) || !Enum.IsDefined(Mode))
-            throw new GranaryException(ErrorCode.InvalidArgument, "Unknown start position or delivery mode.");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, "Unknown start position or delivery mode.");
         if (MaxDeliveries is < 1)
-            throw new GranaryException(ErrorCode.InvalidArgument, $"MaxDeliveries must be at least 1; it is {MaxDeliveries}.");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, $"MaxDeliveries must be at least 1; it is {MaxDeliveries}.");
         if (DeadLetterTopic is not null) Names.Validate(DeadLetterTopic, "dead-letter topic");
     }
 }

@@ -54,12 +54,12 @@ public sealed record Message(
     /// Refuses a message whose bytes counted against <paramref name="maxMessageBytes"/> (its <paramref name="sizeInBytes"/>,
     /// as <see cref="SizeInBytes"/> gave it, less <see cref="TraceContextBytes"/>) are more than that limit.
     /// </summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.MessageTooLarge"/>.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.MessageTooLarge"/>.</exception>
     public void EnsureWithinLimit(int sizeInBytes, int maxMessageBytes, string topic)
     {
         int counted = sizeInBytes - TraceContextBytes();
         if (counted > maxMessageBytes)
-            throw new GranaryException(ErrorCode.MessageTooLarge, $"A message of {counted} bytes exceeds the limit of {maxMessageBytes} bytes of topic '{topic}'.");
+            throw new GranaryException(GranaryErrorCode.MessageTooLarge, $"A message of {counted} bytes exceeds the limit of {maxMessageBytes} bytes of topic '{topic}'.");
     }
 
     // W3C Trace Context: a version-00 traceparent is 55 characters; a tracestate may be cut to 512.

@@ -14,11 +14,11 @@ public static partial class Names
     /// <summary>True when <paramref name="name"/> is a valid topic or group name.</summary>
     public static bool IsValid(string? name) => name is not null && NamePattern().IsMatch(name) && name.AsSpan().ContainsAnyExcept('.');
 
-    /// <summary>Throws <see cref="GranaryException"/> with <see cref="ErrorCode.InvalidName"/> when the name is invalid.</summary>
+    /// <summary>Throws <see cref="GranaryException"/> with <see cref="GranaryErrorCode.InvalidName"/> when the name is invalid.</summary>
     public static void Validate(string? name, string what)
     {
         if (!IsValid(name))
-            throw new GranaryException(ErrorCode.InvalidName,
+            throw new GranaryException(GranaryErrorCode.InvalidName,
                 $"Invalid {what} name '{EchoedInput.Of(name)}': use 1 to {MaxLength} of the characters a-z, A-Z, 0-9, '.', '_' and '-', not only dots.");
     }
 

@@ -15,7 +15,7 @@ public static class ProduceBatchEncoder
     /// Adds <paramref name="message"/> to <paramref name="builder"/> as a record stamped <paramref name="nowMs"/>, with
     /// <paramref name="producerId"/> and <paramref name="sequence"/> when <paramref name="producerId"/> is not 0.
     /// </summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidArgument"/>: a header name is null or not valid UTF-16.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.InvalidArgument"/>: a header name is null or not valid UTF-16.</exception>
     public static void Add(RecordBatchBuilder builder, Message message, long nowMs, long producerId, int sequence)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -26,7 +26,7 @@ public static class ProduceBatchEncoder
             headers = new RecordHeader[source.Length];
             for (int h = 0; h < source.Length; h++)
             {
-                if (source[h]?.Name is not { } name) throw new GranaryException(ErrorCode.InvalidArgument, "A header name must not be null.");
+                if (source[h]?.Name is not { } name) throw new GranaryException(GranaryErrorCode.InvalidArgument, "A header name must not be null.");
                 headers[h] = new RecordHeader(name, source[h].Value ?? []);
             }
         }
@@ -45,7 +45,7 @@ public static class ProduceBatchEncoder
         }
         catch (EncoderFallbackException e)
         {
-            throw new GranaryException(ErrorCode.InvalidArgument, "A header name is not valid UTF-16 (a lone surrogate).", e);
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, "A header name is not valid UTF-16 (a lone surrogate).", e);
         }
     }
 

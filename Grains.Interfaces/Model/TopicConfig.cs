@@ -39,7 +39,7 @@ public sealed record TopicConfig
 
     /// <summary>
     /// Replicas (the leader among them) that must hold a batch durably before an <see cref="Acks.All"/> append is
-    /// confirmed; fewer reachable replicas make appends fail with <see cref="ErrorCode.NotEnoughReplicas"/>. Null at
+    /// confirmed; fewer reachable replicas make appends fail with <see cref="GranaryErrorCode.NotEnoughReplicas"/>. Null at
     /// creation: 2 when replicated, else 1.
     /// </summary>
     [Id(9)] public int? MinInSyncReplicas { get; init; }
@@ -61,29 +61,29 @@ public sealed record TopicConfig
     /// <summary>Longest <see cref="DefaultTimeToLive"/>: 36,525 days (100 years), as for a message's own time to live.</summary>
     public static readonly TimeSpan MaxDefaultTimeToLive = TimeSpan.FromDays(36_525);
 
-    /// <summary>Throws <see cref="GranaryException"/> (<see cref="ErrorCode.InvalidArgument"/>) for settings out of range.</summary>
+    /// <summary>Throws <see cref="GranaryException"/> (<see cref="GranaryErrorCode.InvalidArgument"/>) for settings out of range.</summary>
     public void Validate()
     {
         if (Partitions is < 1 or > 10_000)
-            throw new GranaryException(ErrorCode.InvalidArgument, $"A topic needs between 1 and 10000 partitions; {Partitions} were asked for.");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, $"A topic needs between 1 and 10000 partitions; {Partitions} were asked for.");
         if (MaxMessageBytes is < 1 or > 64 << 20)
-            throw new GranaryException(ErrorCode.InvalidArgument, $"MaxMessageBytes must be between 1 and {64 << 20}; it is {MaxMessageBytes}.");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, $"MaxMessageBytes must be between 1 and {64 << 20}; it is {MaxMessageBytes}.");
         if (RetentionTime is { } time && time <= TimeSpan.Zero)
-            throw new GranaryException(ErrorCode.InvalidArgument, $"RetentionTime must be positive; it is {time}.");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, $"RetentionTime must be positive; it is {time}.");
         if (RetentionBytes is < 0)
-            throw new GranaryException(ErrorCode.InvalidArgument, $"RetentionBytes must not be negative; it is {RetentionBytes}.");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, $"RetentionBytes must not be negative; it is {RetentionBytes}.");
         // Capped as a message's own TTL is (OutgoingMessage.MaxTimeToLiveOrDelay): a longer one puts expiry times past
         // what DateTimeOffset can show to consumers.
         if (DefaultTimeToLive is { } ttl && (ttl <= TimeSpan.Zero || ttl > MaxDefaultTimeToLive))
-            throw new GranaryException(ErrorCode.InvalidArgument, $"DefaultTimeToLive must be positive and at most {MaxDefaultTimeToLive.TotalDays} days; it is {ttl}.");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, $"DefaultTimeToLive must be positive and at most {MaxDefaultTimeToLive.TotalDays} days; it is {ttl}.");
         if (DedupWindow is { } window && (window <= TimeSpan.Zero || window > TimeSpan.FromDays(7)))
-            throw new GranaryException(ErrorCode.InvalidArgument, $"DedupWindow must be positive and at most 7 days; it is {window}.");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, $"DedupWindow must be positive and at most 7 days; it is {window}.");
         if (ReplicationFactor is < 1 or > 7)
-            throw new GranaryException(ErrorCode.InvalidArgument, $"ReplicationFactor must be between 1 and 7; it is {ReplicationFactor}.");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, $"ReplicationFactor must be between 1 and 7; it is {ReplicationFactor}.");
         if (MinInSyncReplicas is { } min && (min < 1 || min > (ReplicationFactor ?? 7)))
-            throw new GranaryException(ErrorCode.InvalidArgument, $"MinInSyncReplicas must be between 1 and the replication factor; it is {min}.");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, $"MinInSyncReplicas must be between 1 and the replication factor; it is {min}.");
         if (!Enum.IsDefined(ExpiredMessages) || !Enum.IsDefined(Overflow))
-            throw new GranaryException(ErrorCode.InvalidArgument, "Unknown ExpiredMessages or Overflow value.");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, "Unknown ExpiredMessages or Overflow value.");
     }
 }
 
@@ -102,7 +102,7 @@ public enum OverflowPolicy
     /// <summary>Retention deletes the oldest segments anyway; groups behind them skip ahead and the skipped count is recorded.</summary>
     DropOldest = 0,
     /// <summary>
-    /// Unacknowledged messages are kept; publishers get <see cref="ErrorCode.QueueFull"/> (retriable) while the
+    /// Unacknowledged messages are kept; publishers get <see cref="GranaryErrorCode.QueueFull"/> (retriable) while the
     /// partition is at its size limit or retention is held back by a group's backlog.
     /// </summary>
     RejectPublish = 1,

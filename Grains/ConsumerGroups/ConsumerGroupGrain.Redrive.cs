@@ -14,14 +14,14 @@ internal sealed partial class ConsumerGroupGrain
     {
         EnsureExists();
         if (fromOffset < 0 || toOffset < fromOffset)
-            throw new GranaryException(ErrorCode.InvalidArgument, $"[{fromOffset}, {toOffset}) is not a valid offset range.");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, $"[{fromOffset}, {toOffset}) is not a valid offset range.");
         string dlq = state.State.Settings.DeadLetterTopicOf(_topic, _group);
         TopicConfig dlqConfig;
         try
         {
             dlqConfig = await GrainFactory.GetGrain<ITopicGrain>(dlq).GetConfigAsync();
         }
-        catch (GranaryException e) when (e.Code == ErrorCode.TopicNotFound)
+        catch (GranaryException e) when (e.Code == GranaryErrorCode.TopicNotFound)
         {
             return 0; // nothing was ever dead-lettered
         }

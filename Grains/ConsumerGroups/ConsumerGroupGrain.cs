@@ -52,7 +52,7 @@ internal sealed partial class ConsumerGroupGrain(
         {
             incarnation = (await TopicGrain.GetConfigAsync()).Incarnation;
         }
-        catch (GranaryException e) when (e.Code == ErrorCode.TopicNotFound)
+        catch (GranaryException e) when (e.Code == GranaryErrorCode.TopicNotFound)
         {
             return; // every call needs the topic and fails the same way
         }
@@ -82,7 +82,7 @@ internal sealed partial class ConsumerGroupGrain(
         {
             var current = state.State.Settings;
             if (settings.Mode != current.Mode && _members.Members.Any(m => m != memberId))
-                throw new GranaryException(ErrorCode.InvalidArgument,
+                throw new GranaryException(GranaryErrorCode.InvalidArgument,
                     $"Group '{_group}' of topic '{_topic}' delivers in {current.Mode} mode and has members connected; it cannot switch to {settings.Mode}.");
             var updated = settings with { StartPosition = current.StartPosition };
             settingsChanged = updated != current;
@@ -127,7 +127,7 @@ internal sealed partial class ConsumerGroupGrain(
 
     /// <summary>
     /// Stores the group's state. A failed write leaves the state in memory ahead of the stored one, so the activation
-    /// goes away and the next call starts from what is stored; a full disk is answered as <see cref="ErrorCode.DiskFull"/>.
+    /// goes away and the next call starts from what is stored; a full disk is answered as <see cref="GranaryErrorCode.DiskFull"/>.
     /// </summary>
     private async Task WriteStateAsync()
     {
@@ -224,9 +224,9 @@ internal sealed partial class ConsumerGroupGrain(
         var config = await TopicGrain.GetConfigAsync();
         await GrowAsync(config.Partitions);
         if (target.Kind == SeekKind.Offset && target.Value < 0)
-            throw new GranaryException(ErrorCode.InvalidArgument, $"Offset {target.Value} is negative.");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, $"Offset {target.Value} is negative.");
         if (target.Partition is { } only && (only < 0 || only >= config.Partitions))
-            throw new GranaryException(ErrorCode.InvalidArgument, $"Topic '{_topic}' has no partition {only}.");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, $"Topic '{_topic}' has no partition {only}.");
         var partitions = target.Partition is { } one ? [one] : Enumerable.Range(0, config.Partitions);
         await Task.WhenAll(partitions.Select(async p =>
         {
@@ -237,7 +237,7 @@ internal sealed partial class ConsumerGroupGrain(
                 SeekKind.Latest => info.EndOffset,
                 SeekKind.Offset => Math.Clamp(target.Value, info.StartOffset, info.EndOffset),
                 SeekKind.Timestamp => await PartitionGrain(p).FindOffsetAsync(target.Value),
-                _ => throw new GranaryException(ErrorCode.InvalidArgument, $"Unknown seek kind {target.Kind}."),
+                _ => throw new GranaryException(GranaryErrorCode.InvalidArgument, $"Unknown seek kind {target.Kind}."),
             };
             await Cursor(p).SeekAsync(offset);
         }));
@@ -278,7 +278,7 @@ internal sealed partial class ConsumerGroupGrain(
     private void EnsureExists()
     {
         if (!state.State.Exists)
-            throw new GranaryException(ErrorCode.GroupNotFound, $"Topic '{_topic}' has no consumer group '{_group}'; a consumer creates it by joining.");
+            throw new GranaryException(GranaryErrorCode.GroupNotFound, $"Topic '{_topic}' has no consumer group '{_group}'; a consumer creates it by joining.");
     }
 
     private async Task ExpireMembersAsync()

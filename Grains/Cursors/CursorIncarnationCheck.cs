@@ -20,7 +20,7 @@ internal static partial class CursorIncarnationCheck
         {
             current = (await grains.GetGrain<ITopicGrain>(topic).GetConfigAsync()).Incarnation;
         }
-        catch (GranaryException e) when (e.Code == ErrorCode.TopicNotFound)
+        catch (GranaryException e) when (e.Code == GranaryErrorCode.TopicNotFound)
         {
             return; // every call needs the topic and fails the same way
         }

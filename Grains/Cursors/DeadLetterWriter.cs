@@ -20,14 +20,14 @@ internal sealed class DeadLetterWriter(IGrainFactory grains, TimeProvider time, 
         {
             config = await topicGrain.GetConfigAsync();
         }
-        catch (GranaryException e) when (e.Code == ErrorCode.TopicNotFound)
+        catch (GranaryException e) when (e.Code == GranaryErrorCode.TopicNotFound)
         {
             try
             {
                 // Room for the largest message any topic accepts, so that no dead letter is too large for it.
                 await topicGrain.CreateAsync(new TopicConfig { MaxMessageBytes = 64 << 20 });
             }
-            catch (GranaryException c) when (c.Code == ErrorCode.TopicAlreadyExists)
+            catch (GranaryException c) when (c.Code == GranaryErrorCode.TopicAlreadyExists)
             {
             }
             config = await topicGrain.GetConfigAsync();
@@ -51,7 +51,7 @@ internal sealed class DeadLetterWriter(IGrainFactory grains, TimeProvider time, 
         {
             await partition.AppendAsync(new MessageBatch(letters));
         }
-        catch (GranaryException e) when (e.Code == ErrorCode.MessageTooLarge)
+        catch (GranaryException e) when (e.Code == GranaryErrorCode.MessageTooLarge)
         {
             foreach (var letter in letters)
             {
@@ -59,7 +59,7 @@ internal sealed class DeadLetterWriter(IGrainFactory grains, TimeProvider time, 
                 {
                     await partition.AppendAsync(new MessageBatch([letter]));
                 }
-                catch (GranaryException single) when (single.Code == ErrorCode.MessageTooLarge)
+                catch (GranaryException single) when (single.Code == GranaryErrorCode.MessageTooLarge)
                 {
                     // Key, payload and the sender's headers go; Granary's own headers (the letter's story) stay.
                     var story = (letter.Headers ?? []).Where(h => h.Name.StartsWith("granary.", StringComparison.Ordinal))

@@ -163,13 +163,13 @@ internal sealed partial class PartitionCursorGrain(
     public async Task<PullResult> PullAsync(string memberId, int maxMessages, TimeSpan lease, TimeSpan maxWait)
     {
         if (maxMessages < 1 || lease <= TimeSpan.Zero)
-            throw new GranaryException(ErrorCode.InvalidArgument, "A pull needs a positive message count and lease.");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, "A pull needs a positive message count and lease.");
         await EnsureInitializedAsync();
         var deadline = _time.GetUtcNow() + maxWait;
         while (true)
         {
             if (_delivery.HasDeparted(memberId))
-                throw new GranaryException(ErrorCode.NotAMember, $"Member {memberId} left group '{_group}' of topic '{_topic}'; join again.");
+                throw new GranaryException(GranaryErrorCode.NotAMember, $"Member {memberId} left group '{_group}' of topic '{_topic}'; join again.");
             var deliveries = Take(memberId, maxMessages, lease);
             if (deliveries.Count > 0)
             {
@@ -263,7 +263,7 @@ internal sealed partial class PartitionCursorGrain(
                 if (_delivery.ReadyCount >= DeliveryState.BufferLimit || _delivery.RefillFrom == from) break;
             }
         }
-        catch (GranaryException e) when (e.Code == ErrorCode.TopicNotFound)
+        catch (GranaryException e) when (e.Code == GranaryErrorCode.TopicNotFound)
         {
             // The topic is gone; its deletion removes this cursor.
         }
@@ -294,7 +294,7 @@ internal sealed partial class PartitionCursorGrain(
     public Task<LeaseRef[]> RejectWithReasonAsync(string memberId, LeaseRef[] deliveries, string reason) =>
         RejectReasons.TryParse(reason, out var parsed)
             ? RejectAsync(memberId, deliveries, parsed)
-            : throw new GranaryException(ErrorCode.InvalidArgument,
+            : throw new GranaryException(GranaryErrorCode.InvalidArgument,
                 $"'{reason}' is not a reason a consumer may reject with: use '{GranaryHeaders.Reasons.Rejected}' or '{GranaryHeaders.Reasons.Deserialization}'.");
 
     private async Task<LeaseRef[]> RejectAsync(string memberId, LeaseRef[] deliveries, RejectReason reason)
@@ -307,7 +307,7 @@ internal sealed partial class PartitionCursorGrain(
 
     public async Task<LeaseRef[]> ExtendAsync(string memberId, LeaseRef[] deliveries, TimeSpan lease)
     {
-        if (lease <= TimeSpan.Zero) throw new GranaryException(ErrorCode.InvalidArgument, "A lease must be positive.");
+        if (lease <= TimeSpan.Zero) throw new GranaryException(GranaryErrorCode.InvalidArgument, "A lease must be positive.");
         await EnsureInitializedAsync();
         var extended = _delivery.Extend(memberId, deliveries, lease);
         Apply(_delivery.TakeOutcome());
@@ -343,7 +343,7 @@ internal sealed partial class PartitionCursorGrain(
 
     public async Task SeekAsync(long offset)
     {
-        if (offset < 0) throw new GranaryException(ErrorCode.InvalidArgument, $"Offset {offset} is negative.");
+        if (offset < 0) throw new GranaryException(GranaryErrorCode.InvalidArgument, $"Offset {offset} is negative.");
         await EnsureInitializedAsync();
         _epoch++;
         _delivery.Seek(offset);
@@ -536,7 +536,7 @@ internal sealed partial class PartitionCursorGrain(
                 throw;
             }
         }
-        catch (GranaryException e) when (e.Code == ErrorCode.TopicNotFound)
+        catch (GranaryException e) when (e.Code == GranaryErrorCode.TopicNotFound)
         {
             _watching = false; // the topic is gone; its deletion removes this cursor
         }

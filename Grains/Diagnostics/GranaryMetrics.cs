@@ -71,8 +71,8 @@ public static class GranaryMetrics
         ConsumerLagRegistry.Observe, "{message}",
         "Messages not yet acknowledged by a group, summed over the partitions whose cursors this silo hosts, as of each cursor's last fetch or ack.");
 
-    // ErrorCode.ToString() allocates each time; rejections are rare, but a table is as simple.
-    private static readonly Dictionary<ErrorCode, string> ErrorNames = Enum.GetValues<ErrorCode>().ToDictionary(c => c, c => c.ToString());
+    // GranaryErrorCode.ToString() allocates each time; rejections are rare, but a table is as simple.
+    private static readonly Dictionary<GranaryErrorCode, string> ErrorNames = Enum.GetValues<GranaryErrorCode>().ToDictionary(c => c, c => c.ToString());
 
     /// <summary>A batch a partition stored durably: <paramref name="messages"/> of them, <paramref name="payloadBytes"/> of payload.</summary>
     internal static void RecordStored(string topic, int messages, long payloadBytes)
@@ -109,7 +109,7 @@ public static class GranaryMetrics
         if (count > 0) Expirations.Add(count, new TagList { { TopicTag, topic }, { GroupTag, group } });
     }
 
-    internal static void RecordRejected(string topic, ErrorCode code, int messages)
+    internal static void RecordRejected(string topic, GranaryErrorCode code, int messages)
     {
         if (messages > 0) PublishesRejected.Add(messages, new TagList { { TopicTag, topic }, { ReasonTag, ErrorNames.GetValueOrDefault(code) ?? code.ToString() } });
     }

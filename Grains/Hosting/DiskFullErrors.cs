@@ -3,7 +3,7 @@ using Granary.Storage;
 namespace Granary.Grains.Hosting;
 
 /// <summary>
-/// Recognizes a full disk behind a failed grain-state write, so that grains answer <see cref="ErrorCode.DiskFull"/>
+/// Recognizes a full disk behind a failed grain-state write, so that grains answer <see cref="GranaryErrorCode.DiskFull"/>
 /// rather than the generic error the caller would make of Orleans' wrapper.
 /// </summary>
 /// <remarks>
@@ -22,5 +22,5 @@ internal static class DiskFullErrors
 
     /// <summary>The typed error for a state write of <paramref name="what"/> that failed on a full disk.</summary>
     public static GranaryException StateWriteFailed(string what) =>
-        new(ErrorCode.DiskFull, $"The disk holding the state of {what} is full; nothing was changed. Free space and retry.");
+        new(GranaryErrorCode.DiskFull, $"The disk holding the state of {what} is full; nothing was changed. Free space and retry.");
 }

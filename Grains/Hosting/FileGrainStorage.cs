@@ -33,7 +33,7 @@ internal sealed class FileGrainStorage(string root, Serializer serializer, IActi
         {
             damage.Report(stateName, path, read.Problem, StateDamageAction.Unrecoverable,
                 $"{grainId} answers CorruptData: its previous copy ({StateFile.PreviousOf(path)}) may predate its last change, so it is not used without an operator");
-            throw new GranaryException(ErrorCode.CorruptData,
+            throw new GranaryException(GranaryErrorCode.CorruptData,
                 $"The stored {stateName} state of {grainId} is damaged ({read.Problem}); its previous copy is kept but not used automatically. See GET /api/v1/damage.");
         }
         if (read.Source == StateFileSource.Damaged)
@@ -43,7 +43,7 @@ internal sealed class FileGrainStorage(string root, Serializer serializer, IActi
             {
                 damage.Report(stateName, path, read.Problem!, StateDamageAction.Unrecoverable,
                     $"{grainId} answers CorruptData until the file is repaired or removed");
-                throw new GranaryException(ErrorCode.CorruptData,
+                throw new GranaryException(GranaryErrorCode.CorruptData,
                     $"The stored {stateName} state of {grainId} is damaged and has no good previous copy ({read.Problem}). See GET /api/v1/damage.");
             }
             recoverable.Damage = new StateFileDamage(path, read.Problem!);

@@ -51,20 +51,20 @@ public sealed class GranaryOptions
 
     /// <summary>
     /// How long an <see cref="Acks.All"/> append waits for its replicas before it fails with
-    /// <see cref="ErrorCode.NotEnoughReplicas"/> (the batch may still be stored). Default 5 s: below the SDK's 10 s
+    /// <see cref="GranaryErrorCode.NotEnoughReplicas"/> (the batch may still be stored). Default 5 s: below the SDK's 10 s
     /// call timeout, so the producer sees the real reason.
     /// </summary>
     public TimeSpan ReplicaAckTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Most partitions one topic may have; creating or growing a topic past it fails with
-    /// <see cref="ErrorCode.InvalidArgument"/> and changes nothing. Between 1 and 10,000. Default 1,000.
+    /// <see cref="GranaryErrorCode.InvalidArgument"/> and changes nothing. Between 1 and 10,000. Default 1,000.
     /// </summary>
     public int MaxPartitionsPerTopic { get; set; } = 1_000;
 
     /// <summary>
     /// Most partition copies (partitions × replication factor, over all topics) per active silo: a create or grow that
-    /// would take the cluster past this times its silo count fails with <see cref="ErrorCode.InvalidArgument"/> and
+    /// would take the cluster past this times its silo count fails with <see cref="GranaryErrorCode.InvalidArgument"/> and
     /// changes nothing. Every partition log holds open files and memory on its silo. At least 1. Default 10,000.
     /// </summary>
     public int MaxPartitionsPerSilo { get; set; } = 10_000;
@@ -72,7 +72,7 @@ public sealed class GranaryOptions
     /// <summary>
     /// Most partition logs open at once on this silo; each holds the file handle of its active segment (sealed segments
     /// share a bounded cache, <c>Granary:Storage:SealedSegmentHandles</c>). Opening one more fails with a retriable
-    /// <see cref="ErrorCode.PartitionUnavailable"/> until an idle partition closes its log, instead of running the
+    /// <see cref="GranaryErrorCode.PartitionUnavailable"/> until an idle partition closes its log, instead of running the
     /// process out of file descriptors. Default null: the process's open-file limit minus the sealed-segment handle
     /// cache and 1,024 kept for sockets and other files, at least 64; no bound when the limit cannot be read.
     /// At least 1 when set.

@@ -24,7 +24,7 @@ internal sealed partial class GroupPositionsLookup(PartitionRetention retention,
     /// failure the next call tries again. Called after the log is open: a cursor asked during the open would call back
     /// into the partition and wait for the open to finish.
     /// </summary>
-    /// <exception cref="GranaryException">The topic or a cursor did not answer (<see cref="ErrorCode.PartitionUnavailable"/> unless it said why).</exception>
+    /// <exception cref="GranaryException">The topic or a cursor did not answer (<see cref="GranaryErrorCode.PartitionUnavailable"/> unless it said why).</exception>
     public Task EnsureLoadedAsync()
     {
         if (retention.GroupsKnown) return Task.CompletedTask;
@@ -58,7 +58,7 @@ internal sealed partial class GroupPositionsLookup(PartitionRetention retention,
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw e as GranaryException ?? new GranaryException(ErrorCode.PartitionUnavailable,
+            throw e as GranaryException ?? new GranaryException(GranaryErrorCode.PartitionUnavailable,
                 $"Partition {partition} of topic '{topic}' could not learn its groups' positions: {e.Message}", e);
         }
     }

@@ -33,7 +33,7 @@ internal sealed class IdempotentAppender
     /// Rebuilds the producer table and message-id window of a log that just opened: the storage engine loads its
     /// snapshot and scans the log.
     /// </summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.PartitionUnavailable"/>: the state could not be rebuilt; the partition must not take appends.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.PartitionUnavailable"/>: the state could not be rebuilt; the partition must not take appends.</exception>
     public static async Task<IdempotentAppender> OpenAsync(PartitionLog log, TimeSpan producerRetention, TimeSpan? dedupWindow,
         TimeProvider time, ILogger logger, string topic, int partition)
     {
@@ -44,7 +44,7 @@ internal sealed class IdempotentAppender
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new GranaryException(ErrorCode.PartitionUnavailable, $"Partition {partition} of topic '{topic}' could not rebuild its producer state: {e.Message}", e);
+            throw new GranaryException(GranaryErrorCode.PartitionUnavailable, $"Partition {partition} of topic '{topic}' could not rebuild its producer state: {e.Message}", e);
         }
         return new IdempotentAppender(log, state, topic, partition);
     }
@@ -53,8 +53,8 @@ internal sealed class IdempotentAppender
     /// Checks an idempotent producer's batch against the producer's sequence: null when it is new (or the batch is not
     /// idempotent), the first attempt when it is a retry of a batch processed already.
     /// </summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.OutOfOrderSequence"/> when sequences are missing before it;
-    /// <see cref="ErrorCode.InvalidArgument"/> when it was processed too long ago to say where it landed.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.OutOfOrderSequence"/> when sequences are missing before it;
+    /// <see cref="GranaryErrorCode.InvalidArgument"/> when it was processed too long ago to say where it landed.</exception>
     public ProducerBatch<AppendResult>? CheckSequence(ProduceBatch batch)
     {
         if (batch.ProducerId == 0) return null;
@@ -63,10 +63,10 @@ internal sealed class IdempotentAppender
             case SequenceCheck.Duplicate:
                 return original!;
             case SequenceCheck.OutOfOrder:
-                throw new GranaryException(ErrorCode.OutOfOrderSequence,
+                throw new GranaryException(GranaryErrorCode.OutOfOrderSequence,
                     $"Partition {_partition} of topic '{_topic}' expected an earlier sequence than {batch.BaseSequence} from producer {batch.ProducerId}.");
             case SequenceCheck.TooOld:
-                throw new GranaryException(ErrorCode.InvalidArgument,
+                throw new GranaryException(GranaryErrorCode.InvalidArgument,
                     $"Sequence {batch.BaseSequence} of producer {batch.ProducerId} was stored too long ago to report where.");
             default:
                 return null;
@@ -196,7 +196,7 @@ internal sealed class IdempotentAppender
             }
             catch (GranaryException e)
             {
-                throw new GranaryException(ErrorCode.PartitionUnavailable, $"The first attempt of this batch failed: {e.Message}", e);
+                throw new GranaryException(GranaryErrorCode.PartitionUnavailable, $"The first attempt of this batch failed: {e.Message}", e);
             }
         }
         var info = original.Info;

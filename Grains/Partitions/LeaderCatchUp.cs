@@ -20,7 +20,7 @@ internal static class LeaderCatchUp
     /// <param name="truth">Where the copy to agree with starts and ends.</param>
     /// <param name="endOfEpoch">The copy's answer for an epoch of this log: its latest epoch at or below it and where that ends.</param>
     /// <param name="read">Reads the copy from an offset (at most the given bytes): the epoch the batches were written in and the batches.</param>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.PartitionUnavailable"/>: the copy ended short of what it
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.PartitionUnavailable"/>: the copy ended short of what it
     /// claimed, so this log could lack committed records; the leader must not lead (the next call retries).</exception>
     public static async Task RunAsync(PartitionLog log, LeaderEpochs epochs, ReplicaState truth,
         Func<long, Task<EpochEnd>> endOfEpoch, Func<long, int, Task<ReplicaRead>> read)
@@ -38,7 +38,7 @@ internal static class LeaderCatchUp
             long from = log.EndOffset;
             var copied = await read(from, CopyBytes);
             if (copied.Batches.Length == 0)
-                throw new GranaryException(ErrorCode.PartitionUnavailable, $"The copy to catch up from ended at {from}, short of {truth.EndOffset}; retry.");
+                throw new GranaryException(GranaryErrorCode.PartitionUnavailable, $"The copy to catch up from ended at {from}, short of {truth.EndOffset}; retry.");
             epochs.Begin(copied.Epoch, from);
             await ReplicaCopy.AppendAsync(log, copied.Batches);
         }

@@ -175,8 +175,8 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
 
     public async Task<FetchResult> FetchAsync(long fromOffset, int maxMessages, TimeSpan maxWait)
     {
-        if (fromOffset < 0) throw new GranaryException(ErrorCode.InvalidArgument, $"Offset {fromOffset} is negative.");
-        if (maxMessages < 1) throw new GranaryException(ErrorCode.InvalidArgument, "maxMessages must be positive.");
+        if (fromOffset < 0) throw new GranaryException(GranaryErrorCode.InvalidArgument, $"Offset {fromOffset} is negative.");
+        if (maxMessages < 1) throw new GranaryException(GranaryErrorCode.InvalidArgument, "maxMessages must be positive.");
         var log = await OpenLogAsync();
         long from = Math.Max(fromOffset, log.StartOffset);
         if (from >= ConfirmedEnd(log) && maxWait > TimeSpan.Zero)
@@ -207,7 +207,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         catch (LogCorruptedException e)
         {
             LogCorrupt(logger, e, _topic, _partition);
-            throw new GranaryException(ErrorCode.CorruptData, $"Partition {_partition} of topic '{_topic}' has damaged data at offset {e.Offset}: {e.Reason}");
+            throw new GranaryException(GranaryErrorCode.CorruptData, $"Partition {_partition} of topic '{_topic}' has damaged data at offset {e.Offset}: {e.Reason}");
         }
         using (read)
         {
@@ -250,8 +250,8 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
     /// after the delete), or the partition is deactivating (retriable).
     /// </summary>
     private GranaryException Closed(Exception? inner) => _deleted
-        ? new GranaryException(ErrorCode.TopicNotFound, $"Topic '{_topic}' was deleted.", inner)
-        : new GranaryException(ErrorCode.PartitionUnavailable, $"Partition {_partition} of topic '{_topic}' closed its log; retry.", inner);
+        ? new GranaryException(GranaryErrorCode.TopicNotFound, $"Topic '{_topic}' was deleted.", inner)
+        : new GranaryException(GranaryErrorCode.PartitionUnavailable, $"Partition {_partition} of topic '{_topic}' closed its log; retry.", inner);
 
     public Task ReportCommittedAsync(string group, long committedOffset)
     {
@@ -323,7 +323,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         {
             _config = await GrainFactory.GetGrain<ITopicGrain>(_topic).GetConfigAsync();
             if (_partition < 0 || _partition >= _config.Partitions)
-                throw new GranaryException(ErrorCode.InvalidArgument, $"Topic '{_topic}' has no partition {_partition}.");
+                throw new GranaryException(GranaryErrorCode.InvalidArgument, $"Topic '{_topic}' has no partition {_partition}.");
             PartitionLog log;
             try
             {
@@ -332,7 +332,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
             catch (IOException e) when (OpenFileExhaustion.Observe(e, time))
             {
                 // Retriable: handles come back as idle partitions deactivate; never a crash or an untyped error.
-                throw new GranaryException(ErrorCode.PartitionUnavailable,
+                throw new GranaryException(GranaryErrorCode.PartitionUnavailable,
                     $"Partition {_partition} of topic '{_topic}' cannot open its files now: the silo has too many open files. Retry later.");
             }
             try
@@ -422,10 +422,10 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
             // The log refuses writes until reopened: deactivate so the next call reopens (and recovers) it.
             this.DeactivateOnIdle();
             return write.IsDiskFull
-                ? new GranaryException(ErrorCode.DiskFull, $"The disk of partition {_partition} of topic '{_topic}' is full.")
-                : new GranaryException(ErrorCode.PartitionUnavailable, $"Partition {_partition} of topic '{_topic}' failed to write: {write.Message}");
+                ? new GranaryException(GranaryErrorCode.DiskFull, $"The disk of partition {_partition} of topic '{_topic}' is full.")
+                : new GranaryException(GranaryErrorCode.PartitionUnavailable, $"Partition {_partition} of topic '{_topic}' failed to write: {write.Message}");
         }
-        return new GranaryException(ErrorCode.InvalidArgument, e.Message);
+        return new GranaryException(GranaryErrorCode.InvalidArgument, e.Message);
     }
 
 

@@ -38,20 +38,20 @@ internal sealed partial class PartitionLeadership(string topic, int partition, I
     /// Fails an append at once when this leader was fenced off by a newer one, or, for an <see cref="Acks.All"/> append,
     /// when too few replicas are reachable to confirm it.
     /// </summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.PartitionUnavailable"/> (deposed) or <see cref="ErrorCode.NotEnoughReplicas"/>.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.PartitionUnavailable"/> (deposed) or <see cref="GranaryErrorCode.NotEnoughReplicas"/>.</exception>
     public void EnsureEnoughReplicas(ProduceBatch batch, int minReplicas)
     {
         if (_replicator is not { } replicator) return;
         if (replicator.Deposed || replicator.Epochs.Promised > replicator.Epoch) throw Unavailable("a newer leader took over");
         if (batch.Acks != Acks.All) return;
         if (replicator.HealthyReplicas < minReplicas)
-            throw new GranaryException(ErrorCode.NotEnoughReplicas,
+            throw new GranaryException(GranaryErrorCode.NotEnoughReplicas,
                 $"Partition {partition} of topic '{topic}' has {replicator.HealthyReplicas} reachable replicas; {minReplicas} must confirm a batch.");
     }
 
     /// <summary>
     /// For an <see cref="Acks.All"/> batch of a leading partition, completes once <paramref name="endOffset"/> is
-    /// committed (fails with <see cref="ErrorCode.NotEnoughReplicas"/> after <paramref name="timeout"/>); otherwise at once.
+    /// committed (fails with <see cref="GranaryErrorCode.NotEnoughReplicas"/> after <paramref name="timeout"/>); otherwise at once.
     /// </summary>
     public Task WaitCommittedAsync(ProduceBatch batch, long endOffset, TimeSpan timeout) =>
         _replicator is { } replicator && batch.Acks == Acks.All ? replicator.WaitCommittedAsync(endOffset, timeout) : Task.CompletedTask;
@@ -82,8 +82,8 @@ internal sealed partial class PartitionLeadership(string topic, int partition, I
     /// <param name="targets">The nodes that should hold the partition now, this one among them.</param>
     /// <param name="localConfirmedEnd">What the local log confirmed (its own share of the commit).</param>
     /// <param name="onCommitted">The commit advanced: readers may see more.</param>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.PartitionUnavailable"/> when a newer leader took over or
-    /// the copy to agree with fell short; <see cref="ErrorCode.NotEnoughReplicas"/> when too few previous holders are
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.PartitionUnavailable"/> when a newer leader took over or
+    /// the copy to agree with fell short; <see cref="GranaryErrorCode.NotEnoughReplicas"/> when too few previous holders are
     /// reachable for one of them to hold every committed record.</exception>
     public async Task BecomeLeaderAsync(PartitionLog log, LeaderEpochs epochs, TopicConfig config, string self, IReadOnlyList<string> targets,
         Func<long> localConfirmedEnd, Action onCommitted)
@@ -113,7 +113,7 @@ internal sealed partial class PartitionLeadership(string topic, int partition, I
         // Every committed record is on MinInSyncReplicas holders: with this many reachable, one of them has it.
         var previous = state.Holders;
         if (!LeaderReconciliation.EnoughHoldersReachable(previous, self, reachable.Keys.ToHashSet(StringComparer.Ordinal), config.MinReplicas, out int reachablePrevious))
-            throw new GranaryException(ErrorCode.NotEnoughReplicas,
+            throw new GranaryException(GranaryErrorCode.NotEnoughReplicas,
                 $"Partition {partition} of topic '{topic}': only {reachablePrevious} of its {previous.Count} replica holders are reachable.");
 
         var local = new ReplicaState(log.StartOffset, log.EndOffset, epochs.LastEpoch);
@@ -192,7 +192,7 @@ internal sealed partial class PartitionLeadership(string topic, int partition, I
         await store.ClearAsync();
     }
 
-    private GranaryException Unavailable(string why) => new(ErrorCode.PartitionUnavailable, $"Partition {partition} of topic '{topic}' is unavailable: {why}; retry.");
+    private GranaryException Unavailable(string why) => new(GranaryErrorCode.PartitionUnavailable, $"Partition {partition} of topic '{topic}' is unavailable: {why}; retry.");
 
     [LoggerMessage(2002, LogLevel.Information, "Partition {Topic}/{Partition} leads at epoch {Epoch} with replicas {Replicas}")]
     private static partial void LogLeader(ILogger logger, string topic, int partition, long epoch, string replicas);

@@ -79,7 +79,7 @@ internal sealed class PartitionLogManager(IOptions<GranaryOptions> options, IOpt
                     // The limit stands in for the process's descriptor limit: recorded as running out of it, so the
                     // health check reports the silo not ready for a while, as it would for a real EMFILE.
                     OpenFileExhaustion.Observe(new IOException($"Too many open files: {_open.Count} partition logs open (Granary:MaxOpenPartitionLogs)", 24), time);
-                    throw new GranaryException(ErrorCode.PartitionUnavailable,
+                    throw new GranaryException(GranaryErrorCode.PartitionUnavailable,
                         $"Partition {partition} of topic '{topic}' cannot open its log now: this silo has {_open.Count} partition logs open, " +
                         $"its limit (Granary:MaxOpenPartitionLogs, {_maxOpenLogs}). Retry later; idle partitions close theirs.");
                 }

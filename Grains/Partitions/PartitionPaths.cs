@@ -46,7 +46,7 @@ internal sealed class PartitionPaths
     /// of a mask of its uppercase characters (digit <c>k</c> covers characters <c>4k</c> to <c>4k+3</c>, lowest bit
     /// first; trailing zero digits dropped, <c>0</c> when there are none). At most 252 characters for a 200-character name.
     /// </summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidName"/> for an invalid topic name.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.InvalidName"/> for an invalid topic name.</exception>
     public static string EncodeName(string topic)
     {
         Names.Validate(topic, "topic");
@@ -70,17 +70,17 @@ internal sealed class PartitionPaths
     /// The directory holding all partitions of one incarnation of a topic (for a legacy topic, with a null
     /// incarnation, the topic's directory).
     /// </summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidName"/> or <see cref="ErrorCode.InvalidArgument"/> for a name or incarnation this class does not map.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.InvalidName"/> or <see cref="GranaryErrorCode.InvalidArgument"/> for a name or incarnation this class does not map.</exception>
     public string TopicDirectory(string topic, string? incarnation) =>
         incarnation is null
             ? Inside(Root, LegacyName(topic))
             : Inside(Inside(Root, EncodeName(topic)), CheckedIncarnation(incarnation));
 
     /// <summary>The log directory of one partition of one incarnation of a topic.</summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidName"/> or <see cref="ErrorCode.InvalidArgument"/> for a name, incarnation or partition this class does not map.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.InvalidName"/> or <see cref="GranaryErrorCode.InvalidArgument"/> for a name, incarnation or partition this class does not map.</exception>
     public string PartitionDirectory(string topic, string? incarnation, int partition)
     {
-        if (partition < 0) throw new GranaryException(ErrorCode.InvalidArgument, $"Partition {partition} is negative.");
+        if (partition < 0) throw new GranaryException(GranaryErrorCode.InvalidArgument, $"Partition {partition} is negative.");
         return Inside(TopicDirectory(topic, incarnation), partition.ToString(CultureInfo.InvariantCulture));
     }
 
@@ -117,7 +117,7 @@ internal sealed class PartitionPaths
     private static string CheckedIncarnation(string incarnation) =>
         IsValidIncarnation(incarnation)
             ? incarnation
-            : throw new GranaryException(ErrorCode.InvalidArgument, $"'{incarnation[..Math.Min(incarnation.Length, 64)]}' is not a topic incarnation id.");
+            : throw new GranaryException(GranaryErrorCode.InvalidArgument, $"'{incarnation[..Math.Min(incarnation.Length, 64)]}' is not a topic incarnation id.");
 
     /// <summary>
     /// <paramref name="parent"/>/<paramref name="segment"/>, resolved, and checked to be strictly inside
@@ -127,11 +127,11 @@ internal sealed class PartitionPaths
     private static string Inside(string parent, string segment)
     {
         if (segment.Length == 0 || segment.AsSpan().IndexOfAny(Separators) >= 0 || !segment.AsSpan().ContainsAnyExcept('.'))
-            throw new GranaryException(ErrorCode.InvalidName, $"'{segment}' cannot name a directory.");
+            throw new GranaryException(GranaryErrorCode.InvalidName, $"'{segment}' cannot name a directory.");
         string path = Path.GetFullPath(Path.Combine(parent, segment));
         // Also refuses what a file system would normalize (Windows drops trailing dots): the segment must survive as is.
         if (!IsStrictlyInside(parent, path) || Path.GetDirectoryName(path) != parent || Path.GetFileName(path) != segment)
-            throw new GranaryException(ErrorCode.InvalidName, $"'{segment}' does not name a directory inside '{parent}'.");
+            throw new GranaryException(GranaryErrorCode.InvalidName, $"'{segment}' does not name a directory inside '{parent}'.");
         return path;
     }
 

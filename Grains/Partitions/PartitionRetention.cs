@@ -7,7 +7,7 @@ namespace Granary.Grains.Partitions;
 /// Retention and the overflow policy of one partition. Under <see cref="OverflowPolicy.DropOldest"/> retention deletes
 /// old segments whatever the groups acknowledged (cursors skip ahead and count it). Under
 /// <see cref="OverflowPolicy.RejectPublish"/> it keeps every segment holding an offset at or above the lowest committed
-/// offset of any group, and appends get <see cref="ErrorCode.QueueFull"/> while the partition is at its size limit or
+/// offset of any group, and appends get <see cref="GranaryErrorCode.QueueFull"/> while the partition is at its size limit or
 /// retention is held back. The groups' positions are what the grain learns (reports from cursors, and what it asked of
 /// them); until it has asked, nothing a group may need is deleted. Not thread-safe: the partition grain's turns
 /// serialise every use.
@@ -61,7 +61,7 @@ internal sealed partial class PartitionRetention(string topic, int partition, IL
     /// Under <see cref="OverflowPolicy.RejectPublish"/>, makes room for <paramref name="batchBytes"/> by retention if
     /// the groups allow it, or refuses the append.
     /// </summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.QueueFull"/>: a group's unacknowledged messages hold retention back.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.QueueFull"/>: a group's unacknowledged messages hold retention back.</exception>
     public void EnsureRoom(PartitionLog log, TopicConfig config, int batchBytes)
     {
         if (config.Overflow != OverflowPolicy.RejectPublish) return;
@@ -71,7 +71,7 @@ internal sealed partial class PartitionRetention(string topic, int partition, IL
         long keepFrom = KeepFromOffset(log.StartOffset);
         Run(log, keepFrom, over ? batchBytes : 0);
         if (_heldBack)
-            throw new GranaryException(ErrorCode.QueueFull,
+            throw new GranaryException(GranaryErrorCode.QueueFull,
                 $"Partition {partition} of topic '{topic}' is full: retention is held back by a consumer group's unacknowledged messages from offset {keepFrom}.");
         // Still over the limit with nothing held back: the excess is in the active segment, which retention never
         // deletes. Seal it, so that the next check can delete it once acknowledged (or refuse while it is not). The

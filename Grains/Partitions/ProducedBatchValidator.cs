@@ -34,16 +34,16 @@ internal static class ProducedBatchValidator
     /// records than the bytes can hold (every record takes at least two bytes: a larger count is a lie, refused before
     /// anything is sized by it), and an idempotent producer's sequences within range.
     /// </summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidArgument"/>.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.InvalidArgument"/>.</exception>
     public static void CheckCall([NotNull] ProduceBatch? batch)
     {
         if (batch is null || batch.RecordCount < 1)
-            throw new GranaryException(ErrorCode.InvalidArgument, "A batch needs at least one message.");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, "A batch needs at least one message.");
         int count = batch.RecordCount;
         if (count > batch.Records.Length / 2)
-            throw new GranaryException(ErrorCode.InvalidArgument, $"Invalid record batch: {count} records cannot fit in {batch.Records.Length} bytes.");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, $"Invalid record batch: {count} records cannot fit in {batch.Records.Length} bytes.");
         if (batch.ProducerId != 0 && (batch.BaseSequence < 0 || batch.BaseSequence + (long)count - 1 > int.MaxValue))
-            throw new GranaryException(ErrorCode.InvalidArgument, $"BaseSequence {batch.BaseSequence} with {count} messages is out of range.");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, $"BaseSequence {batch.BaseSequence} with {count} messages is out of range.");
     }
 
     /// <summary>
@@ -51,8 +51,8 @@ internal static class ProducedBatchValidator
     /// and <paramref name="hasId"/>[i] (both at least <see cref="ProduceBatch.RecordCount"/> long) with record i's
     /// message-id hash.
     /// </summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidArgument"/> for a malformed, truncated or forged
-    /// batch; <see cref="ErrorCode.MessageTooLarge"/> for a message over <paramref name="maxMessageBytes"/>.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.InvalidArgument"/> for a malformed, truncated or forged
+    /// batch; <see cref="GranaryErrorCode.MessageTooLarge"/> for a message over <paramref name="maxMessageBytes"/>.</exception>
     public static ProducedBatchSummary Validate(ProduceBatch batch, ReadOnlySpan<byte> records, int maxMessageBytes, string topic,
         Span<UInt128> ids, Span<bool> hasId) => Validate(batch, records, maxMessageBytes, topic, ids, hasId, growScratch: false);
 
@@ -124,7 +124,7 @@ internal static class ProducedBatchValidator
             }
             long counted = size - allowance;
             if (counted > maxMessageBytes)
-                throw new GranaryException(ErrorCode.MessageTooLarge, $"A message of {counted} bytes exceeds the limit of {maxMessageBytes} bytes of topic '{topic}'.");
+                throw new GranaryException(GranaryErrorCode.MessageTooLarge, $"A message of {counted} bytes exceeds the limit of {maxMessageBytes} bytes of topic '{topic}'.");
             payloadBytes += record.Payload.Length;
             // A redriven dead letter keeps its id on purpose and is not deduplicated.
             hasId[i] = found && !redriven;
@@ -166,5 +166,5 @@ internal static class ProducedBatchValidator
         return found;
     }
 
-    private static GranaryException Invalid(string reason) => new(ErrorCode.InvalidArgument, $"Invalid record batch: {reason}.");
+    private static GranaryException Invalid(string reason) => new(GranaryErrorCode.InvalidArgument, $"Invalid record batch: {reason}.");
 }

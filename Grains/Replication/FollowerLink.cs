@@ -62,7 +62,7 @@ internal sealed partial class FollowerLink(PartitionReplicator owner, string nod
                 if (!Accept(await replica.AppendAsync(owner.Epoch, read.Epoch, from, read.Batches), read.NextOffset)) synced = false;
                 backoff = TimeSpan.FromMilliseconds(100);
             }
-            catch (GranaryException e) when (e.Code == ErrorCode.NotLeader)
+            catch (GranaryException e) when (e.Code == GranaryErrorCode.NotLeader)
             {
                 owner.OnDeposed(); // a newer leader fenced this follower: this one must stop serving
                 return;

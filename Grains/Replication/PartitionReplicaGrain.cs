@@ -45,7 +45,7 @@ internal sealed class PartitionReplicaGrain(PartitionLogManager logs, IOptions<G
         catch (Exception e) when (e is LogWriteException or ArgumentException or OverflowException)
         {
             if (e is LogWriteException) this.DeactivateOnIdle(); // reopen (and recover) on the next call
-            throw new GranaryException(ErrorCode.PartitionUnavailable, $"Replica of partition {_partition} of topic '{_topic}' failed to write: {e.Message}");
+            throw new GranaryException(GranaryErrorCode.PartitionUnavailable, $"Replica of partition {_partition} of topic '{_topic}' failed to write: {e.Message}");
         }
         return State(log);
     }
@@ -104,7 +104,7 @@ internal sealed class PartitionReplicaGrain(PartitionLogManager logs, IOptions<G
             StartRetentionTimer(config);
         }
         if (!_epochs!.TryPromise(leaderEpoch))
-            throw new GranaryException(ErrorCode.NotLeader,
+            throw new GranaryException(GranaryErrorCode.NotLeader,
                 $"Partition {_partition} of topic '{_topic}' has a newer leader (epoch {_epochs.Promised}) than the caller (epoch {leaderEpoch}).");
         return _log;
     }

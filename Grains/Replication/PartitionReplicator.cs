@@ -95,7 +95,7 @@ internal sealed class PartitionReplicator
     /// <summary>The leader's own fsync advanced.</summary>
     public void OnLocalDurable() => Recompute();
 
-    /// <summary>Completes once <paramref name="endOffset"/> is committed; fails with <see cref="ErrorCode.NotEnoughReplicas"/> after <paramref name="timeout"/>.</summary>
+    /// <summary>Completes once <paramref name="endOffset"/> is committed; fails with <see cref="GranaryErrorCode.NotEnoughReplicas"/> after <paramref name="timeout"/>.</summary>
     public async Task WaitCommittedAsync(long endOffset, TimeSpan timeout)
     {
         if (Committed >= endOffset) return;
@@ -110,7 +110,7 @@ internal sealed class PartitionReplicator
         }
         catch (TimeoutException)
         {
-            throw new GranaryException(ErrorCode.NotEnoughReplicas,
+            throw new GranaryException(GranaryErrorCode.NotEnoughReplicas,
                 $"Partition {Name}: {_minInSync} replicas did not confirm within {timeout} ({HealthyReplicas} reachable); the batch may be stored.");
         }
     }
@@ -141,7 +141,7 @@ internal sealed class PartitionReplicator
         Stopped = true;
         OnAppended();
         foreach (var waiter in _waiters.Values)
-            waiter.TrySetException(new GranaryException(ErrorCode.PartitionUnavailable, $"Partition {Name} is moving to another silo; retry."));
+            waiter.TrySetException(new GranaryException(GranaryErrorCode.PartitionUnavailable, $"Partition {Name} is moving to another silo; retry."));
         _waiters.Clear();
         await Task.WhenAll(_running).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }

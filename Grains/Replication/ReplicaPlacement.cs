@@ -18,7 +18,7 @@ internal sealed class ReplicaPlacementDirector(ClusterNodes nodes) : IPlacementD
     {
         string node = ReplicaKeys.Parse(target.GrainIdentity.Key.ToString()!).Node;
         if (nodes.Active().TryGetValue(node, out var silo) && context.GetCompatibleSilos(target).Contains(silo)) return Task.FromResult(silo);
-        throw new GranaryException(ErrorCode.PartitionUnavailable, $"Node '{node}' is not an active silo of the cluster.");
+        throw new GranaryException(GranaryErrorCode.PartitionUnavailable, $"Node '{node}' is not an active silo of the cluster.");
     }
 }
 

@@ -46,7 +46,7 @@ public sealed class CertificateSessions
     }
 
     /// <summary>Checks a sign-in and returns its session (see <see cref="IClientSessionGrain.SignInWithCertificateAsync"/>).</summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.Unauthenticated"/> with the reason.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.Unauthenticated"/> with the reason.</exception>
     public CertificateSession SignIn(byte[] certificateDer, byte[][] chainDer, byte[] challengeNonce, long unixTimeSeconds, byte[] signature)
     {
         // Security off: calls need no credential; the client goes on without one.
@@ -106,5 +106,5 @@ public sealed class CertificateSessions
         }
     }
 
-    private static GranaryException Refused(string reason) => new(ErrorCode.Unauthenticated, $"Certificate sign-in refused: {reason}.");
+    private static GranaryException Refused(string reason) => new(GranaryErrorCode.Unauthenticated, $"Certificate sign-in refused: {reason}.");
 }

@@ -8,13 +8,13 @@ namespace Granary.Grains.Security;
 /// Incoming call filter on silos, the one place where grain calls are checked:
 /// <list type="bullet">
 /// <item>A call to a silo-internal method of a Granary grain (anything outside <see cref="ClientSurface"/>) is refused
-/// with <see cref="ErrorCode.NotAllowed"/> unless it carries the cluster's <see cref="InternalCallSecret"/>, which only
+/// with <see cref="GranaryErrorCode.NotAllowed"/> unless it carries the cluster's <see cref="InternalCallSecret"/>, which only
 /// silos stamp (<see cref="InternalCallStamp"/>). The sender id in the message is not used: a client can write any
 /// value there.</item>
 /// <item>With security on (<see cref="GranarySecurityOptions.Enabled"/>), a client's call of a surface method must carry
 /// a credential (<see cref="SecurityContextKeys.Credential"/>: an API key, the bootstrap key or a session token), else
-/// <see cref="ErrorCode.Unauthenticated"/>; its principal must be allowed what the method needs
-/// (<see cref="SurfacePermission"/>), else <see cref="ErrorCode.NotAllowed"/>. A silo's call is checked as the principal
+/// <see cref="GranaryErrorCode.Unauthenticated"/>; its principal must be allowed what the method needs
+/// (<see cref="SurfacePermission"/>), else <see cref="GranaryErrorCode.NotAllowed"/>. A silo's call is checked as the principal
 /// it names in <see cref="SecurityContextKeys.OnBehalfOf"/> (the admin API's calls), and passes when it names none.</item>
 /// <item>Creates, alters, deletes, seeks and redrives that succeed are written to the <see cref="AuditLog"/>.</item>
 /// </list>
@@ -67,7 +67,7 @@ internal sealed partial class InternalCallGate(
         {
             if (fromSilo) return context.Invoke();
             LogRefused(logger, context.InterfaceName, context.MethodName, context.TargetId.ToString());
-            throw new GranaryException(ErrorCode.NotAllowed, $"{declaring.Name}.{method.Name} on a Granary grain is internal to the cluster's silos; clients may not call it.");
+            throw new GranaryException(GranaryErrorCode.NotAllowed, $"{declaring.Name}.{method.Name} on a Granary grain is internal to the cluster's silos; clients may not call it.");
         }
 
         var permission = ClientSurface.PermissionOf(declaring, method.Name);
@@ -76,7 +76,7 @@ internal sealed partial class InternalCallGate(
             // A silo-internal method (or an interface without a table): silos only.
             if (fromSilo || !ClientSurface.IsGranaryInterface(declaring)) return context.Invoke();
             LogRefused(logger, context.InterfaceName, context.MethodName, context.TargetId.ToString());
-            throw new GranaryException(ErrorCode.NotAllowed,
+            throw new GranaryException(GranaryErrorCode.NotAllowed,
                 $"{declaring.Name}.{method.Name} is internal to the cluster's silos; clients may not call it.");
         }
 
@@ -118,14 +118,14 @@ internal sealed partial class InternalCallGate(
     {
         if (onBehalfOf is null) return null;
         return OnBehalfOf.TryDecode(onBehalfOf)
-            ?? throw new GranaryException(ErrorCode.Unauthenticated, "The call names a principal to act for that is not a valid principal.");
+            ?? throw new GranaryException(GranaryErrorCode.Unauthenticated, "The call names a principal to act for that is not a valid principal.");
     }
 
     private Principal Accept(CredentialCheck check, Type declaring, string method)
     {
         if (check.Principal is { } principal) return principal;
         LogUnauthenticated(logger, check.Kind, declaring.Name, method);
-        throw new GranaryException(ErrorCode.Unauthenticated, check.Failure
+        throw new GranaryException(GranaryErrorCode.Unauthenticated, check.Failure
             ?? $"Security is on: {declaring.Name}.{method} needs a credential (set GranaryClientOptions.ApiKey, an access token, or a client certificate).");
     }
 
@@ -157,7 +157,7 @@ internal sealed partial class InternalCallGate(
     {
         string what = operation.ToString().ToLowerInvariant();
         LogNotAllowed(logger, principal.Name, what, resource, declaring.Name, method);
-        return new GranaryException(ErrorCode.NotAllowed, $"Principal '{principal.Name}' may not {what} {resource} ({declaring.Name}.{method}).");
+        return new GranaryException(GranaryErrorCode.NotAllowed, $"Principal '{principal.Name}' may not {what} {resource} ({declaring.Name}.{method}).");
     }
 
     /// <summary>
@@ -193,7 +193,7 @@ internal sealed partial class InternalCallGate(
         && partition.ToString(System.Globalization.CultureInfo.InvariantCulture) == text;
 
     private static GranaryException BadKey(string key) =>
-        new(ErrorCode.InvalidName, $"'{(key.Length <= 100 ? key : key[..100] + "...")}' is not a key Granary makes for this grain ({{topic}}, {{topic}}/{{partition}}, {{topic}}/{{group}} or {{topic}}/{{group}}/{{partition}}).");
+        new(GranaryErrorCode.InvalidName, $"'{(key.Length <= 100 ? key : key[..100] + "...")}' is not a key Granary makes for this grain ({{topic}}, {{topic}}/{{partition}}, {{topic}}/{{group}} or {{topic}}/{{group}}/{{partition}}).");
 
     /// <summary>The audit event's target and detail, and whether the call changed anything.</summary>
     private static (string Target, string? Detail, bool Happened) AuditDetail(IIncomingGrainCallContext context, string action)

@@ -53,7 +53,7 @@ public sealed partial class InternalCallSecret
         if (!string.IsNullOrEmpty(configured))
         {
             if (configured.Length < MinConfiguredLength)
-                throw new GranaryException(ErrorCode.InvalidArgument, $"{ConfigurationKey} must be at least {MinConfiguredLength} characters.");
+                throw new GranaryException(GranaryErrorCode.InvalidArgument, $"{ConfigurationKey} must be at least {MinConfiguredLength} characters.");
             return new InternalCallSecret(configured);
         }
         if (services.GetService<ClusterSecretSeed>() is { } seed)

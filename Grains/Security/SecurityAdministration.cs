@@ -8,13 +8,13 @@ namespace Granary.Grains.Security;
 public sealed class SecurityAdministration(ISecurityStore store, SecurityCatalog catalog, AuditLog audit, TimeProvider time)
 {
     /// <summary>Makes an API key for <paramref name="principal"/>; the returned text is the only copy of its secret.</summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidArgument"/>: the principal name is unusable.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.InvalidArgument"/>: the principal name is unusable.</exception>
     public async Task<(ApiKeyRecord Key, string Text)> CreateKeyAsync(string principal, string? description, Principal by, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(by);
         if (!PrincipalNames.IsValid(principal) || principal == Principal.BootstrapName)
-            throw new GranaryException(ErrorCode.InvalidArgument, $"'{principal}' is not a usable principal name ({PrincipalNames.Rule}; '{Principal.BootstrapName}' is reserved).");
-        if (description is { Length: > 256 }) throw new GranaryException(ErrorCode.InvalidArgument, "A key's description is at most 256 characters.");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, $"'{principal}' is not a usable principal name ({PrincipalNames.Rule}; '{Principal.BootstrapName}' is reserved).");
+        if (description is { Length: > 256 }) throw new GranaryException(GranaryErrorCode.InvalidArgument, "A key's description is at most 256 characters.");
         var (id, text) = ApiKeys.Generate();
         var key = new ApiKeyRecord(id, principal, ApiKeys.Hash(text), time.GetUtcNow(), by.Name, description, null);
         await store.AddKeyAsync(key, cancellationToken).ConfigureAwait(false);
@@ -24,24 +24,24 @@ public sealed class SecurityAdministration(ISecurityStore store, SecurityCatalog
     }
 
     /// <summary>Revokes a key: from now on (within seconds on every silo) it authenticates no one.</summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.NotFound"/>: no such key, or revoked already.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.NotFound"/>: no such key, or revoked already.</exception>
     public async Task RevokeKeyAsync(string id, Principal by, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(by);
         if (!await store.RevokeKeyAsync(id, time.GetUtcNow(), cancellationToken).ConfigureAwait(false))
-            throw new GranaryException(ErrorCode.NotFound, $"There is no unrevoked API key with id '{id}'.");
+            throw new GranaryException(GranaryErrorCode.NotFound, $"There is no unrevoked API key with id '{id}'.");
         await audit.RecordAsync(by.Name, "key.revoke", id).ConfigureAwait(false);
         await catalog.RefreshAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Adds a rule.</summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.InvalidArgument"/>: the rule's values are unusable.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.InvalidArgument"/>: the rule's values are unusable.</exception>
     public async Task<AclRule> AddRuleAsync(string principal, ResourceType resourceType, string name, AclPatternType patternType,
         AclOperation operation, AclEffect effect, Principal by, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(by);
         if (AclRule.Problem(principal, resourceType, name, patternType, operation, effect) is { } problem)
-            throw new GranaryException(ErrorCode.InvalidArgument, problem);
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, problem);
         var rule = new AclRule(Guid.NewGuid(), principal, resourceType, name, patternType, operation, effect, time.GetUtcNow(), by.Name);
         await store.AddRuleAsync(rule, cancellationToken).ConfigureAwait(false);
         await audit.RecordAsync(by.Name, effect == AclEffect.Allow ? "acl.grant" : "acl.deny", rule.Id.ToString(), Describe(rule)).ConfigureAwait(false);
@@ -50,13 +50,13 @@ public sealed class SecurityAdministration(ISecurityStore store, SecurityCatalog
     }
 
     /// <summary>Removes a rule.</summary>
-    /// <exception cref="GranaryException"><see cref="ErrorCode.NotFound"/>: no such rule.</exception>
+    /// <exception cref="GranaryException"><see cref="GranaryErrorCode.NotFound"/>: no such rule.</exception>
     public async Task RemoveRuleAsync(Guid id, Principal by, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(by);
         var rule = catalog.Snapshot.Rules.FirstOrDefault(r => r.Id == id);
         if (!await store.RemoveRuleAsync(id, cancellationToken).ConfigureAwait(false))
-            throw new GranaryException(ErrorCode.NotFound, $"There is no rule with id '{id}'.");
+            throw new GranaryException(GranaryErrorCode.NotFound, $"There is no rule with id '{id}'.");
         await audit.RecordAsync(by.Name, "acl.remove", id.ToString(), rule is null ? null : Describe(rule)).ConfigureAwait(false);
         await catalog.RefreshAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -13,14 +13,14 @@ namespace Granary.Grains.Topics;
 /// </summary>
 internal sealed class PartitionLimits(GranaryOptions options, ClusterNodes nodes, IGrainFactory grains)
 {
-    /// <summary>Throws <see cref="ErrorCode.InvalidArgument"/> when <paramref name="config"/> would pass a cap.</summary>
+    /// <summary>Throws <see cref="GranaryErrorCode.InvalidArgument"/> when <paramref name="config"/> would pass a cap.</summary>
     /// <param name="topic">The topic being created or grown (its own current partitions are not counted twice).</param>
     /// <param name="current">Its settings now; null when it is being created.</param>
     /// <param name="config">The settings asked for.</param>
     public async Task EnsureRoomAsync(string topic, TopicConfig? current, TopicConfig config)
     {
         if (config.Partitions > options.MaxPartitionsPerTopic)
-            throw new GranaryException(ErrorCode.InvalidArgument,
+            throw new GranaryException(GranaryErrorCode.InvalidArgument,
                 $"Topic '{topic}' would have {config.Partitions} partitions; a topic may have at most {options.MaxPartitionsPerTopic} (Granary:MaxPartitionsPerTopic).");
         long added = (long)config.Partitions * config.Replicas - (current is null ? 0 : (long)current.Partitions * current.Replicas);
         if (added <= 0) return;
@@ -29,7 +29,7 @@ internal sealed class PartitionLimits(GranaryOptions options, ClusterNodes nodes
         long existing = await CountOthersAsync(topic);
         long mine = current is null ? 0 : (long)current.Partitions * current.Replicas;
         if (existing + mine + added > capacity)
-            throw new GranaryException(ErrorCode.InvalidArgument,
+            throw new GranaryException(GranaryErrorCode.InvalidArgument,
                 $"Topic '{topic}' would add {added} partition copies to the {existing + mine} the cluster has; {silos} silo(s) may hold {capacity} " +
                 $"({options.MaxPartitionsPerSilo} each, Granary:MaxPartitionsPerSilo). Delete topics, add silos or raise the limit.");
     }
@@ -45,7 +45,7 @@ internal sealed class PartitionLimits(GranaryOptions options, ClusterNodes nodes
                 var other = await grains.GetGrain<ITopicGrain>(name).GetConfigAsync();
                 return (long)other.Partitions * other.Replicas;
             }
-            catch (GranaryException e) when (e.Code == ErrorCode.TopicNotFound)
+            catch (GranaryException e) when (e.Code == GranaryErrorCode.TopicNotFound)
             {
                 return 0L; // deleted meanwhile
             }

@@ -23,7 +23,7 @@ internal sealed class TopicGrain(
         Names.Validate(Name, "topic");
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
-        if (state.State.Exists) throw new GranaryException(ErrorCode.TopicAlreadyExists, $"Topic '{Name}' exists already.");
+        if (state.State.Exists) throw new GranaryException(GranaryErrorCode.TopicAlreadyExists, $"Topic '{Name}' exists already.");
         int replicas = config.ReplicationFactor ?? Math.Max(1, Math.Min(DefaultReplicationFactor, nodes.Active().Count));
         // A new identity every time: nothing stored under this name before (a lost or deleted topic) is ever adopted.
         config = config with
@@ -67,7 +67,7 @@ internal sealed class TopicGrain(
     {
         var topic = EnsureExists();
         if (partitions <= topic.Config.Partitions)
-            throw new GranaryException(ErrorCode.InvalidArgument, $"Topic '{Name}' has {topic.Config.Partitions} partitions already; ask for more to add some.");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, $"Topic '{Name}' has {topic.Config.Partitions} partitions already; ask for more to add some.");
         var config = topic.Config with { Partitions = partitions };
         config.Validate();
         await PartitionLimits.EnsureRoomAsync(Name, topic.Config, config);
@@ -87,7 +87,7 @@ internal sealed class TopicGrain(
         // The caller derived config from expected: applied over anything newer, it would undo that change.
         if (expected != current && config != current) return null;
         if (config.Partitions < current.Partitions)
-            throw new GranaryException(ErrorCode.InvalidArgument, $"Topic '{Name}' has {current.Partitions} partitions; partitions can be added, not removed.");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, $"Topic '{Name}' has {current.Partitions} partitions; partitions can be added, not removed.");
         // These shape data already stored or the replica set; changing them would need a migration, not a setting.
         string? fixedSetting =
             config.ReplicationFactor != current.ReplicationFactor ? nameof(TopicConfig.ReplicationFactor)
@@ -97,7 +97,7 @@ internal sealed class TopicGrain(
             : config.ExpiredMessages != current.ExpiredMessages ? nameof(TopicConfig.ExpiredMessages)
             : null;
         if (fixedSetting is not null)
-            throw new GranaryException(ErrorCode.InvalidArgument, $"{fixedSetting} of topic '{Name}' is fixed at creation and can't be altered.");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, $"{fixedSetting} of topic '{Name}' is fixed at creation and can't be altered.");
         config.Validate();
         if (config.Partitions > current.Partitions) await PartitionLimits.EnsureRoomAsync(Name, current, config);
         if (config != current)
@@ -130,5 +130,5 @@ internal sealed class TopicGrain(
         options.Value.DefaultReplicationFactor ?? (services.GetService(typeof(Hosting.ClusterMode)) is null ? 1 : 3);
 
     private TopicState EnsureExists() =>
-        state.State.Exists ? state.State : throw new GranaryException(ErrorCode.TopicNotFound, $"Topic '{Name}' does not exist.");
+        state.State.Exists ? state.State : throw new GranaryException(GranaryErrorCode.TopicNotFound, $"Topic '{Name}' does not exist.");
 }

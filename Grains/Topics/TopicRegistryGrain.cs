@@ -66,7 +66,7 @@ internal sealed class TopicRegistryGrain(
                     await files.ReadStateAsync(TopicStateName, topicId, topicState);
                     if (topicState.State is not { Exists: true }) continue;
                 }
-                catch (GranaryException e) when (e.Code == ErrorCode.CorruptData)
+                catch (GranaryException e) when (e.Code == GranaryErrorCode.CorruptData)
                 {
                     // listed, so that operators see it and its calls say what is wrong
                 }
@@ -80,7 +80,7 @@ internal sealed class TopicRegistryGrain(
                     await files.ReadStateAsync(TopicStateName, GrainId.Create(topicType, name), topicState);
                     if (topicState.State is not { Exists: true }) continue;
                 }
-                catch (GranaryException e) when (e.Code == ErrorCode.CorruptData)
+                catch (GranaryException e) when (e.Code == GranaryErrorCode.CorruptData)
                 {
                     // listed, as above
                 }

@@ -104,7 +104,7 @@ internal static class ClusterVerifyScenario
         var deadline = Stopwatch.StartNew();
         while ((await client.Admin.GetActiveSilosAsync(cancellationToken)).Length < silos)
         {
-            if (deadline.Elapsed > TimeSpan.FromSeconds(120)) throw new GranaryException(ErrorCode.Timeout, $"{silos} silos did not all join the cluster within 2 minutes.");
+            if (deadline.Elapsed > TimeSpan.FromSeconds(120)) throw new GranaryException(GranaryErrorCode.Timeout, $"{silos} silos did not all join the cluster within 2 minutes.");
             await Task.Delay(200, cancellationToken);
         }
     }

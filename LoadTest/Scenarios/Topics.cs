@@ -11,7 +11,7 @@ internal static class Topics
         {
             await client.Admin.CreateTopicAsync(topic, new TopicOptions { Partitions = partitions });
         }
-        catch (GranaryException e) when (e.Code == ErrorCode.TopicAlreadyExists)
+        catch (GranaryException e) when (e.Code == GranaryErrorCode.TopicAlreadyExists)
         {
         }
     }

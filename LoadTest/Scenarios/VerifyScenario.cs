@@ -69,7 +69,7 @@ internal static class VerifyScenario
                     await epoch.CancelAsync();
                     if (await life) failedStarts = 0;
                     else if (++failedStarts == 3)
-                        throw new GranaryException(ErrorCode.Timeout, "The silo did not accept a connection after three starts; see its log.");
+                        throw new GranaryException(GranaryErrorCode.Timeout, "The silo did not accept a connection after three starts; see its log.");
                     if (killed) silo.Start();
                 }
                 // No more kills: read until every confirmed message has arrived, or the drain timeout passes.

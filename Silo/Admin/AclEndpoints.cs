@@ -29,7 +29,7 @@ internal static class AclEndpoints
     {
         access.DemandOnCluster(context, AclOperation.Admin);
         string name = request.Name ?? (request.ResourceType == ResourceType.Cluster ? AclRule.Any
-            : throw new GranaryException(ErrorCode.InvalidArgument, "A topic or group rule needs 'name' (a name, a prefix with patternType Prefix, or '*')."));
+            : throw new GranaryException(GranaryErrorCode.InvalidArgument, "A topic or group rule needs 'name' (a name, a prefix with patternType Prefix, or '*')."));
         var rule = await administration.AddRuleAsync(request.Principal, request.ResourceType, name, request.PatternType ?? AclPatternType.Exact,
             request.Operation, request.Effect ?? AclEffect.Allow, AdminPrincipal.Of(context), context.RequestAborted);
         return TypedResults.Created($"/api/v1/acls/{rule.Id}", rule);
@@ -38,7 +38,7 @@ internal static class AclEndpoints
     private static async Task<NoContent> RemoveAsync(string id, HttpContext context, AdminAccess access, SecurityAdministration administration)
     {
         access.DemandOnCluster(context, AclOperation.Admin);
-        if (!Guid.TryParse(id, out var ruleId)) throw new GranaryException(ErrorCode.NotFound, $"There is no rule with id '{EchoedInput.Of(id)}'.");
+        if (!Guid.TryParse(id, out var ruleId)) throw new GranaryException(GranaryErrorCode.NotFound, $"There is no rule with id '{EchoedInput.Of(id)}'.");
         await administration.RemoveRuleAsync(ruleId, AdminPrincipal.Of(context), context.RequestAborted);
         return TypedResults.NoContent();
     }

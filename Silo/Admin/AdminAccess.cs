@@ -17,11 +17,11 @@ internal sealed class AdminAccess(SecurityCatalog catalog)
     public bool IsAllowed(HttpContext context, ResourceType resourceType, string name, AclOperation operation) =>
         !catalog.Enabled || catalog.IsAllowed(AdminPrincipal.Of(context), resourceType, name, operation);
 
-    /// <summary>Throws <see cref="ErrorCode.NotAllowed"/> (403) unless the request's principal may do <paramref name="operation"/> to the cluster.</summary>
+    /// <summary>Throws <see cref="GranaryErrorCode.NotAllowed"/> (403) unless the request's principal may do <paramref name="operation"/> to the cluster.</summary>
     public void DemandOnCluster(HttpContext context, AclOperation operation)
     {
         if (IsAllowed(context, ResourceType.Cluster, AclRule.Any, operation)) return;
-        throw new GranaryException(ErrorCode.NotAllowed,
+        throw new GranaryException(GranaryErrorCode.NotAllowed,
             $"Principal '{AdminPrincipal.Of(context).Name}' may not do this: it needs {operation} on the cluster.");
     }
 }

@@ -9,26 +9,26 @@ internal static class AdminProblems
     public const string TypeBase = "https://granary.dev/problems/";
 
     /// <summary>HTTP status and title for a Granary error.</summary>
-    public static (int Status, string Title) Describe(ErrorCode code) => code switch
+    public static (int Status, string Title) Describe(GranaryErrorCode code) => code switch
     {
-        ErrorCode.TopicNotFound => (StatusCodes.Status404NotFound, "Topic not found"),
-        ErrorCode.GroupNotFound => (StatusCodes.Status404NotFound, "Group not found"),
-        ErrorCode.TopicAlreadyExists => (StatusCodes.Status409Conflict, "Topic already exists"),
-        ErrorCode.InvalidName => (StatusCodes.Status400BadRequest, "Invalid name"),
-        ErrorCode.InvalidArgument => (StatusCodes.Status400BadRequest, "Invalid argument"),
-        ErrorCode.MessageTooLarge => (StatusCodes.Status400BadRequest, "Message too large"),
-        ErrorCode.DiskFull => (StatusCodes.Status507InsufficientStorage, "Disk full"),
-        ErrorCode.CorruptData => (StatusCodes.Status500InternalServerError, "Corrupt data"),
-        ErrorCode.NotAllowed => (StatusCodes.Status403Forbidden, "Not allowed"),
-        ErrorCode.Unauthenticated => (StatusCodes.Status401Unauthorized, "Unauthenticated"),
-        ErrorCode.NotFound => (StatusCodes.Status404NotFound, "Not found"),
-        ErrorCode.PartitionUnavailable or ErrorCode.NotEnoughReplicas or ErrorCode.Timeout or ErrorCode.QueueFull or ErrorCode.NotLeader
+        GranaryErrorCode.TopicNotFound => (StatusCodes.Status404NotFound, "Topic not found"),
+        GranaryErrorCode.GroupNotFound => (StatusCodes.Status404NotFound, "Group not found"),
+        GranaryErrorCode.TopicAlreadyExists => (StatusCodes.Status409Conflict, "Topic already exists"),
+        GranaryErrorCode.InvalidName => (StatusCodes.Status400BadRequest, "Invalid name"),
+        GranaryErrorCode.InvalidArgument => (StatusCodes.Status400BadRequest, "Invalid argument"),
+        GranaryErrorCode.MessageTooLarge => (StatusCodes.Status400BadRequest, "Message too large"),
+        GranaryErrorCode.DiskFull => (StatusCodes.Status507InsufficientStorage, "Disk full"),
+        GranaryErrorCode.CorruptData => (StatusCodes.Status500InternalServerError, "Corrupt data"),
+        GranaryErrorCode.NotAllowed => (StatusCodes.Status403Forbidden, "Not allowed"),
+        GranaryErrorCode.Unauthenticated => (StatusCodes.Status401Unauthorized, "Unauthenticated"),
+        GranaryErrorCode.NotFound => (StatusCodes.Status404NotFound, "Not found"),
+        GranaryErrorCode.PartitionUnavailable or GranaryErrorCode.NotEnoughReplicas or GranaryErrorCode.Timeout or GranaryErrorCode.QueueFull or GranaryErrorCode.NotLeader
             => (StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable"),
         _ => (StatusCodes.Status400BadRequest, code.ToString()),
     };
 
     /// <summary>The problem type of an error code: <c>TopicNotFound</c> → <c>…/topic-not-found</c>.</summary>
-    public static string TypeOf(ErrorCode code) => TypeBase + Kebab(code.ToString());
+    public static string TypeOf(GranaryErrorCode code) => TypeBase + Kebab(code.ToString());
 
     /// <summary>A 404 for something the admin API looked up itself (a group the topic does not have).</summary>
     public static IResult NotFound(string kind, string detail) =>
@@ -36,7 +36,7 @@ internal static class AdminProblems
 
     /// <summary>A 400 for a request the admin API refused before asking the cluster.</summary>
     public static IResult BadRequest(string detail) =>
-        Results.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Invalid argument", type: TypeOf(ErrorCode.InvalidArgument));
+        Results.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Invalid argument", type: TypeOf(GranaryErrorCode.InvalidArgument));
 
     /// <summary>Answers a request from middleware (before any endpoint) with a problem of type <c>…/{type}</c>.</summary>
     public static async Task WriteAsync(IProblemDetailsService problems, HttpContext context, int status, string title, string detail, string type)

@@ -19,7 +19,7 @@ internal static class AuditEndpoints
     private static async Task<IReadOnlyList<AuditEvent>> ReadAsync(HttpContext context, AdminAccess access, AuditLog audit, DateTimeOffset? since = null, int limit = DefaultLimit)
     {
         access.DemandOnCluster(context, AclOperation.Admin);
-        if (limit is < 1 or > MaxLimit) throw new GranaryException(ErrorCode.InvalidArgument, $"'limit' is {limit}; it must be 1 to {MaxLimit}.");
+        if (limit is < 1 or > MaxLimit) throw new GranaryException(GranaryErrorCode.InvalidArgument, $"'limit' is {limit}; it must be 1 to {MaxLimit}.");
         return await audit.ReadAsync(since, limit, context.RequestAborted);
     }
 }

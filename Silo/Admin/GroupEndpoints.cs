@@ -32,7 +32,7 @@ internal static class GroupEndpoints
                 {
                     perTopic[i] = await ViewsAsync(admin, topics[i], context, access);
                 }
-                catch (GranaryException e) when (e.Code == ErrorCode.TopicNotFound)
+                catch (GranaryException e) when (e.Code == GranaryErrorCode.TopicNotFound)
                 {
                     perTopic[i] = []; // deleted since it was listed
                 }
@@ -77,15 +77,15 @@ internal static class GroupEndpoints
         // "required" keeps the property from being left out, not from being null.
         SeekTarget target = request.To?.ToLowerInvariant() switch
         {
-            null => throw new GranaryException(ErrorCode.InvalidArgument, "'to' is null; it must be earliest, latest, offset or timestamp."),
+            null => throw new GranaryException(GranaryErrorCode.InvalidArgument, "'to' is null; it must be earliest, latest, offset or timestamp."),
             "earliest" => SeekTarget.Earliest,
             "latest" => SeekTarget.Latest,
-            "offset" => SeekTarget.ToOffset(request.Offset ?? throw new GranaryException(ErrorCode.InvalidArgument, "Seek to an offset needs 'offset'."), request.Partition),
-            "timestamp" => SeekTarget.ToTimestamp(request.Timestamp ?? throw new GranaryException(ErrorCode.InvalidArgument, "Seek to a time needs 'timestamp'.")),
-            _ => throw new GranaryException(ErrorCode.InvalidArgument, $"'to' is '{EchoedInput.Of(request.To)}'; it must be earliest, latest, offset or timestamp."),
+            "offset" => SeekTarget.ToOffset(request.Offset ?? throw new GranaryException(GranaryErrorCode.InvalidArgument, "Seek to an offset needs 'offset'."), request.Partition),
+            "timestamp" => SeekTarget.ToTimestamp(request.Timestamp ?? throw new GranaryException(GranaryErrorCode.InvalidArgument, "Seek to a time needs 'timestamp'.")),
+            _ => throw new GranaryException(GranaryErrorCode.InvalidArgument, $"'to' is '{EchoedInput.Of(request.To)}'; it must be earliest, latest, offset or timestamp."),
         };
         if (request.Partition is not null && target.Kind != SeekKind.Offset)
-            throw new GranaryException(ErrorCode.InvalidArgument, "'partition' goes only with a seek to an offset.");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, "'partition' goes only with a seek to an offset.");
         await admin.SeekAsync(topic, group, target);
         return TypedResults.Ok(LagView.From(await admin.GetLagAsync(topic, group), DateTimeOffset.UtcNow));
     }

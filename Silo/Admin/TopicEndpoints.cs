@@ -48,7 +48,7 @@ internal static class TopicEndpoints
         {
             return TopicView.From(await admin.DescribeTopicAsync(name));
         }
-        catch (GranaryException e) when (e.Code == ErrorCode.TopicNotFound)
+        catch (GranaryException e) when (e.Code == GranaryErrorCode.TopicNotFound)
         {
             return null;
         }
@@ -68,11 +68,11 @@ internal static class TopicEndpoints
         try
         {
             patch = await JsonNode.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted) as JsonObject
-                ?? throw new GranaryException(ErrorCode.InvalidArgument, "The body must be a JSON object of settings to change.");
+                ?? throw new GranaryException(GranaryErrorCode.InvalidArgument, "The body must be a JSON object of settings to change.");
         }
         catch (JsonException e)
         {
-            throw new GranaryException(ErrorCode.InvalidArgument, $"The body is not valid JSON: {e.Message}");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, $"The body is not valid JSON: {e.Message}");
         }
         await admin.AlterTopicAsync(name, current => Apply(current, patch, json.Value.SerializerOptions));
         return TopicView.From(await admin.DescribeTopicAsync(name));
@@ -95,7 +95,7 @@ internal static class TopicEndpoints
                 "dedupWindow" => config with { DedupWindow = Optional<TimeSpan>(property, value, json) },
                 "replicationFactor" => config with { ReplicationFactor = Optional<int>(property, value, json) },
                 "minInSyncReplicas" => config with { MinInSyncReplicas = Optional<int>(property, value, json) },
-                _ => throw new GranaryException(ErrorCode.InvalidArgument,
+                _ => throw new GranaryException(GranaryErrorCode.InvalidArgument,
                     $"'{EchoedInput.Of(property)}' is not a topic setting; settings are partitions, maxMessageBytes, retentionTime, retentionBytes, defaultTimeToLive, expiredMessages, overflow, dedupWindow, replicationFactor and minInSyncReplicas."),
             };
         }
@@ -103,7 +103,7 @@ internal static class TopicEndpoints
     }
 
     private static T Required<T>(string property, JsonNode? value, JsonSerializerOptions json) where T : struct =>
-        Optional<T>(property, value, json) ?? throw new GranaryException(ErrorCode.InvalidArgument, $"'{property}' can't be cleared; give a value.");
+        Optional<T>(property, value, json) ?? throw new GranaryException(GranaryErrorCode.InvalidArgument, $"'{property}' can't be cleared; give a value.");
 
     private static T? Optional<T>(string property, JsonNode? value, JsonSerializerOptions json) where T : struct
     {
@@ -114,7 +114,7 @@ internal static class TopicEndpoints
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
         {
-            throw new GranaryException(ErrorCode.InvalidArgument, $"'{property}' has an invalid value {EchoedInput.Of(value.ToJsonString())}: {e.Message}");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, $"'{property}' has an invalid value {EchoedInput.Of(value.ToJsonString())}: {e.Message}");
         }
     }
 

@@ -26,7 +26,7 @@ internal static class WhoAmIEndpoints
         topic ??= [];
         group ??= [];
         if (topic.Length + group.Length > MaxResources)
-            throw new GranaryException(ErrorCode.InvalidArgument, $"Ask about at most {MaxResources} topics and groups at once, not {topic.Length + group.Length}.");
+            throw new GranaryException(GranaryErrorCode.InvalidArgument, $"Ask about at most {MaxResources} topics and groups at once, not {topic.Length + group.Length}.");
         var principal = AdminPrincipal.Of(context);
         bool superuser = !catalog.Enabled || catalog.Policy.IsSuperuser(principal);
         return new WhoAmIView(

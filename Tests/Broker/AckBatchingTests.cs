@@ -78,16 +78,16 @@ public sealed class AckBatchingTests(AckBatchingTests.Silo silo) : IClassFixture
         await Client.Admin.SeekAsync(topic, "g", SeekTarget.Earliest);
 
         var refused = await Assert.ThrowsAsync<GranaryException>(() => held[0].AckConfirmedAsync());
-        Assert.Equal(ErrorCode.StaleDelivery, refused.Code);
+        Assert.Equal(GranaryErrorCode.StaleDelivery, refused.Code);
 
         Assert.True(held[1].AckAsync().IsCompletedSuccessfully); // queued: the broker's answer is not waited for
         var flushed = await Assert.ThrowsAsync<GranaryException>(() => consumer.FlushAcksAsync());
-        Assert.Equal(ErrorCode.StaleDelivery, flushed.Code);
+        Assert.Equal(GranaryErrorCode.StaleDelivery, flushed.Code);
         Assert.Contains($"0/{held[1].Offset}", flushed.Message, StringComparison.Ordinal);
         await Eventually.UntilAsync(() => !failures.IsEmpty); // raised off the settle loop, on the thread pool
         var failure = Assert.Single(failures);
         Assert.Same(held[1], failure.Message);
-        Assert.Equal(ErrorCode.StaleDelivery, failure.Error.Code);
+        Assert.Equal(GranaryErrorCode.StaleDelivery, failure.Error.Code);
         Assert.Equal(1, consumer.FailedAcks);
 
         await consumer.FlushAcksAsync(); // reported once: the next flush has nothing to say
@@ -116,7 +116,7 @@ public sealed class AckBatchingTests(AckBatchingTests.Silo silo) : IClassFixture
             gate.SetResult();
             // The held ack arrives after the redelivery: refused, and reported.
             var flushed = await Assert.ThrowsAsync<GranaryException>(() => consumer.FlushAcksAsync());
-            Assert.Equal(ErrorCode.StaleDelivery, flushed.Code);
+            Assert.Equal(GranaryErrorCode.StaleDelivery, flushed.Code);
             await deliveries[1].AckConfirmedAsync();
             Assert.Equal(0, (await Client.Admin.GetLagAsync(topic, "g")).TotalLag);
         }
@@ -190,7 +190,7 @@ public sealed class AckBatchingTests(AckBatchingTests.Silo silo) : IClassFixture
         Assert.Equal(0, weak.Count(w => w.IsAlive)); // no refused message (nor its pull buffer) is kept for the report
 
         var flushed = await Assert.ThrowsAsync<GranaryException>(() => consumer.FlushAcksAsync());
-        Assert.Equal(ErrorCode.StaleDelivery, flushed.Code);
+        Assert.Equal(GranaryErrorCode.StaleDelivery, flushed.Code);
         Assert.StartsWith($"{Count} queued ack(s)", flushed.Message, StringComparison.Ordinal);
         Assert.Equal(10, flushed.Message.Split("(attempt ").Length - 1); // names the first ten, counts the rest
         await consumer.FlushAcksAsync(); // reported once
@@ -218,7 +218,7 @@ public sealed class AckBatchingTests(AckBatchingTests.Silo silo) : IClassFixture
             await Eventually.UntilAsync(() => consumer.FailedAcks == 1);
 
             var flushed = await Assert.ThrowsAsync<GranaryException>(() => consumer.FlushAcksAsync());
-            Assert.Equal(ErrorCode.StaleDelivery, flushed.Code);
+            Assert.Equal(GranaryErrorCode.StaleDelivery, flushed.Code);
             Assert.Contains($"0/{message.Offset}", flushed.Message, StringComparison.Ordinal);
         }
         finally
@@ -273,7 +273,7 @@ public sealed class AckBatchingTests(AckBatchingTests.Silo silo) : IClassFixture
         Assert.Contains("1 Timeout", flushed.Message, StringComparison.Ordinal);
         Assert.True(silo.AckCalls.GetValueOrDefault(topic) > 1, "the failed call was sent again before giving up");
         await Eventually.UntilAsync(() => !failures.IsEmpty);
-        Assert.Equal(ErrorCode.Timeout, Assert.Single(failures).Error.Code);
+        Assert.Equal(GranaryErrorCode.Timeout, Assert.Single(failures).Error.Code);
         await consumer.FlushAcksAsync(); // reported once
     }
 
@@ -433,7 +433,7 @@ public sealed class AckBatchingTests(AckBatchingTests.Silo silo) : IClassFixture
         await held[0].AckAsync(); // refused: the handler blocks on a flush
         var refused = await Assert.ThrowsAsync<GranaryException>(() => held[1].AckConfirmedAsync().WaitAsync(TimeSpan.FromSeconds(20)));
 
-        Assert.Equal(ErrorCode.StaleDelivery, refused.Code);
+        Assert.Equal(GranaryErrorCode.StaleDelivery, refused.Code);
         await Eventually.UntilAsync(() => Volatile.Read(ref flushedInHandler) == 1);
     }
 
@@ -458,7 +458,7 @@ public sealed class AckBatchingTests(AckBatchingTests.Silo silo) : IClassFixture
 
         Assert.True(consumer.FailedAcks >= 1);
         var flushed = await Assert.ThrowsAsync<GranaryException>(() => consumer.FlushAcksAsync());
-        Assert.Equal(ErrorCode.StaleDelivery, flushed.Code);
+        Assert.Equal(GranaryErrorCode.StaleDelivery, flushed.Code);
     }
 
     /// <summary>One silo; its client counts ack calls per topic and holds those of the topics in <see cref="HeldAcks"/>.</summary>

@@ -29,13 +29,13 @@ public sealed class CreateIfMissingTests(BrokerClusterFixture fixture)
         var error = await Assert.ThrowsAsync<GranaryException>(() =>
             Admin.CreateTopicIfMissingAsync(topic, new TopicOptions { Partitions = 2, MaxMessageBytes = 4096, RetentionTime = TimeSpan.FromHours(1) }));
 
-        Assert.Equal(ErrorCode.TopicAlreadyExists, error.Code);
+        Assert.Equal(GranaryErrorCode.TopicAlreadyExists, error.Code);
         Assert.Contains("Partitions is 4, not 2", error.Message, StringComparison.Ordinal);
         Assert.Contains("RetentionTime is unset, not 01:00:00", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("MaxMessageBytes", error.Message, StringComparison.Ordinal);
         var overflow = await Assert.ThrowsAsync<GranaryException>(() =>
             Admin.CreateTopicIfMissingAsync(topic, new TopicOptions { Overflow = OverflowPolicy.RejectPublish }));
-        Assert.Equal(ErrorCode.TopicAlreadyExists, overflow.Code);
+        Assert.Equal(GranaryErrorCode.TopicAlreadyExists, overflow.Code);
         Assert.Contains("Overflow is DropOldest, not RejectPublish", overflow.Message, StringComparison.Ordinal);
     }
 

@@ -154,7 +154,7 @@ public sealed class DeliveryModeTests(BrokerClusterFixture fixture)
         await using var shared = Client.CreateConsumer(topic, "g", new ConsumerOptions { Mode = DeliveryMode.Shared });
 
         var error = await Assert.ThrowsAsync<GranaryException>(() => shared.StartAsync());
-        Assert.Equal(ErrorCode.InvalidArgument, error.Code);
+        Assert.Equal(GranaryErrorCode.InvalidArgument, error.Code);
         Assert.Equal(DeliveryMode.Ordered, (await Client.Admin.DescribeGroupAsync(topic, "g")).Settings.Mode);
     }
 }

@@ -12,10 +12,10 @@ public sealed class ErrorTests(BrokerClusterFixture fixture)
     [InlineData("ünïcode")]
     public async Task InvalidTopicOrGroupName_IsRejectedWithInvalidName(string name)
     {
-        Assert.Equal(ErrorCode.InvalidName, (await Assert.ThrowsAsync<GranaryException>(() => Client.Admin.CreateTopicAsync(name))).Code);
-        Assert.Equal(ErrorCode.InvalidName, Assert.Throws<GranaryException>(() => Client.CreateProducer(name)).Code);
-        Assert.Equal(ErrorCode.InvalidName, Assert.Throws<GranaryException>(() => Client.CreateConsumer("valid", name)).Code);
-        Assert.Equal(ErrorCode.InvalidName, Assert.Throws<GranaryException>(() => Client.CreateConsumer(name, "valid")).Code);
+        Assert.Equal(GranaryErrorCode.InvalidName, (await Assert.ThrowsAsync<GranaryException>(() => Client.Admin.CreateTopicAsync(name))).Code);
+        Assert.Equal(GranaryErrorCode.InvalidName, Assert.Throws<GranaryException>(() => Client.CreateProducer(name)).Code);
+        Assert.Equal(GranaryErrorCode.InvalidName, Assert.Throws<GranaryException>(() => Client.CreateConsumer("valid", name)).Code);
+        Assert.Equal(GranaryErrorCode.InvalidName, Assert.Throws<GranaryException>(() => Client.CreateConsumer(name, "valid")).Code);
     }
 
     [Fact]
@@ -24,7 +24,7 @@ public sealed class ErrorTests(BrokerClusterFixture fixture)
         string longest = new('n', 200);
         await Client.Admin.CreateTopicAsync(longest);
         await Client.Admin.DeleteTopicAsync(longest);
-        Assert.Equal(ErrorCode.InvalidName, (await Assert.ThrowsAsync<GranaryException>(() => Client.Admin.CreateTopicAsync(longest + "n"))).Code);
+        Assert.Equal(GranaryErrorCode.InvalidName, (await Assert.ThrowsAsync<GranaryException>(() => Client.Admin.CreateTopicAsync(longest + "n"))).Code);
     }
 
     [Fact]
@@ -34,7 +34,7 @@ public sealed class ErrorTests(BrokerClusterFixture fixture)
         string topic = BrokerClusterFixture.UniqueTopic();
         var tooLong = await Assert.ThrowsAsync<GranaryException>(() =>
             Client.Admin.CreateTopicAsync(topic, new TopicOptions { DefaultTimeToLive = TimeSpan.FromDays(36_526) }));
-        Assert.Equal(ErrorCode.InvalidArgument, tooLong.Code);
+        Assert.Equal(GranaryErrorCode.InvalidArgument, tooLong.Code);
         await Client.Admin.CreateTopicAsync(topic, new TopicOptions { DefaultTimeToLive = TimeSpan.FromDays(36_525) });
         await using var producer = Client.CreateProducer(topic);
         await producer.SendAsync(new OutgoingMessage("x"u8.ToArray()));
@@ -54,10 +54,10 @@ public sealed class ErrorTests(BrokerClusterFixture fixture)
     {
         string topic = BrokerClusterFixture.UniqueTopic();
         var zero = await Assert.ThrowsAsync<GranaryException>(() => Client.Admin.CreateTopicAsync(topic, new TopicOptions { Partitions = 0 }));
-        Assert.Equal(ErrorCode.InvalidArgument, zero.Code);
+        Assert.Equal(GranaryErrorCode.InvalidArgument, zero.Code);
         await Client.Admin.CreateTopicAsync(topic);
         var twice = await Assert.ThrowsAsync<GranaryException>(() => Client.Admin.CreateTopicAsync(topic));
-        Assert.Equal(ErrorCode.TopicAlreadyExists, twice.Code);
+        Assert.Equal(GranaryErrorCode.TopicAlreadyExists, twice.Code);
         Assert.False(twice.IsRetriable);
     }
 
@@ -67,12 +67,12 @@ public sealed class ErrorTests(BrokerClusterFixture fixture)
         string topic = BrokerClusterFixture.UniqueTopic("missing");
         await using var producer = Client.CreateProducer(topic);
         var send = await Assert.ThrowsAsync<GranaryException>(() => producer.SendAsync(new OutgoingMessage("x"u8.ToArray())));
-        Assert.Equal(ErrorCode.TopicNotFound, send.Code);
+        Assert.Equal(GranaryErrorCode.TopicNotFound, send.Code);
 
         await using var consumer = Client.CreateConsumer(topic, "g");
         var read = await Assert.ThrowsAsync<GranaryException>(() => Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count > 0));
-        Assert.Equal(ErrorCode.TopicNotFound, read.Code);
-        Assert.Equal(ErrorCode.TopicNotFound, (await Assert.ThrowsAsync<GranaryException>(() => Client.Admin.DescribeTopicAsync(topic))).Code);
+        Assert.Equal(GranaryErrorCode.TopicNotFound, read.Code);
+        Assert.Equal(GranaryErrorCode.TopicNotFound, (await Assert.ThrowsAsync<GranaryException>(() => Client.Admin.DescribeTopicAsync(topic))).Code);
     }
 
     [Fact]
@@ -83,13 +83,13 @@ public sealed class ErrorTests(BrokerClusterFixture fixture)
         await using var producer = Client.CreateProducer(topic);
 
         var tooLarge = await Assert.ThrowsAsync<GranaryException>(() => producer.SendAsync(new OutgoingMessage(new byte[1025])));
-        Assert.Equal(ErrorCode.MessageTooLarge, tooLarge.Code);
+        Assert.Equal(GranaryErrorCode.MessageTooLarge, tooLarge.Code);
         // A client that skips the SDK's check meets the same rule in the partition grain.
         var direct = fixture.Cluster.Client.GetGrain<IPartitionGrain>($"{topic}/0");
         var serverSide = await Assert.ThrowsAsync<GranaryException>(() => direct.AppendAsync(new MessageBatch([new Message(null, new byte[4096], null)])));
-        Assert.Equal(ErrorCode.MessageTooLarge, serverSide.Code);
+        Assert.Equal(GranaryErrorCode.MessageTooLarge, serverSide.Code);
         var empty = await Assert.ThrowsAsync<GranaryException>(() => direct.AppendAsync(new MessageBatch([])));
-        Assert.Equal(ErrorCode.InvalidArgument, empty.Code);
+        Assert.Equal(GranaryErrorCode.InvalidArgument, empty.Code);
 
         var fits = await producer.SendAsync(new OutgoingMessage(new byte[1000]));
         Assert.Equal(0, fits.Offset);
@@ -104,7 +104,7 @@ public sealed class ErrorTests(BrokerClusterFixture fixture)
 
         var error = await Assert.ThrowsAsync<GranaryException>(() => partition.FetchAsync(-1, 10, TimeSpan.Zero));
 
-        Assert.Equal(ErrorCode.InvalidArgument, error.Code);
+        Assert.Equal(GranaryErrorCode.InvalidArgument, error.Code);
     }
 
     [Fact]
@@ -119,8 +119,8 @@ public sealed class ErrorTests(BrokerClusterFixture fixture)
 
         await message.AckAsync();
 
-        Assert.Equal(ErrorCode.AlreadyAcknowledged, (await Assert.ThrowsAsync<GranaryException>(() => message.AckAsync())).Code);
-        Assert.Equal(ErrorCode.AlreadyAcknowledged, (await Assert.ThrowsAsync<GranaryException>(() => message.NackAsync())).Code);
+        Assert.Equal(GranaryErrorCode.AlreadyAcknowledged, (await Assert.ThrowsAsync<GranaryException>(() => message.AckAsync())).Code);
+        Assert.Equal(GranaryErrorCode.AlreadyAcknowledged, (await Assert.ThrowsAsync<GranaryException>(() => message.NackAsync())).Code);
     }
 
     [Fact]
@@ -138,9 +138,9 @@ public sealed class ErrorTests(BrokerClusterFixture fixture)
         await Client.Admin.DeleteTopicAsync(topic);
 
         var read = await Assert.ThrowsAsync<GranaryException>(() => Eventually.CollectAsync(consumer.ReadAllAsync(), r => false));
-        Assert.Equal(ErrorCode.TopicNotFound, read.Code);
+        Assert.Equal(GranaryErrorCode.TopicNotFound, read.Code);
         await using var late = Client.CreateProducer(topic);
-        Assert.Equal(ErrorCode.TopicNotFound, (await Assert.ThrowsAsync<GranaryException>(() => late.SendAsync(new OutgoingMessage("after"u8.ToArray())))).Code);
+        Assert.Equal(GranaryErrorCode.TopicNotFound, (await Assert.ThrowsAsync<GranaryException>(() => late.SendAsync(new OutgoingMessage("after"u8.ToArray())))).Code);
         Assert.DoesNotContain(topic, await Client.Admin.ListTopicsAsync());
     }
 
@@ -160,6 +160,6 @@ public sealed class ErrorTests(BrokerClusterFixture fixture)
         Assert.Equal([0L, 0L, 1L], description.PartitionDetails.Select(p => p.EndOffset));
         Assert.Contains(topic, await Client.Admin.ListTopicsAsync());
         await Client.Admin.DeleteTopicAsync(topic);
-        Assert.Equal(ErrorCode.TopicNotFound, (await Assert.ThrowsAsync<GranaryException>(() => Client.Admin.DeleteTopicAsync(topic))).Code);
+        Assert.Equal(GranaryErrorCode.TopicNotFound, (await Assert.ThrowsAsync<GranaryException>(() => Client.Admin.DeleteTopicAsync(topic))).Code);
     }
 }

@@ -29,7 +29,7 @@ public sealed class ForgedCountAllocationTests(ITestOutputHelper output)
         var e = await Assert.ThrowsAsync<GranaryException>(() => partition.AppendAsync(forged));
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
         output.WriteLine($"{allocated} bytes allocated refusing the forged batch");
-        Assert.Equal(ErrorCode.InvalidArgument, e.Code);
+        Assert.Equal(GranaryErrorCode.InvalidArgument, e.Code);
         // Sized by the claimed count, the check's scratch alone would be 2,000,000 x 17 bytes (34 MB), kept per thread.
         Assert.True(allocated < 4 << 20, $"{allocated} bytes allocated");
         Assert.Equal(1, (await partition.DescribeAsync()).EndOffset);

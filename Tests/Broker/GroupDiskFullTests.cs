@@ -1,6 +1,6 @@
 namespace Granary.Tests.Broker;
 
-/// <summary>A group created on a full disk fails with <see cref="ErrorCode.DiskFull"/>, and works once space is freed.</summary>
+/// <summary>A group created on a full disk fails with <see cref="GranaryErrorCode.DiskFull"/>, and works once space is freed.</summary>
 [Trait("Category", "Integration")]
 public sealed class GroupDiskFullTests
 {
@@ -19,7 +19,7 @@ public sealed class GroupDiskFullTests
         await using (var refused = cluster.Client.CreateConsumer(topic, "g"))
         {
             var error = await Assert.ThrowsAsync<GranaryException>(() => refused.StartAsync());
-            Assert.True(error.Code == ErrorCode.DiskFull, $"{error.Code}: {error.Message}");
+            Assert.True(error.Code == GranaryErrorCode.DiskFull, $"{error.Code}: {error.Message}");
             Assert.DoesNotContain("   at ", error.Message, StringComparison.Ordinal);
         }
 

@@ -23,7 +23,7 @@ public sealed class GroupErrorTests(BrokerClusterFixture fixture)
         foreach (var (name, call) in calls)
         {
             var error = await Assert.ThrowsAsync<GranaryException>(call);
-            Assert.True(error.Code == ErrorCode.GroupNotFound, $"{name}: {error.Code} {error.Message}");
+            Assert.True(error.Code == GranaryErrorCode.GroupNotFound, $"{name}: {error.Code} {error.Message}");
             Assert.False(error.IsRetriable, name);
             Assert.Contains("'nobody'", error.Message, StringComparison.Ordinal);
         }

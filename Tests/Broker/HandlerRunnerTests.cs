@@ -210,7 +210,7 @@ public sealed class HandlerRunnerTests(BrokerClusterFixture fixture)
     {
         await using var consumer = Client.CreateConsumer(BrokerClusterFixture.UniqueTopic(), "g");
         var error = await Assert.ThrowsAsync<GranaryException>(() => consumer.RunAsync((_, _) => Task.CompletedTask).WaitAsync(Eventually.DefaultTimeout));
-        Assert.Equal(ErrorCode.TopicNotFound, error.Code);
+        Assert.Equal(GranaryErrorCode.TopicNotFound, error.Code);
     }
 
     /// <summary>Runs the handler until <paramref name="done"/> holds (failing on the deadline or if the run ends first), then stops it.</summary>

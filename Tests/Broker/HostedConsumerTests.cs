@@ -75,7 +75,7 @@ public sealed class HostedConsumerTests(BrokerClusterFixture fixture)
         using var host = builder.Build();
 
         var error = await Assert.ThrowsAsync<GranaryException>(() => host.StartAsync());
-        Assert.Equal(ErrorCode.PartitionUnavailable, error.Code); // refused: nothing listens at port 1
+        Assert.Equal(GranaryErrorCode.PartitionUnavailable, error.Code); // refused: nothing listens at port 1
         Assert.Contains("refused", error.Message, StringComparison.Ordinal);
     }
 

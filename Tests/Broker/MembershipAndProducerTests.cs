@@ -29,7 +29,7 @@ public sealed class MembershipAndProducerTests(BrokerClusterFixture fixture)
         Assert.NotEqual(dropped, consumer.MemberId);
         var refused = await Assert.ThrowsAsync<GranaryException>(() =>
             Grains.GetGrain<IPartitionCursorGrain>($"{topic}/g/0").PullDecodedAsync(dropped, 1, TimeSpan.FromSeconds(30), TimeSpan.Zero));
-        Assert.Equal(ErrorCode.NotAMember, refused.Code);
+        Assert.Equal(GranaryErrorCode.NotAMember, refused.Code);
     }
 
     [Fact]
@@ -97,7 +97,7 @@ public sealed class MembershipAndProducerTests(BrokerClusterFixture fixture)
         await producer.DisposeAsync();
 
         Assert.Equal(0, (await send).Offset);
-        Assert.Equal(ErrorCode.Closed, (await Assert.ThrowsAsync<GranaryException>(() => producer.SendAsync(new OutgoingMessage("late"u8.ToArray())))).Code);
+        Assert.Equal(GranaryErrorCode.Closed, (await Assert.ThrowsAsync<GranaryException>(() => producer.SendAsync(new OutgoingMessage("late"u8.ToArray())))).Code);
     }
 
     [Fact]

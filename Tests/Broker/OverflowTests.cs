@@ -41,7 +41,7 @@ public sealed class OverflowTests : IAsyncLifetime
         }
 
         Assert.NotNull(full);
-        Assert.Equal(ErrorCode.QueueFull, full.Code);
+        Assert.Equal(GranaryErrorCode.QueueFull, full.Code);
         Assert.True(full.IsRetriable);
         var partition = (await _client.Admin.DescribeTopicAsync(topic)).PartitionDetails[0];
         Assert.Equal(0, partition.StartOffset); // nothing the group has not acknowledged was deleted
@@ -50,7 +50,7 @@ public sealed class OverflowTests : IAsyncLifetime
         await using (var retrying = _client.CreateProducer(topic, new ProducerOptions { MaxRetries = 2 }))
         {
             var stillFull = await Assert.ThrowsAsync<GranaryException>(() => retrying.SendAsync(new OutgoingMessage(new byte[200])));
-            Assert.Equal(ErrorCode.QueueFull, stillFull.Code);
+            Assert.Equal(GranaryErrorCode.QueueFull, stillFull.Code);
         }
 
         await Eventually.UntilAsync(() => received.Count == confirmed.Count);
@@ -65,7 +65,7 @@ public sealed class OverflowTests : IAsyncLifetime
                 await producer.SendAsync(new OutgoingMessage(new byte[200]));
                 return true;
             }
-            catch (GranaryException e) when (e.Code == ErrorCode.QueueFull)
+            catch (GranaryException e) when (e.Code == GranaryErrorCode.QueueFull)
             {
                 return false;
             }

@@ -51,7 +51,7 @@ public sealed class OverflowWithLargeSegmentsTests(BrokerClusterFixture fixture)
                 full = e;
             }
         }
-        Assert.Equal(ErrorCode.QueueFull, full?.Code);
+        Assert.Equal(GranaryErrorCode.QueueFull, full?.Code);
         Assert.True(full!.IsRetriable);
         var after = (await fixture.Client.Admin.DescribeTopicAsync(topic)).PartitionDetails.Single();
         Assert.True(after.StartOffset <= firstUnacked);

@@ -11,10 +11,10 @@ public sealed class PartitionLimitTests
         using var data = new TempDirectory();
         await using var silo = await SiloOnDirectory.StartAsync(data.Path);
         var error = await Assert.ThrowsAsync<GranaryException>(() => silo.Client.Admin.CreateTopicAsync("wide", new TopicOptions { Partitions = 10_000 }));
-        Assert.Equal(ErrorCode.InvalidArgument, error.Code);
+        Assert.Equal(GranaryErrorCode.InvalidArgument, error.Code);
         Assert.Contains("MaxPartitionsPerTopic", error.Message, StringComparison.Ordinal);
         Assert.Empty(await silo.Client.Admin.ListTopicsAsync());
-        Assert.Equal(ErrorCode.TopicNotFound, (await Assert.ThrowsAsync<GranaryException>(() => silo.Client.Admin.DescribeTopicAsync("wide"))).Code);
+        Assert.Equal(GranaryErrorCode.TopicNotFound, (await Assert.ThrowsAsync<GranaryException>(() => silo.Client.Admin.DescribeTopicAsync("wide"))).Code);
         Assert.False(Directory.Exists(Path.Combine(data.Path, "logs")) && Directory.EnumerateFileSystemEntries(Path.Combine(data.Path, "logs")).Any());
         // Within the cap it works.
         await silo.Client.Admin.CreateTopicAsync("wide", new TopicOptions { Partitions = 1_000 });
@@ -26,12 +26,12 @@ public sealed class PartitionLimitTests
         await using var silo = await OneSiloCluster.StartAsync(granary: o => (o.MaxPartitionsPerSilo, o.MaxPartitionsPerTopic) = (10, 8));
         var admin = silo.Client.Admin;
         await admin.CreateTopicAsync("a", new TopicOptions { Partitions = 6 });
-        Assert.Equal(ErrorCode.InvalidArgument, (await Assert.ThrowsAsync<GranaryException>(() => admin.CreateTopicAsync("b", new TopicOptions { Partitions = 5 }))).Code);
-        Assert.Equal(ErrorCode.TopicNotFound, (await Assert.ThrowsAsync<GranaryException>(() => admin.DescribeTopicAsync("b"))).Code);
+        Assert.Equal(GranaryErrorCode.InvalidArgument, (await Assert.ThrowsAsync<GranaryException>(() => admin.CreateTopicAsync("b", new TopicOptions { Partitions = 5 }))).Code);
+        Assert.Equal(GranaryErrorCode.TopicNotFound, (await Assert.ThrowsAsync<GranaryException>(() => admin.DescribeTopicAsync("b"))).Code);
         await admin.CreateTopicAsync("b", new TopicOptions { Partitions = 4 });
-        Assert.Equal(ErrorCode.InvalidArgument, (await Assert.ThrowsAsync<GranaryException>(() => admin.AddPartitionsAsync("b", 5))).Code);
-        Assert.Equal(ErrorCode.InvalidArgument, (await Assert.ThrowsAsync<GranaryException>(() => admin.AlterTopicAsync("a", c => c with { Partitions = 7 }))).Code);
-        Assert.Equal(ErrorCode.InvalidArgument, (await Assert.ThrowsAsync<GranaryException>(() => admin.CreateTopicAsync("c", new TopicOptions { Partitions = 9 }))).Code);
+        Assert.Equal(GranaryErrorCode.InvalidArgument, (await Assert.ThrowsAsync<GranaryException>(() => admin.AddPartitionsAsync("b", 5))).Code);
+        Assert.Equal(GranaryErrorCode.InvalidArgument, (await Assert.ThrowsAsync<GranaryException>(() => admin.AlterTopicAsync("a", c => c with { Partitions = 7 }))).Code);
+        Assert.Equal(GranaryErrorCode.InvalidArgument, (await Assert.ThrowsAsync<GranaryException>(() => admin.CreateTopicAsync("c", new TopicOptions { Partitions = 9 }))).Code);
         Assert.Equal((6, 4), ((await admin.DescribeTopicAsync("a")).Config.Partitions, (await admin.DescribeTopicAsync("b")).Config.Partitions));
         // Room comes back when a topic goes.
         await admin.DeleteTopicAsync("a");

@@ -61,7 +61,7 @@ public sealed class PooledBatchBytesTests(ITestOutputHelper output)
         // A retry of a stored batch (a duplicate), and a refused one (a sequence out of order).
         Assert.Equal(results[0].BaseOffset, (await remote.AppendAsync(Batch(0, producerId: 1000, messages: 50, baseSequence: 0))).BaseOffset);
         var refused = await Assert.ThrowsAsync<GranaryException>(() => remote.AppendAsync(Batch(0, producerId: 1000, messages: 50, baseSequence: 999)));
-        Assert.Equal(ErrorCode.OutOfOrderSequence, refused.Code);
+        Assert.Equal(GranaryErrorCode.OutOfOrderSequence, refused.Code);
         await Eventually.UntilAsync(() => BatchBytes.Outstanding == before, TimeSpan.FromSeconds(30));
 
         // A caller in the silo keeps its bytes: the partition stamps them in place, but never hands the array to the pool.

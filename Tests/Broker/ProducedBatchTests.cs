@@ -112,7 +112,7 @@ public sealed class ProducedBatchTests(BrokerClusterFixture fixture)
 
         var refused = await Assert.ThrowsAsync<GranaryException>(() => partition.AppendAsync(Forged(kind)));
 
-        Assert.Equal(ErrorCode.InvalidArgument, refused.Code);
+        Assert.Equal(GranaryErrorCode.InvalidArgument, refused.Code);
         Assert.Equal(0, await EndOffsetAsync(topic));
         var valid = await partition.AppendAsync(Encode(0, 0, Plain("after")));
         Assert.Equal(0, valid.BaseOffset);
@@ -130,7 +130,7 @@ public sealed class ProducedBatchTests(BrokerClusterFixture fixture)
         // Key, header names and values count as they do in the SDK's check: 1000 + 10 + (1 + 14) = 1025.
         var over = new Message(new byte[10], new byte[1000], [new MessageHeader("h", new byte[14])]);
         var tooLarge = await Assert.ThrowsAsync<GranaryException>(() => partition.AppendAsync(Encode(0, 0, Plain("fine"), over)));
-        Assert.Equal(ErrorCode.MessageTooLarge, tooLarge.Code);
+        Assert.Equal(GranaryErrorCode.MessageTooLarge, tooLarge.Code);
         Assert.Equal(0, await EndOffsetAsync(topic));
 
         var exactly = new Message(new byte[10], new byte[1000], [new MessageHeader("h", new byte[13]), traceparent]);

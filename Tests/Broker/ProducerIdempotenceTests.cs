@@ -48,7 +48,7 @@ public sealed class ProducerIdempotenceTests : IAsyncLifetime
         var gap = await Assert.ThrowsAsync<GranaryException>(() =>
             partition.AppendAsync(new MessageBatch([Message("c")]) { ProducerId = 5, BaseSequence = 1002 }));
 
-        Assert.Equal(ErrorCode.OutOfOrderSequence, gap.Code);
+        Assert.Equal(GranaryErrorCode.OutOfOrderSequence, gap.Code);
         Assert.True(gap.IsRetriable);
         Assert.Equal(1, (await partition.DescribeAsync()).EndOffset);
         await partition.AppendAsync(new MessageBatch([Message("b")]) { ProducerId = 5, BaseSequence = 1001 });

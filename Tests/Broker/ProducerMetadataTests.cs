@@ -27,7 +27,7 @@ public sealed class ProducerMetadataTests(BrokerClusterFixture fixture)
 
         Assert.Equal(1, (await producer.SendAsync(new OutgoingMessage("new"u8.ToArray()) { Partition = 1 })).Partition);
         var missing = await Assert.ThrowsAsync<GranaryException>(() => producer.SendAsync(new OutgoingMessage("x"u8.ToArray()) { Partition = 2 }));
-        Assert.Equal(ErrorCode.InvalidArgument, missing.Code);
+        Assert.Equal(GranaryErrorCode.InvalidArgument, missing.Code);
     }
 
     /// <summary>A one-partition topic with a producer that has sent to it, then grown to <paramref name="partitions"/>.</summary>

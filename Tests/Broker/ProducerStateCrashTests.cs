@@ -61,7 +61,7 @@ public sealed class ProducerStateCrashTests
         Assert.Equal(4, (await restarted.Admin.DescribeTopicAsync("orders")).PartitionDetails.Single().EndOffset);
         // The producer's position came back too: a gap is refused, the next sequence is stored.
         var gap = await Assert.ThrowsAsync<GranaryException>(() => again.AppendAsync(new MessageBatch([ProducerIdempotenceTests.Message("e")]) { ProducerId = 4242, BaseSequence = 4 }));
-        Assert.Equal(ErrorCode.OutOfOrderSequence, gap.Code);
+        Assert.Equal(GranaryErrorCode.OutOfOrderSequence, gap.Code);
         Assert.Equal(4, (await again.AppendAsync(new MessageBatch([ProducerIdempotenceTests.Message("d")]) { ProducerId = 4242, BaseSequence = 3 })).BaseOffset);
     }
 

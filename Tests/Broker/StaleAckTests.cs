@@ -2,7 +2,7 @@ namespace Granary.Tests.Broker;
 
 /// <summary>
 /// An ack, nack, reject or lease extension names the delivery it answers. One that answers a delivery whose lease
-/// ended, when the message went to another member since, is refused as <see cref="ErrorCode.StaleDelivery"/> and
+/// ended, when the message went to another member since, is refused as <see cref="GranaryErrorCode.StaleDelivery"/> and
 /// leaves the new holder's lease alone (issue 16, item 8).
 /// </summary>
 [Collection(BrokerCluster.Name)]
@@ -31,7 +31,7 @@ public sealed class StaleAckTests(BrokerClusterFixture fixture)
         Assert.Equal(2, Assert.Single(b).Attempt);
 
         var refused = await Assert.ThrowsAsync<GranaryException>(() => fromA.AckConfirmedAsync()); // AckAsync only queues: the confirmed form carries the refusal
-        Assert.Equal(ErrorCode.StaleDelivery, refused.Code);
+        Assert.Equal(GranaryErrorCode.StaleDelivery, refused.Code);
         Assert.False(refused.IsRetriable);
         Assert.Equal(1, (await cursor.DescribeAsync()).InFlight);
         Assert.Empty((await cursor.NackAsync("B", [b[0].Ref], TimeSpan.Zero)).Refused); // B's nack really returns it

@@ -2,7 +2,7 @@ namespace Granary.Tests.Broker;
 
 /// <summary>
 /// Deleting a topic while producers and consumers use it: every call that was waiting on its partitions, and every
-/// call after, answers <see cref="ErrorCode.TopicNotFound"/> (never the server's ObjectDisposedException, which reached
+/// call after, answers <see cref="GranaryErrorCode.TopicNotFound"/> (never the server's ObjectDisposedException, which reached
 /// consumers as "Closed: The client was disposed").
 /// </summary>
 public sealed class TopicDeleteTests
@@ -21,12 +21,12 @@ public sealed class TopicDeleteTests
 
         // Before the fix the fetch slept through its whole wait and then answered "nothing new" from the closed log.
         var error = await Assert.ThrowsAsync<GranaryException>(() => polling.WaitAsync(TimeSpan.FromSeconds(60)));
-        Assert.Equal(ErrorCode.TopicNotFound, error.Code);
-        Assert.Equal(ErrorCode.TopicNotFound, (await Assert.ThrowsAsync<GranaryException>(() => partition.FetchAsync(0, 10, TimeSpan.Zero))).Code);
-        Assert.Equal(ErrorCode.TopicNotFound, (await Assert.ThrowsAsync<GranaryException>(() =>
+        Assert.Equal(GranaryErrorCode.TopicNotFound, error.Code);
+        Assert.Equal(GranaryErrorCode.TopicNotFound, (await Assert.ThrowsAsync<GranaryException>(() => partition.FetchAsync(0, 10, TimeSpan.Zero))).Code);
+        Assert.Equal(GranaryErrorCode.TopicNotFound, (await Assert.ThrowsAsync<GranaryException>(() =>
             partition.AppendAsync(new MessageBatch([new Message(null, "b"u8.ToArray(), null)])))).Code);
         var cursor = silo.Cluster.SiloGrainFactory().GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
-        Assert.Equal(ErrorCode.TopicNotFound, (await Assert.ThrowsAsync<GranaryException>(() => cursor.PullDecodedAsync("m", 10, TimeSpan.FromSeconds(30), TimeSpan.Zero))).Code);
+        Assert.Equal(GranaryErrorCode.TopicNotFound, (await Assert.ThrowsAsync<GranaryException>(() => cursor.PullDecodedAsync("m", 10, TimeSpan.FromSeconds(30), TimeSpan.Zero))).Code);
     }
 
     [Fact]
@@ -60,7 +60,7 @@ public sealed class TopicDeleteTests
             foreach (var task in reading)
             {
                 var error = await Assert.ThrowsAsync<GranaryException>(() => task.WaitAsync(TimeSpan.FromSeconds(120)));
-                Assert.Equal(ErrorCode.TopicNotFound, error.Code);
+                Assert.Equal(GranaryErrorCode.TopicNotFound, error.Code);
             }
         }
         finally

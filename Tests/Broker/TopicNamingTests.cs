@@ -16,7 +16,7 @@ public sealed class TopicNamingTests
     public void Validate_OnlyDots_IsInvalidName(string name)
     {
         Assert.False(Names.IsValid(name));
-        Assert.Equal(ErrorCode.InvalidName, Assert.Throws<GranaryException>(() => Names.Validate(name, "topic")).Code);
+        Assert.Equal(GranaryErrorCode.InvalidName, Assert.Throws<GranaryException>(() => Names.Validate(name, "topic")).Code);
     }
 
     [Theory]
@@ -52,14 +52,14 @@ public sealed class TopicNamingTests
             foreach (string name in (string[])[".", ".."])
             {
                 // The SDK refuses, and so does the broker when called directly (another client could skip the SDK's check).
-                Assert.Equal(ErrorCode.InvalidName, (await Assert.ThrowsAsync<GranaryException>(() => silo.Client.Admin.CreateTopicAsync(name))).Code);
+                Assert.Equal(GranaryErrorCode.InvalidName, (await Assert.ThrowsAsync<GranaryException>(() => silo.Client.Admin.CreateTopicAsync(name))).Code);
                 var direct = await Assert.ThrowsAsync<GranaryException>(() => silo.Cluster.Client.GetGrain<ITopicGrain>(name).CreateAsync(new TopicConfig()));
-                Assert.Equal(ErrorCode.InvalidName, direct.Code);
-                Assert.Equal(ErrorCode.InvalidName, (await Assert.ThrowsAsync<GranaryException>(() => silo.Client.Admin.DeleteTopicAsync(name))).Code);
+                Assert.Equal(GranaryErrorCode.InvalidName, direct.Code);
+                Assert.Equal(GranaryErrorCode.InvalidName, (await Assert.ThrowsAsync<GranaryException>(() => silo.Client.Admin.DeleteTopicAsync(name))).Code);
                 // Nothing reaches a log under such a name either.
                 var append = await Assert.ThrowsAsync<GranaryException>(() =>
                     silo.Cluster.Client.GetGrain<IPartitionGrain>($"{name}/0").AppendAsync(new MessageBatch([new Message(null, "x"u8.ToArray(), null)])));
-                Assert.Equal(ErrorCode.TopicNotFound, append.Code);
+                Assert.Equal(GranaryErrorCode.TopicNotFound, append.Code);
             }
             Assert.Equal(["0"], await silo.Client.Admin.ListTopicsAsync());
         }
@@ -88,8 +88,8 @@ public sealed class TopicNamingTests
     {
         using var logs = new TempDirectory();
         var paths = new PartitionPaths(logs.Path);
-        Assert.Equal(ErrorCode.InvalidName, Assert.Throws<GranaryException>(() => paths.PartitionDirectory(name, PartitionPaths.NewIncarnation(), 0)).Code);
-        Assert.Equal(ErrorCode.InvalidName, Assert.Throws<GranaryException>(() => paths.PartitionDirectory(name, null, 0)).Code);
+        Assert.Equal(GranaryErrorCode.InvalidName, Assert.Throws<GranaryException>(() => paths.PartitionDirectory(name, PartitionPaths.NewIncarnation(), 0)).Code);
+        Assert.Equal(GranaryErrorCode.InvalidName, Assert.Throws<GranaryException>(() => paths.PartitionDirectory(name, null, 0)).Code);
     }
 
     [Theory]
@@ -109,7 +109,7 @@ public sealed class TopicNamingTests
     public void PartitionDirectory_NegativePartition_IsRefused()
     {
         using var logs = new TempDirectory();
-        Assert.Equal(ErrorCode.InvalidArgument, Assert.Throws<GranaryException>(() => new PartitionPaths(logs.Path).PartitionDirectory("orders", null, -1)).Code);
+        Assert.Equal(GranaryErrorCode.InvalidArgument, Assert.Throws<GranaryException>(() => new PartitionPaths(logs.Path).PartitionDirectory("orders", null, -1)).Code);
     }
 
     [Fact]

@@ -39,6 +39,6 @@ public sealed class TopicRecreateProducerTests(BrokerClusterFixture fixture)
         await Client.Admin.DeleteTopicAsync(topic);
 
         var error = await Assert.ThrowsAsync<GranaryException>(() => producer.SendAsync(new OutgoingMessage("after"u8.ToArray()) { Key = "k" }));
-        Assert.Equal(ErrorCode.TopicNotFound, error.Code);
+        Assert.Equal(GranaryErrorCode.TopicNotFound, error.Code);
     }
 }

@@ -67,7 +67,7 @@ public sealed class ClientConfigurationTests
         var clients = provider.GetRequiredService<IGranaryClientProvider>();
         Assert.Null(clients.Connected);
         var refused = await Assert.ThrowsAsync<GranaryException>(() => clients.GetClientAsync());
-        Assert.Equal(ErrorCode.PartitionUnavailable, refused.Code);
+        Assert.Equal(GranaryErrorCode.PartitionUnavailable, refused.Code);
     }
 
     [Fact]

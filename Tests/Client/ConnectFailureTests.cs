@@ -21,7 +21,7 @@ public sealed class ConnectFailureTests
 
         // Before: nothing for the whole 30 s, then a Timeout without an inner exception.
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"the refused connect took {clock.Elapsed}");
-        Assert.Equal(ErrorCode.PartitionUnavailable, failure.Code);
+        Assert.Equal(GranaryErrorCode.PartitionUnavailable, failure.Code);
         Assert.Contains("refused", failure.Message, StringComparison.Ordinal);
         Assert.Contains(Chain(failure), e => e.Message.Contains("ConnectionRefused", StringComparison.Ordinal));
         Assert.Contains(logs.Lines, l => l.Contains("Connecting to Granary cluster", StringComparison.Ordinal));
@@ -37,7 +37,7 @@ public sealed class ConnectFailureTests
         var clock = Stopwatch.StartNew();
         var failure = await Assert.ThrowsAsync<GranaryException>(() => GranaryClient.ConnectAsync(options));
 
-        Assert.Equal(ErrorCode.Timeout, failure.Code);
+        Assert.Equal(GranaryErrorCode.Timeout, failure.Code);
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(3.5), $"gave up after {clock.Elapsed}");
         Assert.Contains(Chain(failure), e => e.Message.Contains("ConnectionRefused", StringComparison.Ordinal));
     }

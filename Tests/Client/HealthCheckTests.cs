@@ -52,7 +52,7 @@ public sealed class HealthCheckTests(BrokerClusterFixture fixture)
             });
             var entry = consumers.Entries["granary-consumers"];
             Assert.Contains("broken", entry.Description, StringComparison.Ordinal);
-            Assert.Equal(ErrorCode.TopicNotFound, Assert.IsType<GranaryException>(entry.Exception).Code);
+            Assert.Equal(GranaryErrorCode.TopicNotFound, Assert.IsType<GranaryException>(entry.Exception).Code);
             Assert.Equal("Running", entry.Data[$"{topic}/healthy"]);
             Assert.Contains("ready", entry.Tags);
         }

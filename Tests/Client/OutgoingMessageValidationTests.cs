@@ -35,7 +35,7 @@ public sealed class OutgoingMessageValidationTests(BrokerClusterFixture fixture)
         for (int i = 5; i < 10; i++) sends.Add(producer.SendAsync(new OutgoingMessage(BitConverter.GetBytes(i)) { Key = "k" }));
 
         var error = await Assert.ThrowsAsync<GranaryException>(() => bad);
-        Assert.Equal(ErrorCode.InvalidArgument, error.Code);
+        Assert.Equal(GranaryErrorCode.InvalidArgument, error.Code);
         var receipts = await Task.WhenAll(sends);
         Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), receipts.Select(r => r.Offset));
     }

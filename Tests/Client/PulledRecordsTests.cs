@@ -54,7 +54,7 @@ public sealed class PulledRecordsTests
             _ => throw new ArgumentOutOfRangeException(nameof(forgery)),
         };
         var error = Assert.Throws<GranaryException>(() => PulledRecords.Read(pull));
-        Assert.Equal(ErrorCode.CorruptData, error.Code);
+        Assert.Equal(GranaryErrorCode.CorruptData, error.Code);
         Assert.Contains("partition 3", error.Message, StringComparison.Ordinal);
     }
 

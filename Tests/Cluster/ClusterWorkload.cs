@@ -49,7 +49,7 @@ internal sealed class ClusterWorkload : IAsyncDisposable
             catch (GranaryException e)
             {
                 SendErrors.Enqueue(e); // not confirmed: it need not arrive
-                if (!e.IsRetriable && e.Code != ErrorCode.Timeout) throw;
+                if (!e.IsRetriable && e.Code != GranaryErrorCode.Timeout) throw;
             }
         }
     }

@@ -119,6 +119,6 @@ public sealed class FailoverTests(PostgresFixture postgres, ITestOutputHelper ou
 
         await work.StopAndCheckNothingLostAsync(Long);
         Step("every confirmed message received");
-        Assert.All(work.SendErrors, e => Assert.True(e.IsRetriable || e.Code == ErrorCode.Timeout, e.Message));
+        Assert.All(work.SendErrors, e => Assert.True(e.IsRetriable || e.Code == GranaryErrorCode.Timeout, e.Message));
     }
 }

@@ -58,7 +58,7 @@ public sealed class SecurityClusterTests(PostgresFixture postgres, ITestOutputHe
             // Every client, on every partition, is refused now; the bootstrap key still works.
             foreach (var producer in producers)
                 for (int p = 0; p < Partitions; p++)
-                    Assert.Equal(ErrorCode.Unauthenticated, (await Assert.ThrowsAsync<GranaryException>(() => SendAsync(producer, p))).Code);
+                    Assert.Equal(GranaryErrorCode.Unauthenticated, (await Assert.ThrowsAsync<GranaryException>(() => SendAsync(producer, p))).Code);
             await using var bootstrapProducer = admin.CreateProducer(Topic);
             await SendAsync(bootstrapProducer, 0);
             foreach (var producer in producers) await producer.DisposeAsync();
@@ -89,7 +89,7 @@ public sealed class SecurityClusterTests(PostgresFixture postgres, ITestOutputHe
             {
                 await SendAsync(producer, partition);
             }
-            catch (GranaryException e) when (e.Code == ErrorCode.Unauthenticated)
+            catch (GranaryException e) when (e.Code == GranaryErrorCode.Unauthenticated)
             {
                 return sinceRevoked.Elapsed;
             }

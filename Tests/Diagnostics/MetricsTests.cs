@@ -108,11 +108,11 @@ public sealed class MetricsTests(BrokerClusterFixture fixture)
         var partition = fixture.Cluster.SiloGrainFactory().GetGrain<IPartitionGrain>($"{topic}/0");
         var tooLarge = new Message(null, new byte[2048], null);
         var error = await Assert.ThrowsAsync<GranaryException>(() => partition.AppendAsync(new MessageBatch([tooLarge, tooLarge])));
-        Assert.Equal(ErrorCode.MessageTooLarge, error.Code);
+        Assert.Equal(GranaryErrorCode.MessageTooLarge, error.Code);
 
         var rejected = Assert.Single(metrics.Of("granary.publishes.rejected", topic));
         Assert.Equal(2, rejected.Value);
-        Assert.Equal(nameof(ErrorCode.MessageTooLarge), rejected.Tags[GranaryMetrics.ReasonTag]);
+        Assert.Equal(nameof(GranaryErrorCode.MessageTooLarge), rejected.Tags[GranaryMetrics.ReasonTag]);
         Assert.Equal(0, metrics.Sum("granary.messages.in", topic));
     }
 

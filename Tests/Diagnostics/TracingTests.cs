@@ -48,7 +48,7 @@ public sealed class TracingTests(BrokerClusterFixture fixture)
         // Checked by the producer and again by the partition: neither counts the trace context against the limit.
         await producer.SendAsync(new OutgoingMessage(new byte[1000]));
         var tooLarge = await Assert.ThrowsAsync<GranaryException>(() => producer.SendAsync(new OutgoingMessage(new byte[1001])));
-        Assert.Equal(ErrorCode.MessageTooLarge, tooLarge.Code);
+        Assert.Equal(GranaryErrorCode.MessageTooLarge, tooLarge.Code);
 
         await using var consumer = Client.CreateConsumer(topic, "g", new ConsumerOptions { AckTimeout = NoExpiry });
         var received = Assert.Single(await Eventually.CollectAsync(consumer.ReadAllAsync(), r => r.Count >= 1, onEach: m => m.AckAsync()));

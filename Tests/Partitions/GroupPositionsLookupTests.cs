@@ -38,7 +38,7 @@ public sealed class GroupPositionsLookupTests
             _ => down ? throw new TimeoutException("no answer") : Task.FromResult(5L), "t", 0, NullLogger.Instance);
 
         var refused = await Assert.ThrowsAsync<GranaryException>(lookup.EnsureLoadedAsync);
-        Assert.Equal(ErrorCode.PartitionUnavailable, refused.Code);
+        Assert.Equal(GranaryErrorCode.PartitionUnavailable, refused.Code);
         Assert.False(retention.GroupsKnown);
         Assert.Equal(0, retention.KeepFromOffset(0)); // nothing a group may need is deleted meanwhile
 

@@ -36,7 +36,7 @@ public sealed class IdempotentAppenderTests
         var summary = ProducedBatchValidator.Validate(batch, batch.Records.Span, 1 << 20, "t");
         Assert.Same(first, await appender.RepeatedBatchResultAsync(batch, summary, original));
         var gap = Assert.Throws<GranaryException>(() => { appender.CheckSequence(Batch(producerId: 7, baseSequence: 5, (string?)null)); });
-        Assert.Equal(ErrorCode.OutOfOrderSequence, gap.Code);
+        Assert.Equal(GranaryErrorCode.OutOfOrderSequence, gap.Code);
     }
 
     [Fact]
@@ -122,7 +122,7 @@ public sealed class IdempotentAppenderTests
         Assert.Null(appender.CheckSequence(repeat));
         var plan = appender.FindDuplicates(2, now, long.MaxValue)!;
 
-        var answer = await appender.AllDuplicatesAsync(repeat, plan, now, e => new GranaryException(ErrorCode.PartitionUnavailable, e.Message));
+        var answer = await appender.AllDuplicatesAsync(repeat, plan, now, e => new GranaryException(GranaryErrorCode.PartitionUnavailable, e.Message));
 
         Assert.Equal([0L, 0], answer.Offsets!);
         Assert.Equal([true, true], answer.Duplicates!);

@@ -47,7 +47,7 @@ public sealed class LeaderCatchUpTests
         var refused = await Assert.ThrowsAsync<GranaryException>(() => LeaderCatchUp.RunAsync(local, localEpochs, new ReplicaState(0, 20, 1),
             e => EndOfEpoch(truth, truthEpochs, e), (from, bytes) => ReplicaCopy.ReadAsync(truth, truthEpochs, from, bytes)));
 
-        Assert.Equal(ErrorCode.PartitionUnavailable, refused.Code);
+        Assert.Equal(GranaryErrorCode.PartitionUnavailable, refused.Code);
         Assert.Equal(3, local.EndOffset); // what the copy had is kept; the next activation tries again
     }
 

@@ -56,7 +56,7 @@ public sealed class PartitionLeadershipTests
         var refused = await Assert.ThrowsAsync<GranaryException>(() => leadership.BecomeLeaderAsync(log, epochs,
             Config(replicas: 3, minReplicas: 2), Self, [Self, "b", "c"], () => log.FlushedOffset, () => { }));
 
-        Assert.Equal(ErrorCode.NotEnoughReplicas, refused.Code);
+        Assert.Equal(GranaryErrorCode.NotEnoughReplicas, refused.Code);
         Assert.False(leadership.Leads);
         Assert.Equal([Self, "b", "c"], store.State.Holders); // the holders are kept for the next attempt
     }
@@ -72,7 +72,7 @@ public sealed class PartitionLeadershipTests
         try
         {
             var refused = Assert.Throws<GranaryException>(() => leadership.EnsureEnoughReplicas(Batch(Acks.All), minReplicas: 2));
-            Assert.Equal(ErrorCode.NotEnoughReplicas, refused.Code);
+            Assert.Equal(GranaryErrorCode.NotEnoughReplicas, refused.Code);
             leadership.EnsureEnoughReplicas(Batch(Acks.Leader), minReplicas: 2);
             Assert.Equal([Self], leadership.InSyncReplicas(Self)!);
             Assert.Equal(0, leadership.Committed); // nothing is committed until a follower reports
@@ -97,7 +97,7 @@ public sealed class PartitionLeadershipTests
             Assert.True(epochs.TryPromise(2));
 
             var refused = Assert.Throws<GranaryException>(() => leadership.EnsureEnoughReplicas(Batch(Acks.Leader), minReplicas: 1));
-            Assert.Equal(ErrorCode.PartitionUnavailable, refused.Code);
+            Assert.Equal(GranaryErrorCode.PartitionUnavailable, refused.Code);
         }
         finally
         {

@@ -53,7 +53,7 @@ public sealed class PartitionRetentionTests
 
         var refused = Assert.Throws<GranaryException>(() => retention.EnsureRoom(log, RejectPublish, 300));
 
-        Assert.Equal(ErrorCode.QueueFull, refused.Code);
+        Assert.Equal(GranaryErrorCode.QueueFull, refused.Code);
         Assert.True(retention.HeldBack);
         Assert.Equal(0, log.StartOffset);
 

@@ -30,6 +30,6 @@ public sealed class ProducedBatchCallCheckTests
 
         var refused = Assert.Throws<GranaryException>(() => ProducedBatchValidator.CheckCall(batch));
 
-        Assert.Equal(ErrorCode.InvalidArgument, refused.Code);
+        Assert.Equal(GranaryErrorCode.InvalidArgument, refused.Code);
     }
 }

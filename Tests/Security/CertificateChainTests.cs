@@ -54,14 +54,14 @@ public sealed class CertificateChainTests
         byte[] signature = leafKey.SignData(CertificateSignIn.SignedData(ServiceId, nonce, at), HashAlgorithmName.SHA256);
 
         var refused = Assert.Throws<GranaryException>(() => sessions.SignIn(leaf.RawData, [], nonce, at, signature));
-        Assert.Equal(ErrorCode.Unauthenticated, refused.Code);
+        Assert.Equal(GranaryErrorCode.Unauthenticated, refused.Code);
         var session = sessions.SignIn(leaf.RawData, intermediates, nonce, at, signature);
         Assert.Equal("orders-app", session.Principal);
         Assert.Equal(now.AddHours(1), session.Expires);
 
         // A signature over another service id (another cluster's challenge) does not sign in here.
         byte[] elsewhere = leafKey.SignData(CertificateSignIn.SignedData("another-cluster", nonce, at), HashAlgorithmName.SHA256);
-        Assert.Equal(ErrorCode.Unauthenticated, Assert.Throws<GranaryException>(() => sessions.SignIn(leaf.RawData, intermediates, nonce, at, elsewhere)).Code);
+        Assert.Equal(GranaryErrorCode.Unauthenticated, Assert.Throws<GranaryException>(() => sessions.SignIn(leaf.RawData, intermediates, nonce, at, elsewhere)).Code);
     }
 
     /// <summary>A CA certificate: self-signed (with its key) when <paramref name="issuer"/> is null, else signed by it (which holds its key).</summary>

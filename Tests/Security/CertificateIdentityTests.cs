@@ -71,7 +71,7 @@ public sealed class CertificateIdentityTests : IAsyncLifetime
         await using var anonymous = await GranaryClient.ConnectAsync(Options(useCertificateIdentity: false));
         Assert.Null(anonymous.CertificatePrincipal);
         var refused = await Assert.ThrowsAsync<GranaryException>(() => anonymous.Admin.ListTopicsAsync());
-        Assert.Equal(ErrorCode.Unauthenticated, refused.Code);
+        Assert.Equal(GranaryErrorCode.Unauthenticated, refused.Code);
     }
 
     public async ValueTask DisposeAsync()

@@ -48,14 +48,14 @@ public sealed class CertificateSignInTests(SecureSiloFixture silo) : IClassFixtu
             await producer.SendAsync(new OutgoingMessage(Encoding.UTF8.GetBytes("signed in")));
         });
         var refused = await Assert.ThrowsAsync<GranaryException>(() => silo.As(token, () => silo.Client.Admin.DeleteTopicAsync(topic)));
-        Assert.Equal(ErrorCode.NotAllowed, refused.Code);
+        Assert.Equal(GranaryErrorCode.NotAllowed, refused.Code);
         Assert.Contains(ClientPrincipal, refused.Message, StringComparison.Ordinal);
 
         // A token whose principal was changed fails its MAC.
         string forged = SessionTokens.Prefix + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds()}\n{Principal.BootstrapName}"))
             .TrimEnd('=').Replace('+', '-').Replace('/', '_') + token[token.IndexOf('.', StringComparison.Ordinal)..];
         var unauthenticated = await Assert.ThrowsAsync<GranaryException>(() => silo.As(forged, () => silo.Client.Admin.ListTopicsAsync()));
-        Assert.Equal(ErrorCode.Unauthenticated, unauthenticated.Code);
+        Assert.Equal(GranaryErrorCode.Unauthenticated, unauthenticated.Code);
         Assert.Contains("session token", unauthenticated.Message, StringComparison.Ordinal);
     }
 
@@ -84,7 +84,7 @@ public sealed class CertificateSignInTests(SecureSiloFixture silo) : IClassFixtu
     private static async Task AssertRefusedAsync(Func<Task> signIn, string reason)
     {
         var refused = await Assert.ThrowsAsync<GranaryException>(signIn);
-        Assert.Equal(ErrorCode.Unauthenticated, refused.Code);
+        Assert.Equal(GranaryErrorCode.Unauthenticated, refused.Code);
         Assert.Contains(reason, refused.Message, StringComparison.Ordinal);
     }
 

@@ -7,7 +7,7 @@ namespace Granary.Tests.Security;
 
 /// <summary>
 /// Internal grains are closed to clients: a raw Orleans client (the test cluster's own, a real client through the
-/// gateway) calling a silo-internal grain method is refused with <see cref="ErrorCode.NotAllowed"/> and nothing changes;
+/// gateway) calling a silo-internal grain method is refused with <see cref="GranaryErrorCode.NotAllowed"/> and nothing changes;
 /// a client that forges the silos' request-context mark is refused too.
 /// </summary>
 public sealed class InternalGrainAccessTests(InternalGrainAccessTests.SharedSilo shared) : IClassFixture<InternalGrainAccessTests.SharedSilo>
@@ -40,7 +40,7 @@ public sealed class InternalGrainAccessTests(InternalGrainAccessTests.SharedSilo
 
         var refused = await Assert.ThrowsAsync<GranaryException>(() => InternalCalls[call](silo.Cluster.Client, topic, Node(silo)));
 
-        Assert.Equal(ErrorCode.NotAllowed, refused.Code);
+        Assert.Equal(GranaryErrorCode.NotAllowed, refused.Code);
         Assert.False(refused.IsRetriable);
         await AssertUnchangedAsync(silo, topic);
     }
@@ -58,9 +58,9 @@ public sealed class InternalGrainAccessTests(InternalGrainAccessTests.SharedSilo
 
         var refused = await Assert.ThrowsAsync<GranaryException>(() =>
             silo.Cluster.Client.GetGrain<IPartitionReplicaGrain>($"{topic}/0/{Node(silo)}").ResetAsync(1_000_000, 0));
-        Assert.Equal(ErrorCode.NotAllowed, refused.Code);
+        Assert.Equal(GranaryErrorCode.NotAllowed, refused.Code);
         refused = await Assert.ThrowsAsync<GranaryException>(() => silo.Cluster.Client.GetGrain<IPartitionGrain>($"{topic}/0").DeleteAsync(null));
-        Assert.Equal(ErrorCode.NotAllowed, refused.Code);
+        Assert.Equal(GranaryErrorCode.NotAllowed, refused.Code);
         await AssertUnchangedAsync(silo, topic);
     }
 

@@ -39,7 +39,7 @@ public sealed class SecurityGateTests(SecureSiloFixture silo) : IClassFixture<Se
     private Task<FetchResult> FetchAsync(string topic) =>
         silo.Cluster.Client.GetGrain<IPartitionGrain>($"{topic}/0").FetchAsync(0, 10, TimeSpan.Zero);
 
-    private async Task<GranaryException> RefusedAsync(ErrorCode code, string? credential, Func<Task> call)
+    private async Task<GranaryException> RefusedAsync(GranaryErrorCode code, string? credential, Func<Task> call)
     {
         var refused = await Assert.ThrowsAsync<GranaryException>(() => silo.As(credential, call));
         Assert.Equal(code, refused.Code);
@@ -54,22 +54,22 @@ public sealed class SecurityGateTests(SecureSiloFixture silo) : IClassFixture<Se
         string subject = $"jwt-{Guid.NewGuid():N}";
         string token = silo.Issuer.Mint(DateTimeOffset.UtcNow, new Dictionary<string, object> { ["sub"] = subject });
         // Authenticated, but no rule yet: refused as that principal.
-        var refused = await RefusedAsync(ErrorCode.NotAllowed, token, () => SendAsync(topic));
+        var refused = await RefusedAsync(GranaryErrorCode.NotAllowed, token, () => SendAsync(topic));
         Assert.Contains(subject, refused.Message, StringComparison.Ordinal);
 
         await silo.GrantAsync(subject, Allow(ResourceType.Topic, topic, AclOperation.Produce));
         await silo.As(token, () => SendAsync(topic));
-        await RefusedAsync(ErrorCode.NotAllowed, token, () => FetchAsync(topic));
+        await RefusedAsync(GranaryErrorCode.NotAllowed, token, () => FetchAsync(topic));
 
         string expired = silo.Issuer.Mint(DateTimeOffset.UtcNow.AddHours(-3), new Dictionary<string, object> { ["sub"] = subject });
-        await RefusedAsync(ErrorCode.Unauthenticated, expired, () => SendAsync(topic));
+        await RefusedAsync(GranaryErrorCode.Unauthenticated, expired, () => SendAsync(topic));
         using var other = new TestJwtIssuer();
         string forged = other.Mint(DateTimeOffset.UtcNow, new Dictionary<string, object> { ["sub"] = subject });
-        var forgedRefusal = await RefusedAsync(ErrorCode.Unauthenticated, forged, () => SendAsync(topic));
+        var forgedRefusal = await RefusedAsync(GranaryErrorCode.Unauthenticated, forged, () => SendAsync(topic));
         Assert.DoesNotContain(forged, forgedRefusal.Message, StringComparison.Ordinal);
         // A token naming the bootstrap principal gets no superuser rights: only the bootstrap key does.
         string bootstrapToken = silo.Issuer.Mint(DateTimeOffset.UtcNow, new Dictionary<string, object> { ["sub"] = Principal.BootstrapName });
-        await RefusedAsync(ErrorCode.NotAllowed, bootstrapToken, () => Client.Admin.CreateTopicAsync(Unique("jwt-boot")));
+        await RefusedAsync(GranaryErrorCode.NotAllowed, bootstrapToken, () => Client.Admin.CreateTopicAsync(Unique("jwt-boot")));
     }
 
     [Fact]
@@ -77,13 +77,13 @@ public sealed class SecurityGateTests(SecureSiloFixture silo) : IClassFixture<Se
     {
         string topic = await CreateTopicAsBootstrapAsync();
 
-        var refused = await RefusedAsync(ErrorCode.Unauthenticated, null, () => SendAsync(topic));
+        var refused = await RefusedAsync(GranaryErrorCode.Unauthenticated, null, () => SendAsync(topic));
         Assert.Contains("needs a credential", refused.Message, StringComparison.Ordinal);
-        await RefusedAsync(ErrorCode.Unauthenticated, null, () => JoinAsync(topic, "g"));
-        await RefusedAsync(ErrorCode.Unauthenticated, null, () => FetchAsync(topic));
-        await RefusedAsync(ErrorCode.Unauthenticated, null, () => Client.Admin.CreateTopicAsync(Unique("anon")));
-        await RefusedAsync(ErrorCode.Unauthenticated, null, () => Client.Admin.ListTopicsAsync());
-        await RefusedAsync(ErrorCode.Unauthenticated, null, () => Client.Admin.GetActiveSilosAsync());
+        await RefusedAsync(GranaryErrorCode.Unauthenticated, null, () => JoinAsync(topic, "g"));
+        await RefusedAsync(GranaryErrorCode.Unauthenticated, null, () => FetchAsync(topic));
+        await RefusedAsync(GranaryErrorCode.Unauthenticated, null, () => Client.Admin.CreateTopicAsync(Unique("anon")));
+        await RefusedAsync(GranaryErrorCode.Unauthenticated, null, () => Client.Admin.ListTopicsAsync());
+        await RefusedAsync(GranaryErrorCode.Unauthenticated, null, () => Client.Admin.GetActiveSilosAsync());
     }
 
     [Fact]
@@ -91,18 +91,18 @@ public sealed class SecurityGateTests(SecureSiloFixture silo) : IClassFixture<Se
     {
         string topic = await CreateTopicAsBootstrapAsync();
         var (_, valid) = ApiKeys.Generate(); // well formed, never stored
-        var refused = await RefusedAsync(ErrorCode.Unauthenticated, valid, () => SendAsync(topic));
+        var refused = await RefusedAsync(GranaryErrorCode.Unauthenticated, valid, () => SendAsync(topic));
         Assert.Contains("API key", refused.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(valid, refused.Message, StringComparison.Ordinal);
-        await RefusedAsync(ErrorCode.Unauthenticated, "not-a-key", () => SendAsync(topic));
-        await RefusedAsync(ErrorCode.Unauthenticated, BootstrapKey + "x", () => SendAsync(topic));
+        await RefusedAsync(GranaryErrorCode.Unauthenticated, "not-a-key", () => SendAsync(topic));
+        await RefusedAsync(GranaryErrorCode.Unauthenticated, BootstrapKey + "x", () => SendAsync(topic));
 
         string principal = $"revoked-{Guid.NewGuid():N}";
         var (record, key) = await silo.Administration.CreateKeyAsync(principal, null, Principal.Bootstrap);
         await silo.Administration.AddRuleAsync(principal, ResourceType.Topic, topic, AclPatternType.Exact, AclOperation.Produce, AclEffect.Allow, Principal.Bootstrap);
         await silo.As(key, () => SendAsync(topic));
         await silo.Administration.RevokeKeyAsync(record.Id, Principal.Bootstrap);
-        await RefusedAsync(ErrorCode.Unauthenticated, key, () => SendAsync(topic));
+        await RefusedAsync(GranaryErrorCode.Unauthenticated, key, () => SendAsync(topic));
     }
 
     [Fact]
@@ -113,14 +113,14 @@ public sealed class SecurityGateTests(SecureSiloFixture silo) : IClassFixture<Se
         string key = await silo.KeyAsync(principal, Allow(ResourceType.Topic, topic, AclOperation.Produce), Allow(ResourceType.Group, $"{topic}/g", AclOperation.Consume));
 
         await silo.As(key, () => SendAsync(topic));
-        var refused = await RefusedAsync(ErrorCode.NotAllowed, key, () => JoinAsync(topic, "g"));
+        var refused = await RefusedAsync(GranaryErrorCode.NotAllowed, key, () => JoinAsync(topic, "g"));
         Assert.Contains(principal, refused.Message, StringComparison.Ordinal);
         Assert.Contains("consume", refused.Message, StringComparison.Ordinal);
         Assert.Contains($"topic '{topic}'", refused.Message, StringComparison.Ordinal);
-        await RefusedAsync(ErrorCode.NotAllowed, key, () => FetchAsync(topic));
-        await RefusedAsync(ErrorCode.NotAllowed, key, () => Client.Admin.CreateTopicAsync(Unique("nope")));
-        await RefusedAsync(ErrorCode.NotAllowed, key, () => Client.Admin.DeleteTopicAsync(topic));
-        await RefusedAsync(ErrorCode.NotAllowed, key, () => Client.Admin.AddPartitionsAsync(topic, 2));
+        await RefusedAsync(GranaryErrorCode.NotAllowed, key, () => FetchAsync(topic));
+        await RefusedAsync(GranaryErrorCode.NotAllowed, key, () => Client.Admin.CreateTopicAsync(Unique("nope")));
+        await RefusedAsync(GranaryErrorCode.NotAllowed, key, () => Client.Admin.DeleteTopicAsync(topic));
+        await RefusedAsync(GranaryErrorCode.NotAllowed, key, () => Client.Admin.AddPartitionsAsync(topic, 2));
         Assert.Contains(topic, await silo.As(BootstrapKey, () => Client.Admin.ListTopicsAsync()));
     }
 
@@ -133,8 +133,8 @@ public sealed class SecurityGateTests(SecureSiloFixture silo) : IClassFixture<Se
         await silo.As(key, () => Client.Admin.CreateTopicAsync(prefix + "eu"));
         await silo.As(key, () => SendAsync(prefix + "eu"));
         string payments = await CreateTopicAsBootstrapAsync($"payments{Guid.NewGuid():N}");
-        await RefusedAsync(ErrorCode.NotAllowed, key, () => SendAsync(payments));
-        await RefusedAsync(ErrorCode.NotAllowed, key, () => Client.Admin.CreateTopicAsync($"payments{Guid.NewGuid():N}.eu"));
+        await RefusedAsync(GranaryErrorCode.NotAllowed, key, () => SendAsync(payments));
+        await RefusedAsync(GranaryErrorCode.NotAllowed, key, () => Client.Admin.CreateTopicAsync($"payments{Guid.NewGuid():N}.eu"));
     }
 
     [Fact]
@@ -144,7 +144,7 @@ public sealed class SecurityGateTests(SecureSiloFixture silo) : IClassFixture<Se
         string key = await silo.KeyAsync($"denied-{Guid.NewGuid():N}",
             Allow(ResourceType.Topic, "*", AclOperation.All), Deny(ResourceType.Topic, topic, AclOperation.Produce));
 
-        await RefusedAsync(ErrorCode.NotAllowed, key, () => SendAsync(topic));
+        await RefusedAsync(GranaryErrorCode.NotAllowed, key, () => SendAsync(topic));
         await silo.As(key, () => FetchAsync(topic)); // the other operations stay allowed
     }
 
@@ -158,10 +158,10 @@ public sealed class SecurityGateTests(SecureSiloFixture silo) : IClassFixture<Se
         string both = await silo.KeyAsync($"both-{Guid.NewGuid():N}",
             Allow(ResourceType.Topic, topic, AclOperation.Consume), Allow(ResourceType.Group, $"{topic}/g", AclOperation.Consume));
 
-        var refused = await RefusedAsync(ErrorCode.NotAllowed, topicOnly, () => JoinAsync(topic, "g"));
+        var refused = await RefusedAsync(GranaryErrorCode.NotAllowed, topicOnly, () => JoinAsync(topic, "g"));
         Assert.Contains($"group '{topic}/g'", refused.Message, StringComparison.Ordinal);
-        await RefusedAsync(ErrorCode.NotAllowed, groupOnly, () => JoinAsync(topic, "g"));
-        await RefusedAsync(ErrorCode.NotAllowed, both, () => JoinAsync(topic, "other"));
+        await RefusedAsync(GranaryErrorCode.NotAllowed, groupOnly, () => JoinAsync(topic, "g"));
+        await RefusedAsync(GranaryErrorCode.NotAllowed, both, () => JoinAsync(topic, "other"));
 
         // Through the SDK: the consumer joins, pulls and acks.
         var received = await silo.As(both, async () =>
@@ -225,10 +225,10 @@ public sealed class SecurityGateTests(SecureSiloFixture silo) : IClassFixture<Se
         var management = silo.Cluster.Client.GetGrain<IManagementGrain>(0);
 
         Assert.NotEmpty(await silo.As(describer, () => Client.Admin.GetActiveSilosAsync()));
-        await RefusedAsync(ErrorCode.NotAllowed, nobody, () => Client.Admin.GetActiveSilosAsync());
-        var refused = await RefusedAsync(ErrorCode.NotAllowed, describer, () => management.ForceGarbageCollection([]));
+        await RefusedAsync(GranaryErrorCode.NotAllowed, nobody, () => Client.Admin.GetActiveSilosAsync());
+        var refused = await RefusedAsync(GranaryErrorCode.NotAllowed, describer, () => management.ForceGarbageCollection([]));
         Assert.Contains("admin the cluster", refused.Message, StringComparison.Ordinal);
-        await RefusedAsync(ErrorCode.Unauthenticated, null, () => management.ForceGarbageCollection([]));
+        await RefusedAsync(GranaryErrorCode.Unauthenticated, null, () => management.ForceGarbageCollection([]));
         await silo.As(BootstrapKey, () => management.ForceGarbageCollection([]));
     }
 
@@ -240,14 +240,14 @@ public sealed class SecurityGateTests(SecureSiloFixture silo) : IClassFixture<Se
         string bootstrap = OnBehalfOf.Encode(Principal.Bootstrap);
 
         // A client naming the bootstrap principal gets nowhere: without a credential, nor with a weaker one.
-        await RefusedAsync(ErrorCode.Unauthenticated, null, () => WithOnBehalfOf(bootstrap, () => Client.Admin.CreateTopicAsync(Unique("obo"))));
-        await RefusedAsync(ErrorCode.NotAllowed, producerKey, () => WithOnBehalfOf(bootstrap, () => Client.Admin.CreateTopicAsync(Unique("obo"))));
+        await RefusedAsync(GranaryErrorCode.Unauthenticated, null, () => WithOnBehalfOf(bootstrap, () => Client.Admin.CreateTopicAsync(Unique("obo"))));
+        await RefusedAsync(GranaryErrorCode.NotAllowed, producerKey, () => WithOnBehalfOf(bootstrap, () => Client.Admin.CreateTopicAsync(Unique("obo"))));
 
         // A silo's call (the admin API's) is checked as the principal it names.
         var inSilo = GranaryClient.Create(silo.SiloServices.GetRequiredService<IClusterClient>());
         var refused = await Assert.ThrowsAsync<GranaryException>(() =>
             WithOnBehalfOf(OnBehalfOf.Encode(new Principal(producer, AuthenticationKind.ApiKey)), () => inSilo.Admin.CreateTopicAsync(Unique("obo"))));
-        Assert.Equal(ErrorCode.NotAllowed, refused.Code);
+        Assert.Equal(GranaryErrorCode.NotAllowed, refused.Code);
         Assert.Contains(producer, refused.Message, StringComparison.Ordinal);
         string topic = Unique("obo");
         await WithOnBehalfOf(bootstrap, () => inSilo.Admin.CreateTopicAsync(topic));

@@ -89,7 +89,7 @@ public sealed class TlsTests(MutualTlsSiloFixture fixture) : IClassFixture<Mutua
         {
             await using var client = await GranaryClient.ConnectAsync(options);
         });
-        Assert.Equal(ErrorCode.Timeout, failure.Code);
+        Assert.Equal(GranaryErrorCode.Timeout, failure.Code);
         // Stopping the client's host after the timeout takes a moment; 30 s covers a loaded machine.
         Assert.True(clock.Elapsed < options.ConnectTimeout + TimeSpan.FromSeconds(30), $"the refusal took {clock.Elapsed}");
         return failure;

@@ -79,7 +79,7 @@ public sealed class DamagedStateRestartTests
 
         // The topic whose own state is gone is not recreated empty: it answers CorruptData.
         var error = await Assert.ThrowsAsync<GranaryException>(() => restarted.Admin.DescribeTopicAsync("audit"));
-        Assert.True(error.Code == ErrorCode.CorruptData, error.ToString());
+        Assert.True(error.Code == GranaryErrorCode.CorruptData, error.ToString());
 
         using var http = new HttpClient { BaseAddress = silo.AdminUrl };
         using var ready = await http.GetAsync(new Uri("health/ready", UriKind.Relative));

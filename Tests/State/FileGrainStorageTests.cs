@@ -91,7 +91,7 @@ public sealed class FileGrainStorageTests
         await File.WriteAllBytesAsync(path, bytes);
 
         var error = await Assert.ThrowsAsync<GranaryException>(() => harness.ReadAsync<TopicState>("topic", topic));
-        Assert.Equal(ErrorCode.CorruptData, error.Code);
+        Assert.Equal(GranaryErrorCode.CorruptData, error.Code);
         var damage = Assert.Single(harness.Damage.Events);
         Assert.Equal(("topic", StateDamageAction.Unrecoverable, path), (damage.Kind, damage.Action, damage.File));
     }
@@ -111,7 +111,7 @@ public sealed class FileGrainStorageTests
         await File.WriteAllBytesAsync(path, (await File.ReadAllBytesAsync(path))[..20]); // cut
 
         var error = await Assert.ThrowsAsync<GranaryException>(() => harness.ReadAsync<TopicState>("topic", topic));
-        Assert.Equal(ErrorCode.CorruptData, error.Code);
+        Assert.Equal(GranaryErrorCode.CorruptData, error.Code);
         Assert.Equal(StateDamageAction.Unrecoverable, Assert.Single(harness.Damage.Events).Action);
         Assert.True(File.Exists(path) && File.Exists(StateFile.PreviousOf(path)));
     }

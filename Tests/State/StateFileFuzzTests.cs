@@ -53,7 +53,7 @@ public sealed class StateFileFuzzTests
                     var read = await h.ReadAsync<TopicState>("topic", TopicId);
                     return Classify(read.RecordExists, read.State.Exists, read.State.Config.Partitions - 2, read.State.Groups.SingleOrDefault());
                 }
-                catch (GranaryException e) when (e.Code == ErrorCode.CorruptData) { return Outcome.Damaged; }
+                catch (GranaryException e) when (e.Code == GranaryErrorCode.CorruptData) { return Outcome.Damaged; }
             }),
         new("group",
             (h, v) => h.WriteAsync("group", GroupId, new ConsumerGroupState { Exists = true, Partitions = v, StartOffsets = { [0] = 10 * v } }),
@@ -66,7 +66,7 @@ public sealed class StateFileFuzzTests
                     int start = read.State.StartOffsets.TryGetValue(0, out long s) ? (int)s / 10 : -1;
                     return Classify(read.RecordExists, read.State.Exists, read.State.Partitions, start == read.State.Partitions ? "g" + start : "mismatch");
                 }
-                catch (GranaryException e) when (e.Code == ErrorCode.CorruptData) { return Outcome.Damaged; }
+                catch (GranaryException e) when (e.Code == GranaryErrorCode.CorruptData) { return Outcome.Damaged; }
             }),
         new("topics",
             (h, v) => h.WriteAsync("topics", StateFileHarness.Registry, new TopicRegistryState { Topics = new(StringComparer.Ordinal) { "a", v == 1 ? "b" : "c" } }),

@@ -205,7 +205,7 @@ public sealed class SegmentHandleCacheTests
         Assert.Same(first, await manager.OpenAsync("t", 0, config)); // sharing an open log is not another one
         long exhaustions = OpenFileExhaustion.Count;
         var refused = await Assert.ThrowsAsync<GranaryException>(() => manager.OpenAsync("t", 2, config));
-        Assert.Equal(ErrorCode.PartitionUnavailable, refused.Code);
+        Assert.Equal(GranaryErrorCode.PartitionUnavailable, refused.Code);
         Assert.True(OpenFileExhaustion.Count > exhaustions); // the health check reports it
 
         await manager.CloseAsync(second);

@@ -19,7 +19,7 @@ internal static class TypedDelivery<T>
             string? contentType = message.HeaderText(GranaryHeaders.ContentType);
             if (ContentTypes.Accepts(contentType, serializer.ContentType))
                 return new ReceivedMessage<T>(message, serializer.Deserialize(message.Payload.Span));
-            error = new GranaryException(ErrorCode.InvalidArgument,
+            error = new GranaryException(GranaryErrorCode.InvalidArgument,
                 $"The message's content type is '{contentType}'; this consumer reads '{serializer.ContentType}'.");
         }
         catch (Exception e)

@@ -32,7 +32,7 @@ public sealed class GateReviewTests(SecureSiloFixture silo) : IClassFixture<Secu
     private static void AssertRefused(Exception? outcome, string what)
     {
         // InvalidName: a grain key Granary never makes (checked strictly by the gate) is refused before any rule.
-        Assert.True(outcome is GranaryException { Code: ErrorCode.NotAllowed or ErrorCode.Unauthenticated or ErrorCode.InvalidName },
+        Assert.True(outcome is GranaryException { Code: GranaryErrorCode.NotAllowed or GranaryErrorCode.Unauthenticated or GranaryErrorCode.InvalidName },
             $"{what} should be refused by the gate, but: {outcome?.GetType().Name ?? "it succeeded"} {outcome?.Message}");
     }
 
@@ -89,7 +89,7 @@ public sealed class GateReviewTests(SecureSiloFixture silo) : IClassFixture<Secu
             Raw.GetGrain<IPartitionGrain>($"{topic}/00").AppendAsync(new MessageBatch([Broker.ProducerIdempotenceTests.Message("c")]))));
         // Either refused as a bad key, or the same partition's next offset; never a second log over the same files.
         if (outcome is null) Assert.Equal(2, aliased!.BaseOffset);
-        else Assert.True(outcome is GranaryException { Code: ErrorCode.InvalidName or ErrorCode.InvalidArgument }, outcome.ToString());
+        else Assert.True(outcome is GranaryException { Code: GranaryErrorCode.InvalidName or GranaryErrorCode.InvalidArgument }, outcome.ToString());
     }
 
     // Review finding 2 (fixed): A group's settings come from the client that joins it, including DeadLetterTopic, and the
