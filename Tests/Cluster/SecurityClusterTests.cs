@@ -74,6 +74,7 @@ public sealed class SecurityClusterTests(PostgresFixture postgres, ITestOutputHe
     {
         Gateways = silos.Select(s => $"127.0.0.1:{s.GatewayPort}").ToList(),
         ConnectTimeout = TimeSpan.FromSeconds(120),
+        RetryRefusedConnections = true, // the silos were just started: their gateways may not listen yet
         ApiKey = apiKey,
     };
 
