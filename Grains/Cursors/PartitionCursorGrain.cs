@@ -60,7 +60,7 @@ internal sealed partial class PartitionCursorGrain(
     private IGrainTimer? _tickTimer;
     private IGrainReminder? _reminder;
     private ConsumerLagSlot? _lagSlot;
-    // Loads and saves the delivery state in the cursor's state log; set at activation.
+    // Loads and saves the delivery state in the cursor's state log; set at activation (every call comes after it).
     private CursorStatePersistence _persistence = null!;
 
     private IPartitionGrain Partition => GrainFactory.GetGrain<IPartitionGrain>(GrainKeys.Partition(_topic, _partition));
@@ -84,6 +84,7 @@ internal sealed partial class PartitionCursorGrain(
         _deactivated = true;
         _lagSlot?.Dispose();
         _lagSlot = null;
+        if (_persistence is null) return; // the activation failed before its state log was open
         await _persistence.FlushAsync();
         _persistence.Close();
     }
