@@ -2,7 +2,8 @@ namespace Granary.Grains.Cursors;
 
 /// <summary>
 /// Where cursors keep their state logs (<see cref="Storage.CursorStateLog"/>: a snapshot, then deltas): files under the
-/// data directory in embedded mode. Without one registered (cluster mode) the cursor saves its whole state as grain state.
+/// data directory in embedded mode (<see cref="FileCursorStateStore"/>), a PostgreSQL table in cluster mode
+/// (<see cref="PostgresCursorStateStore"/>). Required: every silo setup registers one.
 /// </summary>
 internal interface ICursorStateStore
 {

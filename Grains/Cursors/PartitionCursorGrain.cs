@@ -24,6 +24,7 @@ namespace Granary.Grains.Cursors;
 internal sealed partial class PartitionCursorGrain(
     [PersistentState("cursor", "granary")] IPersistentState<CursorState> state,
     [PersistentState("cursorIncarnation", "granary")] IPersistentState<CursorIncarnation> incarnation,
+    ICursorStateStore stateStore,
     IOptions<GranaryOptions> options,
     StateDamageLog damageLog,
     TimeProvider time,
@@ -32,7 +33,6 @@ internal sealed partial class PartitionCursorGrain(
     private const string ReminderName = "redelivery";
     private const int DeadLettersPerWrite = 500;
     private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
-    private static readonly TimeSpan SaveInterval = TimeSpan.FromMilliseconds(100);
     private static readonly byte[] RedriveGroupName = StoredBatches.NameBytes(GranaryHeaders.RedriveGroup);
 
     private readonly TimeProvider _time = time;
@@ -52,20 +52,16 @@ internal sealed partial class PartitionCursorGrain(
     private int _epoch;
     // Reading ahead with no member pulling, so that expiring and delayed messages are noticed in time.
     private bool _watching;
-    private bool _dirty, _deleted, _deactivated;
+    private bool _deleted, _deactivated;
     // Only a RejectPublish partition uses the committed offset (to hold retention back): no call per save otherwise.
     private bool _reportCommitted;
-    private Task? _initializing, _fetching, _refilling, _saving, _deadLettering;
+    private Task? _initializing, _fetching, _refilling, _deadLettering;
     private TaskCompletionSource _availableSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IGrainTimer? _tickTimer;
     private IGrainReminder? _reminder;
     private ConsumerLagSlot? _lagSlot;
-    // Embedded mode: the cursor's state log (saves append what changed). Null in cluster mode: whole grain state.
-    private ICursorStateLog? _log;
-    // Read at activation, consumed by the first initialization.
-    private CursorStateLoad? _saved;
-    // Seeks waiting for the first save that starts after them (a snapshot) to be durable.
-    private TaskCompletionSource? _seekSaved;
+    // Loads and saves the delivery state in the cursor's state log; set at activation (every call comes after it).
+    private CursorStatePersistence _persistence = null!;
 
     private IPartitionGrain Partition => GrainFactory.GetGrain<IPartitionGrain>(GrainKeys.Partition(_topic, _partition));
 
@@ -75,78 +71,11 @@ internal sealed partial class PartitionCursorGrain(
     {
         (_topic, _group, _partition) = GrainKeys.ParseCursor(this.GetPrimaryKeyString());
         _deadLetterWriter = new DeadLetterWriter(GrainFactory, _time, _topic, _group, _partition);
-        if (ServiceProvider.GetService(typeof(ICursorStateStore)) is ICursorStateStore store) _log = await store.OpenAsync(this.GetPrimaryKeyString());
-        await CursorIncarnationCheck.ForgetEarlierIncarnationAsync(GrainFactory, state, incarnation, _log, logger, _topic, _group, _partition);
-        if (_log is not null) await LoadLogAsync(_log);
-        else if (state.State.Damage is { } damage) await RecoverFromDamageAsync(damage);
-    }
-
-    /// <summary>
-    /// Reads the state log: a damaged frame after the snapshot is reported (the state is that of the frames before it;
-    /// later acks are lost, so those messages come again), a damaged snapshot resets the cursor as a damaged state file
-    /// does. A cursor with no log yet but state of the earlier format (a whole <see cref="CursorState"/> per save)
-    /// takes that as its snapshot, then clears it.
-    /// </summary>
-    private async Task LoadLogAsync(ICursorStateLog log)
-    {
-        var loaded = log.Loaded;
-        if (loaded.TornTailBytes > 0) LogTornTail(logger, log.Location, loaded.TornTailBytes, _topic, _group, _partition);
-        if (loaded.DamagedFrame is { } frame)
-            damageLog.Report("cursor", log.Location, frame, StateDamageAction.RestoredPrevious,
-                $"group '{_group}' on partition {_partition} of topic '{_topic}' continues from the frames before the damaged one (a copy is kept as {loaded.DamagedCopy}); acks saved after it are lost, so those messages are delivered again");
-        var damage = state.State.Damage ?? (loaded.Damage is { } problem ? new StateFileDamage(log.Location, problem) : null);
-        if (damage is not null)
-        {
-            await RecoverFromDamageAsync(damage);
-        }
-        else if (loaded.Snapshot is not null)
-        {
-            _saved = loaded;
-        }
-        else if (state.RecordExists && state.State.CommittedOffset is { } committed)
-        {
-            var old = state.State;
-            var snapshot = new CursorStateSnapshot
-            {
-                Committed = committed, Attempts = old.Attempts, RetryAt = old.RetryAt,
-                Expired = old.Expired, DeadLettered = old.DeadLettered, Skipped = old.Skipped,
-            };
-            foreach (long offset in old.AckedAbove.Where(o => o >= committed).Order())
-            {
-                if (snapshot.Acked.Count > 0 && snapshot.Acked[^1].End >= offset)
-                    snapshot.Acked[^1] = (snapshot.Acked[^1].Start, Math.Max(snapshot.Acked[^1].End, offset + 1));
-                else snapshot.Acked.Add((offset, offset + 1));
-            }
-            await log.SaveAsync(null, () => snapshot);
-            await state.ClearStateAsync();
-            _saved = new CursorStateLoad { Snapshot = snapshot };
-            LogMigrated(logger, _topic, _group, _partition);
-        }
-    }
-
-    /// <summary>
-    /// The cursor's file was damaged and had no good previous copy: what was acknowledged is unknown, so the cursor never
-    /// moves forward on a guess. It starts again from the earliest offset the partition retains (messages from there are
-    /// delivered again) and writes that at once, so the damage is repaired and reported once. If the partition cannot
-    /// answer, the activation fails and the next call tries again (the damaged file is still there).
-    /// </summary>
-    private async Task RecoverFromDamageAsync(StateFileDamage damage)
-    {
-        long earliest = (await Partition.DescribeAsync()).StartOffset;
-        if (_log is not null)
-        {
-            var snapshot = new CursorStateSnapshot { Committed = earliest };
-            await _log.SaveAsync(null, () => snapshot);
-            if (state.RecordExists) await state.ClearStateAsync();
-            _saved = new CursorStateLoad { Snapshot = snapshot };
-        }
-        else
-        {
-            state.State = new CursorState { CommittedOffset = earliest };
-            await state.WriteStateAsync();
-        }
-        damageLog.Report("cursor", damage.File, damage.Problem, StateDamageAction.Reset,
-            $"group '{_group}' on partition {_partition} of topic '{_topic}' starts again from the earliest retained offset {earliest}; messages from there are delivered again");
+        var log = await stateStore.OpenAsync(this.GetPrimaryKeyString());
+        _persistence = new CursorStatePersistence(log, new EarlierCursorGrainState(state), _delivery,
+            async () => (await Partition.DescribeAsync()).StartOffset, AfterSaveAsync, damageLog, _time, logger, _topic, _group, _partition);
+        await CursorIncarnationCheck.ForgetEarlierIncarnationAsync(GrainFactory, state, incarnation, log, logger, _topic, _group, _partition);
+        await _persistence.LoadAsync();
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -155,9 +84,9 @@ internal sealed partial class PartitionCursorGrain(
         _deactivated = true;
         _lagSlot?.Dispose();
         _lagSlot = null;
-        if (_saving is not null) await _saving;
-        if (_dirty) await SaveAsync();
-        _log?.Dispose();
+        if (_persistence is null) return; // the activation failed before its state log was open
+        await _persistence.FlushAsync();
+        _persistence.Close();
     }
 
     public async Task<PullResult> PullAsync(string memberId, int maxMessages, TimeSpan lease, TimeSpan maxWait)
@@ -353,8 +282,7 @@ internal sealed partial class PartitionCursorGrain(
         _lagSlot?.Forget(); // measured against the old position; the next fetch reports it again
         Apply(_delivery.TakeOutcome());
         // Answered once the new position is durable: the next save (a snapshot) starts after this turn.
-        if (_deleted) return;
-        await (_seekSaved ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        await _persistence.SavedAfterNowAsync();
     }
 
     public async Task WakeAsync()
@@ -379,19 +307,17 @@ internal sealed partial class PartitionCursorGrain(
     public async Task DeleteAsync()
     {
         _deleted = true;
+        var saving = _persistence.StopAsync();
         _lagSlot?.Dispose(); // a deleted group has no lag to report
         _lagSlot = null;
         _tickTimer?.Dispose();
         _tickTimer = null;
-        if (_saving is not null) await _saving;
+        await saving;
         // This activation may not be the one that registered the reminder: look it up rather than trust memory.
         var reminder = _reminder ?? await this.GetReminder(ReminderName);
         if (reminder is not null) await this.UnregisterReminder(reminder);
         _reminder = null;
-        await state.ClearStateAsync();
-        if (_log is not null) await _log.DeleteAsync();
-        _seekSaved?.TrySetResult(); // nothing left to save
-        _dirty = false;
+        await _persistence.DeleteAsync();
         this.DeactivateOnIdle();
     }
 
@@ -604,22 +530,11 @@ internal sealed partial class PartitionCursorGrain(
             var topic = await GrainFactory.GetGrain<ITopicGrain>(_topic).GetConfigAsync();
             _delivery.DropExpired = topic.ExpiredMessages == ExpiredMessageAction.Drop;
             _reportCommitted = topic.Overflow == OverflowPolicy.RejectPublish;
-            var saved = state.State;
-            if (_log is not null && _saved?.Snapshot is { } snapshot)
-            {
-                _delivery.Restore(snapshot);
-                foreach (var delta in _saved.Deltas) _delivery.Replay(delta);
-                _saved = null;
-            }
-            else if (_log is null && saved.CommittedOffset is { } known)
-            {
-                _delivery.Restore(known, saved.AckedAbove, saved.Attempts, saved.RetryAt, saved.Expired, saved.DeadLettered, saved.Skipped);
-            }
-            else
+            bool fresh = !_persistence.TryRestore();
+            if (fresh)
             {
                 long committed = setup.StartOffset ?? (await Partition.DescribeAsync()).StartOffset;
                 _delivery.Restore(committed, [], new Dictionary<long, int>(), new Dictionary<long, long>(), 0, 0, 0);
-                _dirty = true;
             }
             _delivery.TakeOutcome(); // nothing to act on yet: no pull waits, nothing is leased
             if (_delivery.HasRestoredDeliveries)
@@ -629,7 +544,7 @@ internal sealed partial class PartitionCursorGrain(
                 _partitionEnd = long.MaxValue;
                 EnsureTicking();
             }
-            if (_dirty) MarkDirty();
+            if (fresh || _persistence.IsDirty) MarkDirty();
         }
         catch
         {
@@ -640,57 +555,17 @@ internal sealed partial class PartitionCursorGrain(
 
     private void MarkDirty()
     {
-        if (_deleted) return;
-        _dirty = true;
-        _saving ??= SaveLoopAsync();
-    }
-
-    /// <summary>
-    /// One write at a time, at most one per <see cref="SaveInterval"/>: acks arrive in many small batches and each write
-    /// is fsynced, so changes made meanwhile are folded into the next write. A crash loses at most that interval of
-    /// acks, and those messages are delivered again (at-least-once).
-    /// </summary>
-    private async Task SaveLoopAsync()
-    {
-        try
-        {
-            while (_dirty && !_deleted)
-            {
-                await Task.Delay(SaveInterval, _time);
-                await SaveAsync();
-            }
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            _dirty = true; // the next change retries with everything
-            LogSaveFailed(logger, e, _topic, _group, _partition);
-        }
-        finally
-        {
-            _saving = null;
-        }
+        if (!_deleted) _persistence.MarkDirty();
     }
 
     private bool NeedsReminder => _delivery.HasPendingWork || _watching;
 
-    private async Task SaveAsync()
+    /// <summary>
+    /// After each save: unacknowledged, delayed and expiring messages must be handled even if nobody calls this cursor
+    /// again (the reminder), and a RejectPublish partition holds retention back to the committed offset.
+    /// </summary>
+    private async Task AfterSaveAsync()
     {
-        if (_deleted) return;
-        _dirty = false;
-        var seeks = _seekSaved; // this save includes every seek made so far
-        _seekSaved = null;
-        try
-        {
-            if (_log is not null) await _log.SaveAsync(_delivery.TakeChanges(), _delivery.ToSnapshot);
-            else await SaveGrainStateAsync();
-        }
-        catch (Exception e)
-        {
-            seeks?.TrySetException(e);
-            throw;
-        }
-        seeks?.TrySetResult();
-        // Unacknowledged, delayed and expiring messages must be handled even if nobody calls this cursor again.
         if (NeedsReminder && _reminder is null)
             _reminder = await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
         else if (!NeedsReminder && _reminder is not null)
@@ -704,23 +579,6 @@ internal sealed partial class PartitionCursorGrain(
             await Partition.ReportCommittedAsync(_group, reported);
             _reportedCommitted = reported;
         }
-    }
-
-    /// <summary>Cluster mode: the whole state as grain state, every save.</summary>
-    private Task SaveGrainStateAsync()
-    {
-        _delivery.TakeChanges(); // not used here: only keeps the change set from growing
-        state.State = new CursorState
-        {
-            CommittedOffset = _delivery.Committed,
-            AckedAbove = [.. _delivery.AckedAbove],
-            Attempts = _delivery.CopyAttempts(),
-            RetryAt = _delivery.CopyRetryAt(),
-            Expired = _delivery.Expired,
-            DeadLettered = _delivery.DeadLettered,
-            Skipped = _delivery.Skipped,
-        };
-        return state.WriteStateAsync();
     }
 
     /// <summary>
@@ -745,17 +603,8 @@ internal sealed partial class PartitionCursorGrain(
     [LoggerMessage(3001, LogLevel.Warning, "Retention deleted {Count} messages that group {Group} had not acknowledged on partition {Partition} of topic {Topic}")]
     private static partial void LogSkipped(ILogger logger, long count, string topic, string group, int partition);
 
-    [LoggerMessage(3002, LogLevel.Error, "Could not save the cursor of group {Group} on partition {Partition} of topic {Topic}")]
-    private static partial void LogSaveFailed(ILogger logger, Exception exception, string topic, string group, int partition);
-
     [LoggerMessage(3003, LogLevel.Warning, "Could not dead-letter {Count} messages of group {Group} on partition {Partition} of topic {Topic}; retrying")]
     private static partial void LogDeadLetterFailed(ILogger logger, Exception exception, int count, string topic, string group, int partition);
-
-    [LoggerMessage(3005, LogLevel.Warning, "Cut a torn last frame ({Bytes} bytes, an unconfirmed save a crash interrupted) off the state log {File} of group {Group} on partition {Partition} of topic {Topic}")]
-    private static partial void LogTornTail(ILogger logger, string file, long bytes, string topic, string group, int partition);
-
-    [LoggerMessage(3006, LogLevel.Information, "Moved the saved state of group {Group} on partition {Partition} of topic {Topic} into its state log")]
-    private static partial void LogMigrated(ILogger logger, string topic, string group, int partition);
 
     [LoggerMessage(3004, LogLevel.Warning, "Background fetch failed for group {Group} on partition {Partition} of topic {Topic}")]
     private static partial void LogFetchFailed(ILogger logger, Exception exception, string topic, string group, int partition);
