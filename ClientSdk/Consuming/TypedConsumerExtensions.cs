@@ -4,7 +4,8 @@ using Granary.Client.Serialization;
 
 namespace Granary.Client;
 
-public static partial class TypedClientExtensions
+/// <summary>Typed consuming on top of the byte-level <see cref="GranaryConsumer"/>.</summary>
+public static class TypedConsumerExtensions
 {
     /// <summary>
     /// As <see cref="GranaryConsumer.RunAsync(Func{ReceivedMessage, CancellationToken, Task}, HandlerOptions?, CancellationToken)"/>,

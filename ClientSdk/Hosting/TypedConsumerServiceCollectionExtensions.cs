@@ -37,7 +37,7 @@ public static class TypedConsumerServiceCollectionExtensions
 
     /// <summary>
     /// Adds a hosted consumer that runs <typeparamref name="THandler"/> on batches of messages deserialized to
-    /// <typeparamref name="T"/> (<see cref="TypedClientExtensions.RunBatchesAsync{T}"/>): each handled batch is
+    /// <typeparamref name="T"/> (<see cref="TypedConsumerExtensions.RunBatchesAsync{T}"/>): each handled batch is
     /// acknowledged in one broker call per partition, a failed one is nacked together with exponential backoff.
     /// </summary>
     /// <exception cref="GranaryException"><see cref="GranaryErrorCode.InvalidName"/> for a bad topic or group name.</exception>

@@ -3,7 +3,7 @@ namespace Granary.Client;
 /// <summary>
 /// Sends values of <typeparamref name="T"/> to one topic, serialized by an <see cref="Serialization.IMessageSerializer{T}"/>
 /// whose content type goes in the <see cref="GranaryHeaders.ContentType"/> header. Made by
-/// <see cref="TypedClientExtensions.CreateProducer{T}(GranaryClient, string, ProducerOptions?, Serialization.IMessageSerializer{T}?)"/>;
+/// <see cref="TypedProducerExtensions.CreateProducer{T}(GranaryClient, string, ProducerOptions?, Serialization.IMessageSerializer{T}?)"/>;
 /// batching, confirmation and idempotence are those of <see cref="GranaryProducer"/>. Thread-safe; share one per topic.
 /// </summary>
 /// <typeparam name="T">The message type.</typeparam>

@@ -6,7 +6,7 @@ namespace Granary.Client.Internal;
 
 /// <summary>
 /// <see cref="IProducer{T}"/> over a <see cref="GranaryProducer"/>: serializes, adds the content type header, sends.
-/// Disposes the producer when it owns it (made by <see cref="TypedClientExtensions.CreateProducer{T}(GranaryClient, string, ProducerOptions?, IMessageSerializer{T}?)"/>).
+/// Disposes the producer when it owns it (made by <see cref="TypedProducerExtensions.CreateProducer{T}(GranaryClient, string, ProducerOptions?, IMessageSerializer{T}?)"/>).
 /// </summary>
 internal sealed class SerializingProducer<T>(GranaryProducer producer, IMessageSerializer<T> serializer, bool ownsProducer) : IProducer<T>
 {

@@ -1,6 +1,6 @@
 namespace Granary.Client;
 
-/// <summary>Settings of a batch handler run (<see cref="TypedClientExtensions.RunBatchesAsync{T}"/>, <see cref="IBatchMessageHandler{T}"/>).</summary>
+/// <summary>Settings of a batch handler run (<see cref="TypedConsumerExtensions.RunBatchesAsync{T}"/>, <see cref="IBatchMessageHandler{T}"/>).</summary>
 public sealed class BatchHandlerOptions
 {
     /// <summary>Most messages in one batch. Default 100.</summary>

@@ -4,8 +4,8 @@ using Granary.Client.Serialization;
 
 namespace Granary.Client;
 
-/// <summary>Typed producing and consuming on top of the byte-level <see cref="GranaryClient"/>, <see cref="GranaryProducer"/> and <see cref="GranaryConsumer"/>.</summary>
-public static partial class TypedClientExtensions
+/// <summary>Typed producing on top of the byte-level <see cref="GranaryClient"/> and <see cref="GranaryProducer"/>.</summary>
+public static class TypedProducerExtensions
 {
     /// <summary>
     /// Creates a producer of <typeparamref name="T"/> values to <paramref name="topic"/>, serialized by
