@@ -95,7 +95,6 @@ public sealed class GranaryProducer : IAsyncDisposable
             pending = new PendingSend(wire, wire.SizeInBytes(), wire.Key ?? messageId, message.Partition, cancellationToken);
             Route(pending); // synchronous: queued in call order before this method first yields
             GranaryClientMetrics.Sent.Add(1, _metricTags);
-            _ = CountOutcomeAsync(pending.Completion.Task);
             receipt = await WaitForReceiptAsync(pending.Completion.Task, cancellationToken).ConfigureAwait(false);
             return receipt;
         }
@@ -106,10 +105,13 @@ public sealed class GranaryProducer : IAsyncDisposable
         }
         finally
         {
-            // A wait cancelled before the confirmation: the send goes on, and flushes still wait for it.
-            if (pending is { Completion.Task.IsCompleted: false })
-                _ = pending.Completion.Task.ContinueWith(static (_, state) => ((GranaryProducer)state!).EndOutstanding(), this,
+            // Counted here, before the caller sees the outcome. A wait cancelled before the confirmation: the send goes
+            // on, flushes still wait for it, and its outcome is counted when it comes.
+            var completion = pending?.Completion.Task;
+            if (completion is { IsCompleted: false })
+                _ = completion.ContinueWith(static (sent, state) => ((GranaryProducer)state!).Settled(sent), this,
                     CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            else if (completion is not null) Settled(completion);
             else EndOutstanding();
             if (activity is not null) GranaryTracing.StopPublish(activity, receipt, failure);
         }
@@ -480,19 +482,21 @@ public sealed class GranaryProducer : IAsyncDisposable
     }
 
     /// <summary>Counts a send's outcome once it has one (also when its caller stopped waiting).</summary>
-    private async Task CountOutcomeAsync(Task<SendReceipt> completion)
+    /// <summary>A queued send has its outcome: counted as confirmed or failed, and no longer outstanding.</summary>
+    private void Settled(Task<SendReceipt> completion)
     {
-        try
+        if (completion.IsCompletedSuccessfully)
         {
-            await completion.ConfigureAwait(false);
             GranaryClientMetrics.Confirmed.Add(1, _metricTags);
         }
-        catch (Exception e)
+        else if (GranaryClientMetrics.Failed.Enabled)
         {
+            var error = completion.Exception?.InnerException;
             var tags = _metricTags;
-            tags.Add("error.type", e is GranaryException g ? g.Code.ToString() : e.GetType().Name);
+            tags.Add("error.type", error is GranaryException g ? g.Code.ToString() : error?.GetType().Name ?? "Canceled");
             GranaryClientMetrics.Failed.Add(1, tags);
         }
+        EndOutstanding();
     }
 
     private bool BeginOutstanding()
