@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text;
 using Orleans.Concurrency;
 using Granary.Grains.Delivery;
 using Granary.Grains.Diagnostics;
@@ -15,9 +14,10 @@ namespace Granary.Grains.Cursors;
 
 /// <summary>
 /// One consumer group on one partition, as Orleans wiring around <see cref="DeliveryState"/> (which holds every
-/// delivery rule): calls, the fetch loop that fills it from the partition, a timer that runs its clock-driven work
-/// while anything is pending, a reminder that reactivates the cursor after a deactivation or restart while anything is
-/// (delivered and unacknowledged, delayed, or expiring), saving its state, writing dead letters, metrics and logs.
+/// delivery rule), <see cref="CursorFetcher"/> (which fills it from the partition), <see cref="DeadLetterPump"/> and
+/// <see cref="CursorStatePersistence"/>: calls, a timer that runs their clock-driven work while anything is pending, a
+/// reminder that reactivates the cursor after a deactivation or restart while anything is (delivered and
+/// unacknowledged, delayed, or expiring), metrics and logs.
 /// Reentrant: a long-polling pull does not hold up acks.
 /// </summary>
 [Reentrant, PartitionPlacement, GrainType("granary.cursor")]
@@ -31,9 +31,7 @@ internal sealed partial class PartitionCursorGrain(
     ILogger<PartitionCursorGrain> logger) : Grain, IPartitionCursorGrain, IRemindable
 {
     private const string ReminderName = "redelivery";
-    private const int DeadLettersPerWrite = 500;
     private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
-    private static readonly byte[] RedriveGroupName = StoredBatches.NameBytes(GranaryHeaders.RedriveGroup);
 
     private readonly TimeProvider _time = time;
     private readonly DeliveryState _delivery = new(time);
@@ -44,24 +42,20 @@ internal sealed partial class PartitionCursorGrain(
 
     private string _topic = "", _group = "";
     private int _partition;
-    private byte[]? _groupUtf8;
     private GroupSettings _settings = new();
-    private DeadLetterWriter? _deadLetterWriter;
-    private long _partitionEnd, _reportedCommitted = -1;
-    // Raised by a seek: fetches and dead-letter writes started before it must not touch the new position.
-    private int _epoch;
-    // Reading ahead with no member pulling, so that expiring and delayed messages are noticed in time.
-    private bool _watching;
+    private long _reportedCommitted = -1;
     private bool _deleted, _deactivated;
     // Only a RejectPublish partition uses the committed offset (to hold retention back): no call per save otherwise.
     private bool _reportCommitted;
-    private Task? _initializing, _fetching, _refilling, _deadLettering;
-    private TaskCompletionSource _availableSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _initializing;
     private IGrainTimer? _tickTimer;
     private IGrainReminder? _reminder;
     private ConsumerLagSlot? _lagSlot;
-    // Loads and saves the delivery state in the cursor's state log; set at activation (every call comes after it).
+    // Set at activation (every call comes after it): loads and saves the delivery state in the cursor's state log;
+    // fills it from the partition; writes its dead letters.
     private CursorStatePersistence _persistence = null!;
+    private CursorFetcher _fetcher = null!;
+    private DeadLetterPump _deadLetters = null!;
 
     private IPartitionGrain Partition => GrainFactory.GetGrain<IPartitionGrain>(GrainKeys.Partition(_topic, _partition));
 
@@ -70,7 +64,10 @@ internal sealed partial class PartitionCursorGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (_topic, _group, _partition) = GrainKeys.ParseCursor(this.GetPrimaryKeyString());
-        _deadLetterWriter = new DeadLetterWriter(GrainFactory, _time, _topic, _group, _partition);
+        _fetcher = new CursorFetcher(_delivery, new PartitionGrainReader(Partition, _group), ApplyOutcome, ReportLag, _time, logger, _topic, _group, _partition);
+        var writer = new DeadLetterWriter(GrainFactory, _time, _topic, _group, _partition);
+        _deadLetters = new DeadLetterPump(_delivery, letters => writer.WriteAsync(_settings.DeadLetterTopicOf(_topic, _group), letters),
+            ApplyOutcome, logger, _topic, _group, _partition);
         var log = await stateStore.OpenAsync(this.GetPrimaryKeyString());
         _persistence = new CursorStatePersistence(log, new EarlierCursorGrainState(state), _delivery,
             async () => (await Partition.DescribeAsync()).StartOffset, AfterSaveAsync, damageLog, _time, logger, _topic, _group, _partition);
@@ -102,34 +99,13 @@ internal sealed partial class PartitionCursorGrain(
             var deliveries = Take(memberId, maxMessages, lease);
             if (deliveries.Count > 0)
             {
-                // Refill while the member works; an idle pull instead long-polls below (a zero-wait fetch there
-                // would be repeated back to back for the whole wait).
-                if (_delivery.ReadyCount < DeliveryState.BufferLimit / 2) _ = StartFetch(TimeSpan.Zero);
-                if (_delivery.UnreadCount > 0) StartRefill();
+                _fetcher.ReadAheadAfterPull();
                 return deliveries;
             }
 
             var remaining = deadline - _time.GetUtcNow();
             if (remaining <= TimeSpan.Zero) return PullResult.Empty(_partition);
-            // Taken before the fetch starts: a fetch can finish inside StartFetch (the partition's answer arrived
-            // before the await looked at it), and the messages it added signal this task, not the next one. Taken
-            // after, that signal was lost and the pull slept through its whole wait with messages ready.
-            var available = _availableSignal.Task;
-            // A member that may not take anything now (another owns the partition), or a full buffer, waits for a
-            // change, not a fetch.
-            Task? fetch = _delivery.MayTake(memberId) && _delivery.CanFetch ? StartFetch(remaining) : null;
-            // Messages that went back are read again apart from the fetch (which may be a long poll): their refill
-            // signals the pull. Even into a full ready set: this pull got nothing, and an unread message may be
-            // what holds the others back (Ordered, KeyShared).
-            if (_delivery.UnreadCount > 0) StartRefill();
-            if (fetch is { IsCompleted: true })
-            {
-                if (fetch.IsFaulted) await fetch; // TopicNotFound and the like reach the member
-                continue; // answered at once: take what came, or fetch again
-            }
-            await (fetch is null ? available : Task.WhenAny(fetch, available)).WaitAsync(remaining, _time)
-                .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
-            if (fetch?.IsFaulted == true) await fetch;
+            await _fetcher.WaitForMessagesAsync(memberId, remaining);
         }
     }
 
@@ -143,63 +119,6 @@ internal sealed partial class PartitionCursorGrain(
         var answer = PullAnswer.Write(_partition, CollectionsMarshal.AsSpan(_taking), [.. _leasing]);
         _taking.Clear(); // no reference to fetched buffers kept past the pull
         return answer;
-    }
-
-    /// <summary>
-    /// The fetch in progress, or a new one. A fetch that finished at once is never kept as "in progress": waiting on
-    /// a completed task would turn the pull loop into a busy spin.
-    /// </summary>
-    private Task StartFetch(TimeSpan maxWait)
-    {
-        if (_fetching is { IsCompleted: false } running) return running;
-        var fetch = FetchAsync(maxWait);
-        _fetching = fetch.IsCompleted ? null : fetch;
-        return fetch;
-    }
-
-    /// <summary>
-    /// Reads again the messages that went back without their record bytes (<see cref="DeliveryState.RefillFrom"/>),
-    /// unless a refill runs already. Even into a full ready set: what went back is bounded by what was in flight, and
-    /// until it is read again it can neither go out, nor expire, nor reach the dead-letter topic (with nobody pulling it
-    /// would wait for ever). Failures are logged; the next pull or tick tries again.
-    /// </summary>
-    private void StartRefill()
-    {
-        if (_refilling is { IsCompleted: false } || _delivery.RefillFrom is null) return;
-        var refill = RefillAsync();
-        _refilling = refill.IsCompleted ? null : refill;
-    }
-
-    private async Task RefillAsync()
-    {
-        try
-        {
-            // One read per round, from the lowest: more rounds while the ready set has room (or after the next pull).
-            while (_delivery.RefillFrom is { } from && !_deleted)
-            {
-                int epoch = _epoch;
-                var result = await Partition.FetchAsync(from, DeliveryState.BufferLimit, TimeSpan.Zero);
-                if (epoch != _epoch) continue; // a seek dropped them
-                _delivery.RetainedFrom(result.StartOffset);
-                foreach (var ranged in StoredBatches.Read(result.Batches, result.FromOffset, result.NextOffset))
-                {
-                    if (_delivery.IsUnread(ranged.Record.Offset))
-                        _delivery.Refill(BufferedMessage.From(ranged), IsForAnotherGroup(ranged.Record));
-                }
-                _delivery.RefilledTo(Math.Max(from, result.FromOffset), result.NextOffset);
-                Apply(_delivery.TakeOutcome());
-                // A full ready set waits for pulls; a read that brought nothing back is not repeated at once.
-                if (_delivery.ReadyCount >= DeliveryState.BufferLimit || _delivery.RefillFrom == from) break;
-            }
-        }
-        catch (GranaryException e) when (e.Code == GranaryErrorCode.TopicNotFound)
-        {
-            // The topic is gone; its deletion removes this cursor.
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            LogFetchFailed(logger, e, _topic, _group, _partition);
-        }
     }
 
     public async Task<LeaseRef[]> AckAsync(string memberId, LeaseRef[] deliveries)
@@ -274,11 +193,9 @@ internal sealed partial class PartitionCursorGrain(
     {
         if (offset < 0) throw new GranaryException(GranaryErrorCode.InvalidArgument, $"Offset {offset} is negative.");
         await EnsureInitializedAsync();
-        _epoch++;
+        _fetcher.Seek();
+        _deadLetters.Seek();
         _delivery.Seek(offset);
-        _fetching = null;
-        _watching = true; // look at the new range for expiring and delayed messages
-        _partitionEnd = long.MaxValue;
         _lagSlot?.Forget(); // measured against the old position; the next fetch reports it again
         Apply(_delivery.TakeOutcome());
         // Answered once the new position is durable: the next save (a snapshot) starts after this turn.
@@ -288,8 +205,7 @@ internal sealed partial class PartitionCursorGrain(
     public async Task WakeAsync()
     {
         await EnsureInitializedAsync();
-        _watching = true;
-        _partitionEnd = long.MaxValue; // unknown until the next fetch
+        _fetcher.WatchBacklog();
         EnsureTicking();
         // Registered before answering, so that a restart right after the wake still wakes the cursor.
         _reminder ??= await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
@@ -298,7 +214,7 @@ internal sealed partial class PartitionCursorGrain(
     public async Task<CursorInfo> DescribeAsync()
     {
         await EnsureInitializedAsync();
-        long? oldest = await OldestUnackedTimestampAsync();
+        long? oldest = await _fetcher.OldestUnackedTimestampAsync();
         // Messages that went back and wait to be read again are available too.
         return new CursorInfo(_delivery.Committed, _delivery.InFlightCount, _delivery.ReadyCount + _delivery.UnreadCount, (int)_delivery.AckedCount,
             _delivery.DelayedCount, oldest, _delivery.Expired, _delivery.DeadLettered, _delivery.Skipped);
@@ -307,6 +223,8 @@ internal sealed partial class PartitionCursorGrain(
     public async Task DeleteAsync()
     {
         _deleted = true;
+        _fetcher.Stop();
+        _deadLetters.Stop();
         var saving = _persistence.StopAsync();
         _lagSlot?.Dispose(); // a deleted group has no lag to report
         _lagSlot = null;
@@ -326,20 +244,8 @@ internal sealed partial class PartitionCursorGrain(
         await EnsureInitializedAsync();
         _reminder ??= await this.GetReminder(ReminderName); // registered by an earlier activation: ours to remove when done
         // Look again at the backlog: messages may have expired or come due while the cursor was not active.
-        _watching = true;
-        _partitionEnd = long.MaxValue;
+        _fetcher.WatchBacklog();
         EnsureTicking();
-    }
-
-    /// <summary>The timestamp of the message at the committed offset, when it is stored (fetched if not in memory).</summary>
-    private async Task<long?> OldestUnackedTimestampAsync()
-    {
-        var lowest = _delivery.LowestHeld();
-        long committed = _delivery.Committed;
-        if (lowest is { } known && known.Offset == committed) return known.TimestampMs;
-        var fetched = await Partition.FetchAsync(committed, 1, TimeSpan.Zero);
-        foreach (var ranged in StoredBatches.Read(fetched.Batches, fetched.FromOffset, fetched.NextOffset)) return ranged.Record.TimestampMs;
-        return lowest?.TimestampMs;
     }
 
     /// <summary>Does what the delivery state asks for after a change.</summary>
@@ -350,50 +256,17 @@ internal sealed partial class PartitionCursorGrain(
         if (outcome.Delivered > 0) GranaryMetrics.RecordDelivered(_topic, _group, outcome.Delivered, outcome.DeliveredBytes, outcome.Redelivered);
         // Dead-lettered ones are counted once their letter is written.
         if (outcome.ExpiredDropped > 0) GranaryMetrics.RecordExpired(_topic, _group, outcome.ExpiredDropped);
-        if (outcome.TimedMessagesFetched) _watching = true;
         if (outcome.NeedsTick || outcome.TimedMessagesFetched) EnsureTicking();
-        if (outcome.DeadLettersQueued) StartDeadLettering();
+        if (outcome.DeadLettersQueued) _deadLetters.Start();
         if (outcome.Changed) MarkDirty();
         if (outcome.CommittedMoved) ReportLag();
-        if (outcome.RefillNeeded) StartRefill();
-        if (outcome.Available) SignalAvailable();
+        _fetcher.Follow(outcome); // watching, refill, waiting pulls
     }
 
-    private void SignalAvailable()
-    {
-        var signal = _availableSignal;
-        _availableSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        signal.TrySetResult();
-    }
-
-    // ---- Fetching and watching ------------------------------------------------------------------------------------
-
-    private async Task FetchAsync(TimeSpan maxWait)
-    {
-        if (!_delivery.CanFetch) return;
-        int epoch = _epoch;
-        var result = await Partition.FetchAsync(_delivery.FetchOffset, _delivery.FetchRoom, maxWait);
-        if (epoch != _epoch) return; // a seek moved the cursor meanwhile
-        _partitionEnd = result.EndOffset;
-        _delivery.RetainedFrom(result.StartOffset);
-        // Decoded once, here, into compact values that point into the fetched buffer.
-        foreach (var ranged in StoredBatches.Read(result.Batches, result.FromOffset, result.NextOffset))
-        {
-            if (!_delivery.IsNew(ranged.Record.Offset)) continue;
-            _delivery.Offer(BufferedMessage.From(ranged), IsForAnotherGroup(ranged.Record));
-        }
-        _delivery.FetchedTo(result.NextOffset);
-        if (result.LostFromOffset is { } lost) _delivery.SkipLost(lost, result.NextOffset);
-        Apply(_delivery.TakeOutcome());
-        ReportLag();
-    }
+    private void ApplyOutcome() => Apply(_delivery.TakeOutcome());
 
     /// <summary>Headers a dead letter or redrive adds (<see cref="DeadLetterWriter.IsProvenanceHeader"/>; the group's redrive asks here).</summary>
     internal static bool IsProvenanceHeader(string name) => DeadLetterWriter.IsProvenanceHeader(name);
-
-    /// <summary>A redriven message is addressed to one group; every other group passes over it.</summary>
-    private bool IsForAnotherGroup(in StoredRecord record) =>
-        StoredBatches.TryGetHeader(record, RedriveGroupName, out var group) && !group.SequenceEqual(_groupUtf8 ??= Encoding.UTF8.GetBytes(_group));
 
     private void EnsureTicking()
     {
@@ -415,105 +288,15 @@ internal sealed partial class PartitionCursorGrain(
         if (_deleted) return Task.CompletedTask;
         _delivery.Tick();
         Apply(_delivery.TakeOutcome());
-        StartDeadLettering();
-        StartRefill(); // after a failed read, again
-
-        if (_watching)
-        {
-            if (_delivery.CanFetch)
-            {
-                if (_fetching is not { IsCompleted: false }) _ = WatchAsync();
-            }
-            else if (!_delivery.HasTimedMessagesBuffered)
-            {
-                // Read ahead as far as memory allows and nothing held expires: watching resumes when pulls make
-                // room and a fetch brings timed messages in (an idle group is not kept active for ever).
-                _watching = false;
-            }
-        }
-        if (_delivery.IsIdle && !_watching)
+        _deadLetters.Start(); // after a failed write, again
+        _fetcher.Tick();
+        if (_delivery.IsIdle && !_fetcher.IsWatching)
         {
             _tickTimer?.Dispose();
             _tickTimer = null;
             MarkDirty(); // unregisters the reminder when nothing needs it any more
         }
         return Task.CompletedTask;
-    }
-
-    /// <summary>
-    /// Reads ahead while watching. Watching stops only when a fetch has just shown the end of the partition and
-    /// nothing held in memory expires or is delayed; the partition is then told, so that it wakes the cursor again
-    /// for the next such message (or at once, for one appended since that fetch).
-    /// </summary>
-    private async Task WatchAsync()
-    {
-        try
-        {
-            await StartFetch(TimeSpan.Zero);
-            if (!_watching || _delivery.HasTimedMessagesBuffered || _delivery.FetchOffset < _partitionEnd) return;
-            _watching = false;
-            try
-            {
-                await Partition.WatchStoppedAsync(_group, _delivery.FetchOffset);
-            }
-            catch
-            {
-                _watching = true; // the partition was not told: keep watching, and tell it next time
-                throw;
-            }
-        }
-        catch (GranaryException e) when (e.Code == GranaryErrorCode.TopicNotFound)
-        {
-            _watching = false; // the topic is gone; its deletion removes this cursor
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            LogFetchFailed(logger, e, _topic, _group, _partition);
-        }
-    }
-
-    // ---- Dead letters ---------------------------------------------------------------------------------------------
-
-    private void StartDeadLettering()
-    {
-        if (_deadLettering is null && _delivery.DeadLetterCount > 0) _deadLettering = DeadLetterLoopAsync();
-    }
-
-    /// <summary>
-    /// Writes dead letters to the dead-letter topic, then marks them done: a crash in between writes them again
-    /// (at-least-once into the dead-letter topic, never lost). A failed write is retried by the next tick.
-    /// </summary>
-    private async Task DeadLetterLoopAsync()
-    {
-        try
-        {
-            while (_delivery.DeadLetterCount > 0 && !_deleted)
-            {
-                int epoch = _epoch;
-                var batch = _delivery.NextDeadLetters(DeadLettersPerWrite);
-                try
-                {
-                    await _deadLetterWriter!.WriteAsync(_settings.DeadLetterTopicOf(_topic, _group), batch);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    LogDeadLetterFailed(logger, e, batch.Count, _topic, _group, _partition);
-                    return;
-                }
-                if (epoch != _epoch) continue; // a seek dropped them
-                var (maxDeliveries, expired, rejected, deserialization) = _delivery.DeadLettersWritten(batch);
-                GranaryMetrics.RecordDeadLettered(_topic, _group, GranaryHeaders.Reasons.MaxDeliveries, maxDeliveries);
-                GranaryMetrics.RecordDeadLettered(_topic, _group, GranaryHeaders.Reasons.Expired, expired);
-                GranaryMetrics.RecordDeadLettered(_topic, _group, GranaryHeaders.Reasons.Rejected, rejected);
-                GranaryMetrics.RecordDeadLettered(_topic, _group, GranaryHeaders.Reasons.Deserialization, deserialization);
-                GranaryMetrics.RecordExpired(_topic, _group, expired);
-                Apply(_delivery.TakeOutcome());
-            }
-        }
-        finally
-        {
-            _deadLettering = null;
-        }
     }
 
     // ---- State ----------------------------------------------------------------------------------------------------
@@ -540,8 +323,7 @@ internal sealed partial class PartitionCursorGrain(
             if (_delivery.HasRestoredDeliveries)
             {
                 // Deliveries and delays of the last activation: read them back in so their timers run again.
-                _watching = true;
-                _partitionEnd = long.MaxValue;
+                _fetcher.WatchBacklog();
                 EnsureTicking();
             }
             if (fresh || _persistence.IsDirty) MarkDirty();
@@ -558,7 +340,7 @@ internal sealed partial class PartitionCursorGrain(
         if (!_deleted) _persistence.MarkDirty();
     }
 
-    private bool NeedsReminder => _delivery.HasPendingWork || _watching;
+    private bool NeedsReminder => _delivery.HasPendingWork || _fetcher.IsWatching;
 
     /// <summary>
     /// After each save: unacknowledged, delayed and expiring messages must be handled even if nobody calls this cursor
@@ -589,12 +371,12 @@ internal sealed partial class PartitionCursorGrain(
     {
         // Gone or going: a call finishing after deactivation must not register a slot nobody disposes.
         if (_deleted || _deactivated) return;
-        if (_partitionEnd == long.MaxValue)
+        if (_fetcher.PartitionEnd == long.MaxValue)
         {
             _lagSlot?.Forget(); // end unknown since a seek or wake: the lag before it no longer holds
             return;
         }
-        (_lagSlot ??= ConsumerLagRegistry.Register(_topic, _group)).Lag = _partitionEnd - _delivery.Committed - _delivery.AckedCount;
+        (_lagSlot ??= ConsumerLagRegistry.Register(_topic, _group)).Lag = _fetcher.PartitionEnd - _delivery.Committed - _delivery.AckedCount;
     }
 
     [LoggerMessage(3010, LogLevel.Error, "Group {Group} skipped {Count} messages of partition {Partition} of topic {Topic} whose records are lost (missing or damaged segment data; see the partition's gaps)")]
@@ -602,10 +384,4 @@ internal sealed partial class PartitionCursorGrain(
 
     [LoggerMessage(3001, LogLevel.Warning, "Retention deleted {Count} messages that group {Group} had not acknowledged on partition {Partition} of topic {Topic}")]
     private static partial void LogSkipped(ILogger logger, long count, string topic, string group, int partition);
-
-    [LoggerMessage(3003, LogLevel.Warning, "Could not dead-letter {Count} messages of group {Group} on partition {Partition} of topic {Topic}; retrying")]
-    private static partial void LogDeadLetterFailed(ILogger logger, Exception exception, int count, string topic, string group, int partition);
-
-    [LoggerMessage(3004, LogLevel.Warning, "Background fetch failed for group {Group} on partition {Partition} of topic {Topic}")]
-    private static partial void LogFetchFailed(ILogger logger, Exception exception, string topic, string group, int partition);
 }
