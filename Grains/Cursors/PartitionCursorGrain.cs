@@ -44,18 +44,18 @@ internal sealed partial class PartitionCursorGrain(
     private int _partition;
     private GroupSettings _settings = new();
     private long _reportedCommitted = -1;
-    private bool _deleted, _deactivated;
+    private bool _deleted;
     // Only a RejectPublish partition uses the committed offset (to hold retention back): no call per save otherwise.
     private bool _reportCommitted;
     private Task? _initializing;
     private IGrainTimer? _tickTimer;
     private IGrainReminder? _reminder;
-    private ConsumerLagSlot? _lagSlot;
     // Set at activation (every call comes after it): loads and saves the delivery state in the cursor's state log;
     // fills it from the partition; writes its dead letters.
     private CursorStatePersistence _persistence = null!;
     private CursorFetcher _fetcher = null!;
     private DeadLetterPump _deadLetters = null!;
+    private CursorLagGauge _lag = null!;
 
     private IPartitionGrain Partition => GrainFactory.GetGrain<IPartitionGrain>(GrainKeys.Partition(_topic, _partition));
 
@@ -64,6 +64,7 @@ internal sealed partial class PartitionCursorGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (_topic, _group, _partition) = GrainKeys.ParseCursor(this.GetPrimaryKeyString());
+        _lag = new CursorLagGauge(_topic, _group);
         _fetcher = new CursorFetcher(_delivery, new PartitionGrainReader(Partition, _group), ApplyOutcome, ReportLag, _time, logger, _topic, _group, _partition);
         var writer = new DeadLetterWriter(GrainFactory, _time, _topic, _group, _partition);
         _deadLetters = new DeadLetterPump(_delivery, letters => writer.WriteAsync(_settings.DeadLetterTopicOf(_topic, _group), letters),
@@ -77,10 +78,7 @@ internal sealed partial class PartitionCursorGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        // The next activation (here or on another silo) reports this partition's lag from then on.
-        _deactivated = true;
-        _lagSlot?.Dispose();
-        _lagSlot = null;
+        _lag?.Close(); // null when the activation failed at once
         if (_persistence is null) return; // the activation failed before its state log was open
         await _persistence.FlushAsync();
         _persistence.Close();
@@ -196,7 +194,7 @@ internal sealed partial class PartitionCursorGrain(
         _fetcher.Seek();
         _deadLetters.Seek();
         _delivery.Seek(offset);
-        _lagSlot?.Forget(); // measured against the old position; the next fetch reports it again
+        _lag.Forget(); // measured against the old position; the next fetch reports it again
         Apply(_delivery.TakeOutcome());
         // Answered once the new position is durable: the next save (a snapshot) starts after this turn.
         await _persistence.SavedAfterNowAsync();
@@ -226,8 +224,7 @@ internal sealed partial class PartitionCursorGrain(
         _fetcher.Stop();
         _deadLetters.Stop();
         var saving = _persistence.StopAsync();
-        _lagSlot?.Dispose(); // a deleted group has no lag to report
-        _lagSlot = null;
+        _lag.Close(); // a deleted group has no lag to report
         _tickTimer?.Dispose();
         _tickTimer = null;
         await saving;
@@ -363,21 +360,7 @@ internal sealed partial class PartitionCursorGrain(
         }
     }
 
-    /// <summary>
-    /// Publishes this cursor's lag to the silo's gauge: the same count as the group's lag query (end of the partition
-    /// minus what is acknowledged), as of the last fetch, which is the last time the cursor learnt the end.
-    /// </summary>
-    private void ReportLag()
-    {
-        // Gone or going: a call finishing after deactivation must not register a slot nobody disposes.
-        if (_deleted || _deactivated) return;
-        if (_fetcher.PartitionEnd == long.MaxValue)
-        {
-            _lagSlot?.Forget(); // end unknown since a seek or wake: the lag before it no longer holds
-            return;
-        }
-        (_lagSlot ??= ConsumerLagRegistry.Register(_topic, _group)).Lag = _fetcher.PartitionEnd - _delivery.Committed - _delivery.AckedCount;
-    }
+    private void ReportLag() => _lag.Report(_fetcher.PartitionEnd, _delivery.Committed, _delivery.AckedCount);
 
     [LoggerMessage(3010, LogLevel.Error, "Group {Group} skipped {Count} messages of partition {Partition} of topic {Topic} whose records are lost (missing or damaged segment data; see the partition's gaps)")]
     private static partial void LogLostSkipped(ILogger logger, long count, string topic, string group, int partition);
