@@ -28,6 +28,15 @@ public interface IPartitionCursorGrain : IGrainWithStringKey
     [Alias("Ack")] Task<LeaseRef[]> AckAsync(string memberId, LeaseRef[] deliveries);
 
     /// <summary>
+    /// As <see cref="AckAsync"/>, with the deliveries named as runs (<see cref="LeaseRun"/>): what the SDK sends. A run
+    /// with a count below 1, one past the largest offset, or more than <see cref="LeaseRun.MaxPerCall"/> deliveries in
+    /// one call are refused with <see cref="GranaryErrorCode.InvalidArgument"/> and change nothing. A separate method,
+    /// so that clients of the version before it keep calling <see cref="AckAsync"/>.
+    /// </summary>
+    /// <returns>The stale deliveries, refused; empty when every one was taken.</returns>
+    [Alias("AckRuns")] Task<LeaseRef[]> AckRunsAsync(string memberId, LeaseRun[] runs);
+
+    /// <summary>
     /// Ends <paramref name="memberId"/>'s leases of these deliveries; the messages are delivered again after
     /// <paramref name="delay"/> (at once for zero). Only a delivery whose lease is still the message's current one
     /// counts; the others are refused and leave the message alone. Under the ordered modes, later messages of the

@@ -493,11 +493,13 @@ public sealed class GranaryConsumer : IAsyncDisposable
 
     private static async Task<LeaseRef[]> AckWithRetriesAsync(IPartitionCursorGrain cursor, string member, LeaseRef[] deliveries)
     {
+        // As runs: the acks of a pull are one run, and the cursor keeps no object per delivery for them.
+        var runs = LeaseRun.From(deliveries);
         for (int retry = 0; ; retry++)
         {
             try
             {
-                return await cursor.AckAsync(member, deliveries).ConfigureAwait(false);
+                return await cursor.AckRunsAsync(member, runs).ConfigureAwait(false);
             }
             catch (Exception e) when (retry < AckRetryDelays.Length && Errors.Translate(e).IsRetriable)
             {

@@ -127,6 +127,14 @@ internal sealed partial class PartitionCursorGrain(
         return refused;
     }
 
+    public async Task<LeaseRef[]> AckRunsAsync(string memberId, LeaseRun[] runs)
+    {
+        await EnsureInitializedAsync();
+        var refused = _delivery.AckRuns(memberId, runs);
+        Apply(_delivery.TakeOutcome());
+        return refused;
+    }
+
     public async Task<SettleResult> NackAsync(string memberId, LeaseRef[] deliveries, TimeSpan delay)
     {
         await EnsureInitializedAsync();

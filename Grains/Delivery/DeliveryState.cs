@@ -21,8 +21,9 @@ internal sealed class DeliveryState
     public const int DelayedLimit = 100_000;
 
     private readonly TimeProvider _time;
-    // Messages are compact values over the fetched buffers (BufferedMessage): no payload, key or header copies.
-    private readonly SortedDictionary<long, BufferedMessage> _ready = [];
+    // Messages are compact values over the fetched buffers (BufferedMessage): no payload, key or header copies; kept
+    // in pages of offsets, not a tree node per message.
+    private readonly OffsetTable<BufferedMessage> _ready = new();
     // Waiting for a deliver-at time or a nack delay; the due time is in _dueAt.
     private readonly SortedDictionary<long, BufferedMessage> _delayed = [];
     private readonly Dictionary<long, long> _dueAt = [];
@@ -115,7 +116,7 @@ internal sealed class DeliveryState
     public bool HasPendingWork => _inFlight.Count > 0 || _attempts.Count > 0 || _retryAt.Count > 0 || _delayed.Count > 0 || _deadLetters.Count > 0;
 
     /// <summary>A message held in memory expires or is delayed.</summary>
-    public bool HasTimedMessagesBuffered => _delayed.Count > 0 || _ready.Values.Any(m => m.Expires) || _inFlight.Entries().Any(l => l.Value.MessageExpires);
+    public bool HasTimedMessagesBuffered => _delayed.Count > 0 || _ready.Entries().Any(e => e.Value.Expires) || _inFlight.Entries().Any(l => l.Value.MessageExpires);
 
     /// <summary>What the grain must do for the changes since the last call; starts a new summary.</summary>
     public DeliveryOutcome TakeOutcome()
@@ -244,7 +245,7 @@ internal sealed class DeliveryState
         int first = leases.Count;
         long payloadBytes = 0;
         int redelivered = 0;
-        foreach (var (offset, message) in _ready)
+        foreach (var (offset, message) in _ready.Entries())
         {
             if (leases.Count - first == maxMessages || offset >= orderedLimit) break;
             if (message.IsExpiredAt(nowMs))
@@ -289,7 +290,7 @@ internal sealed class DeliveryState
         for (int i = first; i < leases.Count; i++) _ready.Remove(leases[i].Offset);
         if (waiting is not null)
         {
-            foreach (var message in waiting) _ready[message.Offset] = message.Compact();
+            foreach (var message in waiting) _ready.Set(message.Offset, message.Compact());
         }
         if (done is not null)
         {
@@ -320,17 +321,18 @@ internal sealed class DeliveryState
     // ---- Answers --------------------------------------------------------------------------------------------------
 
     /// <summary>How <paramref name="delivery"/>, answered by <paramref name="memberId"/>, stands to the message's current delivery.</summary>
-    public LeaseStanding StandingOf(string memberId, LeaseRef delivery)
+    public LeaseStanding StandingOf(string memberId, LeaseRef delivery) => StandingOf(memberId, delivery.Offset, delivery.LeaseId);
+
+    private LeaseStanding StandingOf(string memberId, long offset, long leaseId)
     {
-        long offset = delivery.Offset;
         if (_inFlight.TryGetValue(offset, out var lease))
-            return lease.Id == delivery.LeaseId && _members.TryGetNumber(memberId, out int member) && lease.Member == member
+            return lease.Id == leaseId && _members.TryGetNumber(memberId, out int member) && lease.Member == member
                 ? LeaseStanding.Current : LeaseStanding.Stale;
         if (offset < Committed || _acked.Contains(offset)) return LeaseStanding.Done;
         // On its way to the dead-letter topic: as if given to someone since. Taking the late ack would leave a message
         // that was processed and acknowledged in the dead-letter topic too (a letter being written cannot be recalled).
         if (_deadLetters.ContainsKey(offset)) return LeaseStanding.Stale;
-        return _lastLease.TryGetValue(offset, out long last) && last == delivery.LeaseId ? LeaseStanding.Ended : LeaseStanding.Stale;
+        return _lastLease.TryGetValue(offset, out long last) && last == leaseId ? LeaseStanding.Ended : LeaseStanding.Stale;
     }
 
     /// <summary>
@@ -355,6 +357,46 @@ internal sealed class DeliveryState
         }
         AdvanceCommitted();
         // An ack can free a key (KeyShared) or end a former owner's last lease (Ordered) that a waiting pull needs.
+        if (_mode != DeliveryMode.Shared) _outcome.Available = true;
+        return refused is null ? [] : [.. refused];
+    }
+
+    /// <summary>
+    /// As <see cref="Ack(string, LeaseRef[])"/>, for deliveries named as runs: no object per delivery, only one per
+    /// refused delivery. Checks the runs first (count at least 1, no offset or lease id past the largest, at most
+    /// <see cref="LeaseRun.MaxPerCall"/> deliveries in all): bad runs are refused with
+    /// <see cref="GranaryErrorCode.InvalidArgument"/> before anything changes.
+    /// </summary>
+    public LeaseRef[] AckRuns(string memberId, ReadOnlySpan<LeaseRun> runs)
+    {
+        long total = 0;
+        foreach (var run in runs)
+        {
+            if (run.Count < 1 || run.Offset < 0 || run.Offset > long.MaxValue - run.Count || run.LeaseId > long.MaxValue - run.Count)
+                throw new GranaryException(GranaryErrorCode.InvalidArgument,
+                    $"An ack run needs a positive count and offsets and lease ids that fit (offset {run.Offset}, lease {run.LeaseId}, count {run.Count}).");
+            total += run.Count;
+            if (total > LeaseRun.MaxPerCall)
+                throw new GranaryException(GranaryErrorCode.InvalidArgument, $"An ack call names at most {LeaseRun.MaxPerCall} deliveries.");
+        }
+        List<LeaseRef>? refused = null;
+        foreach (var run in runs)
+        {
+            for (int i = 0; i < run.Count; i++)
+            {
+                long offset = run.Offset + i, leaseId = run.LeaseId + i;
+                switch (StandingOf(memberId, offset, leaseId))
+                {
+                    case LeaseStanding.Current or LeaseStanding.Ended:
+                        MarkDone(offset);
+                        break;
+                    case LeaseStanding.Stale:
+                        (refused ??= []).Add(new LeaseRef(offset, leaseId));
+                        break;
+                }
+            }
+        }
+        AdvanceCommitted();
         if (_mode != DeliveryMode.Shared) _outcome.Available = true;
         return refused is null ? [] : [.. refused];
     }
@@ -673,14 +715,14 @@ internal sealed class DeliveryState
             if (count <= 1) _retryKeys.Remove(key);
             else _retryKeys[key] = count - 1;
         }
-        if (ready) _ready[offset] = message;
+        if (ready) _ready.Set(offset, message);
         return message;
     }
 
     /// <summary>Expired messages never go out: those waiting in memory leave now.</summary>
     private void ExpireBuffered(long nowMs)
     {
-        var expired = _ready.Values.Where(m => m.IsExpiredAt(nowMs)).ToList();
+        var expired = _ready.Entries().Select(e => e.Value).Where(m => m.IsExpiredAt(nowMs)).ToList();
         foreach (var message in expired) _ready.Remove(message.Offset);
         foreach (long offset in _delayed.Where(d => d.Value.IsExpiredAt(nowMs)).Select(d => d.Key).ToList())
             expired.Add(Unhold(offset, ready: false));
@@ -761,7 +803,7 @@ internal sealed class DeliveryState
         Skipped += skipped;
         if (lost) _outcome.LostSkipped = (_outcome.LostSkipped ?? 0) + skipped;
         else _outcome.RetentionSkipped = (_outcome.RetentionSkipped ?? 0) + skipped;
-        foreach (long gone in _ready.Keys.Where(o => o < start).ToList()) _ready.Remove(gone);
+        foreach (var (gone, _) in _ready.Below(start).ToList()) _ready.Remove(gone);
         foreach (long gone in _delayed.Keys.Where(o => o < start).ToList()) Unhold(gone, ready: false);
         foreach (var (gone, lease) in _inFlight.Below(start).ToList()) EndLease(gone, lease);
         foreach (var (gone, _) in _unread.Below(start).ToList()) RemoveUnread(gone, out _);
@@ -894,7 +936,7 @@ internal sealed class DeliveryState
     {
         BufferedMessage? lowest = null;
         // In-flight and unread messages keep no record: the grain reads the partition for those.
-        foreach (var m in _ready.Values.Concat(_delayed.Values))
+        foreach (var m in _ready.Entries().Select(e => e.Value).Concat(_delayed.Values))
         {
             if (m.Offset >= Committed && (lowest is null || m.Offset < lowest.Value.Offset)) lowest = m;
         }
@@ -944,7 +986,18 @@ internal sealed class DeliveryState
             _changed.Clear();
             return null;
         }
-        var delta = new CursorStateDelta { Committed = Committed, Expired = Expired, DeadLettered = DeadLettered, Skipped = Skipped };
+        // Sized to its entries, counted first, not grown entry by entry: under load most changed offsets are below the
+        // committed one by the save (acked in order), so _changed.Count would be far too many.
+        int entries = 0;
+        foreach (long offset in _changed)
+        {
+            if (offset >= Committed) entries++;
+        }
+        var delta = new CursorStateDelta
+        {
+            Committed = Committed, Expired = Expired, DeadLettered = DeadLettered, Skipped = Skipped,
+            Offsets = new List<CursorOffsetStatus>(entries),
+        };
         foreach (long offset in _changed)
         {
             // Below the committed offset everything is done, and the replay drops it: no entry needed.

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Granary.Grains.Delivery;
 
@@ -18,13 +20,16 @@ internal sealed class OffsetTable<T> where T : struct
     private long _lastNumber = -1;
     private Page? _last;
     // Emptied pages kept for reuse: leases come and go in runs, and a new page per 32 deliveries was most of what a
-    // delivered-and-acknowledged message allocated in the cursor. Few are needed: the run moves on page by page.
+    // delivered-and-acknowledged message allocated in the cursor. Few are kept here: the run moves on page by page.
+    // Past that, a page's slots go back to the shared array pool, where the next page (of this table or another
+    // cursor's) takes them: a fetch fills a whole ready set's pages at once, more than a table keeps, and an idle
+    // cursor holds no spare pages beyond these few.
     private readonly Stack<Page> _spare = new();
     private const int SpareLimit = 16;
 
     private sealed class Page
     {
-        public readonly T[] Slots = new T[PageSize];
+        public readonly T[] Slots = ArrayPool<T>.Shared.Rent(PageSize);
         public uint Occupied;
     }
 
@@ -55,6 +60,15 @@ internal sealed class OffsetTable<T> where T : struct
     }
 
     /// <summary>Adds or replaces the value of <paramref name="offset"/>.</summary>
+    /// <summary>Adds <paramref name="value"/> at <paramref name="offset"/> unless that offset holds one already.</summary>
+    /// <returns>True when added.</returns>
+    public bool TryAdd(long offset, in T value)
+    {
+        if (Contains(offset)) return false;
+        Set(offset, value);
+        return true;
+    }
+
     public void Set(long offset, in T value)
     {
         long number = offset >> PageBits;
@@ -87,12 +101,21 @@ internal sealed class OffsetTable<T> where T : struct
             _pages.Remove(offset >> PageBits);
             if (ReferenceEquals(_last, page)) (_lastNumber, _last) = (-1, null);
             if (_spare.Count < SpareLimit) _spare.Push(page); // every slot was cleared as it was removed
+            else ArrayPool<T>.Shared.Return(page.Slots); // cleared already
         }
         return true;
     }
 
     public void Clear()
     {
+        foreach (var page in _pages.Values)
+        {
+            // Values may hold references (a fetched buffer): none is kept alive from the pool.
+            if (RuntimeHelpers.IsReferenceOrContainsReferences<T>()) Array.Clear(page.Slots);
+            page.Occupied = 0;
+            if (_spare.Count < SpareLimit) _spare.Push(page);
+            else ArrayPool<T>.Shared.Return(page.Slots);
+        }
         _pages.Clear();
         (_lastNumber, _last, Count) = (-1, null, 0);
     }

@@ -45,6 +45,7 @@ public static class ClientSurface
         {
             [nameof(IPartitionCursorGrain.PullAsync)] = SurfacePermission.Consuming,
             [nameof(IPartitionCursorGrain.AckAsync)] = SurfacePermission.Consuming,
+            [nameof(IPartitionCursorGrain.AckRunsAsync)] = SurfacePermission.Consuming,
             [nameof(IPartitionCursorGrain.NackAsync)] = SurfacePermission.Consuming,
             [nameof(IPartitionCursorGrain.RejectAsync)] = SurfacePermission.Consuming,
             [nameof(IPartitionCursorGrain.RejectWithReasonAsync)] = SurfacePermission.Consuming,

@@ -486,7 +486,7 @@ public sealed class AckBatchingTests(AckBatchingTests.Silo silo) : IClassFixture
                 granary: o => o.LeaseCheckInterval = TimeSpan.FromMilliseconds(100),
                 client: client => client.AddOutgoingGrainCallFilter(async context =>
                 {
-                    if (context.InterfaceMethod?.Name == nameof(IPartitionCursorGrain.AckAsync))
+                    if (context.InterfaceMethod?.Name == nameof(IPartitionCursorGrain.AckRunsAsync))
                     {
                         string topic = context.TargetId.Key.ToString()!.Split('/')[0];
                         if (HeldAcks.TryGetValue(topic, out var gate))

@@ -1,0 +1,91 @@
+using Granary.Grains.Cursors;
+using Granary.Grains.Delivery;
+using Granary.Records;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Granary.Tests.DeliveryRules;
+
+/// <summary>
+/// What the cursor's delivery rules allocate per message delivered and acknowledged (issue 18: the silo at most 16
+/// bytes per message in W2, everything included). Counted with <see cref="GC.GetAllocatedBytesForCurrentThread"/>
+/// over many messages: deterministic, not timed. The fetched buffers are made before counting (the partition's read
+/// is not the state's cost).
+/// </summary>
+public sealed class DeliveryAllocationTests(ITestOutputHelper output)
+{
+    private const int PerBatch = 1_000, Batches = 50, PerPull = 64;
+
+    [Fact]
+    public void PullAndAckByRuns_AllocateAtMost12BytesPerMessage()
+    {
+        var state = new DeliveryState(new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddDays(20_000)));
+        state.Configure(DeliveryMode.Shared, 20, owner: null);
+        state.Restore(0, [], new Dictionary<long, int>(), new Dictionary<long, long>(), 0, 0, 0);
+        var batches = Enumerable.Range(0, 2 * Batches).Select(b => Batch(b * (long)PerBatch)).ToArray();
+        var taken = new List<BufferedMessage>(PerPull);
+        var leases = new List<LeasedRecord>(PerPull);
+        var runs = new LeaseRun[1];
+
+        // One round to warm up (pages, lists, the member table), then the counted one over fresh offsets.
+        var parts = new long[4];
+        Drain(state, batches.AsSpan(0, Batches), taken, leases, runs, parts);
+        Array.Clear(parts);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Drain(state, batches.AsSpan(Batches, Batches), taken, leases, runs, parts);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        const long Messages = (long)PerBatch * Batches;
+        Assert.Equal(2 * Messages, state.Committed);
+        Assert.Equal(0, state.InFlightCount);
+        double perMessage = (double)allocated / Messages;
+        output.WriteLine($"{allocated:N0} bytes for {Messages:N0} messages pulled {PerPull} at a time and acked by runs: {perMessage:F2} per message");
+        output.WriteLine($"per message: offer {(double)parts[0] / Messages:F2}, take {(double)parts[1] / Messages:F2}, ack {(double)parts[2] / Messages:F2}, save {(double)parts[3] / Messages:F2}");
+        Assert.True(perMessage <= 12, $"{perMessage:F2} bytes per message");
+    }
+
+    /// <summary>Offers each batch as a fetch does, pulls it all and acks each pull as one run, saving now and then.</summary>
+    private static void Drain(DeliveryState state, ReadOnlySpan<(byte[] Bytes, long Base)> batches, List<BufferedMessage> taken,
+        List<LeasedRecord> leases, LeaseRun[] runs, long[] parts)
+    {
+        int pulls = 0;
+        foreach (var (bytes, baseOffset) in batches)
+        {
+            long mark = GC.GetAllocatedBytesForCurrentThread();
+            foreach (var ranged in StoredBatches.Read(bytes, baseOffset, baseOffset + PerBatch))
+                state.Offer(BufferedMessage.From(ranged), forAnotherGroup: false);
+            state.FetchedTo(baseOffset + PerBatch);
+            Count(parts, 0, ref mark);
+            while (state.ReadyCount > 0)
+            {
+                taken.Clear();
+                leases.Clear();
+                state.Take("A", PerPull, TimeSpan.FromSeconds(30), taken, leases);
+                Count(parts, 1, ref mark);
+                runs[0] = new LeaseRun(leases[0].Offset, leases[0].LeaseId, leases.Count);
+                var refused = state.AckRuns("A", runs);
+                state.TakeOutcome();
+                Count(parts, 2, ref mark);
+                if (refused.Length != 0) Assert.Fail($"{refused.Length} acks refused"); // Assert.Empty allocates
+                mark = GC.GetAllocatedBytesForCurrentThread();
+                // A save every few pulls, as the cursor's 100 ms save loop does under load.
+                if (++pulls % 16 == 0) state.TakeChanges();
+                Count(parts, 3, ref mark);
+            }
+        }
+        taken.Clear();
+    }
+
+    private static void Count(long[] parts, int part, ref long mark)
+    {
+        long now = GC.GetAllocatedBytesForCurrentThread();
+        parts[part] += now - mark;
+        mark = now;
+    }
+
+    private static (byte[] Bytes, long Base) Batch(long baseOffset)
+    {
+        var batch = RecordBatchBuilder.Encode(Enumerable.Range(0, PerBatch).Select(_ => new LogRecord(new byte[100]) { TimestampMs = 1_000 }));
+        RecordBatchCodec.WriteBaseOffset(batch, baseOffset);
+        return (batch, baseOffset);
+    }
+}
