@@ -13,6 +13,7 @@ internal sealed class ClientTls
     private const string TypeName = "Granary.Client.Tls.OrleansClientTls, " + PackageId;
     private readonly string _typeName;
     private volatile string? _lastRejection;
+    private volatile Exception? _handshakeFailure;
 
     public ClientTls()
         : this(TypeName)
@@ -25,17 +26,23 @@ internal sealed class ClientTls
     /// <summary>Why the client last refused a silo's certificate, or null if it never did.</summary>
     public string? LastRejection => _lastRejection;
 
+    /// <summary>
+    /// The error of the last failed TLS handshake on this client's side (an <see cref="System.Security.Authentication.AuthenticationException"/>,
+    /// an <see cref="IOException"/> when the gateway does not speak TLS, or the handshake timing out), or null.
+    /// </summary>
+    public Exception? HandshakeFailure => _handshakeFailure;
+
     /// <exception cref="InvalidOperationException">TLS is on and Granary.Client.Tls is not referenced, or its files cannot be used.</exception>
     public void Apply(IClientBuilder client, GranaryClientTlsOptions options)
     {
         if (!options.Enabled) return;
         var apply = Type.GetType(_typeName, throwOnError: false)?.GetMethod("Apply", BindingFlags.Public | BindingFlags.Static,
-                [typeof(IClientBuilder), typeof(GranaryClientTlsOptions), typeof(Action<string>)])
+                [typeof(IClientBuilder), typeof(GranaryClientTlsOptions), typeof(Action<string>), typeof(Action<Exception>)])
             ?? throw new InvalidOperationException(
                 $"GranaryClientOptions.Tls.Enabled needs the {PackageId} package (Granary.Client does not carry TLS, whose Orleans package brings the Orleans server runtime): add it to the application.");
         try
         {
-            apply.Invoke(null, [client, options, (Action<string>)(rejection => _lastRejection = rejection)]);
+            apply.Invoke(null, [client, options, (Action<string>)(rejection => _lastRejection = rejection), (Action<Exception>)(failure => _handshakeFailure = failure)]);
         }
         catch (TargetInvocationException e) when (e.InnerException is not null)
         {
