@@ -3,6 +3,7 @@ using Granary.Client.Internal;
 using Granary.Grains;
 using Granary.Grains.Security;
 using System.Diagnostics;
+using System.Security.Authentication;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -62,6 +63,9 @@ public sealed class GranaryClient : IAsyncDisposable
     /// <see cref="GranaryClientOptions.RetryRefusedConnections"/> is set. <see cref="GranaryErrorCode.Timeout"/> when no
     /// gateway accepted the connection within <see cref="GranaryClientOptions.ConnectTimeout"/>; the message says what
     /// the last attempt saw (with TLS on, the likely TLS causes) and the inner exception is its failure.
+    /// <see cref="GranaryErrorCode.Unauthenticated"/> at once when the client's TLS handshake fails (the client does not
+    /// trust the silo's certificate, or the gateway does not speak TLS): the message says "TLS handshake", the inner
+    /// exception is the handshake's error (an <see cref="System.Security.Authentication.AuthenticationException"/>).
     /// </exception>
     /// <exception cref="ArgumentException">The options are inconsistent (for example TLS files that do not exist).</exception>
     /// <exception cref="InvalidOperationException">The TLS client certificate or CA file cannot be used.</exception>
@@ -123,12 +127,23 @@ public sealed class GranaryClient : IAsyncDisposable
             // The retry filter gave up: a refused connection, or a failure retrying cannot fix.
             host.Dispose();
             var kind = ConnectionRetryFilter.Classify(e, tls);
+            if (kind == ConnectFailureKind.Tls)
+            {
+                // The handshake's own error, not Orleans' "connection closed" that followed it. SslStream reports a
+                // gateway that does not speak TLS as an IOException, a handshake that never finishes as a cancellation:
+                // all of them are an AuthenticationException to the caller, the original inside.
+                var cause = tls.HandshakeFailure ?? e;
+                string tlsMessage = TlsHandshakeFailed(target, tls, cause);
+                var handshake = cause as AuthenticationException ?? new AuthenticationException(tlsMessage, cause);
+                ClientLog.ConnectFailed(logger, options.ClusterId, tlsMessage, handshake);
+                throw new GranaryException(GranaryErrorCode.Unauthenticated, tlsMessage, handshake);
+            }
             string message = kind == ConnectFailureKind.Refused
                 ? $"Connection refused by {target}: nothing listens there (is the silo running, and is that its gateway port?). "
                   + "Set RetryRefusedConnections to keep trying until the connect timeout."
                 : $"Connecting to {target} failed ({kind}): {e.Message}";
             ClientLog.ConnectFailed(logger, options.ClusterId, message, e);
-            throw new GranaryException(kind == ConnectFailureKind.Tls ? GranaryErrorCode.Unauthenticated : GranaryErrorCode.PartitionUnavailable, message, e);
+            throw new GranaryException(GranaryErrorCode.PartitionUnavailable, message, e);
         }
         ClientLog.Connected(logger, options.ClusterId, clock.ElapsedMilliseconds);
         var cluster = host.Services.GetRequiredService<IClusterClient>();
@@ -189,6 +204,14 @@ public sealed class GranaryClient : IAsyncDisposable
     // silo still starting; the hint names the likely causes, and what the client itself refused if it did.
     private static string LastAttempt(ConnectionRetryFilter retries) =>
         retries.LastCause is { } cause ? $"The last attempt ended with: {cause}." : "";
+
+    private static string TlsHandshakeFailed(string target, ClientTls tls, Exception handshake) =>
+        tls.LastRejection is { } rejected
+            ? $"TLS handshake with {target} failed: this client refused the silo's certificate: {rejected}."
+            : handshake is OperationCanceledException
+                ? $"TLS handshake with {target} failed: it did not complete in time (do the silos use TLS? Granary:Tls:Enabled)."
+                : $"TLS handshake with {target} failed: {handshake.Message} (do the silos use TLS? Granary:Tls:Enabled; under mutual TLS, "
+                  + "do they accept this client's certificate?)";
 
     private static string TlsFailureHint(ClientTls tls, ConnectionRetryFilter retries) =>
         tls.LastRejection is { } rejected

@@ -19,6 +19,9 @@ internal sealed partial class GranaryConsumerService<THandler> : BackgroundServi
     private readonly GranaryClientConnection _connection;
     private readonly IServiceScopeFactory _scopes;
     private readonly ConsumerRegistration _registration;
+
+    /// <summary>What this consumer was registered with (its options as bound and configured).</summary>
+    internal ConsumerRegistration Registration => _registration;
     private readonly ILogger _logger;
     private readonly HostedConsumerStatuses _statuses;
 

@@ -19,6 +19,9 @@ internal sealed partial class TypedConsumerService<T, THandler> : BackgroundServ
     private readonly GranaryClientConnection _connection;
     private readonly IServiceScopeFactory _scopes;
     private readonly TypedConsumerRegistration _registration;
+
+    /// <summary>What this consumer was registered with (its options as bound and configured).</summary>
+    internal TypedConsumerRegistration Registration => _registration;
     private readonly IMessageSerializer<T> _serializer;
     private readonly ILogger _logger;
 

@@ -1,41 +1,52 @@
-using Granary.Grains.Security;
-using Orleans.Connections.Security;
+using System.Reflection;
 
 namespace Granary.Client.Internal;
 
-/// <summary>Applies <see cref="GranaryClientTlsOptions"/> to the Orleans client, and remembers why the handshake last failed.</summary>
+/// <summary>
+/// Applies <see cref="GranaryClientTlsOptions"/> to the Orleans client, and remembers why the handshake last failed.
+/// TLS itself lives in the opt-in package Granary.Client.Tls, because Orleans' TLS package brings the Orleans server
+/// runtime; the client finds it by name, so that a client without TLS carries no server runtime.
+/// </summary>
 internal sealed class ClientTls
 {
+    internal const string PackageId = "Granary.Client.Tls";
+    private const string TypeName = "Granary.Client.Tls.OrleansClientTls, " + PackageId;
+    private readonly string _typeName;
     private volatile string? _lastRejection;
+    private volatile Exception? _handshakeFailure;
+
+    public ClientTls()
+        : this(TypeName)
+    {
+    }
+
+    /// <summary>For tests: looks for the TLS implementation under <paramref name="typeName"/>.</summary>
+    internal ClientTls(string typeName) => _typeName = typeName;
 
     /// <summary>Why the client last refused a silo's certificate, or null if it never did.</summary>
     public string? LastRejection => _lastRejection;
 
+    /// <summary>
+    /// The error of the last failed TLS handshake on this client's side (an <see cref="System.Security.Authentication.AuthenticationException"/>,
+    /// an <see cref="IOException"/> when the gateway does not speak TLS, or the handshake timing out), or null.
+    /// </summary>
+    public Exception? HandshakeFailure => _handshakeFailure;
+
+    /// <exception cref="InvalidOperationException">TLS is on and Granary.Client.Tls is not referenced, or its files cannot be used.</exception>
     public void Apply(IClientBuilder client, GranaryClientTlsOptions options)
     {
         if (!options.Enabled) return;
-        var certificate = string.IsNullOrWhiteSpace(options.CertificatePath)
-            ? null
-            : TlsCertificates.LoadFromFile(options.CertificatePath, options.KeyPath, options.CertificatePassword);
-        if (certificate is not null) TlsCertificates.EnsureUsages(certificate, "client", TlsCertificates.ClientAuthenticationOid);
-        var validator = options.AllowUntrustedServerCertificate
-            ? null
-            : new TlsCertificateValidator(string.IsNullOrWhiteSpace(options.TrustedCaPath) ? null : TlsCertificates.LoadTrustedRoots(options.TrustedCaPath),
-                TlsCertificates.ServerAuthenticationOid, options.TargetHost);
-        string? targetHost = string.IsNullOrWhiteSpace(options.TargetHost) ? null : options.TargetHost;
-        client.UseTls(tls =>
+        var apply = Type.GetType(_typeName, throwOnError: false)?.GetMethod("Apply", BindingFlags.Public | BindingFlags.Static,
+                [typeof(IClientBuilder), typeof(GranaryClientTlsOptions), typeof(Action<string>), typeof(Action<Exception>)])
+            ?? throw new InvalidOperationException(
+                $"GranaryClientOptions.Tls.Enabled needs the {PackageId} package (Granary.Client does not carry TLS, whose Orleans package brings the Orleans server runtime): add it to the application.");
+        try
         {
-            tls.LocalCertificate = certificate;
-            tls.ClientCertificateMode = certificate is null ? RemoteCertificateMode.NoCertificate : RemoteCertificateMode.RequireCertificate;
-            tls.RemoteCertificateMode = RemoteCertificateMode.RequireCertificate;
-            if (validator is null) tls.AllowAnyRemoteCertificate();
-            else tls.RemoteCertificateValidation = (remote, chain, _) =>
-            {
-                if (validator.IsAcceptable(remote, chain, out string? rejection)) return true;
-                _lastRejection = rejection;
-                return false;
-            };
-            if (targetHost is not null) tls.OnAuthenticateAsClient = (_, authentication) => authentication.TargetHost = targetHost;
-        });
+            apply.Invoke(null, [client, options, (Action<string>)(rejection => _lastRejection = rejection), (Action<Exception>)(failure => _handshakeFailure = failure)]);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
+        }
     }
 }

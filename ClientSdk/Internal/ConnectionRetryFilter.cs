@@ -11,7 +11,7 @@ namespace Granary.Client.Internal;
 /// connections, waiting 1.5 s longer each time, here at most 5 s, until the connect timeout), except that a refused
 /// connection (nothing listens at the gateway) ends the connect once there were as many refusals as gateways, unless
 /// <see cref="GranaryClientOptions.RetryRefusedConnections"/> is set (or the gateways come from the membership table,
-/// which may still list silos that are gone). It logs every failed attempt and keeps the last one, because a handshake the silo refused
+/// which may still list silos that are gone), and a failed TLS handshake on the client's side ends it at once. It logs every failed attempt and keeps the last one, because a handshake the silo refused
 /// looks like any dropped connection and the timeout error should say what the last attempt saw.
 /// </summary>
 internal sealed class ConnectionRetryFilter(int refusalsToGiveUp, ClientTls tls, ILogger logger) : IClientConnectionRetryFilter
@@ -31,6 +31,8 @@ internal sealed class ConnectionRetryFilter(int refusalsToGiveUp, ClientTls tls,
         int attempt = Interlocked.Increment(ref _attempts);
         var kind = Classify(exception, tls);
         ClientLog.ConnectAttemptFailed(logger, attempt, kind, Innermost(exception)?.Message, exception);
+        // A failed TLS handshake (the silo's certificate refused, a gateway without TLS) fails the same way next time.
+        if (kind == ConnectFailureKind.Tls) return false;
         if (cancellationToken.IsCancellationRequested || exception is not (OrleansMessageRejectionException or ConnectionFailedException or SiloUnavailableException)) return false;
         // Orleans tries the next gateway on a retry: give up once refusals have had the chance to cover them all.
         if (kind == ConnectFailureKind.Refused && Interlocked.Increment(ref _refusals) >= refusalsToGiveUp) return false;
@@ -45,7 +47,7 @@ internal sealed class ConnectionRetryFilter(int refusalsToGiveUp, ClientTls tls,
     /// <summary>What a failed connection attempt says about its cause.</summary>
     public static ConnectFailureKind Classify(Exception? exception, ClientTls tls)
     {
-        if (tls.LastRejection is not null) return ConnectFailureKind.Tls;
+        if (tls.LastRejection is not null || tls.HandshakeFailure is not null) return ConnectFailureKind.Tls;
         for (var e = exception; e is not null; e = e.InnerException)
         {
             if (e is SocketException { SocketErrorCode: SocketError.ConnectionRefused } || IsOrleansSocketError(e, SocketError.ConnectionRefused)) return ConnectFailureKind.Refused;

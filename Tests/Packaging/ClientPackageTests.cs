@@ -8,7 +8,9 @@ namespace Granary.Tests.Packaging;
 /// The client as a new user gets it: Granary.Client packed into a local feed, a new console app with implicit usings
 /// that references only that package, the README's quickstart (samples/Quickstart/Program.cs) in it unchanged. It must
 /// build (no type of the quickstart outside Granary.Client, no ambiguity with Orleans' implicit usings), leave the
-/// server runtime's extras out of its output (no Npgsql, ADO.NET clustering or Roslyn), and run against a silo.
+/// server runtime's extras out of its output (no Npgsql, ADO.NET clustering, Roslyn, nor the Orleans server runtime
+/// that TLS would bring), and run against a silo. The worker and web samples, where the README's other examples come
+/// from, build against the same package unchanged.
 /// </summary>
 [Trait("Category", "Integration")]
 public sealed class ClientPackageTests(AdminApiSilo silo) : IClassFixture<AdminApiSilo>
@@ -30,9 +32,11 @@ public sealed class ClientPackageTests(AdminApiSilo silo) : IClassFixture<AdminA
 #else
         const string configuration = "Release";
 #endif
-        foreach (string project in new[] { "Records/Records.csproj", "Grains.Interfaces/Grains.Interfaces.csproj", "ClientSdk/ClientSdk.csproj" })
+        foreach (string project in new[] { "Records/Records.csproj", "Grains.Interfaces/Grains.Interfaces.csproj", "ClientSdk/ClientSdk.csproj", "ClientSdk.Tls/ClientSdk.Tls.csproj" })
             await DotNetAsync(repo, "pack", Path.Combine(repo, project), "--no-build", "-c", configuration, "-o", feed);
-        Assert.Single(Directory.GetFiles(feed, "Granary.Client.*.snupkg"));
+        // Granary.Client.0.1.0.nupkg, not Granary.Client.Tls.0.1.0.nupkg.
+        static bool IsClient(string file) => char.IsAsciiDigit(Path.GetFileName(file)["Granary.Client.".Length]);
+        Assert.Single(Directory.GetFiles(feed, "Granary.Client.*.snupkg"), IsClient);
 
         // Offline: the local feed, then the machine's package cache as a second source; a packages folder of its own,
         // so an earlier run's Granary.Client is never taken from the cache.
@@ -49,7 +53,7 @@ public sealed class ClientPackageTests(AdminApiSilo silo) : IClassFixture<AdminA
               </packageSources>
             </configuration>
             """, TestContext.Current.CancellationToken);
-        string version = Path.GetFileNameWithoutExtension(Directory.GetFiles(feed, "Granary.Client.*.nupkg").Single())["Granary.Client.".Length..];
+        string version = Path.GetFileNameWithoutExtension(Directory.GetFiles(feed, "Granary.Client.*.nupkg").Single(IsClient))["Granary.Client.".Length..];
         await File.WriteAllTextAsync(Path.Combine(app, "app.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
@@ -66,10 +70,17 @@ public sealed class ClientPackageTests(AdminApiSilo silo) : IClassFixture<AdminA
         File.Copy(Path.Combine(repo, "samples", "Quickstart", "Program.cs"), Path.Combine(app, "Program.cs"));
 
         await DotNetAsync(app, "build", "-c", "Release", "-o", Path.Combine(app, "out"));
+        // The README's other examples come from the worker and web samples: they build unchanged against the package
+        // too (packages restored by the build above; meanwhile the quickstart runs).
+        var samples = Task.WhenAll(
+            BuildSampleAgainstPackageAsync(repo, work.Path, "Worker", "Microsoft.NET.Sdk.Worker", version),
+            BuildSampleAgainstPackageAsync(repo, work.Path, "WebApi", "Microsoft.NET.Sdk.Web", version));
 
         string[] assemblies = [.. Directory.GetFiles(Path.Combine(app, "out"), "*.dll").Select(Path.GetFileName)!];
         Assert.Contains("Granary.Client.dll", assemblies);
-        foreach (string left in new[] { "Npgsql.dll", "Orleans.Clustering.AdoNet.dll", "Microsoft.CodeAnalysis.dll", "Microsoft.CodeAnalysis.Workspaces.dll", "Humanizer.dll" })
+        // Orleans' TLS package (in Granary.Client.Tls) brings the Orleans server runtime: the plain client has neither.
+        foreach (string left in new[] { "Npgsql.dll", "Orleans.Clustering.AdoNet.dll", "Microsoft.CodeAnalysis.dll", "Microsoft.CodeAnalysis.Workspaces.dll", "Humanizer.dll",
+            "Orleans.Runtime.dll", "Orleans.Connections.Security.dll" })
             Assert.DoesNotContain(left, assemblies);
 
         string topic = "quickstart-" + Guid.NewGuid().ToString("N")[..8];
@@ -77,6 +88,33 @@ public sealed class ClientPackageTests(AdminApiSilo silo) : IClassFixture<AdminA
         Assert.Contains("stored at partition", output, StringComparison.Ordinal);
         Assert.Contains("received order-42", output, StringComparison.Ordinal);
         Assert.Contains($"{topic} exists already", output, StringComparison.Ordinal);
+        await samples;
+    }
+
+    /// <summary>
+    /// Copies samples/<paramref name="sample"/> (its sources and settings, not its project file) into a new project
+    /// that references the packed Granary.Client instead of the project, and builds it.
+    /// </summary>
+    private static async Task BuildSampleAgainstPackageAsync(string repo, string work, string sample, string sdk, string version)
+    {
+        string app = Path.Combine(work, sample);
+        Directory.CreateDirectory(app);
+        foreach (string file in Directory.GetFiles(Path.Combine(repo, "samples", sample)).Where(f => f.EndsWith(".cs", StringComparison.Ordinal) || f.EndsWith(".json", StringComparison.Ordinal)))
+            File.Copy(file, Path.Combine(app, Path.GetFileName(file)));
+        File.Copy(Path.Combine(work, "app", "nuget.config"), Path.Combine(app, "nuget.config"));
+        await File.WriteAllTextAsync(Path.Combine(app, sample + ".csproj"), $"""
+            <Project Sdk="{sdk}">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <Nullable>enable</Nullable>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="Granary.Client" Version="{version}" />
+              </ItemGroup>
+            </Project>
+            """, TestContext.Current.CancellationToken);
+        await DotNetAsync(app, "build", "-c", "Release");
     }
 
     internal static string RepositoryRoot()

@@ -20,8 +20,8 @@ public sealed class ServerOnlyTlsTests(ServerTlsSiloFixture fixture) : IClassFix
     {
         var options = fixture.ClientOptions(TlsTests.RefusalDeadline);
         options.Tls.TrustedCaPath = fixture.Untrusted.CaPath;
-        var failure = await TlsTests.ConnectExpectingRefusalAsync(options);
-        Assert.Contains("TLS: this client refused the silo's certificate: certificate 'CN=granary-silo' (issuer 'CN=Granary Test CA trusted') does not chain to the trusted CA (CN=Granary Test CA untrusted)",
+        var failure = await Client.TlsConnectFailureTests.ConnectExpectingTlsFailureAsync(options);
+        Assert.Contains("this client refused the silo's certificate: certificate 'CN=granary-silo' (issuer 'CN=Granary Test CA trusted') does not chain to the trusted CA (CN=Granary Test CA untrusted)",
             failure.Message, StringComparison.Ordinal);
     }
 
@@ -30,7 +30,7 @@ public sealed class ServerOnlyTlsTests(ServerTlsSiloFixture fixture) : IClassFix
     {
         var options = fixture.ClientOptions(TlsTests.RefusalDeadline);
         options.Tls.TargetHost = "broker.example.com";
-        var failure = await TlsTests.ConnectExpectingRefusalAsync(options);
+        var failure = await Client.TlsConnectFailureTests.ConnectExpectingTlsFailureAsync(options);
         Assert.Contains("certificate 'CN=granary-silo' is not issued for host 'broker.example.com'", failure.Message, StringComparison.Ordinal);
     }
 
