@@ -4,7 +4,7 @@ namespace Granary.Tests.Cluster;
 /// Cluster mode end to end: three real silo processes on a throwaway PostgreSQL, topics replicated to all three,
 /// producers under acks All while silos are killed with SIGKILL.
 /// </summary>
-[Collection(PostgresCollection.Name)]
+[Collection(PostgresFailoverCollection.Name)]
 public sealed class FailoverTests(PostgresFixture postgres, ITestOutputHelper output)
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(180);

@@ -36,6 +36,16 @@ public sealed class PostgresCollection : ICollectionFixture<PostgresFixture>
     public const string Name = "postgres";
 }
 
+/// <summary>
+/// The failover tests on a PostgreSQL server of their own: one of them stops its server, and they take minutes, so
+/// they run beside the other cluster tests (another collection) instead of after them.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class PostgresFailoverCollection : ICollectionFixture<PostgresFixture>
+{
+    public const string Name = "postgres failover";
+}
+
 /// <summary>Real silo processes in cluster mode on one database, each with its own data directory and node name.</summary>
 internal sealed class SiloCluster : IAsyncDisposable
 {
