@@ -143,6 +143,11 @@ public sealed class GranaryConsumer : IAsyncDisposable
         lock (_gate)
         {
             _settling ??= SettleLoopAsync();
+            // A join that failed for a cause that passes (the silo holding the group died under the call, a timeout, a
+            // full disk) is made again by the next start or read; kept, it would fail every later one at once and the
+            // consumer would never receive again, though nothing is wrong with it.
+            if (_running is { IsFaulted: true } failed && failed.Exception?.InnerException is GranaryException { IsRetriable: true })
+                _running = null;
             running = _running ??= JoinAndPullAsync();
         }
         return running.WaitAsync(cancellationToken);
