@@ -51,6 +51,16 @@ public interface IPartitionLog : IAsyncDisposable
     /// <exception cref="ObjectDisposedException">The log is closed.</exception>
     ValueTask<LogReadResult> ReadAsync(long fromOffset, int maxBytes, long maxOffset = long.MaxValue, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// As <see cref="ReadAsync(long, int, long, CancellationToken)"/>, and stops once the batches returned reach
+    /// <paramref name="maxRecords"/> records from <paramref name="fromOffset"/> (whole batches, so it may return more);
+    /// the read buffer is sized by the records asked, not only by the byte limit.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A negative offset or a non-positive byte or record limit.</exception>
+    /// <exception cref="LogCorruptedException">The first batch to return is damaged.</exception>
+    /// <exception cref="ObjectDisposedException">The log is closed.</exception>
+    ValueTask<LogReadResult> ReadAsync(long fromOffset, int maxBytes, int maxRecords, long maxOffset, CancellationToken cancellationToken = default);
+
     /// <summary>The first offset whose record timestamp is at or after <paramref name="timestampMs"/>; <see cref="EndOffset"/> if none.</summary>
     /// <exception cref="ObjectDisposedException">The log is closed.</exception>
     ValueTask<long> FindOffsetByTimestampAsync(long timestampMs, CancellationToken cancellationToken = default);

@@ -8,10 +8,15 @@ public sealed partial class PartitionLog
     private const int MinReadBytes = 64 * 1024;
 
     /// <inheritdoc />
-    public async ValueTask<LogReadResult> ReadAsync(long fromOffset, int maxBytes, long maxOffset = long.MaxValue, CancellationToken cancellationToken = default)
+    public ValueTask<LogReadResult> ReadAsync(long fromOffset, int maxBytes, long maxOffset = long.MaxValue, CancellationToken cancellationToken = default) =>
+        ReadAsync(fromOffset, maxBytes, int.MaxValue, maxOffset, cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask<LogReadResult> ReadAsync(long fromOffset, int maxBytes, int maxRecords, long maxOffset, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(fromOffset);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBytes);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxRecords);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -43,7 +48,7 @@ public sealed partial class PartitionLog
                     LogReadResult? result;
                     try
                     {
-                        result = await ReadFromSegmentAsync(segment, fromOffset, maxBytes, limit, start, end, cancellationToken).ConfigureAwait(false);
+                        result = await ReadFromSegmentAsync(segment, fromOffset, maxBytes, maxRecords, limit, start, end, cancellationToken).ConfigureAwait(false);
                     }
                     catch (LogCorruptedException e) when (e.ResumeOffset is null)
                     {
@@ -64,15 +69,18 @@ public sealed partial class PartitionLog
     /// Reads from the index position at or before <paramref name="fromOffset"/>, skips whole batches below it, and
     /// returns the batches that follow, each verified. Null when the segment holds nothing at or after the offset.
     /// </summary>
-    private async ValueTask<LogReadResult?> ReadFromSegmentAsync(LogSegment segment, long fromOffset, int maxBytes, long limitOffset, long logStart, long logEnd, CancellationToken cancellationToken)
+    private async ValueTask<LogReadResult?> ReadFromSegmentAsync(LogSegment segment, long fromOffset, int maxBytes, int maxRecords, long limitOffset, long logStart, long logEnd, CancellationToken cancellationToken)
     {
         long size = segment.Size; // batches below this are whole
         var entry = segment.OffsetIndex.FindFloor(fromOffset - segment.BaseOffset);
         long position = entry?.Position ?? SegmentHeader.Size;
         // The CRC does not cover the base offset, so every batch walked is checked against the sequence instead.
         long expected = entry is { } e ? segment.BaseOffset + e.RelativeOffset : segment.BaseOffset;
-        // The index may lag by one interval, so read that much more than asked.
-        int chunk = (int)Math.Min(size - position, Math.Max((long)maxBytes + _options.IndexIntervalBytes, MinReadBytes));
+        // The index may lag by one interval, so read that much more than asked. A read of few records is sized by them
+        // (at the segment's mean record size): a cursor asking 1,000 small records must not rent a buffer for the byte
+        // limit (a 2 MB array the shared pool keeps poorly, so most fetches allocated one).
+        long wanted = Math.Min(maxBytes, ExpectedBytes(segment, size, maxRecords));
+        int chunk = (int)Math.Min(size - position, Math.Max(wanted + _options.IndexIntervalBytes, MinReadBytes));
         if (chunk <= 0) return null;
         byte[] buffer = ArrayPool<byte>.Shared.Rent(chunk);
         try
@@ -109,6 +117,7 @@ public sealed partial class PartitionLog
                     continue;
                 }
                 if (baseOffset >= limitOffset) break;
+                if (first >= 0 && next - fromOffset >= maxRecords) break;
                 if (first >= 0 && ((cursor - first) + total > maxBytes || cursor + total > filled)) break;
                 if (cursor + total > filled)
                 {
@@ -142,6 +151,19 @@ public sealed partial class PartitionLog
             if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
             throw;
         }
+    }
+
+    /// <summary>
+    /// About how many bytes <paramref name="records"/> records of <paramref name="segment"/> take: its mean batch bytes
+    /// per record, times the count (with a quarter more for uneven sizes). A read that falls short returns fewer records
+    /// (never fewer than one batch); the caller reads on from where it stopped.
+    /// </summary>
+    private static long ExpectedBytes(LogSegment segment, long size, int records)
+    {
+        long stored = segment.NextOffset - segment.BaseOffset;
+        if (records == int.MaxValue || stored <= 0) return long.MaxValue;
+        long perRecord = ((size - SegmentHeader.Size) + stored - 1) / stored;
+        return Math.Min(long.MaxValue / 4, perRecord * records / 4 * 5);
     }
 
     private static async ValueTask<(byte[] Buffer, int Filled, long Position, int Cursor)> RefillAsync(

@@ -191,7 +191,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         LogReadResult read;
         try
         {
-            read = await log.ReadAsync(from, FetchMaxBytes, end);
+            read = await log.ReadAsync(from, FetchMaxBytes, maxMessages, end);
         }
         catch (ObjectDisposedException e)
         {
