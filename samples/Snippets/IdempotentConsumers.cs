@@ -4,11 +4,12 @@ using Microsoft.Extensions.Hosting;
 namespace Granary.Samples.Snippets;
 
 /// <summary>README: Idempotent consumers, in one process.</summary>
-public sealed class IdempotentBillingWorker(GranaryClient client) : BackgroundService
+public sealed class IdempotentBillingWorker(IGranaryClientProvider clients) : BackgroundService
 {
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var client = await clients.GetClientAsync(stoppingToken);
         await using var consumer = client.CreateConsumer("orders", "billing");
         // <idempotency-in-memory>
         var store = new InMemoryIdempotencyStore(new InMemoryIdempotencyStoreOptions { Capacity = 100_000, Retention = TimeSpan.FromHours(1) });
