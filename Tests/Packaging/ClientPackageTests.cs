@@ -11,7 +11,7 @@ namespace Granary.Tests.Packaging;
 /// build (no type of the quickstart outside Granary.Client, no ambiguity with Orleans' implicit usings), leave the
 /// server runtime's extras out of its output (no Npgsql, ADO.NET clustering, Roslyn, nor the Orleans server runtime
 /// that TLS would bring), and run against a silo. The worker, web, TLS and snippet samples, where the README's other
-/// client examples come from, build against the same packages unchanged.
+/// client examples come from, build against the same packages unchanged, and the snippets that need only a silo run.
 /// </summary>
 [Trait("Category", "Integration")]
 public sealed class ClientPackageTests(AdminApiSilo silo) : IClassFixture<AdminApiSilo>
@@ -89,6 +89,12 @@ public sealed class ClientPackageTests(AdminApiSilo silo) : IClassFixture<AdminA
         Assert.Contains("received order-42", output, StringComparison.Ordinal);
         Assert.Contains($"{topic} exists already", output, StringComparison.Ordinal);
         await samples;
+
+        // The README's shorter examples that need only a silo run too (samples/Snippets/Program.cs), from the build
+        // against the packages.
+        string snippets = await DotNetAsync(work.Path, Path.Combine(work.Path, "Snippets", "out", "Snippets.dll"), $"127.0.0.1:{silo.Silo.GatewayPort}");
+        Assert.Contains("ran dedup-window: the repeat is a duplicate of the first", snippets, StringComparison.Ordinal);
+        Assert.Contains("snippets ran", snippets, StringComparison.Ordinal);
     }
 
     /// <summary>
@@ -100,7 +106,8 @@ public sealed class ClientPackageTests(AdminApiSilo silo) : IClassFixture<AdminA
     /// <summary>
     /// Copies samples/<paramref name="sample"/> (its sources and settings, not its project file) into a new project
     /// with implicit usings, of the sample's SDK and output type, that references the packed packages instead of the
-    /// repository's projects (and the sample's other packages at the repository's versions), and builds it.
+    /// repository's projects (and the sample's other packages at the repository's versions), and builds it into
+    /// <c>out</c> beside its sources.
     /// </summary>
     private static async Task BuildSampleAgainstPackageAsync(string repo, string work, string sample, string version)
     {
@@ -149,7 +156,7 @@ public sealed class ClientPackageTests(AdminApiSilo silo) : IClassFixture<AdminA
             {references}  </ItemGroup>
             </Project>
             """, TestContext.Current.CancellationToken);
-        await DotNetAsync(app, "build", "-c", "Release");
+        await DotNetAsync(app, "build", "-c", "Release", "-o", Path.Combine(app, "out"));
     }
 
     internal static string RepositoryRoot()
