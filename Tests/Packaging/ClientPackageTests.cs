@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using System.Xml.Linq;
 using Granary.Tests.Admin;
 
 namespace Granary.Tests.Packaging;
@@ -9,8 +10,8 @@ namespace Granary.Tests.Packaging;
 /// that references only that package, the README's quickstart (samples/Quickstart/Program.cs) in it unchanged. It must
 /// build (no type of the quickstart outside Granary.Client, no ambiguity with Orleans' implicit usings), leave the
 /// server runtime's extras out of its output (no Npgsql, ADO.NET clustering, Roslyn, nor the Orleans server runtime
-/// that TLS would bring), and run against a silo. The worker and web samples, where the README's other examples come
-/// from, build against the same package unchanged.
+/// that TLS would bring), and run against a silo. The worker, web, TLS and snippet samples, where the README's other
+/// client examples come from, build against the same packages unchanged, and the snippets that need only a silo run.
 /// </summary>
 [Trait("Category", "Integration")]
 public sealed class ClientPackageTests(AdminApiSilo silo) : IClassFixture<AdminApiSilo>
@@ -32,7 +33,8 @@ public sealed class ClientPackageTests(AdminApiSilo silo) : IClassFixture<AdminA
 #else
         const string configuration = "Release";
 #endif
-        foreach (string project in new[] { "Records/Records.csproj", "Grains.Interfaces/Grains.Interfaces.csproj", "ClientSdk/ClientSdk.csproj", "ClientSdk.Tls/ClientSdk.Tls.csproj" })
+        foreach (string project in new[] { "Records/Records.csproj", "Grains.Interfaces/Grains.Interfaces.csproj", "ClientSdk/ClientSdk.csproj", "ClientSdk.Tls/ClientSdk.Tls.csproj",
+            "Clustering.AdoNet/Clustering.AdoNet.csproj", "Idempotency.PostgreSql/Idempotency.PostgreSql.csproj" })
             await DotNetAsync(repo, "pack", Path.Combine(repo, project), "--no-build", "-c", configuration, "-o", feed);
         // Granary.Client.0.1.0.nupkg, not Granary.Client.Tls.0.1.0.nupkg.
         static bool IsClient(string file) => char.IsAsciiDigit(Path.GetFileName(file)["Granary.Client.".Length]);
@@ -70,11 +72,9 @@ public sealed class ClientPackageTests(AdminApiSilo silo) : IClassFixture<AdminA
         File.Copy(Path.Combine(repo, "samples", "Quickstart", "Program.cs"), Path.Combine(app, "Program.cs"));
 
         await DotNetAsync(app, "build", "-c", "Release", "-o", Path.Combine(app, "out"));
-        // The README's other examples come from the worker and web samples: they build unchanged against the package
-        // too (packages restored by the build above; meanwhile the quickstart runs).
-        var samples = Task.WhenAll(
-            BuildSampleAgainstPackageAsync(repo, work.Path, "Worker", "Microsoft.NET.Sdk.Worker", version),
-            BuildSampleAgainstPackageAsync(repo, work.Path, "WebApi", "Microsoft.NET.Sdk.Web", version));
+        // The README's other client examples come from the worker, web, TLS and snippet samples: they build unchanged
+        // against the packages too (packages restored by the build above; meanwhile the quickstart runs).
+        var samples = Task.WhenAll(ClientSamples.Select(sample => BuildSampleAgainstPackageAsync(repo, work.Path, sample, version)));
 
         string[] assemblies = [.. Directory.GetFiles(Path.Combine(app, "out"), "*.dll").Select(Path.GetFileName)!];
         Assert.Contains("Granary.Client.dll", assemblies);
@@ -89,32 +89,74 @@ public sealed class ClientPackageTests(AdminApiSilo silo) : IClassFixture<AdminA
         Assert.Contains("received order-42", output, StringComparison.Ordinal);
         Assert.Contains($"{topic} exists already", output, StringComparison.Ordinal);
         await samples;
+
+        // The README's shorter examples that need only a silo run too (samples/Snippets/Program.cs), from the build
+        // against the packages.
+        string snippets = await DotNetAsync(work.Path, Path.Combine(work.Path, "Snippets", "out", "Snippets.dll"), $"127.0.0.1:{silo.Silo.GatewayPort}");
+        Assert.Contains("ran dedup-window: the repeat is a duplicate of the first", snippets, StringComparison.Ordinal);
+        Assert.Contains("snippets ran", snippets, StringComparison.Ordinal);
     }
 
     /// <summary>
-    /// Copies samples/<paramref name="sample"/> (its sources and settings, not its project file) into a new project
-    /// that references the packed Granary.Client instead of the project, and builds it.
+    /// The samples the README's client examples come from, besides the quickstart (samples/StorageEngine uses the
+    /// repository's storage engine, not the client, and builds with the repository only).
     /// </summary>
-    private static async Task BuildSampleAgainstPackageAsync(string repo, string work, string sample, string sdk, string version)
+    private static readonly string[] ClientSamples = ["Worker", "WebApi", "TlsClient", "Snippets"];
+
+    /// <summary>
+    /// Copies samples/<paramref name="sample"/> (its sources and settings, not its project file) into a new project
+    /// with implicit usings, of the sample's SDK and output type, that references the packed packages instead of the
+    /// repository's projects (and the sample's other packages at the repository's versions), and builds it into
+    /// <c>out</c> beside its sources.
+    /// </summary>
+    private static async Task BuildSampleAgainstPackageAsync(string repo, string work, string sample, string version)
     {
         string app = Path.Combine(work, sample);
         Directory.CreateDirectory(app);
         foreach (string file in Directory.GetFiles(Path.Combine(repo, "samples", sample)).Where(f => f.EndsWith(".cs", StringComparison.Ordinal) || f.EndsWith(".json", StringComparison.Ordinal)))
             File.Copy(file, Path.Combine(app, Path.GetFileName(file)));
         File.Copy(Path.Combine(work, "app", "nuget.config"), Path.Combine(app, "nuget.config"));
+
+        string sampleProject = Path.Combine(repo, "samples", sample, sample + ".csproj");
+        var project = XDocument.Load(sampleProject);
+        string sdk = project.Root!.Attribute("Sdk")!.Value;
+        string? outputType = project.Descendants("OutputType").Select(e => e.Value).FirstOrDefault();
+        var versions = XDocument.Load(Path.Combine(repo, "Directory.Packages.props")).Descendants("PackageVersion")
+            .ToDictionary(e => e.Attribute("Include")!.Value, e => e.Attribute("Version")!.Value, StringComparer.OrdinalIgnoreCase);
+        var packages = new List<(string Id, string Version)>();
+        foreach (var reference in project.Descendants("ProjectReference"))
+        {
+            // A repository project the sample references is a package of the feed: its PackageId, the one version.
+            string referenced = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(sampleProject)!, reference.Attribute("Include")!.Value.Replace('\\', '/')));
+            string? id = XDocument.Load(referenced).Descendants("PackageId").Select(e => e.Value).FirstOrDefault();
+            Assert.True(id is not null, $"samples/{sample} references {referenced}, which is not a package");
+            packages.Add((id, version));
+        }
+        foreach (var reference in project.Descendants("PackageReference"))
+        {
+            string id = reference.Attribute("Include")!.Value;
+            Assert.True(versions.TryGetValue(id, out string? packageVersion), $"Directory.Packages.props has no version of {id}");
+            packages.Add((id, packageVersion));
+        }
+        Assert.Contains(packages, p => p.Id == "Granary.Client");
+
+        string references = string.Concat(packages.Select(p => $"""
+                <PackageReference Include="{p.Id}" Version="{p.Version}" />
+
+            """));
         await File.WriteAllTextAsync(Path.Combine(app, sample + ".csproj"), $"""
             <Project Sdk="{sdk}">
               <PropertyGroup>
                 <TargetFramework>net10.0</TargetFramework>
                 <ImplicitUsings>enable</ImplicitUsings>
                 <Nullable>enable</Nullable>
+                {(outputType is null ? "" : $"<OutputType>{outputType}</OutputType>")}
               </PropertyGroup>
               <ItemGroup>
-                <PackageReference Include="Granary.Client" Version="{version}" />
-              </ItemGroup>
+            {references}  </ItemGroup>
             </Project>
             """, TestContext.Current.CancellationToken);
-        await DotNetAsync(app, "build", "-c", "Release");
+        await DotNetAsync(app, "build", "-c", "Release", "-o", Path.Combine(app, "out"));
     }
 
     internal static string RepositoryRoot()
