@@ -51,11 +51,12 @@ internal static class PulledRecords
     {
         var runs = pull.Runs ?? [];
         var redeliveries = pull.Redeliveries ?? [];
+        var records = pull.Records?.Memory ?? ReadOnlyMemory<byte>.Empty;
         var result = new List<(StoredRecord, LeasedRecord)>(ExpectedCount(pull, runs));
         int run = 0, inRun = 0, redelivery = 0;
         try
         {
-            foreach (var batch in StoredBatches.Split(pull.Records))
+            foreach (var batch in StoredBatches.Split(records))
             {
                 if (RecordBatchCodec.Validate(batch.Span, batch.Length) is { } reason) throw new InvalidDataException(reason);
                 foreach (var record in new RecordBatch(batch))
@@ -99,7 +100,7 @@ internal static class PulledRecords
                 throw Corrupt(pull.Partition, $"a run of {run.Count} from offset {run.Offset}, lease {run.LeaseId}", null);
             total += run.Count;
             // Each delivery is a record of at least a few bytes in the answer: more than its bytes cannot be true.
-            if (total > pull.Records.Length) throw Corrupt(pull.Partition, $"runs naming more deliveries ({total}+) than the answer's {pull.Records.Length} bytes hold", null);
+            if (total > (pull.Records?.Length ?? 0)) throw Corrupt(pull.Partition, $"runs naming more deliveries ({total}+) than the answer's {(pull.Records?.Length ?? 0)} bytes hold", null);
         }
         return (int)total;
     }

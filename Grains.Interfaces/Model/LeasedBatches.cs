@@ -12,16 +12,19 @@ namespace Granary.Grains;
 /// and the answer carries no object or array entry per message beyond the record bytes.
 /// </remarks>
 /// <param name="Partition">Partition number.</param>
-/// <param name="Records">Consecutive whole batches holding the leased records in offset order.</param>
+/// <param name="Records">
+/// Consecutive whole batches holding the leased records in offset order; in a rented array on the silo, given back to
+/// the pool once serialized (<see cref="PulledBytes"/>).
+/// </param>
 /// <param name="Runs">The deliveries, in the order of <paramref name="Records"/>: offsets and lease ids both consecutive within a run.</param>
 /// <param name="Redeliveries">The attempt of each delivery whose attempt is not 1, in offset order; empty for a pull of first deliveries.</param>
 [GenerateSerializer, Immutable, Alias("granary.LeasedBatches")]
 public sealed record LeasedBatches(
     [property: Id(0)] int Partition,
-    [property: Id(1)] ReadOnlyMemory<byte> Records,
+    [property: Id(1)] PulledBytes Records,
     [property: Id(2)] LeaseRun[] Runs,
     [property: Id(3)] LeaseAttempt[] Redeliveries)
 {
     /// <summary>A pull that leased nothing.</summary>
-    public static LeasedBatches Empty(int partition) => new(partition, ReadOnlyMemory<byte>.Empty, [], []);
+    public static LeasedBatches Empty(int partition) => new(partition, PulledBytes.Empty, [], []);
 }

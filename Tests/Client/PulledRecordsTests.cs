@@ -60,7 +60,7 @@ public sealed class PulledRecordsTests
 
     /// <summary>A compact answer for records 10, 11 and 20: runs (10, lease 100, 2) and (20, lease 102, 1).</summary>
     private static LeasedBatches Runs(byte[] records, LeaseRun[]? runs = null, params LeaseAttempt[] redeliveries) =>
-        new(3, records, runs ?? [new LeaseRun(10, 100, 2), new LeaseRun(20, 102, 1)], redeliveries);
+        new(3, new PulledBytes(records), runs ?? [new LeaseRun(10, 100, 2), new LeaseRun(20, 102, 1)], redeliveries);
 
     [Fact]
     public void ACompactAnswer_ExpandsToOneLeasePerRecord_LeaseIdsAlongEachRun_AttemptOneUnlessGiven()
