@@ -77,7 +77,7 @@ public sealed class CursorAllocationTests(ITestOutputHelper output)
     {
         var fetched = FetchedBuffer();
         var entries = Decode(fetched, new BufferedMessage[Batches * PerBatch]);
-        // 1,000 consecutive first deliveries (one run) and a stretch of redeliveries after a gap (a second run).
+        // 600 consecutive deliveries (one run), a gap, 300 more (a second run), ten of them redeliveries.
         var leased = entries.Where(e => e.Offset is < 600 or >= 700).ToArray();
         var leases = leased.Select((e, i) => new LeasedRecord(e.Offset, e.Offset >= 700 && e.Offset < 710 ? 2 : 1, 5_000 + i)).ToArray();
         PullAnswer.WriteRuns(0, leased, leases).Records.ReturnToPool(); // warm up: the pool holds an array of this size
