@@ -4,9 +4,9 @@ using Granary.Records;
 namespace Granary.Client;
 
 /// <summary>
-/// Reads a pull's answer (<see cref="LeasedBatches"/>, or <see cref="PullResult"/> of the earlier form): checks every batch (length, format version, CRC, record bounds)
-/// and that its records are exactly the leased ones, in order. A short, damaged or forged answer is refused with
-/// <see cref="GranaryErrorCode.CorruptData"/>, never misread.
+/// Reads a pull's answer (<see cref="LeasedBatches"/>, or <see cref="PullResult"/> of the earlier form): checks every
+/// batch (length, format version, CRC, record bounds) and that its records are exactly the leased ones, in order. A
+/// short, damaged or forged answer is refused with <see cref="GranaryErrorCode.CorruptData"/>, never misread.
 /// </summary>
 internal static class PulledRecords
 {
