@@ -18,6 +18,13 @@ public interface IPartitionCursorGrain : IGrainWithStringKey
     [Alias("Pull")] Task<PullResult> PullAsync(string memberId, int maxMessages, TimeSpan lease, TimeSpan maxWait);
 
     /// <summary>
+    /// As <see cref="PullAsync"/>, with the leases in the compact form of <see cref="LeasedBatches"/> (runs, and
+    /// attempts only where not 1): what the SDK calls. A separate method, so that clients of the version before it keep
+    /// calling <see cref="PullAsync"/>.
+    /// </summary>
+    [Alias("PullRuns")] Task<LeasedBatches> PullRunsAsync(string memberId, int maxMessages, TimeSpan lease, TimeSpan maxWait);
+
+    /// <summary>
     /// Acknowledges these deliveries of <paramref name="memberId"/>: the messages are done. A delivery is taken when its
     /// lease is the message's current one, or when its lease ended (expired, taken back, the member left) and nobody
     /// was given the message since (the work was done). Messages already done are ignored. Every other delivery is

@@ -382,7 +382,7 @@ public sealed class GranaryConsumer : IAsyncDisposable
             string member = MemberId;
             try
             {
-                var pulled = await cursor.PullAsync(member, taken, _options.AckTimeout, _client.LongPollLimit(_options.PollWait)).ConfigureAwait(false);
+                var pulled = await cursor.PullRunsAsync(member, taken, _options.AckTimeout, _client.LongPollLimit(_options.PollWait)).ConfigureAwait(false);
                 // One buffer per pull; messages are views over it. A malformed answer fails the consumer with
                 // CorruptData like damaged data does (its leases run out and the messages go to other members),
                 // never a crash or a misread message.

@@ -84,7 +84,18 @@ internal sealed partial class PartitionCursorGrain(
         _persistence.Close();
     }
 
-    public async Task<PullResult> PullAsync(string memberId, int maxMessages, TimeSpan lease, TimeSpan maxWait)
+    public Task<PullResult> PullAsync(string memberId, int maxMessages, TimeSpan lease, TimeSpan maxWait) =>
+        PullCoreAsync(memberId, maxMessages, lease, maxWait, static self => self.WriteLeasedRecords());
+
+    public Task<LeasedBatches> PullRunsAsync(string memberId, int maxMessages, TimeSpan lease, TimeSpan maxWait) =>
+        PullCoreAsync(memberId, maxMessages, lease, maxWait, static self => self.WriteLeaseRuns());
+
+    /// <summary>
+    /// Leases up to <paramref name="maxMessages"/> to the member, waiting up to <paramref name="maxWait"/>, and answers
+    /// with <paramref name="answer"/>, called in the turn that took (so <c>_taking</c> and <c>_leasing</c> hold this
+    /// pull's deliveries only, none when the wait ran out).
+    /// </summary>
+    private async Task<T> PullCoreAsync<T>(string memberId, int maxMessages, TimeSpan lease, TimeSpan maxWait, Func<PartitionCursorGrain, T> answer)
     {
         if (maxMessages < 1 || lease <= TimeSpan.Zero)
             throw new GranaryException(GranaryErrorCode.InvalidArgument, "A pull needs a positive message count and lease.");
@@ -94,30 +105,37 @@ internal sealed partial class PartitionCursorGrain(
         {
             if (_delivery.HasDeparted(memberId))
                 throw new GranaryException(GranaryErrorCode.NotAMember, $"Member {memberId} left group '{_group}' of topic '{_topic}'; join again.");
-            var deliveries = Take(memberId, maxMessages, lease);
-            if (deliveries.Count > 0)
+            if (Take(memberId, maxMessages, lease))
             {
+                var deliveries = answer(this);
+                _taking.Clear(); // no reference to fetched buffers kept past the pull
                 _fetcher.ReadAheadAfterPull();
                 return deliveries;
             }
 
             var remaining = deadline - _time.GetUtcNow();
-            if (remaining <= TimeSpan.Zero) return PullResult.Empty(_partition);
+            if (remaining <= TimeSpan.Zero) return answer(this);
             await _fetcher.WaitForMessagesAsync(memberId, remaining);
         }
     }
 
-    /// <summary>Leases what <see cref="DeliveryState.Take"/> gives the member and writes the pull's answer.</summary>
-    private PullResult Take(string memberId, int maxMessages, TimeSpan lease)
+    /// <summary>Leases what <see cref="DeliveryState.Take"/> gives the member into <c>_taking</c> and <c>_leasing</c>; false when nothing.</summary>
+    private bool Take(string memberId, int maxMessages, TimeSpan lease)
     {
         _taking.Clear();
         _leasing.Clear();
         _delivery.Take(memberId, maxMessages, lease, _taking, _leasing);
         Apply(_delivery.TakeOutcome());
-        var answer = PullAnswer.Write(_partition, CollectionsMarshal.AsSpan(_taking), [.. _leasing]);
-        _taking.Clear(); // no reference to fetched buffers kept past the pull
-        return answer;
+        return _leasing.Count > 0;
     }
+
+    /// <summary>The answer of <see cref="PullAsync"/>: a lease object per record.</summary>
+    private PullResult WriteLeasedRecords() =>
+        PullAnswer.Write(_partition, CollectionsMarshal.AsSpan(_taking), [.. _leasing]);
+
+    /// <summary>The answer of <see cref="PullRunsAsync"/>: the leases as runs.</summary>
+    private LeasedBatches WriteLeaseRuns() =>
+        PullAnswer.WriteRuns(_partition, CollectionsMarshal.AsSpan(_taking), CollectionsMarshal.AsSpan(_leasing));
 
     public async Task<LeaseRef[]> AckAsync(string memberId, LeaseRef[] deliveries)
     {

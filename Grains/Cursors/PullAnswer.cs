@@ -10,39 +10,92 @@ namespace Granary.Grains.Cursors;
 internal static class PullAnswer
 {
     /// <summary>
-    /// The answer for <paramref name="messages"/> (ascending offsets) with their <paramref name="leases"/> (same order).
+    /// The compact answer (<see cref="LeasedBatches"/>) for <paramref name="messages"/> (ascending offsets) with their
+    /// <paramref name="leases"/> (same order, lease ids rising: <see cref="Delivery.DeliveryState.Take"/> gives each
+    /// taken message the next one).
     /// </summary>
-    public static PullResult Write(int partition, ReadOnlySpan<BufferedMessage> messages, LeasedRecord[] leases)
+    public static LeasedBatches WriteRuns(int partition, ReadOnlySpan<BufferedMessage> messages, ReadOnlySpan<LeasedRecord> leases)
     {
-        if (messages.Length == 0) return PullResult.Empty(partition);
+        if (leases.Length == 0) return LeasedBatches.Empty(partition);
+        int runCount = 1, redeliveries = 0;
+        for (int i = 0; i < leases.Length; i++)
+        {
+            if (i > 0 && !Continues(leases[i - 1], leases[i])) runCount++;
+            if (leases[i].Attempt != 1) redeliveries++;
+        }
+        var runs = new LeaseRun[runCount];
+        LeaseAttempt[] attempts = redeliveries == 0 ? [] : new LeaseAttempt[redeliveries];
+        int run = 0, start = 0, attempt = 0;
+        for (int i = 0; i < leases.Length; i++)
+        {
+            if (i > 0 && !Continues(leases[i - 1], leases[i]))
+            {
+                runs[run++] = new LeaseRun(leases[start].Offset, leases[start].LeaseId, i - start);
+                start = i;
+            }
+            if (leases[i].Attempt != 1) attempts[attempt++] = new LeaseAttempt(leases[i].Offset, leases[i].Attempt);
+        }
+        runs[run] = new LeaseRun(leases[start].Offset, leases[start].LeaseId, leases.Length - start);
+        var records = PulledBytes.Rent(SizeOf(messages), out var buffer);
+        WriteRecords(messages, buffer);
+        return new LeasedBatches(partition, records, runs, attempts);
+    }
+
+    /// <summary>Whether <paramref name="next"/> extends the run of <paramref name="previous"/>: next offset under the next lease id.</summary>
+    private static bool Continues(LeasedRecord previous, LeasedRecord next) =>
+        next.Offset == previous.Offset + 1 && next.LeaseId == previous.LeaseId + 1;
+
+    /// <summary>
+    /// The answer of the earlier form (<see cref="PullResult"/>, a lease object per record) for
+    /// <paramref name="messages"/> (ascending offsets) with their <paramref name="leases"/> (same order).
+    /// </summary>
+    public static PullResult Write(int partition, ReadOnlySpan<BufferedMessage> messages, LeasedRecord[] leases) =>
+        messages.Length == 0 ? PullResult.Empty(partition) : new PullResult(partition, WriteRecords(messages, new byte[SizeOf(messages)]), leases);
+
+    /// <summary>The size of the answer's records for <paramref name="messages"/>.</summary>
+    private static int SizeOf(ReadOnlySpan<BufferedMessage> messages)
+    {
         int size = 0;
         for (int i = 0; i < messages.Length; i++)
         {
             if (StartsGroup(messages, i)) size += StoredBatches.SizeOfExcerpt(messages[i].Batch.Span, 0);
             size += messages[i].RecordLength;
         }
-        var buffer = new byte[size];
+        return size;
+    }
+
+    /// <summary>
+    /// Writes the records of <paramref name="messages"/> (ascending offsets), regrouped into patched batches, into
+    /// <paramref name="buffer"/> (<see cref="SizeOf"/> bytes); returns <paramref name="buffer"/>.
+    /// </summary>
+    private static byte[] WriteRecords(ReadOnlySpan<BufferedMessage> messages, byte[] buffer)
+    {
+        WriteRecords(messages, buffer.AsSpan());
+        return buffer;
+    }
+
+    private static void WriteRecords(ReadOnlySpan<BufferedMessage> messages, Span<byte> buffer)
+    {
         int position = 0;
         for (int i = 0; i < messages.Length;)
         {
             int groupStart = position;
             var first = messages[i];
-            position += StoredBatches.BeginExcerpt(first.Batch.Span, buffer.AsSpan(position));
+            position += StoredBatches.BeginExcerpt(first.Batch.Span, buffer[position..]);
             long maxTimestamp = long.MinValue;
             int count = 0;
             do
             {
                 var message = messages[i];
-                message.Record.CopyTo(buffer.AsSpan(position));
+                message.Record.CopyTo(buffer[position..]);
                 position += message.RecordLength;
                 maxTimestamp = Math.Max(maxTimestamp, message.TimestampMs);
                 count++;
                 i++;
             }
             while (i < messages.Length && !StartsGroup(messages, i));
-            StoredBatches.FinishExcerpt(buffer.AsSpan(groupStart, position - groupStart), first.Offset, count, maxTimestamp);
+            StoredBatches.FinishExcerpt(buffer.Slice(groupStart, position - groupStart), first.Offset, count, maxTimestamp);
         }
-        return new PullResult(partition, buffer, leases);
     }
 
     /// <summary>A new batch starts where the offset is not the previous one's next, or the source batch changes.</summary>

@@ -44,6 +44,7 @@ public static class ClientSurface
         [typeof(IPartitionCursorGrain)] = new(StringComparer.Ordinal)
         {
             [nameof(IPartitionCursorGrain.PullAsync)] = SurfacePermission.Consuming,
+            [nameof(IPartitionCursorGrain.PullRunsAsync)] = SurfacePermission.Consuming,
             [nameof(IPartitionCursorGrain.AckAsync)] = SurfacePermission.Consuming,
             [nameof(IPartitionCursorGrain.AckRunsAsync)] = SurfacePermission.Consuming,
             [nameof(IPartitionCursorGrain.NackAsync)] = SurfacePermission.Consuming,

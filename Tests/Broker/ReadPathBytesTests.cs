@@ -82,6 +82,79 @@ public sealed class ReadPathBytesTests(BrokerClusterFixture fixture)
     }
 
     [Fact]
+    public async Task APullRunsAnswer_NamesItsLeasesAsRuns_WithAttemptsOnlyWhereNotOne_AroundAckedGaps()
+    {
+        string topic = BrokerClusterFixture.UniqueTopic();
+        await Client.Admin.CreateTopicAsync(topic);
+        var partition = Grains.GetGrain<IPartitionGrain>($"{topic}/0");
+        await partition.AppendAsync(new MessageBatch([.. Enumerable.Range(0, 5).Select(Keyed)]));
+        await partition.AppendAsync(new MessageBatch([.. Enumerable.Range(5, 5).Select(Keyed)]));
+        // Through the external client, as the SDK calls it: the answer crosses the wire.
+        var cursor = fixture.Cluster.Client.GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
+
+        var first = await PullRunsAsync(cursor, "A", 10);
+        Assert.All(first, a => Assert.Empty(a.Redeliveries)); // first deliveries: no attempt carried
+        Assert.All(first, a => Assert.Single(a.Runs)); // one pull of consecutive offsets is one run
+        var firstDecoded = first.SelectMany(PulledDeliveries.Decode).ToList();
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), firstDecoded.Select(d => d.Message.Offset));
+        Assert.All(firstDecoded, d => Assert.Equal(1, d.Attempt));
+
+        // Acked 1, 3 and 6 leave gaps; the rest comes back as second attempts.
+        Assert.Empty(await cursor.AckAsync("A", [.. firstDecoded.Where(d => d.Message.Offset is 1 or 3 or 6).Select(d => d.Ref)]));
+        Assert.Empty((await cursor.NackAsync("A", [.. firstDecoded.Where(d => d.Message.Offset is not (1 or 3 or 6)).Select(d => d.Ref)], TimeSpan.Zero)).Refused);
+
+        var second = await PullRunsAsync(cursor, "B", 7);
+        var decoded = second.SelectMany(PulledDeliveries.Decode).ToList();
+        Assert.Equal([0L, 2, 4, 5, 7, 8, 9], decoded.Select(d => d.Message.Offset));
+        Assert.All(decoded, d => Assert.Equal(2, d.Attempt));
+        Assert.Equal(decoded.Select(d => d.Message.Offset), second.SelectMany(a => a.Redeliveries).Select(r => r.Offset));
+        if (second.Count == 1) Assert.Equal([(0L, 1), (2L, 1), (4L, 2), (7L, 3)], second[0].Runs.Select(r => (r.Offset, r.Count)));
+        // The runs' lease ids are the ones the cursor takes acks by.
+        Assert.Empty(await cursor.AckRunsAsync("B", [.. second.SelectMany(a => a.Runs)]));
+        Assert.Equal(0, (await Grains.GetGrain<IPartitionCursorGrain>($"{topic}/g/0").DescribeAsync()).InFlight);
+    }
+
+    [Fact]
+    public async Task AClientOfTheEarlierVersion_StillPullsWithPullAsync_AndGetsEveryLeaseAsARecord()
+    {
+        string topic = BrokerClusterFixture.UniqueTopic();
+        await Client.Admin.CreateTopicAsync(topic);
+        var partition = Grains.GetGrain<IPartitionGrain>($"{topic}/0");
+        await partition.AppendAsync(new MessageBatch([.. Enumerable.Range(0, 6).Select(Keyed)]));
+        var cursor = fixture.Cluster.Client.GetGrain<IPartitionCursorGrain>($"{topic}/g/0");
+
+        // The earlier client's calls: PullAsync answered with a LeasedRecord per record, acked with AckAsync.
+        var old = await PullAsync(cursor, "A", 3);
+        var oldDecoded = old.SelectMany(PulledDeliveries.Decode).ToList();
+        Assert.Equal([0L, 1, 2], oldDecoded.Select(d => d.Message.Offset));
+        Assert.Equal(oldDecoded.Select(d => d.Message.Offset), old.SelectMany(a => a.Leases).Select(l => l.Offset));
+        // A new client on the same group at the same time: the two forms share one lease numbering.
+        var current = await PullRunsAsync(cursor, "B", 3);
+        var currentDecoded = current.SelectMany(PulledDeliveries.Decode).ToList();
+        Assert.Equal([3L, 4, 5], currentDecoded.Select(d => d.Message.Offset));
+        Assert.True(currentDecoded.Min(d => d.LeaseId) > oldDecoded.Max(d => d.LeaseId));
+        Assert.Empty(await cursor.AckAsync("A", [.. old.SelectMany(a => a.Leases).Select(l => l.Ref)]));
+        Assert.Empty(await cursor.AckRunsAsync("B", [.. current.SelectMany(a => a.Runs)]));
+        Assert.Equal(0, (await Grains.GetGrain<IPartitionCursorGrain>($"{topic}/g/0").DescribeAsync()).InFlight);
+    }
+
+    /// <summary>As <see cref="PullAsync"/>, through <see cref="IPartitionCursorGrain.PullRunsAsync"/>.</summary>
+    private static async Task<List<LeasedBatches>> PullRunsAsync(IPartitionCursorGrain cursor, string member, int count)
+    {
+        var answers = new List<LeasedBatches>();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (answers.Sum(Count) < count && DateTime.UtcNow < deadline)
+        {
+            var answer = await cursor.PullRunsAsync(member, count - answers.Sum(Count), NoExpiry, TimeSpan.FromSeconds(1));
+            if (Count(answer) > 0) answers.Add(answer);
+        }
+        Assert.Equal(count, answers.Sum(Count));
+        return answers;
+
+        static int Count(LeasedBatches answer) => answer.Runs.Sum(r => r.Count);
+    }
+
+    [Fact]
     public async Task AMessageConsumedThroughTheLazyPath_Rejected_AppearsInTheDeadLetterTopicAndListing_WithItsKeyHeadersAndPayload()
     {
         string topic = BrokerClusterFixture.UniqueTopic();

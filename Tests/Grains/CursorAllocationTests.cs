@@ -71,4 +71,28 @@ public sealed class CursorAllocationTests(ITestOutputHelper output)
         // The buffer (the records' bytes and one header per batch) and the PullResult itself; nothing per message.
         Assert.True(overhead < 200, $"{overhead} bytes besides the buffer");
     }
+
+    [Fact]
+    public void ACompactPullsAnswer_AllocatesNoBufferAndNothingPerMessage_OnceThePoolHoldsAnArray()
+    {
+        var fetched = FetchedBuffer();
+        var entries = Decode(fetched, new BufferedMessage[Batches * PerBatch]);
+        // 600 consecutive deliveries (one run), a gap, 300 more (a second run), ten of them redeliveries.
+        var leased = entries.Where(e => e.Offset is < 600 or >= 700).ToArray();
+        var leases = leased.Select((e, i) => new LeasedRecord(e.Offset, e.Offset >= 700 && e.Offset < 710 ? 2 : 1, 5_000 + i)).ToArray();
+        PullAnswer.WriteRuns(0, leased, leases).Records.ReturnToPool(); // warm up: the pool holds an array of this size
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var answer = PullAnswer.WriteRuns(0, leased, leases);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        output.WriteLine($"compact pull answer of {leased.Length} records ({answer.Records.Length} bytes): {allocated} bytes allocated");
+        Assert.Equal([new LeaseRun(0, 5_000, 600), new LeaseRun(700, 5_600, 300)], answer.Runs);
+        Assert.Equal(Enumerable.Range(700, 10).Select(o => new LeaseAttempt(o, 2)), answer.Redeliveries);
+        var decoded = PulledDeliveries.Decode(answer);
+        Assert.Equal(leased.Select(e => e.Offset), decoded.Select(d => d.Message.Offset));
+        Assert.Equal(leases.Select(l => (l.Attempt, l.LeaseId)), decoded.Select(d => (d.Attempt, d.LeaseId)));
+        // The LeasedBatches, its PulledBytes and the two small arrays: per pull, not per message; the records' bytes
+        // are in the pool's array (the earlier form allocated them, ~100 KB here, and 24 bytes a lease).
+        Assert.True(allocated < 400, $"{allocated} bytes for {leased.Length} records");
+        Assert.True(answer.Records.ReturnToPool());
+    }
 }
