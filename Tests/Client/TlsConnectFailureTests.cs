@@ -49,6 +49,18 @@ public sealed class TlsConnectFailureTests(ServerTlsSiloFixture tlsSilo, AdminAp
     }
 
     [Fact]
+    public async Task APlainClientAgainstATlsSilo_FailsFast_SayingTheGatewayMayRequireTls()
+    {
+        // The silo's TLS reads the client's Orleans preamble as a bad ClientHello and closes the connection.
+        var options = tlsSilo.Silo.ClientOptions();
+        options.ConnectTimeout = HandshakeClosedConnectFailureTests.ConnectTimeout;
+
+        var failure = await HandshakeClosedConnectFailureTests.ConnectExpectingClosedHandshakeAsync(options);
+
+        Assert.Contains("it may require TLS (set Tls.Enabled", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TheSameClients_WithTheRightSettings_Connect()
     {
         // The two failures above are the settings, not the silos.
