@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Granary.Tests.Security;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Granary.Tests.Client;
@@ -53,6 +55,28 @@ public sealed class HandshakeClosedConnectFailureTests(MutualTlsSiloFixture fixt
         var failure = await ConnectExpectingClosedHandshakeAsync(options);
 
         Assert.Contains($"it may refuse this client's certificate '{fixture.Untrusted.ClientCertificatePath}'", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AHostWithAPlainClient_FailsItsStartFast_AndLogsTheCauseThroughTheHostsLogging()
+    {
+        using var logs = new ConnectFailureTests.CollectingLoggerProvider();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.AddProvider(logs);
+        builder.Services.AddGranaryClient(o =>
+        {
+            o.Gateways = [$"127.0.0.1:{fixture.Silo.GatewayPort}"];
+            o.ConnectTimeout = ConnectTimeout;
+        });
+        using var host = builder.Build();
+
+        var clock = Stopwatch.StartNew();
+        var failure = await Assert.ThrowsAsync<GranaryException>(() => host.StartAsync());
+
+        Assert.True(clock.Elapsed < Prompt, $"{failure.Code} after {clock.Elapsed}: {failure.Message}");
+        Assert.Equal(GranaryErrorCode.Unauthenticated, failure.Code);
+        Assert.Contains("closed the connection during the handshake", failure.Message, StringComparison.Ordinal);
+        Assert.Contains(logs.Lines, l => l.StartsWith("Error", StringComparison.Ordinal) && l.Contains("it may require TLS", StringComparison.Ordinal));
     }
 
     [Fact]
