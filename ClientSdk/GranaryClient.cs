@@ -147,8 +147,8 @@ public sealed class GranaryClient : IAsyncDisposable
             if (kind == ConnectFailureKind.Tls)
             {
                 // The handshake's own error, not Orleans' "connection closed" that followed it. SslStream reports a
-                // gateway that does not speak TLS as an IOException, a handshake that never finishes as a cancellation:
-                // all of them are an AuthenticationException to the caller, the original inside.
+                // gateway that does not speak TLS as an IOException: all of them are an AuthenticationException to the
+                // caller, the original inside. (A handshake that timed out is retried: see ClientTls.HandshakeFailure.)
                 var cause = tls.HandshakeFailure ?? e;
                 string tlsMessage = TlsHandshakeFailed(target, tls, cause);
                 var handshake = cause as AuthenticationException ?? new AuthenticationException(tlsMessage, cause);
@@ -244,10 +244,8 @@ public sealed class GranaryClient : IAsyncDisposable
     private static string TlsHandshakeFailed(string target, ClientTls tls, Exception handshake) =>
         tls.LastRejection is { } rejected
             ? $"TLS handshake with {target} failed: this client refused the silo's certificate: {rejected}."
-            : handshake is OperationCanceledException
-                ? $"TLS handshake with {target} failed: it did not complete in time (do the silos use TLS? Granary:Tls:Enabled)."
-                : $"TLS handshake with {target} failed: {handshake.Message} (do the silos use TLS? Granary:Tls:Enabled; under mutual TLS, "
-                  + "do they accept this client's certificate?)";
+            : $"TLS handshake with {target} failed: {handshake.Message} (do the silos use TLS? Granary:Tls:Enabled; under mutual TLS, "
+              + "do they accept this client's certificate?)";
 
     private static string TlsFailureHint(ClientTls tls, ConnectionRetryFilter retries) =>
         tls.LastRejection is { } rejected

@@ -73,6 +73,8 @@ internal sealed class ConnectionRetryFilter(int refusalsToGiveUp, int closesToGi
             if (e is SocketException { SocketErrorCode: SocketError.ConnectionRefused } || IsOrleansSocketError(e, SocketError.ConnectionRefused)) return ConnectFailureKind.Refused;
             if (e is AuthenticationException) return ConnectFailureKind.Tls;
             if (e is SocketException { SocketErrorCode: SocketError.TimedOut } or TimeoutException || IsOrleansSocketError(e, SocketError.TimedOut)) return ConnectFailureKind.TimedOut;
+            // Orleans' own limit on opening a connection (ConnectionOptions.OpenConnectionTimeout): the gateway did not answer.
+            if (e is ConnectionFailedException { InnerException: null } && e.Message.Contains(" timed out after ", StringComparison.Ordinal)) return ConnectFailureKind.TimedOut;
         }
         for (var e = exception; e is not null; e = e.InnerException)
         {
