@@ -62,7 +62,8 @@ public sealed class GranaryClient : IAsyncDisposable
     /// that port: the message says "refused", the inner exception is the socket error), unless
     /// <see cref="GranaryClientOptions.RetryRefusedConnections"/> is set. <see cref="GranaryErrorCode.Timeout"/> when no
     /// gateway accepted the connection within <see cref="GranaryClientOptions.ConnectTimeout"/>; the message says what
-    /// the last attempt saw (with TLS on, the likely TLS causes) and the inner exception is its failure.
+    /// the last attempt saw (when the gateway closed it during the handshake, the probable causes) and the inner
+    /// exception is its failure.
     /// <see cref="GranaryErrorCode.Unauthenticated"/> at once when the client's TLS handshake fails (the client does not
     /// trust the silo's certificate, or the gateway does not speak TLS): the message says "TLS handshake", the inner
     /// exception is the handshake's error (an <see cref="System.Security.Authentication.AuthenticationException"/>).
@@ -128,7 +129,7 @@ public sealed class GranaryClient : IAsyncDisposable
             string message = options.ConnectionString is null
                 ? $"No gateway of {target} accepted the connection within {options.ConnectTimeout}."
                 : $"No gateway of the cluster in the membership table accepted the connection within {options.ConnectTimeout}.";
-            message += " " + (options.Tls.Enabled ? TlsFailureHint(tls, retries) : LastAttempt(retries));
+            message += " " + TimeoutHint(target, options.Tls, tls, retries);
             ClientLog.ConnectFailed(logger, options.ClusterId, message, retries.LastFailure);
             throw new GranaryException(GranaryErrorCode.Timeout, message, retries.LastFailure);
         }
@@ -247,12 +248,14 @@ public sealed class GranaryClient : IAsyncDisposable
             : $"TLS handshake with {target} failed: {handshake.Message} (do the silos use TLS? Granary:Tls:Enabled; under mutual TLS, "
               + "do they accept this client's certificate?)";
 
-    private static string TlsFailureHint(ClientTls tls, ConnectionRetryFilter retries) =>
+    // What the last attempt saw; when the gateway closed it during the handshake (too few times in a row to give up
+    // before the timeout), the probable causes of that.
+    private static string TimeoutHint(string target, GranaryClientTlsOptions options, ClientTls tls, ConnectionRetryFilter retries) =>
         tls.LastRejection is { } rejected
             ? $"TLS: this client refused the silo's certificate: {rejected}."
-            : "TLS is on: if the gateways are up, they refused the handshake (under mutual TLS, a missing client certificate or one "
-              + "their CA did not issue; or the silos do not use TLS)"
-              + (retries.LastCause is { } cause ? $"; the last attempt ended with: {cause}" : "") + ".";
+            : retries.LastKind == ConnectFailureKind.ClosedDuringHandshake
+                ? ClosedDuringHandshake(target, options, retries.ClosesInARow)
+                : LastAttempt(retries);
 
     private static async Task<IPEndPoint> ResolveAsync(string gateway)
     {

@@ -58,6 +58,23 @@ public sealed class HandshakeClosedConnectFailureTests(MutualTlsSiloFixture fixt
     }
 
     [Fact]
+    public async Task APlainClient_WhoseConnectTimeoutEndsBeforeTheThirdAttempt_TimesOut_WithTheProbableCause()
+    {
+        // The back-off before the third attempt alone is 1.5 s + 3 s, so this timeout always comes first.
+        var options = fixture.Silo.ClientOptions();
+        options.ConnectTimeout = TimeSpan.FromSeconds(4.4);
+
+        var failure = await Assert.ThrowsAsync<GranaryException>(async () =>
+        {
+            await using var client = await GranaryClient.ConnectAsync(options);
+        });
+
+        Assert.Equal(GranaryErrorCode.Timeout, failure.Code);
+        Assert.Contains("closed the connection during the handshake", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("it may require TLS (set Tls.Enabled", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AHostWithAPlainClient_FailsItsStartFast_AndLogsTheCauseThroughTheHostsLogging()
     {
         using var logs = new ConnectFailureTests.CollectingLoggerProvider();
