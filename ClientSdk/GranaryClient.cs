@@ -62,10 +62,17 @@ public sealed class GranaryClient : IAsyncDisposable
     /// that port: the message says "refused", the inner exception is the socket error), unless
     /// <see cref="GranaryClientOptions.RetryRefusedConnections"/> is set. <see cref="GranaryErrorCode.Timeout"/> when no
     /// gateway accepted the connection within <see cref="GranaryClientOptions.ConnectTimeout"/>; the message says what
-    /// the last attempt saw (with TLS on, the likely TLS causes) and the inner exception is its failure.
+    /// the last attempt saw (when the gateway closed it during the handshake, the probable causes) and the inner
+    /// exception is its failure.
     /// <see cref="GranaryErrorCode.Unauthenticated"/> at once when the client's TLS handshake fails (the client does not
     /// trust the silo's certificate, or the gateway does not speak TLS): the message says "TLS handshake", the inner
     /// exception is the handshake's error (an <see cref="System.Security.Authentication.AuthenticationException"/>).
+    /// <see cref="GranaryErrorCode.Unauthenticated"/> also, after three attempts (a few seconds), when the gateway
+    /// accepts the connection and closes it during the handshake, as a TLS-only gateway does to a client without TLS
+    /// and a mutual-TLS gateway to a client whose certificate it refuses or that has none: the message says "closed the
+    /// connection during the handshake" and names the probable causes, the inner exception is Orleans' connection
+    /// failure. <see cref="GranaryClientOptions.RetryRefusedConnections"/> does not change this (a silo still starting
+    /// refuses the connection or leaves it waiting; it does not close it).
     /// </exception>
     /// <exception cref="ArgumentException">The options are inconsistent (for example TLS files that do not exist).</exception>
     /// <exception cref="InvalidOperationException">The TLS client certificate or CA file cannot be used.</exception>
@@ -91,12 +98,16 @@ public sealed class GranaryClient : IAsyncDisposable
         builder.Services.Replace(ServiceDescriptor.Singleton(loggerFactory));
         var tls = new ClientTls();
         int refusalsToGiveUp = options.RetryRefusedConnections || options.ConnectionString is not null ? int.MaxValue : options.Gateways.Count;
-        var retries = new ConnectionRetryFilter(refusalsToGiveUp, tls, logger);
+        var accepted = new AcceptedConnectionCounter();
+        // Closes end the connect even with RetryRefusedConnections: a silo still starting refuses or leaves the
+        // connection waiting, it does not close it.
+        var retries = new ConnectionRetryFilter(refusalsToGiveUp, ClosesToGiveUp, tls, accepted, logger);
         var connectionState = new ClientConnectionState(logger);
         var credential = new ClientCredential(options);
         builder.UseOrleansClient(client =>
         {
             client.AddOutgoingGrainCallFilter(credential);
+            accepted.Apply(client); // before TLS, so that it sees the TCP connection and not the TLS one
             tls.Apply(client, options.Tls);
             client.UseConnectionRetryFilter(retries);
             client.Services.AddSingleton<IClusterConnectionStatusObserver>(connectionState);
@@ -118,7 +129,7 @@ public sealed class GranaryClient : IAsyncDisposable
             string message = options.ConnectionString is null
                 ? $"No gateway of {target} accepted the connection within {options.ConnectTimeout}."
                 : $"No gateway of the cluster in the membership table accepted the connection within {options.ConnectTimeout}.";
-            message += " " + (options.Tls.Enabled ? TlsFailureHint(tls, retries) : LastAttempt(retries));
+            message += " " + TimeoutHint(target, options.Tls, tls, retries);
             ClientLog.ConnectFailed(logger, options.ClusterId, message, retries.LastFailure);
             throw new GranaryException(GranaryErrorCode.Timeout, message, retries.LastFailure);
         }
@@ -126,12 +137,19 @@ public sealed class GranaryClient : IAsyncDisposable
         {
             // The retry filter gave up: a refused connection, or a failure retrying cannot fix.
             host.Dispose();
-            var kind = ConnectionRetryFilter.Classify(e, tls);
+            // The filter's verdict when it gave up on this failure (it knows whether a gateway accepted the connection).
+            var kind = ReferenceEquals(e, retries.LastFailure) ? retries.LastKind : ConnectionRetryFilter.Classify(e, tls);
+            if (kind == ConnectFailureKind.ClosedDuringHandshake)
+            {
+                string closedMessage = ClosedDuringHandshake(target, options.Tls, retries.ClosesInARow);
+                ClientLog.ConnectFailed(logger, options.ClusterId, closedMessage, e);
+                throw new GranaryException(GranaryErrorCode.Unauthenticated, closedMessage, e);
+            }
             if (kind == ConnectFailureKind.Tls)
             {
                 // The handshake's own error, not Orleans' "connection closed" that followed it. SslStream reports a
-                // gateway that does not speak TLS as an IOException, a handshake that never finishes as a cancellation:
-                // all of them are an AuthenticationException to the caller, the original inside.
+                // gateway that does not speak TLS as an IOException: all of them are an AuthenticationException to the
+                // caller, the original inside. (A handshake that timed out is retried: see ClientTls.HandshakeFailure.)
                 var cause = tls.HandshakeFailure ?? e;
                 string tlsMessage = TlsHandshakeFailed(target, tls, cause);
                 var handshake = cause as AuthenticationException ?? new AuthenticationException(tlsMessage, cause);
@@ -200,6 +218,25 @@ public sealed class GranaryClient : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Attempts in a row that must end with a gateway closing the connection during the handshake before the connect
+    /// fails: more than one, so that a silo closing its gateway as it stops (between two refusals) does not end it.
+    /// </summary>
+    private const int ClosesToGiveUp = 3;
+
+    // The gateway was up (it accepted the TCP connection) and closed it before the Orleans handshake: a TLS gateway does
+    // that to a plain client, a mutual-TLS gateway to a client whose certificate it refuses (or that has none). The
+    // gateway does not say which, so the message names the probable causes for this client's settings.
+    private static string ClosedDuringHandshake(string target, GranaryClientTlsOptions tls, int times)
+    {
+        string closed = $"The gateway ({target}) closed the connection during the handshake ({times} attempts in a row): ";
+        if (!tls.Enabled)
+            return closed + "it may require TLS (set Tls.Enabled, with the Granary.Client.Tls package; under mutual TLS also a client certificate).";
+        return closed + (string.IsNullOrWhiteSpace(tls.CertificatePath)
+            ? "it may require mutual TLS, and this client presents no certificate (set Tls.CertificatePath and Tls.KeyPath)."
+            : $"it may refuse this client's certificate '{tls.CertificatePath}' (under mutual TLS it must chain to the CA the silos trust and allow clientAuth; the silo logs why).");
+    }
+
     // A silo that refuses the client's certificate just closes the connection, which the client cannot tell from a
     // silo still starting; the hint names the likely causes, and what the client itself refused if it did.
     private static string LastAttempt(ConnectionRetryFilter retries) =>
@@ -208,17 +245,17 @@ public sealed class GranaryClient : IAsyncDisposable
     private static string TlsHandshakeFailed(string target, ClientTls tls, Exception handshake) =>
         tls.LastRejection is { } rejected
             ? $"TLS handshake with {target} failed: this client refused the silo's certificate: {rejected}."
-            : handshake is OperationCanceledException
-                ? $"TLS handshake with {target} failed: it did not complete in time (do the silos use TLS? Granary:Tls:Enabled)."
-                : $"TLS handshake with {target} failed: {handshake.Message} (do the silos use TLS? Granary:Tls:Enabled; under mutual TLS, "
-                  + "do they accept this client's certificate?)";
+            : $"TLS handshake with {target} failed: {handshake.Message} (do the silos use TLS? Granary:Tls:Enabled; under mutual TLS, "
+              + "do they accept this client's certificate?)";
 
-    private static string TlsFailureHint(ClientTls tls, ConnectionRetryFilter retries) =>
+    // What the last attempt saw; when the gateway closed it during the handshake (too few times in a row to give up
+    // before the timeout), the probable causes of that.
+    private static string TimeoutHint(string target, GranaryClientTlsOptions options, ClientTls tls, ConnectionRetryFilter retries) =>
         tls.LastRejection is { } rejected
             ? $"TLS: this client refused the silo's certificate: {rejected}."
-            : "TLS is on: if the gateways are up, they refused the handshake (under mutual TLS, a missing client certificate or one "
-              + "their CA did not issue; or the silos do not use TLS)"
-              + (retries.LastCause is { } cause ? $"; the last attempt ended with: {cause}" : "") + ".";
+            : retries.LastKind == ConnectFailureKind.ClosedDuringHandshake
+                ? ClosedDuringHandshake(target, options, retries.ClosesInARow)
+                : LastAttempt(retries);
 
     private static async Task<IPEndPoint> ResolveAsync(string gateway)
     {

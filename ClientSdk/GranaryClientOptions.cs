@@ -23,6 +23,9 @@ public sealed class GranaryClientOptions
     /// once each of the <see cref="Gateways"/> could have refused (as many refusals as gateways), the connect fails at
     /// once with the cause, as database and broker clients do; set it when the client may start before the silos.
     /// With <see cref="ConnectionString"/> refused gateways are always retried (the table may list departed silos).
+    /// A gateway that accepts the connection and closes it during the handshake (one that requires TLS, or refuses the
+    /// client's certificate) fails the connect after three attempts in a row, as <see cref="GranaryErrorCode.Unauthenticated"/>,
+    /// whatever this says.
     /// </summary>
     public bool RetryRefusedConnections { get; set; }
 

@@ -28,7 +28,9 @@ internal sealed class ClientTls
 
     /// <summary>
     /// The error of the last failed TLS handshake on this client's side (an <see cref="System.Security.Authentication.AuthenticationException"/>,
-    /// an <see cref="IOException"/> when the gateway does not speak TLS, or the handshake timing out), or null.
+    /// or an <see cref="IOException"/> when the gateway does not speak TLS), or null. A handshake that timed out is not
+    /// kept: the gateway accepted the connection but did not answer (a silo still starting, or overloaded), which a
+    /// later attempt may get past.
     /// </summary>
     public Exception? HandshakeFailure => _handshakeFailure;
 
@@ -42,7 +44,10 @@ internal sealed class ClientTls
                 $"GranaryClientOptions.Tls.Enabled needs the {PackageId} package (Granary.Client does not carry TLS, whose Orleans package brings the Orleans server runtime): add it to the application.");
         try
         {
-            apply.Invoke(null, [client, options, (Action<string>)(rejection => _lastRejection = rejection), (Action<Exception>)(failure => _handshakeFailure = failure)]);
+            apply.Invoke(null, [client, options, (Action<string>)(rejection => _lastRejection = rejection), (Action<Exception>)(failure =>
+            {
+                if (failure is not (OperationCanceledException or TimeoutException)) _handshakeFailure = failure;
+            })]);
         }
         catch (TargetInvocationException e) when (e.InnerException is not null)
         {

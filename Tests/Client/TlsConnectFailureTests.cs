@@ -49,6 +49,43 @@ public sealed class TlsConnectFailureTests(ServerTlsSiloFixture tlsSilo, AdminAp
     }
 
     [Fact]
+    public async Task APlainClientAgainstATlsSilo_FailsFast_SayingTheGatewayMayRequireTls()
+    {
+        // The silo's TLS reads the client's Orleans preamble as a bad ClientHello and closes the connection.
+        var options = tlsSilo.Silo.ClientOptions();
+        options.ConnectTimeout = HandshakeClosedConnectFailureTests.ConnectTimeout;
+
+        var failure = await HandshakeClosedConnectFailureTests.ConnectExpectingClosedHandshakeAsync(options);
+
+        Assert.Contains("it may require TLS (set Tls.Enabled", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ATlsClientAgainstAGatewayThatDoesNotAnswerYet_KeepsTryingUntilTheConnectTimeout()
+    {
+        // A silo still starting has bound its gateway port but not yet started serving it: the connection is accepted
+        // and the TLS handshake gets no answer. That is a timeout to retry, not a TLS failure (before: it failed as
+        // one once the handshake timed out, and a TLS silo started under load could not be connected to).
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var options = new GranaryClientOptions
+        {
+            Gateways = [$"127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}"],
+            ConnectTimeout = TimeSpan.FromSeconds(25), // longer than the TLS handshake timeout (10 s)
+            Tls = new GranaryClientTlsOptions { Enabled = true, TrustedCaPath = tlsSilo.Trusted.CaPath },
+        };
+
+        var clock = Stopwatch.StartNew();
+        var failure = await Assert.ThrowsAsync<GranaryException>(async () =>
+        {
+            await using var client = await GranaryClient.ConnectAsync(options);
+        });
+
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(24), $"gave up after {clock.Elapsed}: {failure.Code} {failure.Message}");
+        Assert.Equal(GranaryErrorCode.Timeout, failure.Code);
+    }
+
+    [Fact]
     public async Task TheSameClients_WithTheRightSettings_Connect()
     {
         // The two failures above are the settings, not the silos.
