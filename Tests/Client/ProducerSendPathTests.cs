@@ -35,7 +35,7 @@ public sealed class ProducerSendPathTests
         // A Message record (~72 B), a PendingSend (~72 B) and its TaskCompletionSource and task (~24 + ~72 B), plus the
         // partition queue's share. The async method this replaced added a state machine box of about 160 B per send.
         Assert.True(perSend <= 300, $"A send allocated {perSend} bytes on the caller's thread.");
-        cluster.AnswerAll();
+        cluster.AnswerFromNowOn();
         await producer.FlushAsync(TestContext.Current.CancellationToken);
         Assert.All(tasks, t => Assert.True(t.IsCompletedSuccessfully));
     }
@@ -103,7 +103,7 @@ public sealed class ProducerSendPathTests
     internal sealed class FakeCluster
     {
         private readonly ConcurrentQueue<(TaskCompletionSource<AppendResult> Answer, int Count)> _held = new();
-        private readonly bool _answerAtOnce;
+        private volatile bool _answerAtOnce;
         private long _nextOffset;
         private int _appends;
 
@@ -121,6 +121,13 @@ public sealed class ProducerSendPathTests
 
         /// <summary>Waits until a batch reached its partition and is held there.</summary>
         public Task HeldAsync() => Eventually.UntilAsync(() => !_held.IsEmpty);
+
+        /// <summary>Answers what is held and every later append at once.</summary>
+        public void AnswerFromNowOn()
+        {
+            _answerAtOnce = true;
+            AnswerAll();
+        }
 
         public void AnswerAll()
         {
