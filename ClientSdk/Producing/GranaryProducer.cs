@@ -144,7 +144,9 @@ public sealed class GranaryProducer : IAsyncDisposable, ISendOutcomeObserver
         }
         catch
         {
-            EndOutstanding(); // refused before it was queued: not counted as sent
+            // Refused before it was queued: not counted as sent.
+            EndInFlight();
+            EndOutstanding();
             throw;
         }
         if (GranaryClientMetrics.Sent.Enabled) GranaryClientMetrics.Sent.Add(1, _metricTags);
@@ -516,9 +518,13 @@ public sealed class GranaryProducer : IAsyncDisposable, ISendOutcomeObserver
         return [.. wire];
     }
 
-    /// <summary>A queued send has its outcome, not yet visible to its caller: counted as confirmed or failed.</summary>
+    /// <summary>
+    /// A queued send has its outcome, not yet visible to its caller: counted as confirmed or failed, and no longer in
+    /// flight (a caller who sees the outcome sees these counts).
+    /// </summary>
     void ISendOutcomeObserver.Settling(Exception? error)
     {
+        EndInFlight();
         if (error is null)
         {
             if (GranaryClientMetrics.Confirmed.Enabled) GranaryClientMetrics.Confirmed.Add(1, _metricTags);
@@ -550,9 +556,13 @@ public sealed class GranaryProducer : IAsyncDisposable, ISendOutcomeObserver
         return true;
     }
 
-    private void EndOutstanding()
+    private void EndInFlight()
     {
         if (GranaryClientMetrics.InFlight.Enabled) GranaryClientMetrics.InFlight.Add(-1, _metricTags);
+    }
+
+    private void EndOutstanding()
+    {
         lock (_gate)
         {
             if (--_outstanding == 0) _drained.TrySetResult();

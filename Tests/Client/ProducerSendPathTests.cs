@@ -59,6 +59,13 @@ public sealed class ProducerSendPathTests
         var cancellation = TestContext.Current.CancellationToken;
 
         var send = producer.SendAsync(new OutgoingMessage("a"u8.ToArray()));
+        // Whether the send's task was complete when it was counted as no longer in flight (the listener is called
+        // synchronously where the producer counts): it must not be, or a caller could see its outcome still in flight.
+        bool? completeWhenNoLongerInFlight = null;
+        metrics.Measured = (instrument, value) =>
+        {
+            if (instrument == "granary.client.in_flight" && value < 0) completeWhenNoLongerInFlight = send.IsCompleted;
+        };
         Task flushed;
         Task seen;
         long confirmedWhenSeen = -1;
@@ -82,6 +89,7 @@ public sealed class ProducerSendPathTests
         await flushed.WaitAsync(timeout, cancellation);
         Assert.Equal(0, receipt.Offset);
         Assert.Equal(1, confirmedWhenSeen);
+        Assert.False(completeWhenNoLongerInFlight);
         Assert.Equal(0, metrics.Sum("granary.client.in_flight"));
     }
 
@@ -236,10 +244,15 @@ public sealed class ProducerSendPathTests
                     if (tag.Key == "messaging.destination.name") topicTag = tag.Value as string;
                     if (tag.Key == "error.type") errorType = tag.Value as string;
                 }
-                if (topicTag == topic) _measurements.Enqueue((instrument.Name, value, errorType));
+                if (topicTag != topic) return;
+                _measurements.Enqueue((instrument.Name, value, errorType));
+                Measured?.Invoke(instrument.Name, value);
             });
             _listener.Start();
         }
+
+        /// <summary>Called with each measurement of the topic, where the producer makes it.</summary>
+        public Action<string, long>? Measured { get; set; }
 
         public long Sum(string instrument) => _measurements.Where(m => m.Instrument == instrument).Sum(m => m.Value);
 
