@@ -228,7 +228,7 @@ internal sealed class PartitionSender : IAsyncDisposable
                     var timestamp = DateTimeOffset.FromUnixTimeMilliseconds(result.TimestampMs);
                     for (int i = 0; i < sends.Length; i++)
                     {
-                        sends[i].Completion.TrySetResult(new SendReceipt(_topic, _partition, result.Offsets?[i] ?? result.BaseOffset + i, timestamp)
+                        sends[i].TrySucceed(new SendReceipt(_topic, _partition, result.Offsets?[i] ?? result.BaseOffset + i, timestamp)
                         {
                             IsDuplicate = result.Duplicates?[i] ?? false,
                         });
@@ -266,7 +266,7 @@ internal sealed class PartitionSender : IAsyncDisposable
             // Refused, not stored: the topic may have been re-created with fewer partitions since the sends were routed.
             if (error.Code is GranaryErrorCode.TopicNotFound or GranaryErrorCode.InvalidArgument && _onRefused(_partition, sends, error)) return;
             ClientLog.SendFailed(_logger, _topic, _partition, sends.Length, error.Code, error);
-            foreach (var send in sends) send.Completion.TrySetException(error);
+            foreach (var send in sends) send.TryFail(error);
         }
         finally
         {

@@ -6,8 +6,17 @@ namespace Granary.Client.Internal;
 /// One message on its way to a partition, with the completion its sender awaits and what routing needs: the
 /// producer routes it once the topic's settings are known, and again (once) if its partition turns out to be gone.
 /// </summary>
-internal sealed class PendingSend(Message message, int messageBytes, byte[]? routingKey, int? explicitPartition, CancellationToken cancellationToken)
+/// <remarks>
+/// The outcome is set only through <see cref="TrySucceed"/>, <see cref="TryFail"/> and <see cref="TryCancel"/>, which
+/// tell the <see cref="ISendOutcomeObserver"/> first (counted before the caller can see the outcome) and once the task
+/// is complete (no longer outstanding). So the producer needs no continuation or async state machine per send to
+/// observe its outcome.
+/// </remarks>
+internal sealed class PendingSend(Message message, int messageBytes, byte[]? routingKey, int? explicitPartition, CancellationToken cancellationToken,
+    ISendOutcomeObserver? observer = null)
 {
+    private int _settled;
+
     public Message Message { get; } = message;
 
     /// <summary>The message's bytes as counted against the topic's limit (Message.SizeInBytes).</summary>
@@ -28,5 +37,40 @@ internal sealed class PendingSend(Message message, int messageBytes, byte[]? rou
     /// <summary>True once it was routed again after its partition refused it as unknown: it is not re-routed twice.</summary>
     public bool Rerouted { get; set; }
 
+    /// <summary>The send's outcome; set it through <see cref="TrySucceed"/>, <see cref="TryFail"/> or <see cref="TryCancel"/>.</summary>
     public TaskCompletionSource<SendReceipt> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Confirms the send; false when it already had an outcome.</summary>
+    public bool TrySucceed(SendReceipt receipt)
+    {
+        if (!Settle(null)) return false;
+        Completion.SetResult(receipt);
+        observer?.Completed();
+        return true;
+    }
+
+    /// <summary>Fails the send with <paramref name="error"/>; false when it already had an outcome.</summary>
+    public bool TryFail(Exception error)
+    {
+        if (!Settle(error)) return false;
+        Completion.SetException(error);
+        observer?.Completed();
+        return true;
+    }
+
+    /// <summary>Cancels the send (its wait for room was cancelled by <paramref name="token"/>); false when it already had an outcome.</summary>
+    public bool TryCancel(CancellationToken token)
+    {
+        if (!Settle(new OperationCanceledException(token))) return false;
+        Completion.SetCanceled(token);
+        observer?.Completed();
+        return true;
+    }
+
+    private bool Settle(Exception? error)
+    {
+        if (Interlocked.Exchange(ref _settled, 1) != 0) return false;
+        observer?.Settling(error);
+        return true;
+    }
 }

@@ -15,7 +15,7 @@ namespace Granary.Client;
 /// default) a batch retried after a lost confirmation is stored once. The topic's settings are re-read every
 /// <see cref="ProducerOptions.MetadataRefreshInterval"/>, so partitions added to the topic start receiving messages.
 /// </summary>
-public sealed class GranaryProducer : IAsyncDisposable
+public sealed class GranaryProducer : IAsyncDisposable, ISendOutcomeObserver
 {
     private readonly GranaryClient _client;
     private readonly ProducerOptions _options;
@@ -75,27 +75,42 @@ public sealed class GranaryProducer : IAsyncDisposable
     /// then, but a message already queued or on its way is not taken back: it may still be written (as with
     /// Confluent.Kafka's <c>ProduceAsync</c>). <see cref="FlushAsync"/> and <see cref="DisposeAsync"/> still wait for it.
     /// </exception>
-    public async Task<SendReceipt> SendAsync(OutgoingMessage message, CancellationToken cancellationToken = default)
+    public Task<SendReceipt> SendAsync(OutgoingMessage message, CancellationToken cancellationToken = default)
+    {
+        // While a listener samples the tracing source, the send runs in its activity (an async method that stops it with
+        // the outcome). Otherwise the send's own task is returned: no activity, no header, no state machine or
+        // continuation per send (its outcome is counted by the PendingSend itself).
+        if (GranaryTracing.Source.HasListeners()) return SendTracedAsync(message, cancellationToken);
+        try
+        {
+            ArgumentNullException.ThrowIfNull(message);
+            cancellationToken.ThrowIfCancellationRequested();
+            return WaitForReceiptAsync(Start(message, activity: null, cancellationToken), cancellationToken);
+        }
+        catch (OperationCanceledException e)
+        {
+            // As an async method would: a cancelled task, not a faulted one.
+            var cancelled = new TaskCompletionSource<SendReceipt>();
+            cancelled.SetCanceled(e.CancellationToken);
+            return cancelled.Task;
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<SendReceipt>(e);
+        }
+    }
+
+    /// <summary><see cref="SendAsync"/> in a <c>publish {topic}</c> activity, stopped with the send's outcome.</summary>
+    private async Task<SendReceipt> SendTracedAsync(OutgoingMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
         cancellationToken.ThrowIfCancellationRequested();
-        // Counted from the start, so FlushAsync and DisposeAsync also wait for a send still looking up the topic.
-        if (!BeginOutstanding()) throw new GranaryException(GranaryErrorCode.Closed, $"The producer of topic '{Topic}' was disposed.");
-        // Nobody listening: no activity, no header, no allocation.
-        var activity = GranaryTracing.Source.HasListeners() ? GranaryTracing.StartPublish(_publishActivityName, Topic, message.MessageId) : null;
+        var activity = GranaryTracing.StartPublish(_publishActivityName, Topic, message.MessageId);
         SendReceipt? receipt = null;
         Exception? failure = null;
-        PendingSend? pending = null;
         try
         {
-            byte[]? messageId = message.MessageId is null ? null : EncodeMessageId(message.MessageId);
-            var wire = ToWire(message, messageId, activity);
-            if (message.Partition is < 0)
-                throw new GranaryException(GranaryErrorCode.InvalidArgument, $"Topic '{Topic}' has no partition {message.Partition}.");
-            pending = new PendingSend(wire, wire.SizeInBytes(), wire.Key ?? messageId, message.Partition, cancellationToken);
-            Route(pending); // synchronous: queued in call order before this method first yields
-            GranaryClientMetrics.Sent.Add(1, _metricTags);
-            receipt = await WaitForReceiptAsync(pending.Completion.Task, cancellationToken).ConfigureAwait(false);
+            receipt = await WaitForReceiptAsync(Start(message, activity, cancellationToken), cancellationToken).ConfigureAwait(false);
             return receipt;
         }
         catch (Exception e) when (activity is not null)
@@ -105,16 +120,38 @@ public sealed class GranaryProducer : IAsyncDisposable
         }
         finally
         {
-            // Counted here, before the caller sees the outcome. A wait cancelled before the confirmation: the send goes
-            // on, flushes still wait for it, and its outcome is counted when it comes.
-            var completion = pending?.Completion.Task;
-            if (completion is { IsCompleted: false })
-                _ = completion.ContinueWith(static (sent, state) => ((GranaryProducer)state!).Settled(sent), this,
-                    CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            else if (completion is not null) Settled(completion);
-            else EndOutstanding();
             if (activity is not null) GranaryTracing.StopPublish(activity, receipt, failure);
         }
+    }
+
+    /// <summary>
+    /// Queues a send (synchronously: in call order) and returns its completion, which counts the send's outcome and
+    /// ends it as outstanding when it settles (see <see cref="PendingSend"/>). Throws when the producer is disposed or
+    /// the message is invalid (then nothing was queued).
+    /// </summary>
+    private Task<SendReceipt> Start(OutgoingMessage message, Activity? activity, CancellationToken cancellationToken)
+    {
+        // Counted from the start, so FlushAsync and DisposeAsync also wait for a send still looking up the topic.
+        if (!BeginOutstanding()) throw new GranaryException(GranaryErrorCode.Closed, $"The producer of topic '{Topic}' was disposed.");
+        PendingSend pending;
+        try
+        {
+            byte[]? messageId = message.MessageId is null ? null : EncodeMessageId(message.MessageId);
+            var wire = ToWire(message, messageId, activity);
+            if (message.Partition is < 0)
+                throw new GranaryException(GranaryErrorCode.InvalidArgument, $"Topic '{Topic}' has no partition {message.Partition}.");
+            pending = new PendingSend(wire, wire.SizeInBytes(), wire.Key ?? messageId, message.Partition, cancellationToken, this);
+        }
+        catch
+        {
+            // Refused before it was queued: not counted as sent.
+            EndInFlight();
+            EndOutstanding();
+            throw;
+        }
+        if (GranaryClientMetrics.Sent.Enabled) GranaryClientMetrics.Sent.Add(1, _metricTags);
+        Route(pending);
+        return pending.Completion.Task;
     }
 
     /// <summary>
@@ -198,7 +235,7 @@ public sealed class GranaryProducer : IAsyncDisposable
         }
         catch (GranaryException e)
         {
-            send.Completion.TrySetException(e);
+            send.TryFail(e);
             return;
         }
         var sender = SendersLocked(config.Partitions)[partition];
@@ -226,11 +263,11 @@ public sealed class GranaryProducer : IAsyncDisposable
             }
             catch (OperationCanceledException e)
             {
-                send.Completion.TrySetCanceled(e.CancellationToken);
+                send.TryCancel(e.CancellationToken);
             }
             catch (Exception e)
             {
-                send.Completion.TrySetException(Errors.Translate(e));
+                send.TryFail(Errors.Translate(e));
             }
             lock (_gate)
             {
@@ -281,7 +318,7 @@ public sealed class GranaryProducer : IAsyncDisposable
                         failed = [.. _backlog];
                         _backlog.Clear();
                     }
-                    foreach (var waiting in failed) waiting.Completion.TrySetException(error);
+                    foreach (var waiting in failed) waiting.TryFail(error);
                     continue;
                 }
             }
@@ -360,7 +397,7 @@ public sealed class GranaryProducer : IAsyncDisposable
         catch (Exception e)
         {
             var failure = e as GranaryException ?? Errors.Translate(e); // TopicNotFound when the topic is gone
-            foreach (var send in sends) send.Completion.TrySetException(failure);
+            foreach (var send in sends) send.TryFail(failure);
             return;
         }
         // The partition exists after all: it refused the batch for another reason, which stands.
@@ -373,7 +410,7 @@ public sealed class GranaryProducer : IAsyncDisposable
             {
                 if (!partitionGone || send.Rerouted)
                 {
-                    send.Completion.TrySetException(error);
+                    send.TryFail(error);
                     continue;
                 }
                 send.Rerouted = true; // once: a second refusal is the send's error
@@ -481,38 +518,51 @@ public sealed class GranaryProducer : IAsyncDisposable
         return [.. wire];
     }
 
-    /// <summary>Counts a send's outcome once it has one (also when its caller stopped waiting).</summary>
-    /// <summary>A queued send has its outcome: counted as confirmed or failed, and no longer outstanding.</summary>
-    private void Settled(Task<SendReceipt> completion)
+    /// <summary>
+    /// A queued send has its outcome, not yet visible to its caller: counted as confirmed or failed, and no longer in
+    /// flight (a caller who sees the outcome sees these counts).
+    /// </summary>
+    void ISendOutcomeObserver.Settling(Exception? error)
     {
-        if (completion.IsCompletedSuccessfully)
+        EndInFlight();
+        if (error is null)
         {
-            GranaryClientMetrics.Confirmed.Add(1, _metricTags);
+            if (GranaryClientMetrics.Confirmed.Enabled) GranaryClientMetrics.Confirmed.Add(1, _metricTags);
         }
         else if (GranaryClientMetrics.Failed.Enabled)
         {
-            var error = completion.Exception?.InnerException;
             var tags = _metricTags;
-            tags.Add("error.type", error is GranaryException g ? g.Code.ToString() : error?.GetType().Name ?? "Canceled");
+            tags.Add("error.type", error switch
+            {
+                GranaryException g => g.Code.ToString(),
+                OperationCanceledException => "Canceled",
+                _ => error.GetType().Name,
+            });
             GranaryClientMetrics.Failed.Add(1, tags);
         }
-        EndOutstanding();
     }
+
+    /// <summary>A queued send's task is complete: no longer outstanding (a flush waiting for it sees it complete).</summary>
+    void ISendOutcomeObserver.Completed() => EndOutstanding();
 
     private bool BeginOutstanding()
     {
         lock (_gate)
         {
             if (_closing) return false;
-            GranaryClientMetrics.InFlight.Add(1, _metricTags);
             if (_outstanding++ == 0) _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return true;
         }
+        if (GranaryClientMetrics.InFlight.Enabled) GranaryClientMetrics.InFlight.Add(1, _metricTags);
+        return true;
+    }
+
+    private void EndInFlight()
+    {
+        if (GranaryClientMetrics.InFlight.Enabled) GranaryClientMetrics.InFlight.Add(-1, _metricTags);
     }
 
     private void EndOutstanding()
     {
-        GranaryClientMetrics.InFlight.Add(-1, _metricTags);
         lock (_gate)
         {
             if (--_outstanding == 0) _drained.TrySetResult();
