@@ -82,6 +82,7 @@ internal sealed partial class PartitionCursorGrain(
         if (_persistence is null) return; // the activation failed before its state log was open
         await _persistence.FlushAsync();
         _persistence.Close();
+        _delivery.DropReady(); // their fetched buffers go back to the pool
     }
 
     public async Task<PullResult> PullAsync(string memberId, int maxMessages, TimeSpan lease, TimeSpan maxWait)
@@ -115,7 +116,7 @@ internal sealed partial class PartitionCursorGrain(
         _delivery.Take(memberId, maxMessages, lease, _taking, _leasing);
         Apply(_delivery.TakeOutcome());
         var answer = PullAnswer.Write(_partition, CollectionsMarshal.AsSpan(_taking), [.. _leasing]);
-        _taking.Clear(); // no reference to fetched buffers kept past the pull
+        DeliveryState.ReleaseTaken(_taking); // copied: their fetched buffers may go back to the pool
         return answer;
     }
 
