@@ -43,13 +43,16 @@ internal sealed class PoisoningPool : ArrayPool<byte>
         array.AsSpan().Fill(Poison);
     }
 
-    /// <summary>A pooled copy of <paramref name="batches"/>, as the partition's read hands it over, claimed by the caller.</summary>
-    public (FetchedBuffer Buffer, ReadOnlyMemory<byte> Bytes) Fetched(ReadOnlySpan<byte> batches)
+    /// <summary>
+    /// A pooled copy of <paramref name="batches"/>, as the partition's read hands it over; claimed by the caller unless
+    /// <paramref name="claim"/> is false (then for a fetch result to hand on).
+    /// </summary>
+    public (FetchedBuffer Buffer, ReadOnlyMemory<byte> Bytes) Fetched(ReadOnlySpan<byte> batches, bool claim = true)
     {
         var array = Rent(batches.Length);
         batches.CopyTo(array);
         var buffer = new FetchedBuffer(array, this);
-        Assert.True(buffer.TryClaim());
+        if (claim) Assert.True(buffer.TryClaim());
         return (buffer, array.AsMemory(0, batches.Length));
     }
 }
