@@ -56,8 +56,10 @@ public sealed class FetchedBufferTests
     public void Expired_FoundByAPull_TheBufferGoesBack_AndTheDeadLettersReadRight()
     {
         var h = new DeliveryHarness();
-        h.Append(new TestMessage(ExpiresInMs: 1_000), new TestMessage(ExpiresInMs: 1_000), new TestMessage());
-        var buffer = Assert.Single(h.Fetched);
+        // Every message of the first buffer leaves in the pull (none is taken): it goes back then, after their copies.
+        h.Append(new TestMessage(ExpiresInMs: 1_000), new TestMessage(ExpiresInMs: 1_000));
+        h.Append(new TestMessage());
+        var buffer = h.Fetched[0];
         h.Clock.Advance(TimeSpan.FromSeconds(2)); // no tick: the pull meets them
         Assert.Equal([2L], h.Pull("A").Select(l => l.Offset));
         Assert.True(buffer.IsReturned);
@@ -85,8 +87,9 @@ public sealed class FetchedBufferTests
         var h = new DeliveryHarness(maxDeliveries: 1);
         // Delivered once already by an earlier activation: the next delivery would be one too many.
         h.State.Restore(0, [], new Dictionary<long, int> { [0] = 1, [1] = 1 }, new Dictionary<long, long>(), 0, 0, 0);
-        h.Append(3);
-        var buffer = Assert.Single(h.Fetched);
+        h.Append(2); // every message of this buffer leaves in the pull, none taken
+        h.Append(1);
+        var buffer = h.Fetched[0];
         Assert.Equal([2L], h.Pull("A").Select(l => l.Offset));
         Assert.True(buffer.IsReturned);
         var letters = h.State.NextDeadLetters(100);
