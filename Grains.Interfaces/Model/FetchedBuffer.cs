@@ -17,7 +17,6 @@ namespace Granary.Grains;
 /// </remarks>
 internal sealed class FetchedBuffer
 {
-    private static long s_outstanding;
     private readonly ArrayPool<byte> _pool;
     private byte[]? _array;
     private int _references = 1;
@@ -28,11 +27,7 @@ internal sealed class FetchedBuffer
     {
         _array = array;
         _pool = pool ?? ArrayPool<byte>.Shared;
-        Interlocked.Increment(ref s_outstanding);
     }
-
-    /// <summary>Buffers of this process not returned yet (for tests and diagnostics).</summary>
-    public static long Outstanding => Volatile.Read(ref s_outstanding);
 
     /// <summary>True once the array went back to its pool: nothing may read it then.</summary>
     public bool IsReturned => Volatile.Read(ref _array) is null;
@@ -68,7 +63,6 @@ internal sealed class FetchedBuffer
         if (left < 0) throw new InvalidOperationException("A fetched buffer was released more often than it was referenced.");
         var array = Interlocked.Exchange(ref _array, null);
         if (array is null) return;
-        Interlocked.Decrement(ref s_outstanding);
         _pool.Return(array);
     }
 }
