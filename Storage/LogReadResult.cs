@@ -64,7 +64,14 @@ public sealed class LogReadResult : IDisposable
         }
     }
 
-    /// <summary>Returns the buffer to the pool.</summary>
+    /// <summary>
+    /// Hands the pooled array <see cref="Batches"/> is in to the caller (null when there is none, or it was handed over
+    /// or returned already): the caller returns it to <see cref="ArrayPool{T}.Shared"/> once nothing reads the batches,
+    /// and disposing this result no longer does.
+    /// </summary>
+    public byte[]? DetachBuffer() => Interlocked.Exchange(ref _buffer, null);
+
+    /// <summary>Returns the buffer to the pool (unless it was handed over with <see cref="DetachBuffer"/>).</summary>
     public void Dispose()
     {
         var buffer = Interlocked.Exchange(ref _buffer, null);

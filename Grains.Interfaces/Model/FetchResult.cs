@@ -25,6 +25,23 @@ public sealed record FetchResult(
     /// </summary>
     [Id(4)] public long? LostFromOffset { get; init; }
 
+    /// <summary>
+    /// The pooled array <see cref="Batches"/> is in, when the partition handed it over rather than a copy (a fetch in the
+    /// partition's own silo: the result is passed by reference). Not serialized: a result read from the wire has an
+    /// array of its own. Whoever reads the batches claims it (<see cref="TakeBuffer"/>) and releases it when done.
+    /// </summary>
+    internal FetchedBuffer? Buffer { get => _buffer; init => _buffer = value; }
+
+    [NonSerialized]
+    private readonly FetchedBuffer? _buffer;
+
+    /// <summary>
+    /// The reference to <see cref="Buffer"/> this result holds, for the first caller only (null for every later one and
+    /// for a result without a pooled buffer): the caller releases it once nothing reads <see cref="Batches"/> any more.
+    /// Without a claim the array is left to the garbage collector.
+    /// </summary>
+    internal FetchedBuffer? TakeBuffer() => Buffer is { } buffer && buffer.TryClaim() ? buffer : null;
+
     /// <summary>True when the fetch brought no records (at the end of the partition, or over lost ones).</summary>
     public bool IsEmpty => Batches.IsEmpty;
 }

@@ -9,15 +9,22 @@ namespace Granary.Grains.Cursors;
 /// Key, headers and payload are never decoded here: a pull copies the record's bytes as they are, and only a dead
 /// letter (a cold path) decodes it.
 /// </summary>
+/// <remarks>
+/// When the fetched buffer is pooled, <see cref="Owner"/> counts the messages over it: whoever keeps such a message
+/// (the ready set, a pull's taken list) holds a reference and releases it when the message leaves, after which
+/// <see cref="Batch"/> must not be read (the array may be another fetch's by then). A message kept anywhere else is
+/// made independent first (<see cref="Compact"/>).
+/// </remarks>
 internal readonly struct BufferedMessage
 {
     private const long Never = long.MaxValue;
     private const long NotDelayed = long.MinValue;
 
-    private BufferedMessage(ReadOnlyMemory<byte> batch, int recordStart, int recordLength, long offset, long timestampMs,
-        long expiresAtMs, long deliverAtMs, ulong keyHash, bool hasKey, int payloadLength)
+    private BufferedMessage(ReadOnlyMemory<byte> batch, FetchedBuffer? owner, int recordStart, int recordLength, long offset,
+        long timestampMs, long expiresAtMs, long deliverAtMs, ulong keyHash, bool hasKey, int payloadLength)
     {
         PayloadLength = payloadLength;
+        Owner = owner;
         Batch = batch;
         RecordStart = recordStart;
         RecordLength = recordLength;
@@ -31,6 +38,8 @@ internal readonly struct BufferedMessage
 
     /// <summary>The whole source batch (a slice of the fetched buffer), whose header a pull copies.</summary>
     public ReadOnlyMemory<byte> Batch { get; }
+    /// <summary>The pooled buffer <see cref="Batch"/> is in, whose references count the messages kept over it; null when the bytes are the message's own or not pooled.</summary>
+    public FetchedBuffer? Owner { get; }
     /// <summary>Where the record's encoding (length prefix included) starts in <see cref="Batch"/>.</summary>
     public int RecordStart { get; }
     /// <summary>Length of the record's encoding.</summary>
@@ -58,29 +67,31 @@ internal readonly struct BufferedMessage
     /// <summary>The encoded record, as a pull copies it.</summary>
     public ReadOnlySpan<byte> Record => Batch.Span.Slice(RecordStart, RecordLength);
 
-    public static BufferedMessage From(in RangedRecord ranged)
+    /// <summary>The message of a fetched record; <paramref name="owner"/> is the pooled buffer the record is in, if any (no reference is taken here).</summary>
+    public static BufferedMessage From(in RangedRecord ranged, FetchedBuffer? owner = null)
     {
         var record = ranged.Record;
         bool hasKey = record.Key is not null;
         ulong keyHash = record.Key is { } key ? XxHash64.HashToUInt64(key.Span) : 0;
-        return new BufferedMessage(ranged.Batch, ranged.Start, ranged.Length, record.Offset, record.TimestampMs,
+        return new BufferedMessage(ranged.Batch, owner, ranged.Start, ranged.Length, record.Offset, record.TimestampMs,
             record.ExpiresAtMs ?? Never, record.DeliverAtMs ?? NotDelayed, keyHash, hasKey, record.Payload.Length);
     }
 
     /// <summary>
     /// This message over a buffer of its own (its batch's header and its record), unless it is so already. A message
     /// that stays while the rest of its fetch moved on (delayed, or behind a key another member holds) would
-    /// otherwise keep the whole fetched buffer (up to a megabyte) alive for one record.
+    /// otherwise keep the whole fetched buffer (up to a megabyte) alive for one record. The copy is never over a pooled
+    /// buffer: it may be kept anywhere, and the original's reference (if any) stays to be released by its holder.
     /// </summary>
     public BufferedMessage Compact()
     {
         var source = Batch.Span;
         int header = RecordBatchCodec.HeaderSizeOf(source);
-        if (Batch.Length == header + RecordLength) return this;
+        if (Owner is null && Batch.Length == header + RecordLength) return this;
         var own = new byte[header + RecordLength];
         source[..header].CopyTo(own);
         Record.CopyTo(own.AsSpan(header));
-        return new BufferedMessage(own, header, RecordLength, Offset, TimestampMs, ExpiresAtMs, DeliverAtMs, KeyHash, HasKey, PayloadLength);
+        return new BufferedMessage(own, null, header, RecordLength, Offset, TimestampMs, ExpiresAtMs, DeliverAtMs, KeyHash, HasKey, PayloadLength);
     }
 
     /// <summary>Decodes the record (into a copy): for dead letters, a cold path.</summary>

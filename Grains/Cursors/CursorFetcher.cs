@@ -157,7 +157,15 @@ internal sealed partial class CursorFetcher
         long committed = _delivery.Committed;
         if (lowest is { } known && known.Offset == committed) return known.TimestampMs;
         var fetched = await _partition.FetchAsync(committed, 1, TimeSpan.Zero);
-        foreach (var ranged in StoredBatches.Read(fetched.Batches, fetched.FromOffset, fetched.NextOffset)) return ranged.Record.TimestampMs;
+        var buffer = fetched.TakeBuffer();
+        try
+        {
+            foreach (var ranged in StoredBatches.Read(fetched.Batches, fetched.FromOffset, fetched.NextOffset)) return ranged.Record.TimestampMs;
+        }
+        finally
+        {
+            buffer?.Release();
+        }
         return lowest?.TimestampMs;
     }
 
@@ -185,14 +193,24 @@ internal sealed partial class CursorFetcher
         if (!_delivery.CanFetch) return;
         int epoch = _epoch;
         var result = await _partition.FetchAsync(_delivery.FetchOffset, _delivery.FetchRoom, maxWait);
-        if (epoch != _epoch) return; // a seek moved the cursor meanwhile
-        PartitionEnd = result.EndOffset;
-        _delivery.RetainedFrom(result.StartOffset);
-        // Decoded once, here, into compact values that point into the fetched buffer.
-        foreach (var ranged in StoredBatches.Read(result.Batches, result.FromOffset, result.NextOffset))
+        // The partition's pooled buffer, when it handed it over: this fetch's reference, held while the records are
+        // looked at; each message the ready set keeps over it holds one more, and the last release returns it.
+        var buffer = result.TakeBuffer();
+        try
         {
-            if (!_delivery.IsNew(ranged.Record.Offset)) continue;
-            _delivery.Offer(BufferedMessage.From(ranged), IsForAnotherGroup(ranged.Record));
+            if (epoch != _epoch) return; // a seek moved the cursor meanwhile
+            PartitionEnd = result.EndOffset;
+            _delivery.RetainedFrom(result.StartOffset);
+            // Decoded once, here, into compact values that point into the fetched buffer.
+            foreach (var ranged in StoredBatches.Read(result.Batches, result.FromOffset, result.NextOffset))
+            {
+                if (!_delivery.IsNew(ranged.Record.Offset)) continue;
+                _delivery.Offer(BufferedMessage.From(ranged, buffer), IsForAnotherGroup(ranged.Record));
+            }
+        }
+        finally
+        {
+            buffer?.Release();
         }
         _delivery.FetchedTo(result.NextOffset);
         if (result.LostFromOffset is { } lost) _delivery.SkipLost(lost, result.NextOffset);
@@ -224,12 +242,21 @@ internal sealed partial class CursorFetcher
             {
                 int epoch = _epoch;
                 var result = await _partition.FetchAsync(from, DeliveryState.BufferLimit, TimeSpan.Zero);
-                if (epoch != _epoch) continue; // a seek dropped them
-                _delivery.RetainedFrom(result.StartOffset);
-                foreach (var ranged in StoredBatches.Read(result.Batches, result.FromOffset, result.NextOffset))
+                // Messages read again get bytes of their own (Refill): the buffer goes back once they are looked at.
+                var buffer = result.TakeBuffer();
+                try
                 {
-                    if (_delivery.IsUnread(ranged.Record.Offset))
-                        _delivery.Refill(BufferedMessage.From(ranged), IsForAnotherGroup(ranged.Record));
+                    if (epoch != _epoch) continue; // a seek dropped them
+                    _delivery.RetainedFrom(result.StartOffset);
+                    foreach (var ranged in StoredBatches.Read(result.Batches, result.FromOffset, result.NextOffset))
+                    {
+                        if (_delivery.IsUnread(ranged.Record.Offset))
+                            _delivery.Refill(BufferedMessage.From(ranged, buffer), IsForAnotherGroup(ranged.Record));
+                    }
+                }
+                finally
+                {
+                    buffer?.Release();
                 }
                 _delivery.RefilledTo(Math.Max(from, result.FromOffset), result.NextOffset);
                 _changed();

@@ -82,6 +82,7 @@ internal sealed partial class PartitionCursorGrain(
         if (_persistence is null) return; // the activation failed before its state log was open
         await _persistence.FlushAsync();
         _persistence.Close();
+        _delivery.DropReady(); // their fetched buffers go back to the pool
     }
 
     public Task<PullResult> PullAsync(string memberId, int maxMessages, TimeSpan lease, TimeSpan maxWait) =>
@@ -108,7 +109,7 @@ internal sealed partial class PartitionCursorGrain(
             if (Take(memberId, maxMessages, lease))
             {
                 var deliveries = answer(this);
-                _taking.Clear(); // no reference to fetched buffers kept past the pull
+                DeliveryState.ReleaseTaken(_taking); // copied: their fetched buffers may go back to the pool
                 _fetcher.ReadAheadAfterPull();
                 return deliveries;
             }

@@ -22,8 +22,9 @@ internal sealed class DeliveryState
 
     private readonly TimeProvider _time;
     // Messages are compact values over the fetched buffers (BufferedMessage): no payload, key or header copies; kept
-    // in pages of offsets, not a tree node per message.
-    private readonly OffsetTable<BufferedMessage> _ready = new();
+    // in pages of offsets, not a tree node per message. Holds a reference to each pooled fetched buffer it keeps a
+    // message over; every other set keeps messages with bytes of their own (Compact), or none.
+    private readonly ReadySet _ready = new();
     // Waiting for a deliver-at time or a nack delay; the due time is in _dueAt.
     private readonly SortedDictionary<long, BufferedMessage> _delayed = [];
     private readonly Dictionary<long, long> _dueAt = [];
@@ -287,18 +288,20 @@ internal sealed class DeliveryState
             payloadBytes += message.PayloadLength;
             if (attempt > 1) redelivered++;
         }
-        for (int i = first; i < leases.Count; i++) _ready.Remove(leases[i].Offset);
+        // The taken messages keep their buffer references: the pull releases them once it copied the records.
+        for (int i = first; i < leases.Count; i++) _ready.TakeOut(leases[i].Offset, out _);
         if (waiting is not null)
         {
-            foreach (var message in waiting) _ready.Set(message.Offset, message.Compact());
+            foreach (var message in waiting) _ready.Set(message.Compact());
         }
         if (done is not null)
         {
             foreach (var message in done)
             {
-                _ready.Remove(message.Offset);
+                // Dead-lettered (a copy of its own) before it leaves the ready set: its buffer may go back then.
                 if (message.IsExpiredAt(nowMs)) Expire(message);
                 else QueueDeadLetter(message, GranaryHeaders.Reasons.MaxDeliveries, _attempts.GetValueOrDefault(message.Offset));
+                _ready.Remove(message.Offset);
             }
         }
         int delivered = leases.Count - first;
@@ -311,6 +314,19 @@ internal sealed class DeliveryState
             _outcome.Changed = true;
         }
     }
+
+    /// <summary>
+    /// A pull copied the records of the messages <see cref="Take"/> gave it into its answer: the references they hold to
+    /// their fetched buffers are released (a buffer goes back to the pool with its last message), and the list emptied.
+    /// Nothing may read those messages' bytes afterwards.
+    /// </summary>
+    public static void ReleaseTaken(List<BufferedMessage> taken) => ReadySet.ReleaseTaken(taken);
+
+    /// <summary>
+    /// The cursor's activation ends: the ready messages (never saved; fetched again by the next activation) are dropped,
+    /// so that their fetched buffers go back to the pool rather than to the garbage collector.
+    /// </summary>
+    public void DropReady() => _ready.Clear();
 
     private static long LeaseEnd(long nowMs, TimeSpan lease)
     {
@@ -715,18 +731,21 @@ internal sealed class DeliveryState
             if (count <= 1) _retryKeys.Remove(key);
             else _retryKeys[key] = count - 1;
         }
-        if (ready) _ready.Set(offset, message);
+        if (ready) _ready.Set(message);
         return message;
     }
 
     /// <summary>Expired messages never go out: those waiting in memory leave now.</summary>
     private void ExpireBuffered(long nowMs)
     {
-        var expired = _ready.Entries().Select(e => e.Value).Where(m => m.IsExpiredAt(nowMs)).ToList();
-        foreach (var message in expired) _ready.Remove(message.Offset);
+        foreach (var message in _ready.Entries().Select(e => e.Value).Where(m => m.IsExpiredAt(nowMs)).ToList())
+        {
+            // Dead-lettered (a copy of its own) before it leaves the ready set: its buffer may go back then.
+            Expire(message);
+            _ready.Remove(message.Offset);
+        }
         foreach (long offset in _delayed.Where(d => d.Value.IsExpiredAt(nowMs)).Select(d => d.Key).ToList())
-            expired.Add(Unhold(offset, ready: false));
-        foreach (var message in expired) Expire(message);
+            Expire(Unhold(offset, ready: false));
     }
 
     /// <summary>An expired message, taken out of every set already: dropped (when the topic says so) or dead-lettered.</summary>
@@ -749,7 +768,8 @@ internal sealed class DeliveryState
 
     private void QueueDeadLetter(BufferedMessage message, string reason, int attempts)
     {
-        _deadLetters[message.Offset] = new DeadLetter(message, reason, attempts);
+        // A copy of its own: it waits for the dead-letter write, and the fetched buffer it came in goes back without it.
+        _deadLetters[message.Offset] = new DeadLetter(message.Compact(), reason, attempts);
         _outcome.NeedsTick = true;
         _outcome.DeadLettersQueued = true;
     }
@@ -847,7 +867,7 @@ internal sealed class DeliveryState
         else
         {
             if (_retryAt.Remove(offset)) Touch(offset);
-            if (_ready.TryAdd(offset, message)) _outcome.Available = true;
+            if (_ready.TryAdd(message)) _outcome.Available = true;
         }
     }
 

@@ -211,10 +211,15 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         }
         using (read)
         {
-            // The stored batches as they are, in one buffer per fetch (the read's is pooled and goes back now), bounded
-            // to maxMessages records from `from`.
+            // The stored batches as they are, bounded to maxMessages records from `from`, in the read's pooled buffer,
+            // handed over rather than copied: a caller in this silo gets this very result (FetchResult is immutable for
+            // Orleans) and the cursor claims the buffer and returns it to the pool once no message over it is held. A
+            // caller that does not claim it (or one in another process, which gets the bytes serialized) leaves the
+            // array to the garbage collector: it never goes back to the pool while something may read it.
             var slice = FetchSlice.Of(read.Batches.Span, from, end, maxMessages);
-            return new FetchResult(read.Batches[slice.Begin..slice.End].ToArray(), from, slice.Next, log.StartOffset, end);
+            var batches = read.Batches[slice.Begin..slice.End];
+            var buffer = batches.IsEmpty ? null : read.DetachBuffer();
+            return new FetchResult(batches, from, slice.Next, log.StartOffset, end) { Buffer = buffer is null ? null : new FetchedBuffer(buffer) };
         }
     }
 

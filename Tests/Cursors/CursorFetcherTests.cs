@@ -73,6 +73,54 @@ public sealed class CursorFetcherTests
     }
 
     [Fact]
+    public void Fetch_HandsItsPooledBufferToTheReadySet_WhichGivesItBackWithTheLastMessageTaken()
+    {
+        _partition.Append(3);
+        Assert.True(_fetcher.WaitForMessagesAsync("A", MaxWait).IsCompletedSuccessfully);
+        Assert.Equal(1, _partition.Pool.Outstanding); // claimed, and held by the three ready messages
+        List<BufferedMessage> taken = [];
+        _state.Take("A", 100, Lease, taken, []);
+        Assert.Equal(1, _partition.Pool.Outstanding);
+        Assert.Equal(["payload-0", "payload-1", "payload-2"], taken.Select(m => Encoding.UTF8.GetString(m.Decode().Payload.Span)));
+        DeliveryState.ReleaseTaken(taken);
+        Assert.Equal(0, _partition.Pool.Outstanding);
+    }
+
+    [Fact]
+    public void Fetch_VoidedByASeek_GivesItsBufferBack()
+    {
+        _partition.Append(3);
+        _partition.Hold();
+        var wait = _fetcher.WaitForMessagesAsync("A", MaxWait);
+        _fetcher.Seek();
+        _state.Seek(0);
+        _partition.Release();
+        Assert.Equal(0, _state.ReadyCount);
+        Assert.Equal(1, _partition.Pool.Returned);
+        Assert.Equal(0, _partition.Pool.Outstanding);
+        GC.KeepAlive(wait);
+    }
+
+    [Fact]
+    public void Refill_GivesItsBufferBack_AndTheMessageReadAgainHasBytesOfItsOwn()
+    {
+        _partition.Append(3);
+        Assert.True(_fetcher.WaitForMessagesAsync("A", MaxWait).IsCompletedSuccessfully);
+        List<BufferedMessage> taken = [];
+        List<LeasedRecord> leases = [];
+        _state.Take("A", 100, Lease, taken, leases);
+        DeliveryState.ReleaseTaken(taken);
+        _state.Ack("A", [leases[0].Ref, leases[2].Ref]);
+        _state.Nack("A", [leases[1].Ref], TimeSpan.Zero);
+        Changed(); // asks for the refill, which reads at once here
+        Assert.Equal(1, _state.ReadyCount);
+        Assert.Equal(0, _partition.Pool.Outstanding); // the refill's buffer went back: the message was copied
+        _state.Take("A", 100, Lease, taken, []);
+        Assert.Equal("payload-1", Encoding.UTF8.GetString(Assert.Single(taken).Decode().Payload.Span));
+        Assert.Null(taken[0].Owner);
+    }
+
+    [Fact]
     public async Task Wait_WhileALongPollRuns_SharesIt_AndEndsWhenItAnswers()
     {
         var first = _fetcher.WaitForMessagesAsync("A", MaxWait);

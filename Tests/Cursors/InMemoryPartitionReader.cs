@@ -1,12 +1,15 @@
+using System.Runtime.InteropServices;
 using Granary.Grains.Cursors;
 using Granary.Records;
+using Granary.Tests.DeliveryRules;
 
 namespace Granary.Tests.Cursors;
 
 /// <summary>
 /// A partition in memory as a cursor reads it (<see cref="IPartitionReader"/>): stored batches, an earliest retained
 /// offset, lost offsets, long polls on the given clock, and reads that can be made to fail or to wait. Every call is
-/// recorded.
+/// recorded. Reads are handed over in pooled buffers, as the partition grain hands its read to a cursor in its silo,
+/// from a <see cref="PoisoningPool"/> (<see cref="Pool"/>).
 /// </summary>
 internal sealed class InMemoryPartitionReader(TimeProvider clock) : IPartitionReader
 {
@@ -24,6 +27,9 @@ internal sealed class InMemoryPartitionReader(TimeProvider clock) : IPartitionRe
 
     /// <summary>Offsets from <see cref="StartOffset"/> below this one are lost (a missing segment): a read there reports them.</summary>
     public long LostBelow { get; set; }
+
+    /// <summary>Where the fetched buffers come from; every array given back is poisoned.</summary>
+    public PoisoningPool Pool { get; } = new();
 
     /// <summary>Every fetch asked for, in order.</summary>
     public List<(long From, int Max, TimeSpan Wait)> Fetches { get; } = [];
@@ -98,7 +104,10 @@ internal sealed class InMemoryPartitionReader(TimeProvider clock) : IPartitionRe
             taken += end - Math.Max(baseOffset, from);
             next = end;
         }
-        return new FetchResult(batches.ToArray(), from, next, StartOffset, EndOffset);
+        if (batches.Count == 0) return new FetchResult(ReadOnlyMemory<byte>.Empty, from, next, StartOffset, EndOffset);
+        // Unclaimed: the result holds the first reference, for the cursor to claim.
+        var (buffer, bytes) = Pool.Fetched(CollectionsMarshal.AsSpan(batches), claim: false);
+        return new FetchResult(bytes, from, next, StartOffset, EndOffset) { Buffer = buffer };
     }
 
     public Task WatchStoppedAsync(long fromOffset)

@@ -12,6 +12,11 @@ internal sealed record TestMessage(string? Key = null, long? ExpiresInMs = null,
 /// A <see cref="DeliveryState"/> on a <see cref="FakeTimeProvider"/>, fed as the cursor grain feeds it (stored batches
 /// decoded into <see cref="BufferedMessage"/>s), with the grain's side of pulls and answers. No silo, no real clock.
 /// </summary>
+/// <remarks>
+/// Every read is handed over in a pooled buffer, as the partition hands its read to the cursor, from a
+/// <see cref="PoisoningPool"/>: a buffer that went back while a message over it was still held shows up as a pulled
+/// record or a dead letter that does not read back as what was appended (every test of the rules checks this).
+/// </remarks>
 internal sealed class DeliveryHarness
 {
     public static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
@@ -30,6 +35,15 @@ internal sealed class DeliveryHarness
     }
 
     public FakeTimeProvider Clock { get; } = new(Start);
+
+    /// <summary>Where the fetched buffers come from and go back to.</summary>
+    public PoisoningPool Pool { get; } = new();
+
+    /// <summary>The fetched buffer of each batch read, in the order read.</summary>
+    public List<FetchedBuffer> Fetched { get; } = [];
+
+    /// <summary>The payload <see cref="Append(TestMessage[])"/> gives the message at <paramref name="offset"/>.</summary>
+    public static string PayloadOf(long offset) => $"payload-{offset}";
     public DeliveryState State { get; }
 
     /// <summary>What the state asked of the grain since the last look.</summary>
@@ -42,7 +56,7 @@ internal sealed class DeliveryHarness
     public long[] Append(params TestMessage[] messages)
     {
         long startMs = Start.ToUnixTimeMilliseconds();
-        var batch = RecordBatchBuilder.Encode(messages.Select((m, i) => new LogRecord(Encoding.UTF8.GetBytes($"payload-{_next + i}"))
+        var batch = RecordBatchBuilder.Encode(messages.Select((m, i) => new LogRecord(Encoding.UTF8.GetBytes(PayloadOf(_next + i)))
         {
             Key = m.Key is null ? null : Encoding.UTF8.GetBytes(m.Key),
             TimestampMs = startMs,
@@ -69,11 +83,14 @@ internal sealed class DeliveryHarness
 
     private void Offer(byte[] batch, long baseOffset, long end)
     {
-        foreach (var ranged in StoredBatches.Read(batch, baseOffset, end))
+        var (buffer, bytes) = Pool.Fetched(batch);
+        Fetched.Add(buffer);
+        foreach (var ranged in StoredBatches.Read(bytes, baseOffset, end))
         {
             if (ranged.Record.Offset >= State.FetchOffset && State.IsNew(ranged.Record.Offset))
-                State.Offer(BufferedMessage.From(ranged), forAnotherGroup: false);
+                State.Offer(BufferedMessage.From(ranged, buffer), forAnotherGroup: false);
         }
+        buffer.Release(); // the fetch's own reference, as CursorFetcher gives it up
         State.FetchedTo(end);
     }
 
@@ -89,11 +106,14 @@ internal sealed class DeliveryHarness
         foreach (var (batch, baseOffset, batchEnd) in _log)
         {
             if (batchEnd <= from || baseOffset >= end) continue;
-            foreach (var ranged in StoredBatches.Read(batch, baseOffset, batchEnd))
+            var (buffer, bytes) = Pool.Fetched(batch);
+            Fetched.Add(buffer);
+            foreach (var ranged in StoredBatches.Read(bytes, baseOffset, batchEnd))
             {
                 if (ranged.Record.Offset < end && State.IsUnread(ranged.Record.Offset))
-                    State.Refill(BufferedMessage.From(ranged), forAnotherGroup: false);
+                    State.Refill(BufferedMessage.From(ranged, buffer), forAnotherGroup: false);
             }
+            buffer.Release();
         }
         State.RefilledTo(from, end);
     }
@@ -109,7 +129,19 @@ internal sealed class DeliveryHarness
         _taken.Clear();
         State.Take(member, max, lease ?? Lease, _taken, leases);
         Assert.Equal(leases.Select(l => l.Offset), _taken.Select(m => m.Offset));
+        // What the pull's answer copies: each record as appended (its buffer still held), then the pull lets go.
+        foreach (var message in _taken) AssertIntact(message);
+        DeliveryState.ReleaseTaken(_taken);
         return leases;
+    }
+
+    /// <summary>The message's record reads back as appended: its buffer did not go back to the pool under it.</summary>
+    public static void AssertIntact(in BufferedMessage message)
+    {
+        Assert.False(message.Owner is { IsReturned: true }, $"message {message.Offset} is over a buffer that went back to the pool");
+        var record = message.Decode();
+        Assert.Equal(message.Offset, record.Offset);
+        Assert.Equal(PayloadOf(message.Offset), Encoding.UTF8.GetString(record.Payload.Span));
     }
 
     public static LeaseRef[] Refs(IEnumerable<LeasedRecord> leases) => [.. leases.Select(l => l.Ref)];

@@ -154,7 +154,7 @@ public sealed class RefillTests
         h.State.Nack("A", [leases[500].Ref], TimeSpan.Zero);
         h.Refill();
         // The ready set is private; the buffer a held message keeps alive is what this test is about.
-        var ready = (OffsetTable<BufferedMessage>)typeof(DeliveryState)
+        var ready = (ReadySet)typeof(DeliveryState)
             .GetField("_ready", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(h.State)!;
         var message = Assert.Single(ready.Entries()).Value;
         Assert.Equal(RecordBatchCodec.HeaderSizeOf(message.Batch.Span) + message.RecordLength, message.Batch.Length);
