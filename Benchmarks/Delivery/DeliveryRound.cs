@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Granary.Client;
 using Granary.Grains;
 using Granary.Grains.Cursors;
@@ -19,11 +20,11 @@ internal sealed class DeliveryRound
     private static readonly TimeSpan LeaseTime = TimeSpan.FromSeconds(30);
 
     private readonly DeliveryState _state = new(TimeProvider.System);
-    private readonly FetchedBuffer _fetched = new();
+    private readonly SampleFetch _fetched = new();
     private readonly List<BufferedMessage> _taken = new(PerPull);
     private readonly List<LeasedRecord> _leases = new(PerPull);
     // One ack run per pull of the last TakeAll, for AckAll.
-    private readonly LeaseRun[] _runs = new LeaseRun[FetchedBuffer.Messages / PerPull + 1];
+    private readonly LeaseRun[] _runs = new LeaseRun[SampleFetch.Messages / PerPull + 1];
     private readonly LeaseRun[] _oneRun = new LeaseRun[1];
     private int _runCount;
     private int _pulls;
@@ -42,12 +43,12 @@ internal sealed class DeliveryRound
     {
         long from = _state.FetchOffset;
         _fetched.Restamp(from);
-        foreach (var ranged in StoredBatches.Read(_fetched.Bytes, from, from + FetchedBuffer.Messages))
+        foreach (var ranged in StoredBatches.Read(_fetched.Bytes, from, from + SampleFetch.Messages))
         {
             if (!_state.IsNew(ranged.Record.Offset)) continue;
             _state.Offer(BufferedMessage.From(ranged), forAnotherGroup: false);
         }
-        _state.FetchedTo(from + FetchedBuffer.Messages);
+        _state.FetchedTo(from + SampleFetch.Messages);
         _state.TakeOutcome();
     }
 
@@ -67,8 +68,11 @@ internal sealed class DeliveryRound
         while (TakeOne())
         {
             _runs[_runCount++] = new LeaseRun(_leases[0].Offset, _leases[0].LeaseId, _leases.Count);
-            var answer = PullAnswer.Write(0, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_taken), [.. _leases]);
+            // As PartitionCursorGrain.PullRunsAsync answers (what the SDK calls); the codec gives the array back once
+            // Orleans has copied it into the outgoing message, which ReturnToPool stands for here.
+            var answer = PullAnswer.WriteRuns(0, CollectionsMarshal.AsSpan(_taken), CollectionsMarshal.AsSpan(_leases));
             bytes += answer.Records.Length;
+            answer.Records.ReturnToPool();
         }
         _taken.Clear();
         return bytes;

@@ -26,7 +26,7 @@ public class DeliveryStateBenchmarks
     }
 
     /// <summary>Offer, take and ack of one fetch; per message.</summary>
-    [Benchmark(OperationsPerInvoke = FetchedBuffer.Messages)]
+    [Benchmark(OperationsPerInvoke = SampleFetch.Messages)]
     public long FetchPullAck()
     {
         _round.FetchPullAck();

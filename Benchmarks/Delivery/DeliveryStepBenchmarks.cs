@@ -29,7 +29,7 @@ public class DeliveryStepBenchmarks
     public void BeforeOffer() => _round.Drain();
 
     /// <summary>DeliveryState.IsNew and Offer for each record of a fetch, decoded into BufferedMessage entries.</summary>
-    [Benchmark(OperationsPerInvoke = FetchedBuffer.Messages)]
+    [Benchmark(OperationsPerInvoke = SampleFetch.Messages)]
     public void Offer() => _round.OfferNextFetch();
 
     [IterationSetup(Targets = [nameof(Take), nameof(TakeAndAnswer)])]
@@ -40,11 +40,11 @@ public class DeliveryStepBenchmarks
     }
 
     /// <summary>DeliveryState.Take of a whole fetch in pulls of 64 (leases only).</summary>
-    [Benchmark(OperationsPerInvoke = FetchedBuffer.Messages)]
+    [Benchmark(OperationsPerInvoke = SampleFetch.Messages)]
     public void Take() => _round.TakeAll();
 
-    /// <summary>As <see cref="Take"/>, each pull also answered as PartitionCursorGrain does (PullAnswer.Write: one buffer and one lease array per pull).</summary>
-    [Benchmark(OperationsPerInvoke = FetchedBuffer.Messages)]
+    /// <summary>As <see cref="Take"/>, each pull also answered as PartitionCursorGrain.PullRunsAsync does (PullAnswer.WriteRuns: the records in a pooled array, given back as the codec does after writing; the leases as runs).</summary>
+    [Benchmark(OperationsPerInvoke = SampleFetch.Messages)]
     public long TakeAndAnswer() => _round.TakeAndAnswerAll();
 
     [IterationSetup(Target = nameof(AckRuns))]
@@ -56,6 +56,6 @@ public class DeliveryStepBenchmarks
     }
 
     /// <summary>DeliveryState.AckRuns of each pull's run (one call per pull), with a save (TakeChanges) every 16 pulls.</summary>
-    [Benchmark(OperationsPerInvoke = FetchedBuffer.Messages)]
+    [Benchmark(OperationsPerInvoke = SampleFetch.Messages)]
     public void AckRuns() => _round.AckAll();
 }

@@ -9,14 +9,14 @@ namespace Granary.Benchmarks.Delivery;
 /// offsets in place, so that every fetch a benchmark offers is new to the cursor without encoding anything again (the
 /// reader does not check the CRC, and the cursor keeps offsets in its own entries, not the buffer's).
 /// </summary>
-internal sealed class FetchedBuffer
+internal sealed class SampleFetch
 {
     public const int Batches = 10, PerBatch = 100, Messages = Batches * PerBatch;
 
     private readonly byte[] _bytes;
     private readonly int[] _batchStarts = new int[Batches];
 
-    public FetchedBuffer()
+    public SampleFetch()
     {
         var buffer = new List<byte>();
         for (int b = 0; b < Batches; b++)
