@@ -109,6 +109,7 @@ internal sealed partial class PartitionCursorGrain(
             if (Take(memberId, maxMessages, lease))
             {
                 var deliveries = answer(this);
+                PullAnswerAge.Record(_topic, _group, _time, CollectionsMarshal.AsSpan(_taking), CollectionsMarshal.AsSpan(_leasing));
                 DeliveryState.ReleaseTaken(_taking); // copied: their fetched buffers may go back to the pool
                 _fetcher.ReadAheadAfterPull();
                 return deliveries;

@@ -52,6 +52,22 @@ public static class GranaryMetrics
         "Time of one fdatasync (call=fdatasync) or shared syncfs (call=syncfs) of the storage engine.",
         tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = FsyncBuckets });
 
+    // The broker timestamp has whole milliseconds: an age is 0, 1, 2 ... ms, so the append buckets (0.5 ms, 1 ms,
+    // 2.5 ms ...) separate the first ones.
+    internal static readonly Histogram<double> DeliveryDelay = Meter.CreateHistogram("granary.delivery.delay", "s",
+        "Per pull answer with first deliveries: how old the oldest of them was when the answer was written, from its broker timestamp (stamped at append) or its deliver-at time if later; whole milliseconds.",
+        tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = AppendBuckets });
+
+    internal static readonly Counter<double> DeliveryAgeSum = Meter.CreateCounter<double>("granary.delivery.age", "s",
+        "The ages granary.delivery.delay takes, summed over every first-delivered message of each pull, not only the oldest: divided by granary.delivery.age.messages, the mean delay per message.");
+
+    internal static readonly Counter<long> DeliveryAgeMessages = Meter.CreateCounter<long>("granary.delivery.age.messages", "{message}",
+        "Messages whose ages granary.delivery.age sums: first deliveries.");
+
+    internal static readonly Histogram<double> FetchWake = Meter.CreateHistogram("granary.fetch.wake", "s",
+        "Per long-polling fetch woken by new records: from the partition making them visible (the append confirmed, or committed when replicated) to the fetch having read them.",
+        tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = FsyncBuckets });
+
     internal static readonly Counter<long> Redeliveries = Meter.CreateCounter<long>("granary.redeliveries", "{message}",
         "Deliveries after the first of a message (after a nack, an expired lease or a member leaving).");
 
@@ -96,6 +112,28 @@ public static class GranaryMetrics
         MessagesOut.Add(messages, in outTags);
         BytesOut.Add(payloadBytes, in outTags);
         if (redelivered > 0) Redeliveries.Add(redelivered, new TagList { { TopicTag, topic }, { GroupTag, group } });
+    }
+
+    /// <summary>Whether anything listens to the delivery delay: the pull computes ages only then.</summary>
+    internal static bool DeliveryDelayEnabled => DeliveryDelay.Enabled || DeliveryAgeSum.Enabled || DeliveryAgeMessages.Enabled;
+
+    /// <summary>
+    /// One pull answer's first deliveries: <paramref name="messages"/> of them, the oldest <paramref name="oldestMs"/>
+    /// old, their ages summing to <paramref name="summedMs"/>.
+    /// </summary>
+    internal static void RecordDeliveryDelay(string topic, string group, long oldestMs, long summedMs, int messages)
+    {
+        var tags = new TagList { { TopicTag, topic }, { GroupTag, group } };
+        DeliveryDelay.Record(oldestMs / 1000.0, in tags);
+        DeliveryAgeSum.Add(summedMs / 1000.0, in tags);
+        DeliveryAgeMessages.Add(messages, in tags);
+    }
+
+    /// <summary>A long-polling fetch that read new records <paramref name="sinceSignal"/> after the partition made them visible.</summary>
+    internal static void RecordFetchWake(string topic, TimeSpan sinceSignal)
+    {
+        if (!FetchWake.Enabled) return;
+        FetchWake.Record(sinceSignal.TotalSeconds, new TagList { { TopicTag, topic } });
     }
 
     /// <summary>Dead letters written for one reason (one of <see cref="GranaryHeaders.Reasons"/>).</summary>

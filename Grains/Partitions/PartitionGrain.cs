@@ -179,9 +179,10 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         if (maxMessages < 1) throw new GranaryException(GranaryErrorCode.InvalidArgument, "maxMessages must be positive.");
         var log = await OpenLogAsync();
         long from = Math.Max(fromOffset, log.StartOffset);
+        long? wokenAt = null;
         if (from >= ConfirmedEnd(log) && maxWait > TimeSpan.Zero)
         {
-            await _appended.WaitAsync(maxWait);
+            wokenAt = await _appended.WaitForSignalAsync(maxWait);
         }
         if (_log != log) throw Closed(null); // deleted (or closed) while this fetch waited
         long end = ConfirmedEnd(log);
@@ -209,6 +210,7 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
             LogCorrupt(logger, e, _topic, _partition);
             throw new GranaryException(GranaryErrorCode.CorruptData, $"Partition {_partition} of topic '{_topic}' has damaged data at offset {e.Offset}: {e.Reason}");
         }
+        if (wokenAt is { } signaled) GranaryMetrics.RecordFetchWake(_topic, time.GetElapsedTime(signaled));
         using (read)
         {
             // The stored batches as they are, bounded to maxMessages records from `from`, in the read's pooled buffer,

@@ -6,7 +6,7 @@ namespace Granary.LoadTest.Reporting;
 
 /// <summary>
 /// The figures of one run, printed as a table and written with <c>--json</c> under the names the issue fixes:
-/// <c>messagesPerSecond</c>, <c>megabytesPerSecond</c>, <c>latencyMs</c> (p50, p90, p99, p999, max), <c>errors</c>,
+/// <c>messagesPerSecond</c>, <c>megabytesPerSecond</c>, <c>latencyMs</c> (p50, p90, p99, p999, max, mean), <c>errors</c>,
 /// <c>settings</c>.
 /// </summary>
 internal sealed record RunReport(
@@ -53,6 +53,7 @@ internal sealed record RunReport(
             ("messages/s", MessagesPerSecond.ToString("N0", CultureInfo.InvariantCulture)),
             ("MB/s", MegabytesPerSecond.ToString("0.0", CultureInfo.InvariantCulture)),
             ("latency ms p50 / p90 / p99 / p99.9 / max", LatencyMs.ToString()),
+            ("latency ms mean", LatencyMs.Mean.ToString("0.###", CultureInfo.InvariantCulture)),
             ("errors", Errors.ToString(CultureInfo.InvariantCulture)),
         };
         if (SiloAllocation is { } allocation)
@@ -71,10 +72,13 @@ internal sealed record RunReport(
 /// <summary>Latency percentiles in milliseconds, from an HdrHistogram.</summary>
 internal sealed record LatencyReport(double P50, double P90, double P99, double P999, double Max)
 {
+    /// <summary>The mean (a latency budget subtracts the silo's mean durations from it).</summary>
+    public double Mean { get; init; }
+
     public static LatencyReport From(LatencyRecorder latency) => latency.Count == 0
         ? new LatencyReport(0, 0, 0, 0, 0)
         : new LatencyReport(Ms(latency.PercentileMicros(50)), Ms(latency.PercentileMicros(90)), Ms(latency.PercentileMicros(99)),
-            Ms(latency.PercentileMicros(99.9)), Ms(latency.PercentileMicros(100)));
+            Ms(latency.PercentileMicros(99.9)), Ms(latency.PercentileMicros(100))) { Mean = latency.MeanMicros / 1000.0 };
 
     private static double Ms(long micros) => micros / 1000.0;
 

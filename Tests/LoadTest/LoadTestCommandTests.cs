@@ -102,6 +102,7 @@ public sealed class LoadTestCommandTests
         Assert.Equal(0.3, root.GetProperty("latencyMs").GetProperty("p50").GetDouble(), 2);
         Assert.Equal(10, root.GetProperty("latencyMs").GetProperty("max").GetDouble(), 1);
         Assert.True(root.GetProperty("latencyMs").TryGetProperty("p999", out _));
+        Assert.Equal(2.2, root.GetProperty("latencyMs").GetProperty("mean").GetDouble(), 0.01); // (0.1 + 0.2 + 0.3 + 0.4 + 10) / 5
         Assert.Equal(1, root.GetProperty("errors").GetInt64());
         Assert.Equal("T", root.GetProperty("settings").GetProperty("topic").GetString());
     }
