@@ -131,8 +131,10 @@ public sealed class ReplayAndLagTests(BrokerClusterFixture fixture)
         // Measured after the first second, once the bucket's initial tokens are spent: the rate it settles to.
         var window = times.Where(t => t >= times[0].AddSeconds(1)).ToList();
         double measured = (window.Count - 1) / (window[^1] - window[0]).TotalSeconds;
-        // Never faster than the limit; slower only by what a loaded machine costs the pulls (timer ticks come late).
-        Assert.InRange(measured, rate * 0.6, rate * 1.1);
+        // Never faster than the limit (the claim). Slower only by what a loaded machine costs the pulls: a CI run with
+        // load average 38 on 2 cores measured 40% of the rate, so the floor only catches a limiter that starves the
+        // consumer (a tenth of the rate), not a slow machine.
+        Assert.InRange(measured, rate * 0.1, rate * 1.1);
     }
 
     [Fact]
