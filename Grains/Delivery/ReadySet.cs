@@ -21,7 +21,7 @@ internal sealed class ReadySet
     public int Count => _messages.Count;
 
     /// <summary>The messages in ascending offset order.</summary>
-    public IEnumerable<(long Offset, BufferedMessage Value)> Entries() => _messages.Entries();
+    public OffsetTable<BufferedMessage>.EntryList Entries() => _messages.Entries();
 
     /// <summary>The messages below <paramref name="end"/>, ascending.</summary>
     public IEnumerable<(long Offset, BufferedMessage Value)> Below(long end) => _messages.Below(end);

@@ -18,7 +18,7 @@ public sealed class DeliveryAllocationTests(ITestOutputHelper output)
     private static readonly PoisoningPool Pool = new();
 
     [Fact]
-    public void PullAndAckByRuns_AllocateAtMost12BytesPerMessage()
+    public void PullAndAckByRuns_AllocateAtMost2BytesPerMessage()
     {
         var state = new DeliveryState(new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddDays(20_000)));
         state.Configure(DeliveryMode.Shared, 20, owner: null);
@@ -43,7 +43,9 @@ public sealed class DeliveryAllocationTests(ITestOutputHelper output)
         double perMessage = (double)allocated / Messages;
         output.WriteLine($"{allocated:N0} bytes for {Messages:N0} messages pulled {PerPull} at a time and acked by runs: {perMessage:F2} per message");
         output.WriteLine($"per message: offer {(double)parts[0] / Messages:F2}, take {(double)parts[1] / Messages:F2}, ack {(double)parts[2] / Messages:F2}, save {(double)parts[3] / Messages:F2}");
-        Assert.True(perMessage <= 12, $"{perMessage:F2} bytes per message");
+        // Measured 0.8 (saves' deltas). With a tree node per page in the ready and in-flight tables, an iterator and a
+        // tree enumerator per pull and a new page object past a few spare pages, it was 10.4.
+        Assert.True(perMessage <= 2, $"{perMessage:F2} bytes per message");
     }
 
     /// <summary>Offers each batch as a fetch does, pulls it all and acks each pull as one run, saving now and then.</summary>
