@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Granary.Client;
 using Granary.Grains.Hosting;
 using Granary.Grains.Security;
@@ -41,7 +39,7 @@ internal sealed class BrokerTarget : IAsyncDisposable
         }
 
         string root = Path.Combine(Path.GetFullPath(settings.DataDirectory), $"loadtest-{Guid.NewGuid():N}");
-        int siloPort = FreePort(), gatewayPort = FreePort();
+        int siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.SetMinimumLevel(LogLevel.Warning).AddConsole();
         builder.UseOrleans(silo => silo
@@ -77,13 +75,6 @@ internal sealed class BrokerTarget : IAsyncDisposable
             _silo.Dispose();
         }
         if (_dataDirectory is not null && Directory.Exists(_dataDirectory)) Directory.Delete(_dataDirectory, recursive: true);
-    }
-
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

@@ -29,7 +29,7 @@ internal sealed class PostgresServer : IAsyncDisposable
     {
         string bin = FindOrInstall();
         string directory = Directory.CreateTempSubdirectory("granary-pg-").FullName;
-        var server = new PostgresServer(bin, directory, BrokerTarget.FreePort());
+        var server = new PostgresServer(bin, directory, FreePorts.Next());
         try
         {
             if (IsRoot) await ExternalCommand.RunAsync("chown", ["-R", "postgres:postgres", directory]);

@@ -33,7 +33,7 @@ internal sealed class RedisServer : IAsyncDisposable
     public static async Task<RedisServer> StartAsync(string serverPath, string dataDirectory, CancellationToken cancellationToken)
     {
         string directory = Directory.CreateDirectory(Path.Combine(Path.GetFullPath(dataDirectory), $"redis-{Guid.NewGuid():N}")).FullName;
-        int port = BrokerTarget.FreePort();
+        int port = FreePorts.Next();
         var start = new ProcessStartInfo(serverPath,
             ["--port", $"{port}", "--bind", "127.0.0.1", "--dir", directory, "--daemonize", "no", "--logfile", "", .. DurabilitySettings])
         {

@@ -15,12 +15,12 @@ internal sealed class SiloProcess(string dataDirectory, IReadOnlyList<string>? s
 
     public string DataDirectory { get; } = dataDirectory;
 
-    public int GatewayPort { get; } = BrokerTarget.FreePort();
+    public int GatewayPort { get; } = FreePorts.Next();
 
-    public int SiloPort { get; } = BrokerTarget.FreePort();
+    public int SiloPort { get; } = FreePorts.Next();
 
     /// <summary>Port of its admin HTTP API (loopback).</summary>
-    public int AdminPort { get; } = BrokerTarget.FreePort();
+    public int AdminPort { get; } = FreePorts.Next();
 
     /// <summary>Base URL of its admin HTTP API, console and health probes.</summary>
     public Uri AdminUrl => new($"http://127.0.0.1:{AdminPort}/");
@@ -72,10 +72,15 @@ internal sealed class SiloProcess(string dataDirectory, IReadOnlyList<string>? s
 
     /// <summary>Polls the silo's <c>/health/ready</c> until it serves grain calls (it has joined its cluster).</summary>
     /// <exception cref="TimeoutException">It did not within <paramref name="timeout"/>.</exception>
+    /// <exception cref="InvalidOperationException">The process exited first (the message holds its output).</exception>
     public async Task WaitUntilReadyAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         using var http = new HttpClient { BaseAddress = AdminUrl, Timeout = TimeSpan.FromSeconds(30) };
-        await WaitUntilReadyAsync(http, timeout, cancellationToken);
+        await WhileRunningAsync(async token =>
+        {
+            await WaitUntilReadyAsync(http, timeout, token);
+            return true;
+        }, cancellationToken);
     }
 
     /// <summary>Polls <c>/health/ready</c> through <paramref name="http"/> (an admin client, plain or HTTPS) until it answers 200.</summary>
@@ -100,8 +105,50 @@ internal sealed class SiloProcess(string dataDirectory, IReadOnlyList<string>? s
     }
 
     /// <summary>Connects a client, waiting (generously) for the silo to come up.</summary>
+    /// <exception cref="InvalidOperationException">The process exited first (the message holds its output).</exception>
     public Task<GranaryClient> ConnectAsync(CancellationToken cancellationToken = default) =>
-        GranaryClient.ConnectAsync(ClientOptions(), cancellationToken);
+        WhileRunningAsync(token => GranaryClient.ConnectAsync(ClientOptions(), token), cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="waitingForTheSilo"/> (a connect, a readiness poll) and, if the silo process exits before it
+    /// completes, cancels it and fails with the exit code and the silo's last output: a silo that could not start (a
+    /// port taken, a bad setting) fails the caller at once with its reason, not after the caller's timeout with none.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The process is not started, or exited first.</exception>
+    public async Task<T> WhileRunningAsync<T>(Func<CancellationToken, Task<T>> waitingForTheSilo, CancellationToken cancellationToken = default)
+    {
+        var process = _process ?? throw new InvalidOperationException("The silo process is not started.");
+        using var cancelWaiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var stopWatching = new CancellationTokenSource();
+        var exited = process.WaitForExitAsync(stopWatching.Token);
+        var waiting = waitingForTheSilo(cancelWaiting.Token);
+        await Task.WhenAny(waiting, exited);
+        if (!waiting.IsCompleted && exited.IsCompletedSuccessfully)
+        {
+            await cancelWaiting.CancelAsync();
+            try
+            {
+                await waiting;
+            }
+            catch (Exception)
+            {
+                // cancelled because the silo is gone: the exit below is the failure to report
+            }
+            throw new InvalidOperationException(
+                $"The silo process (gateway port {GatewayPort}, silo port {SiloPort}, admin port {AdminPort}) exited with code {process.ExitCode} " +
+                $"while a caller waited for it. Its last output:{Environment.NewLine}{string.Join(Environment.NewLine, RecentOutput.TakeLast(60))}");
+        }
+        await stopWatching.CancelAsync();
+        try
+        {
+            await exited;
+        }
+        catch (OperationCanceledException)
+        {
+            // still running: stopped watching
+        }
+        return await waiting;
+    }
 
     /// <summary>Client options for this silo's gateway, with a generous connect timeout; callers add TLS and the like.</summary>
     public GranaryClientOptions ClientOptions() =>

@@ -32,7 +32,7 @@ public sealed class AdminClientCertificateTests(AdminClientCertificateTests.Mutu
 
         public TestCertificates OtherCa { get; }
 
-        public Uri Url { get; } = new($"https://127.0.0.1:{BrokerTarget.FreePort()}/");
+        public Uri Url { get; } = new($"https://127.0.0.1:{FreePorts.Next()}/");
 
         public async ValueTask InitializeAsync()
         {

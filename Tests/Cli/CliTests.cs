@@ -189,7 +189,7 @@ public sealed class CliUnexpectedAnswerTests
     [Fact]
     public async Task AnAnswerOfAnotherShape_ExitsWithAServerError_AndAMessage_NotAStackTrace()
     {
-        int port = BrokerTarget.FreePort();
+        int port = FreePorts.Next();
         using var listener = new System.Net.HttpListener();
         listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         listener.Start();

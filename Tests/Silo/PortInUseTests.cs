@@ -16,17 +16,17 @@ public sealed class PortInUseTests(AdminApiSilo first) : IClassFixture<AdminApiS
     [Fact]
     public Task SecondSilo_OnTheGatewayPort_ExitsNamingThePort() =>
         SecondSiloRefusedAsync(first.Silo.GatewayPort, "Granary:GatewayPort",
-            siloPort: BrokerTarget.FreePort(), gatewayPort: first.Silo.GatewayPort, adminPort: BrokerTarget.FreePort());
+            siloPort: FreePorts.Next(), gatewayPort: first.Silo.GatewayPort, adminPort: FreePorts.Next());
 
     [Fact]
     public Task SecondSilo_OnTheSiloPort_ExitsNamingThePort() =>
         SecondSiloRefusedAsync(first.Silo.SiloPort, "Granary:SiloPort",
-            siloPort: first.Silo.SiloPort, gatewayPort: BrokerTarget.FreePort(), adminPort: BrokerTarget.FreePort());
+            siloPort: first.Silo.SiloPort, gatewayPort: FreePorts.Next(), adminPort: FreePorts.Next());
 
     [Fact]
     public Task SecondSilo_OnTheAdminPort_ExitsNamingThePort() =>
         SecondSiloRefusedAsync(first.Silo.AdminPort, "Granary:Admin:Urls",
-            siloPort: BrokerTarget.FreePort(), gatewayPort: BrokerTarget.FreePort(), adminPort: first.Silo.AdminPort);
+            siloPort: FreePorts.Next(), gatewayPort: FreePorts.Next(), adminPort: first.Silo.AdminPort);
 
     private async Task SecondSiloRefusedAsync(int takenPort, string setting, int siloPort, int gatewayPort, int adminPort)
     {

@@ -50,7 +50,7 @@ public sealed class SecureDefaultsTests
     public async Task KestrelEndpointBeyondLoopback_WithSecurityOn_Starts()
     {
         using var data = new TempDirectory();
-        int port = BrokerTarget.FreePort();
+        int port = FreePorts.Next();
         await using var silo = new SiloProcess(data.Path, ["--Granary:Security:Enabled=true", $"--Kestrel:Endpoints:Public:Url=http://0.0.0.0:{port}"]);
         silo.Start();
         string listening = $"Listening: admin API, console and metrics on http://0.0.0.0:{port}";
@@ -108,7 +108,7 @@ public sealed class SecureDefaultsTests
     /// <summary>The ports a refused silo is given; <c>{port}</c> in a setting is the one under test, <c>{silo}</c> the silo port.</summary>
     private sealed record Ports(int Silo, int Gateway, int Admin, int Port)
     {
-        public static Ports Free() => new(BrokerTarget.FreePort(), BrokerTarget.FreePort(), BrokerTarget.FreePort(), BrokerTarget.FreePort());
+        public static Ports Free() => new(FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), FreePorts.Next());
 
         public string Fill(string text) => text
             .Replace("{port}", Port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)

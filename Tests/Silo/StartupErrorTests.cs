@@ -22,9 +22,9 @@ public sealed class StartupErrorTests
     public async Task RefusedSetting_PrintsTheReasonAndExitsWithTheConfigurationCode(string setting, string reason)
     {
         using var data = new TempDirectory();
-        int admin = BrokerTarget.FreePort();
+        int admin = FreePorts.Next();
         var run = await SiloRun.UntilExitAsync(ExitDeadline,
-            $"--Granary:DataDirectory={data.Path}", $"--Granary:SiloPort={BrokerTarget.FreePort()}", $"--Granary:GatewayPort={BrokerTarget.FreePort()}",
+            $"--Granary:DataDirectory={data.Path}", $"--Granary:SiloPort={FreePorts.Next()}", $"--Granary:GatewayPort={FreePorts.Next()}",
             $"--Granary:Admin:Urls=http://127.0.0.1:{admin}", setting.Replace("{admin}", admin.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
 
         Assert.True(run.ExitCode == SiloExitCodes.Configuration, run.ToString());
@@ -46,8 +46,8 @@ public sealed class AdminKeyWithSecurityTests
     {
         using var data = new TempDirectory();
         var run = await SiloRun.UntilExitAsync(TimeSpan.FromSeconds(120),
-            $"--Granary:DataDirectory={data.Path}", $"--Granary:SiloPort={BrokerTarget.FreePort()}", $"--Granary:GatewayPort={BrokerTarget.FreePort()}",
-            $"--Granary:Admin:Urls=http://127.0.0.1:{BrokerTarget.FreePort()}", "--Granary:Admin:ApiKey=legacy-key",
+            $"--Granary:DataDirectory={data.Path}", $"--Granary:SiloPort={FreePorts.Next()}", $"--Granary:GatewayPort={FreePorts.Next()}",
+            $"--Granary:Admin:Urls=http://127.0.0.1:{FreePorts.Next()}", "--Granary:Admin:ApiKey=legacy-key",
             "--Granary:Security:Enabled=true", $"--Granary:Security:BootstrapKey={Admin.SecureAdminSilo.BootstrapKey}");
 
         Assert.True(run.ExitCode == SiloExitCodes.Configuration, run.ToString());
