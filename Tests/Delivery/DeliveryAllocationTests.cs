@@ -53,8 +53,9 @@ public sealed class DeliveryAllocationTests(ITestOutputHelper output)
         double perMessage = (double)allocated / Messages;
         output.WriteLine($"{allocated:N0} bytes for {Messages:N0} messages pulled {PerPull} at a time and acked by runs: {perMessage:F2} per message");
         output.WriteLine($"per message: offer {(double)parts[0] / Messages:F2}, take {(double)parts[1] / Messages:F2}, ack {(double)parts[2] / Messages:F2}, save {(double)parts[3] / Messages:F2}");
-        // Measured 0.84 (the ready set's page arrays; saves 0 since they refill one delta). With a tree node per page in the ready and in-flight tables, an iterator and a
-        // tree enumerator per pull and a new page object past a few spare pages, it was 10.4.
+        // Measured 0.84 (the ready set's page arrays; saves 0 since they refill one delta). With a tree node per page in
+        // the ready and in-flight tables, an iterator and a tree enumerator per pull and a new page object past a few
+        // spare pages, it was 10.4.
         Assert.True(perMessage <= 2, $"{perMessage:F2} bytes per message");
     }
 
