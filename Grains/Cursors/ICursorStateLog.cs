@@ -14,6 +14,7 @@ internal interface ICursorStateLog : IDisposable
     /// <summary>
     /// Saves durably what changed: <paramref name="delta"/> appended, or a snapshot (from <paramref name="snapshot"/>,
     /// called before the first await, on the caller's turn) when the delta is null (a reset) or the log decides to compact.
+    /// The delta too is read before the first await and not kept: the caller fills it anew for its next save.
     /// </summary>
     Task SaveAsync(CursorStateDelta? delta, Func<CursorStateSnapshot> snapshot);
 

@@ -42,7 +42,7 @@ internal sealed class DeliveryState
     // KeyShared: keys with a nack delay pending are blocked (by key hash, as KeyHolds), with how many are pending.
     private readonly Dictionary<ulong, int> _retryKeys = [];
     private readonly DepartedMembers _departed;
-    private readonly AckedRanges _acked = new();
+    private readonly OffsetRanges _acked = new();
     // Attempts of messages not in flight now (returned, restored); a leased message's attempt is in its lease.
     private readonly Dictionary<long, int> _attempts = [];
     // Nacked with a delay: offset → not before (Unix ms). Persisted, so a restart keeps the delay.
@@ -54,7 +54,15 @@ internal sealed class DeliveryState
     private readonly Dictionary<long, DeadLetter> _deadLetters = [];
     // Offsets whose saved status (acknowledged, attempts, nack delay) may have changed since the last TakeChanges: a
     // save writes only these (CursorStateLog). Cleared by every save, so it holds what changed within one save interval.
-    private readonly HashSet<long> _changed = [];
+    // Ranges, not a set of offsets: what changes between two saves is runs (leased, acked), so a steady drain adds to a
+    // range or two and allocates nothing, however many messages one save interval holds.
+    private readonly OffsetRanges _changed = new();
+    // The delta TakeChanges hands out, filled anew by each call: saves run one at a time and read it before their first
+    // await (ICursorStateLog), so its list keeps its room instead of a new list per save (the leased, unacknowledged
+    // offsets of each save: a few kilobytes each, ~4 bytes per message in W2).
+    private readonly CursorStateDelta _delta = new();
+    // A delta list grown past this (a huge in-flight window saved once) is not kept at that size.
+    private const int MaxKeptDeltaEntries = 16_384;
     // A seek (or anything else that changes the state wholesale) since the last save: the next save is a snapshot.
     private bool _resetNeeded;
     // Lease ids: unique per delivery. Random start, so that an answer to a delivery of an earlier activation of this
@@ -995,7 +1003,8 @@ internal sealed class DeliveryState
     /// <summary>
     /// What changed in the saved state since the last call (or restore): the committed offset and counters, and the
     /// current status of every offset whose acknowledged, attempts or nack-delay status changed. Null when the state
-    /// changed wholesale (a seek): then only a <see cref="ToSnapshot"/> describes it. Starts tracking anew.
+    /// changed wholesale (a seek): then only a <see cref="ToSnapshot"/> describes it. Starts tracking anew. The delta is
+    /// this state's own and is filled anew by the next call: read (encode) it before then.
     /// </summary>
     public CursorStateDelta? TakeChanges()
     {
@@ -1008,25 +1017,29 @@ internal sealed class DeliveryState
         }
         // Sized to its entries, counted first, not grown entry by entry: under load most changed offsets are below the
         // committed one by the save (acked in order), so _changed.Count would be far too many.
-        int entries = 0;
-        foreach (long offset in _changed)
+        var changed = _changed.Ranges;
+        long entries = 0;
+        for (int i = 0; i < changed.Count; i++)
         {
-            if (offset >= Committed) entries++;
+            if (changed[i].End > Committed) entries += changed[i].End - Math.Max(changed[i].Start, Committed);
         }
-        var delta = new CursorStateDelta
-        {
-            Committed = Committed, Expired = Expired, DeadLettered = DeadLettered, Skipped = Skipped,
-            Offsets = new List<CursorOffsetStatus>(entries),
-        };
-        foreach (long offset in _changed)
+        var delta = _delta;
+        (delta.Committed, delta.Expired, delta.DeadLettered, delta.Skipped) = (Committed, Expired, DeadLettered, Skipped);
+        var offsets = delta.Offsets;
+        offsets.Clear();
+        if (offsets.Capacity > MaxKeptDeltaEntries && entries <= MaxKeptDeltaEntries) offsets.Capacity = (int)entries;
+        else offsets.EnsureCapacity((int)entries);
+        // Ascending, as the ranges are: the delta lists its offsets in order.
+        for (int i = 0; i < changed.Count; i++)
         {
             // Below the committed offset everything is done, and the replay drops it: no entry needed.
-            if (offset < Committed) continue;
-            bool acked = _acked.Contains(offset);
-            delta.Offsets.Add(new CursorOffsetStatus(offset, acked, acked ? 0 : AttemptsOf(offset),
-                !acked && _retryAt.TryGetValue(offset, out long due) ? due : null));
+            for (long offset = Math.Max(changed[i].Start, Committed); offset < changed[i].End; offset++)
+            {
+                bool acked = _acked.Contains(offset);
+                offsets.Add(new CursorOffsetStatus(offset, acked, acked ? 0 : AttemptsOf(offset),
+                    !acked && _retryAt.TryGetValue(offset, out long due) ? due : null));
+            }
         }
-        delta.Offsets.Sort((a, b) => a.Offset.CompareTo(b.Offset));
         _changed.Clear();
         return delta;
     }

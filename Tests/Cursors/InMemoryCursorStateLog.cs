@@ -29,7 +29,12 @@ internal sealed class InMemoryCursorStateLog : ICursorStateLog
     public Task SaveAsync(CursorStateDelta? delta, Func<CursorStateSnapshot> snapshot)
     {
         bool asSnapshot = delta is null || _snapshotNext;
-        Saves.Add(asSnapshot ? (null, snapshot()) : (delta, null));
+        // A copy: the delta is the caller's, filled anew for its next save.
+        Saves.Add(asSnapshot ? (null, snapshot()) : (new CursorStateDelta
+        {
+            Committed = delta!.Committed, Expired = delta.Expired, DeadLettered = delta.DeadLettered, Skipped = delta.Skipped,
+            Offsets = [.. delta.Offsets],
+        }, null));
         if (FailNext is { } failure)
         {
             FailNext = null;

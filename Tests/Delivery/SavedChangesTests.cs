@@ -128,6 +128,31 @@ public sealed class SavedChangesTests
         Assert.Equal(0, delta.Committed);
     }
 
+    [Fact]
+    public void Delta_ListsScatteredAdjacentAndRepeatedChanges_OnceEach_Ascending_WithTheirCurrentStatus()
+    {
+        var h = new DeliveryHarness();
+        h.Append(100);
+        var leases = h.Pull("A", 100); // one run leased: offsets 0-99 changed (their attempt)
+        var first = h.State.TakeChanges()!;
+        Assert.Equal(Enumerable.Range(0, 100).Select(o => ((long)o, false, 1)), first.Offsets.Select(o => (o.Offset, o.Acked, o.Attempts)));
+
+        // Scattered and out of order, an adjacent run acked backwards, one offset changed twice, and the committed
+        // offset moving past changes below it.
+        long dueMs = h.Clock.GetUtcNow().ToUnixTimeMilliseconds() + 5_000;
+        h.State.Ack("A", [leases[90].Ref, leases[50].Ref, leases[85].Ref]);
+        h.State.Ack("A", [.. Enumerable.Range(60, 5).Reverse().Select(i => leases[i].Ref)]);
+        h.State.Nack("A", [leases[70].Ref], TimeSpan.FromSeconds(5));
+        h.State.Ack("A", [.. Enumerable.Range(0, 10).Select(i => leases[i].Ref)]);
+        var delta = h.State.TakeChanges()!;
+
+        Assert.Equal(10, delta.Committed);
+        Assert.Equal([(50L, true, 0, (long?)null), (60L, true, 0, null), (61L, true, 0, null), (62L, true, 0, null),
+                (63L, true, 0, null), (64L, true, 0, null), (70L, false, 1, dueMs), (85L, true, 0, null), (90L, true, 0, null)],
+            delta.Offsets.Select(o => (o.Offset, o.Acked, o.Attempts, o.RetryAtMs)));
+        Assert.Empty(h.State.TakeChanges()!.Offsets); // cleared by the save
+    }
+
     private static void Answer<T>(DeliveryHarness h, Random random, List<(string Member, LeasedRecord Lease)> held, Func<string, LeaseRef[], T> answer)
     {
         if (held.Count == 0) return;

@@ -1,11 +1,14 @@
 namespace Granary.Grains.Delivery;
 
 /// <summary>
-/// Offsets acknowledged (or otherwise done) above the committed offset, as sorted, disjoint, non-adjacent ranges
-/// [start, end): a run of acks costs one entry, not a set node per offset. Adding inside the list moves the ranges
-/// after it (a memmove of 16 bytes each): cheap while acks come roughly in order, as they do. Not thread-safe.
+/// A set of offsets kept as sorted, disjoint, non-adjacent ranges [start, end): a run of offsets costs one entry, not
+/// a set node per offset. The cursor keeps two: the offsets acknowledged (or otherwise done) above the committed
+/// offset, and the offsets whose saved status changed since the last save. Both come in runs (a pull leases a run, an
+/// ack acks a run), so they hold a few ranges, and <see cref="Clear"/> keeps the list's capacity: a steady drain adds
+/// to them without allocating. Adding inside the list moves the ranges after it (a memmove of 16 bytes each): cheap
+/// while offsets come roughly in order, as they do. Not thread-safe.
 /// </summary>
-internal sealed class AckedRanges
+internal sealed class OffsetRanges
 {
     private readonly List<(long Start, long End)> _ranges = [];
 
