@@ -38,7 +38,7 @@ internal static class LoadTestCommands
     private static readonly Option<Uri?> SiloMetricsOption = new("--silo-metrics")
     {
         Description = "The silo's Prometheus endpoint (e.g. http://127.0.0.1:30080/metrics; with --api-key sent as a bearer token): "
-            + "report the bytes the silo allocated per message during the run (produce, consume).",
+            + "report the bytes the silo allocated per message during the run's measured phase (produce, consume; read after any --warmup).",
         CustomParser = result => Uri.TryCreate(result.Tokens.Single().Value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
             ? uri : throw new ArgumentException("--silo-metrics must be an http(s) URL"),
     };
@@ -65,6 +65,19 @@ internal static class LoadTestCommands
         DefaultValueFactory = _ => Granary.Client.UnkeyedPartitioning.Sticky,
     };
     private static readonly Option<bool> NoIdempotenceOption = new("--no-idempotence") { Description = "Turn the idempotent producer off." };
+    private static readonly Option<long> ProduceWarmupOption = new("--warmup")
+    {
+        Description = "Warm-up messages, not measured (default 0: none). First send N messages with the same size, partitions and producer settings "
+            + "to the topic {topic}-warmup on the same client and wait for every confirm, then the measured run on --topic: the report, --json and "
+            + "--silo-metrics cover the measured messages only. Lets the silo's and this tool's JIT settle first (consume --warmup N drains them).",
+        DefaultValueFactory = _ => 0,
+    };
+    private static readonly Option<long> ConsumeWarmupOption = new("--warmup")
+    {
+        Description = "Warm-up messages, not measured (default 0: none). First drain N messages of the topic {topic}-warmup (left by produce --warmup N) "
+            + "with the same group, consumers and acks, then the measured drain of --topic: the report, --json and --silo-metrics cover it only.",
+        DefaultValueFactory = _ => 0,
+    };
     private static readonly Option<string> GroupOption = new("--group") { Description = "Consumer group.", Required = true };
     private static readonly Option<int> ConsumersOption = new("--consumers") { Description = "Consumers in the group.", DefaultValueFactory = _ => 1 };
     private static readonly Option<DeliveryMode> ModeOption = new("--mode") { Description = "Shared, Ordered or KeyShared.", DefaultValueFactory = _ => DeliveryMode.Shared };
@@ -86,14 +99,14 @@ internal static class LoadTestCommands
         var produce = new Command("produce", "Send messages with confirms and report throughput and send-to-confirm latency.")
         {
             TopicOption, MessagesOption, SizeOption, PartitionsOption, ProducersOption, RateOption, BatchBytesOption, LingerOption,
-            WindowOption, NoIdempotenceOption, TopicsOption, InFlightOption, PartitioningOption, Gateways, Embedded, DataDirectory, ApiKeyOption, SiloMetricsOption, JsonFile,
+            WindowOption, NoIdempotenceOption, TopicsOption, InFlightOption, PartitioningOption, ProduceWarmupOption, Gateways, Embedded, DataDirectory, ApiKeyOption, SiloMetricsOption, JsonFile,
         };
         produce.SetAction((parse, ct) => GuardAsync(output, () => RunAsync(parse, output, ToProduce(parse),
             (client, settings, o, a, c) => ProduceScenario.RunAsync(client, settings, o, c, a), ct)));
 
         var consume = new Command("consume", "Receive and acknowledge messages in a group and report throughput.")
         {
-            TopicOption, GroupOption, MessagesOption, ConsumersOption, ModeOption, PrefetchOption, AckOption, Gateways, Embedded, DataDirectory, ApiKeyOption, SiloMetricsOption, JsonFile,
+            TopicOption, GroupOption, MessagesOption, ConsumersOption, ModeOption, PrefetchOption, AckOption, ConsumeWarmupOption, Gateways, Embedded, DataDirectory, ApiKeyOption, SiloMetricsOption, JsonFile,
         };
         consume.SetAction((parse, ct) => GuardAsync(output, () => RunAsync(parse, output, ToConsume(parse),
             (client, settings, o, a, c) => ConsumeScenario.RunAsync(client, settings, o, c, a), ct)));
@@ -139,20 +152,22 @@ internal static class LoadTestCommands
         var settings = new ProduceSettings(parse.GetValue(TopicOption)!, parse.GetValue(MessagesOption), parse.GetValue(SizeOption),
             parse.GetValue(PartitionsOption), parse.GetValue(ProducersOption), parse.GetValue(RateOption), parse.GetValue(BatchBytesOption),
             parse.GetValue(LingerOption), parse.GetValue(WindowOption), !parse.GetValue(NoIdempotenceOption), parse.GetValue(TopicsOption),
-            parse.GetValue(InFlightOption), parse.GetValue(PartitioningOption));
+            parse.GetValue(InFlightOption), parse.GetValue(PartitioningOption), parse.GetValue(ProduceWarmupOption));
         Require(settings.Messages > 0, "--messages must be positive");
         Require(settings.Size >= 0, "--size must not be negative");
         Require(settings.Partitions > 0 && settings.Producers > 0 && settings.Window > 0 && settings.Topics > 0 && settings.InFlight > 0,
             "--partitions, --producers, --window, --topics and --in-flight must be positive");
         Require(settings.Rate is null or > 0, "--rate must be positive");
+        Require(settings.Warmup >= 0, "--warmup must not be negative");
         return settings;
     }
 
     internal static ConsumeSettings ToConsume(ParseResult parse)
     {
         var settings = new ConsumeSettings(parse.GetValue(TopicOption)!, parse.GetValue(GroupOption)!, parse.GetValue(MessagesOption),
-            parse.GetValue(ConsumersOption), parse.GetValue(ModeOption), parse.GetValue(PrefetchOption), parse.GetValue(AckOption));
+            parse.GetValue(ConsumersOption), parse.GetValue(ModeOption), parse.GetValue(PrefetchOption), parse.GetValue(AckOption), parse.GetValue(ConsumeWarmupOption));
         Require(settings.Messages > 0 && settings.Consumers > 0 && settings.Prefetch > 0, "--messages, --consumers and --prefetch must be positive");
+        Require(settings.Warmup >= 0, "--warmup must not be negative");
         return settings;
     }
 
@@ -211,7 +226,7 @@ internal static class LoadTestCommands
         if (allocation is not null && report.SiloAllocation is null)
             output.WriteLine($"note: {allocation.MetricsUrl} has no {SiloAllocationProbe.SeriesName} series (a silo before it exported System.Runtime?): no allocation figure");
         await WriteAsync(report, parse.GetValue(JsonFile), output, cancellationToken);
-        return report.Errors == 0 ? 0 : 1;
+        return report.Errors == 0 && report.Counts.GetValueOrDefault("warm-up errors") == 0 ? 0 : 1;
     }
 
     private static async Task WriteAsync(RunReport report, string? jsonFile, TextWriter output, CancellationToken cancellationToken)
