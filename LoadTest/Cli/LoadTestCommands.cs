@@ -88,6 +88,12 @@ internal static class LoadTestCommands
     };
     private static readonly Option<int> PrefetchOption = new("--prefetch") { Description = "ConsumerOptions.MaxPrefetch.", DefaultValueFactory = _ => 2048 };
     private static readonly Option<double> E2eRateOption = new("--rate") { Description = "Messages per second.", Required = true };
+    private static readonly Option<double> E2eWarmupOption = new("--warmup-seconds")
+    {
+        Description = "Warm-up, not measured (default 0: none): first the same run for this many seconds on the topic {topic}-warmup, "
+            + "then the measured run on --topic; the report and --json cover the measured run only.",
+        DefaultValueFactory = _ => 0,
+    };
     private static readonly Option<double> DurationOption = new("--duration") { Description = "Seconds.", Required = true };
     private static readonly Option<double?> KillEveryOption = new("--kill-silo-every") { Description = "Kill the silo with SIGKILL every this many seconds, and restart it." };
     private static readonly Option<double> VerifyRateOption = new("--rate") { Description = "Messages per second (so that kills land while messages flow).", DefaultValueFactory = _ => 2000 };
@@ -113,7 +119,7 @@ internal static class LoadTestCommands
 
         var e2e = new Command("e2e", "Produce at a fixed rate while consuming; report end-to-end latency.")
         {
-            TopicOption, E2eRateOption, DurationOption, SizeOption, PartitionsOption, Gateways, Embedded, DataDirectory, ApiKeyOption, JsonFile,
+            TopicOption, E2eRateOption, DurationOption, SizeOption, PartitionsOption, E2eWarmupOption, Gateways, Embedded, DataDirectory, ApiKeyOption, JsonFile,
         };
         e2e.SetAction((parse, ct) => GuardAsync(output, () => RunAsync(parse, output, ToEndToEnd(parse),
             (client, settings, o, _, c) => EndToEndScenario.RunAsync(client, settings, o, c), ct)));
@@ -175,6 +181,9 @@ internal static class LoadTestCommands
     {
         var settings = new EndToEndSettings(parse.GetValue(TopicOption)!, parse.GetValue(E2eRateOption), TimeSpan.FromSeconds(parse.GetValue(DurationOption)),
             parse.GetValue(SizeOption), parse.GetValue(PartitionsOption));
+        double warmupSeconds = parse.GetValue(E2eWarmupOption);
+        Require(warmupSeconds >= 0 && double.IsFinite(warmupSeconds), "--warmup-seconds must not be negative");
+        settings = settings with { Warmup = TimeSpan.FromSeconds(warmupSeconds) };
         Require(settings.Rate > 0 && settings.Duration > TimeSpan.Zero, "--rate and --duration must be positive");
         Require(settings.Size >= EndToEndScenario.MinimumSize, $"--size must be at least {EndToEndScenario.MinimumSize} (the send time travels in the payload)");
         return settings;

@@ -43,6 +43,12 @@ public sealed class LoadTestWarmupTests(BrokerClusterFixture fixture)
         Assert.Equal(produce with { Topic = "w1-warmup", Messages = 50, Warmup = 0 }, produce.WarmupPhase);
         Assert.Equal(["w1-warmup-0", "w1-warmup-1"], (produce with { Topics = 2 }).WarmupPhase.TopicNames);
         Assert.Equal("granary-loadtest-warmup", RedisCommand.ToSettings(Parse("redis --messages 5 --warmup 400")).WarmupPhase.Stream);
+
+        var e2e = LoadTestCommands.ToEndToEnd(Parse("e2e --topic w3 --rate 100 --duration 30 --warmup-seconds 5"));
+        Assert.Equal(TimeSpan.FromSeconds(5), e2e.Warmup);
+        Assert.Equal(e2e with { Topic = "w3-warmup", Duration = TimeSpan.FromSeconds(5), Warmup = TimeSpan.Zero }, e2e.WarmupPhase);
+        Assert.Equal(TimeSpan.Zero, LoadTestCommands.ToEndToEnd(Parse("e2e --topic w3 --rate 100 --duration 30")).Warmup);
+        Assert.Throws<ArgumentException>(() => LoadTestCommands.ToEndToEnd(Parse("e2e --topic w3 --rate 100 --duration 30 --warmup-seconds -1")));
     }
 
     [Fact]
