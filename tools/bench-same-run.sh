@@ -11,12 +11,23 @@
 # ":counters" reads the silo's allocations with dotnet-counters (DOTNET_COUNTERS, a 60 s window per phase whose
 # per-second increments inside the phase are summed), for builds whose /metrics lacks System.Runtime; otherwise the
 # tool reads them itself (--silo-metrics). Each run: every build in turn, then Redis.
+# WARMUP (default 200000; 0 = none): unmeasured warm-up messages before the measured phases, the same for every side,
+# so that each is measured with its JIT settled: produce/consume/redis --warmup $WARMUP (sent to w1-warmup, drained by
+# w2, in the same tool process). A build whose tool predates --warmup, or a ":counters" build (its dotnet-counters
+# window would count the warm-up), gets the warm-up as separate produce/consume commands on w1-warmup against its silo
+# before the measured phases instead: its silo is warm, its tool is not (a note says so).
 set -euo pipefail
 out=$1; messages=$2; runs=$3; shift 3
 mkdir -p "$out"
 tool_dir=${1#*=}; tool_dir=${tool_dir%:counters}
 redis_tool="dotnet $tool_dir/Granary.LoadTest.dll"
 counters=${DOTNET_COUNTERS:-dotnet-counters}
+warmup=${WARMUP:-200000}
+redis_warmup=()
+if [ "$warmup" -gt 0 ]; then
+  if $redis_tool redis --help | grep -- --warmup > /dev/null; then redis_warmup=(--warmup "$warmup")
+  else echo "note: $tool_dir's tool has no redis --warmup: Redis is measured without a warm-up"; fi
+fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -63,10 +74,20 @@ for run in $(seq 1 "$runs"); do
       --Granary:Admin:Urls="http://127.0.0.1:$admin" > "$out/$label-silo-$run.log" 2>&1 &
     silo_pid=$!
     until curl -sf "http://127.0.0.1:$admin/health/ready" > /dev/null; do sleep 0.5; done
-    phase "$label" "$mode" w1 produce --gateway "127.0.0.1:$gw" --topic w1 --messages "$messages" --size 100 --partitions 4 --window 1000 ${!flags_var:-}
-    phase "$label" "$mode" w2 consume --gateway "127.0.0.1:$gw" --topic w1 --group w2 --messages "$messages"
+    warm=()
+    if [ "$warmup" -gt 0 ]; then
+      if [ "$mode" != counters ] && $tool produce --help | grep -- --warmup > /dev/null; then warm=(--warmup "$warmup")
+      else
+        # The same warm-up as separate commands before the measured phases: the silo is warm, this tool process is not.
+        echo "note: $label: warm-up of $warmup messages as separate produce/consume commands on w1-warmup ($([ "$mode" = counters ] && echo "dotnet-counters would count an in-process warm-up" || echo "its tool has no --warmup")): its silo is warm, its tool is cold"
+        $tool produce --gateway "127.0.0.1:$gw" --topic w1-warmup --messages "$warmup" --size 100 --partitions 4 --window 1000 ${!flags_var:-} > "$out/$label-warmup-$run.txt" 2>&1
+        $tool consume --gateway "127.0.0.1:$gw" --topic w1-warmup --group w2 --messages "$warmup" >> "$out/$label-warmup-$run.txt" 2>&1
+      fi
+    fi
+    phase "$label" "$mode" w1 produce --gateway "127.0.0.1:$gw" --topic w1 --messages "$messages" --size 100 --partitions 4 --window 1000 ${!flags_var:-} "${warm[@]}"
+    phase "$label" "$mode" w2 consume --gateway "127.0.0.1:$gw" --topic w1 --group w2 --messages "$messages" "${warm[@]}"
     kill "$silo_pid"; wait "$silo_pid" || true; rm -rf "$data"
   done
-  $redis_tool redis --messages "$messages" --size 100 --window 1000 --data-dir /tmp > "$out/redis-$run.txt" 2>&1
+  $redis_tool redis --messages "$messages" --size 100 --window 1000 --data-dir /tmp "${redis_warmup[@]}" > "$out/redis-$run.txt" 2>&1
   echo "redis run $run: $(grep -E '^  messages/s' "$out/redis-$run.txt" | awk '{print $2}' | tr '\n' ' ') msg/s (W1 W2)"
 done

@@ -38,7 +38,7 @@ internal static class LoadTestCommands
     private static readonly Option<Uri?> SiloMetricsOption = new("--silo-metrics")
     {
         Description = "The silo's Prometheus endpoint (e.g. http://127.0.0.1:30080/metrics; with --api-key sent as a bearer token): "
-            + "report the bytes the silo allocated per message during the run (produce, consume).",
+            + "report the bytes the silo allocated per message during the run's measured phase (produce, consume; read after any --warmup).",
         CustomParser = result => Uri.TryCreate(result.Tokens.Single().Value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
             ? uri : throw new ArgumentException("--silo-metrics must be an http(s) URL"),
     };
@@ -65,6 +65,19 @@ internal static class LoadTestCommands
         DefaultValueFactory = _ => Granary.Client.UnkeyedPartitioning.Sticky,
     };
     private static readonly Option<bool> NoIdempotenceOption = new("--no-idempotence") { Description = "Turn the idempotent producer off." };
+    private static readonly Option<long> ProduceWarmupOption = new("--warmup")
+    {
+        Description = "Warm-up messages, not measured (default 0: none). First send N messages with the same size, partitions and producer settings "
+            + "to the topic {topic}-warmup on the same client and wait for every confirm, then the measured run on --topic: the report, --json and "
+            + "--silo-metrics cover the measured messages only. Lets the silo's and this tool's JIT settle first (consume --warmup N drains them).",
+        DefaultValueFactory = _ => 0,
+    };
+    private static readonly Option<long> ConsumeWarmupOption = new("--warmup")
+    {
+        Description = "Warm-up messages, not measured (default 0: none). First drain N messages of the topic {topic}-warmup (left by produce --warmup N) "
+            + "with the same group, consumers and acks, then the measured drain of --topic: the report, --json and --silo-metrics cover it only.",
+        DefaultValueFactory = _ => 0,
+    };
     private static readonly Option<string> GroupOption = new("--group") { Description = "Consumer group.", Required = true };
     private static readonly Option<int> ConsumersOption = new("--consumers") { Description = "Consumers in the group.", DefaultValueFactory = _ => 1 };
     private static readonly Option<DeliveryMode> ModeOption = new("--mode") { Description = "Shared, Ordered or KeyShared.", DefaultValueFactory = _ => DeliveryMode.Shared };
@@ -75,6 +88,12 @@ internal static class LoadTestCommands
     };
     private static readonly Option<int> PrefetchOption = new("--prefetch") { Description = "ConsumerOptions.MaxPrefetch.", DefaultValueFactory = _ => 2048 };
     private static readonly Option<double> E2eRateOption = new("--rate") { Description = "Messages per second.", Required = true };
+    private static readonly Option<double> E2eWarmupOption = new("--warmup-seconds")
+    {
+        Description = "Warm-up, not measured (default 0: none): first the same run for this many seconds on the topic {topic}-warmup, "
+            + "then the measured run on --topic; the report and --json cover the measured run only.",
+        DefaultValueFactory = _ => 0,
+    };
     private static readonly Option<double> DurationOption = new("--duration") { Description = "Seconds.", Required = true };
     private static readonly Option<double?> KillEveryOption = new("--kill-silo-every") { Description = "Kill the silo with SIGKILL every this many seconds, and restart it." };
     private static readonly Option<double> VerifyRateOption = new("--rate") { Description = "Messages per second (so that kills land while messages flow).", DefaultValueFactory = _ => 2000 };
@@ -86,21 +105,21 @@ internal static class LoadTestCommands
         var produce = new Command("produce", "Send messages with confirms and report throughput and send-to-confirm latency.")
         {
             TopicOption, MessagesOption, SizeOption, PartitionsOption, ProducersOption, RateOption, BatchBytesOption, LingerOption,
-            WindowOption, NoIdempotenceOption, TopicsOption, InFlightOption, PartitioningOption, Gateways, Embedded, DataDirectory, ApiKeyOption, SiloMetricsOption, JsonFile,
+            WindowOption, NoIdempotenceOption, TopicsOption, InFlightOption, PartitioningOption, ProduceWarmupOption, Gateways, Embedded, DataDirectory, ApiKeyOption, SiloMetricsOption, JsonFile,
         };
         produce.SetAction((parse, ct) => GuardAsync(output, () => RunAsync(parse, output, ToProduce(parse),
             (client, settings, o, a, c) => ProduceScenario.RunAsync(client, settings, o, c, a), ct)));
 
         var consume = new Command("consume", "Receive and acknowledge messages in a group and report throughput.")
         {
-            TopicOption, GroupOption, MessagesOption, ConsumersOption, ModeOption, PrefetchOption, AckOption, Gateways, Embedded, DataDirectory, ApiKeyOption, SiloMetricsOption, JsonFile,
+            TopicOption, GroupOption, MessagesOption, ConsumersOption, ModeOption, PrefetchOption, AckOption, ConsumeWarmupOption, Gateways, Embedded, DataDirectory, ApiKeyOption, SiloMetricsOption, JsonFile,
         };
         consume.SetAction((parse, ct) => GuardAsync(output, () => RunAsync(parse, output, ToConsume(parse),
             (client, settings, o, a, c) => ConsumeScenario.RunAsync(client, settings, o, c, a), ct)));
 
         var e2e = new Command("e2e", "Produce at a fixed rate while consuming; report end-to-end latency.")
         {
-            TopicOption, E2eRateOption, DurationOption, SizeOption, PartitionsOption, Gateways, Embedded, DataDirectory, ApiKeyOption, JsonFile,
+            TopicOption, E2eRateOption, DurationOption, SizeOption, PartitionsOption, E2eWarmupOption, Gateways, Embedded, DataDirectory, ApiKeyOption, JsonFile,
         };
         e2e.SetAction((parse, ct) => GuardAsync(output, () => RunAsync(parse, output, ToEndToEnd(parse),
             (client, settings, o, _, c) => EndToEndScenario.RunAsync(client, settings, o, c), ct)));
@@ -139,20 +158,22 @@ internal static class LoadTestCommands
         var settings = new ProduceSettings(parse.GetValue(TopicOption)!, parse.GetValue(MessagesOption), parse.GetValue(SizeOption),
             parse.GetValue(PartitionsOption), parse.GetValue(ProducersOption), parse.GetValue(RateOption), parse.GetValue(BatchBytesOption),
             parse.GetValue(LingerOption), parse.GetValue(WindowOption), !parse.GetValue(NoIdempotenceOption), parse.GetValue(TopicsOption),
-            parse.GetValue(InFlightOption), parse.GetValue(PartitioningOption));
+            parse.GetValue(InFlightOption), parse.GetValue(PartitioningOption), parse.GetValue(ProduceWarmupOption));
         Require(settings.Messages > 0, "--messages must be positive");
         Require(settings.Size >= 0, "--size must not be negative");
         Require(settings.Partitions > 0 && settings.Producers > 0 && settings.Window > 0 && settings.Topics > 0 && settings.InFlight > 0,
             "--partitions, --producers, --window, --topics and --in-flight must be positive");
         Require(settings.Rate is null or > 0, "--rate must be positive");
+        Require(settings.Warmup >= 0, "--warmup must not be negative");
         return settings;
     }
 
     internal static ConsumeSettings ToConsume(ParseResult parse)
     {
         var settings = new ConsumeSettings(parse.GetValue(TopicOption)!, parse.GetValue(GroupOption)!, parse.GetValue(MessagesOption),
-            parse.GetValue(ConsumersOption), parse.GetValue(ModeOption), parse.GetValue(PrefetchOption), parse.GetValue(AckOption));
+            parse.GetValue(ConsumersOption), parse.GetValue(ModeOption), parse.GetValue(PrefetchOption), parse.GetValue(AckOption), parse.GetValue(ConsumeWarmupOption));
         Require(settings.Messages > 0 && settings.Consumers > 0 && settings.Prefetch > 0, "--messages, --consumers and --prefetch must be positive");
+        Require(settings.Warmup >= 0, "--warmup must not be negative");
         return settings;
     }
 
@@ -160,6 +181,9 @@ internal static class LoadTestCommands
     {
         var settings = new EndToEndSettings(parse.GetValue(TopicOption)!, parse.GetValue(E2eRateOption), TimeSpan.FromSeconds(parse.GetValue(DurationOption)),
             parse.GetValue(SizeOption), parse.GetValue(PartitionsOption));
+        double warmupSeconds = parse.GetValue(E2eWarmupOption);
+        Require(warmupSeconds >= 0 && double.IsFinite(warmupSeconds), "--warmup-seconds must not be negative");
+        settings = settings with { Warmup = TimeSpan.FromSeconds(warmupSeconds) };
         Require(settings.Rate > 0 && settings.Duration > TimeSpan.Zero, "--rate and --duration must be positive");
         Require(settings.Size >= EndToEndScenario.MinimumSize, $"--size must be at least {EndToEndScenario.MinimumSize} (the send time travels in the payload)");
         return settings;
@@ -211,7 +235,7 @@ internal static class LoadTestCommands
         if (allocation is not null && report.SiloAllocation is null)
             output.WriteLine($"note: {allocation.MetricsUrl} has no {SiloAllocationProbe.SeriesName} series (a silo before it exported System.Runtime?): no allocation figure");
         await WriteAsync(report, parse.GetValue(JsonFile), output, cancellationToken);
-        return report.Errors == 0 ? 0 : 1;
+        return report.Errors == 0 && report.Counts.GetValueOrDefault("warm-up errors") == 0 ? 0 : 1;
     }
 
     private static async Task WriteAsync(RunReport report, string? jsonFile, TextWriter output, CancellationToken cancellationToken)

@@ -23,8 +23,11 @@ internal enum AckStyle
 }
 
 /// <summary>Settings of <c>consume</c>.</summary>
-internal sealed record ConsumeSettings(string Topic, string Group, long Messages, int Consumers, DeliveryMode Mode, int Prefetch, AckStyle Ack = AckStyle.Forget)
+internal sealed record ConsumeSettings(string Topic, string Group, long Messages, int Consumers, DeliveryMode Mode, int Prefetch, AckStyle Ack = AckStyle.Forget, long Warmup = 0)
 {
+    /// <summary>The unmeasured phase of <c>--warmup N</c>: these same settings draining N messages of <c>{topic}-warmup</c>.</summary>
+    public ConsumeSettings WarmupPhase => this with { Topic = Topics.WarmupName(Topic), Messages = Warmup, Warmup = 0 };
+
     public IReadOnlyDictionary<string, string> ToDictionary() => new Dictionary<string, string>
     {
         ["topic"] = Topic,
@@ -34,6 +37,7 @@ internal sealed record ConsumeSettings(string Topic, string Group, long Messages
         ["mode"] = Mode.ToString(),
         ["prefetch"] = Prefetch.ToString(CultureInfo.InvariantCulture),
         ["ack"] = Ack.ToString(),
+        ["warmup"] = Warmup.ToString(CultureInfo.InvariantCulture),
     };
 }
 
@@ -41,11 +45,60 @@ internal sealed record ConsumeSettings(string Topic, string Group, long Messages
 /// <c>consume</c>: K consumers of one group receive and acknowledge N messages, each ack as <see cref="AckStyle"/>
 /// says; the run ends when the broker has answered N acks (for queued acks: when <c>FlushAcksAsync</c> returns after
 /// the N-th). Latency is from the broker's timestamp to receipt, so on a backlog it is the messages' age.
+/// With <c>--warmup N</c> the same client and group first drain N messages of <c>{topic}-warmup</c> (left there by
+/// <c>produce --warmup N</c>) the same way, and the consumers of that phase leave before the measured one starts.
 /// </summary>
 internal static class ConsumeScenario
 {
     public static async Task<RunReport> RunAsync(GranaryClient client, ConsumeSettings settings, TextWriter output, CancellationToken cancellationToken,
         SiloAllocationProbe? allocation = null)
+    {
+        var counts = new Dictionary<string, long>();
+        if (settings.Warmup > 0)
+        {
+            var warmup = settings.WarmupPhase;
+            await RequireBacklogAsync(client, warmup, cancellationToken);
+            var warm = await DrainAsync(client, warmup, "consume warm-up", output, allocation: null, cancellationToken);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"warm-up (not measured): {warm.Messages:N0} of {settings.Warmup:N0} warm-up messages drained first from {warmup.Topic} by group {warmup.Group} in {warm.Seconds:0.00} s, {warm.Errors} errors"));
+            counts["warm-up messages"] = warm.Messages;
+            counts["warm-up errors"] = warm.Errors;
+        }
+        return await DrainAsync(client, settings, "consume", output, allocation, cancellationToken) with { Counts = counts };
+    }
+
+    /// <summary>
+    /// Refuses a warm-up that could never end: the group must have at least <c>settings.Messages</c> unacknowledged
+    /// messages on the warm-up topic (all of them when the group is new: it starts at the earliest).
+    /// </summary>
+    private static async Task RequireBacklogAsync(GranaryClient client, ConsumeSettings settings, CancellationToken cancellationToken)
+    {
+        TopicDescription topic;
+        try
+        {
+            topic = await client.Admin.DescribeTopicAsync(settings.Topic, cancellationToken);
+        }
+        catch (GranaryException e) when (e.Code == GranaryErrorCode.TopicNotFound)
+        {
+            throw new ArgumentException($"--warmup {settings.Messages}: the warm-up topic {settings.Topic} does not exist (run produce with --warmup first)");
+        }
+        long available;
+        try
+        {
+            available = (await client.Admin.GetLagAsync(settings.Topic, settings.Group, cancellationToken)).TotalLag;
+        }
+        catch (GranaryException e) when (e.Code == GranaryErrorCode.GroupNotFound)
+        {
+            available = topic.PartitionDetails.Sum(p => p.EndOffset - p.StartOffset);
+        }
+        if (available < settings.Messages)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"--warmup {settings.Messages}: the warm-up topic {settings.Topic} holds only {available} messages not yet acknowledged by group {settings.Group}"));
+    }
+
+    /// <summary>One phase: the consumers drain <c>settings.Messages</c> of <c>settings.Topic</c>, then leave.</summary>
+    private static async Task<RunReport> DrainAsync(GranaryClient client, ConsumeSettings settings, string label, TextWriter output,
+        SiloAllocationProbe? allocation, CancellationToken cancellationToken)
     {
         var latency = new LatencyRecorder();
         long acked = 0, errors = 0, bytes = 0;
@@ -58,7 +111,7 @@ internal static class ConsumeScenario
         TimeSpan elapsed;
         try
         {
-            await using (new ProgressDisplay("consume", () => Volatile.Read(ref acked), () => Volatile.Read(ref errors), output))
+            await using (new ProgressDisplay(label, () => Volatile.Read(ref acked), () => Volatile.Read(ref errors), output))
             {
                 var readers = consumers.Select(consumer => Task.Run(async () =>
                 {

@@ -6,8 +6,11 @@ using StackExchange.Redis;
 namespace Granary.LoadTest.Scenarios;
 
 /// <summary>Settings of <c>redis</c>.</summary>
-internal sealed record RedisSettings(long Messages, int Size, int Window, int ReadCount, string Stream, string Group)
+internal sealed record RedisSettings(long Messages, int Size, int Window, int ReadCount, string Stream, string Group, long Warmup = 0)
 {
+    /// <summary>The unmeasured phase of <c>--warmup N</c>: these same settings with N messages on the stream <c>{stream}-warmup</c>.</summary>
+    public RedisSettings WarmupPhase => this with { Stream = Topics.WarmupName(Stream), Messages = Warmup, Warmup = 0 };
+
     public IReadOnlyDictionary<string, string> ToDictionary(string server) => new Dictionary<string, string>
     {
         ["server"] = server,
@@ -16,6 +19,7 @@ internal sealed record RedisSettings(long Messages, int Size, int Window, int Re
         ["size"] = Size.ToString(CultureInfo.InvariantCulture),
         ["window"] = Window.ToString(CultureInfo.InvariantCulture),
         ["read-count"] = ReadCount.ToString(CultureInfo.InvariantCulture),
+        ["warmup"] = Warmup.ToString(CultureInfo.InvariantCulture),
     };
 }
 
@@ -30,7 +34,27 @@ internal static class RedisScenario
 {
     private static readonly RedisValue Field = "p";
 
-    public static async Task<RunReport> ProduceAsync(IDatabase db, RedisSettings settings, string server, TextWriter output, CancellationToken cancellationToken)
+    /// <summary>
+    /// <c>--warmup N</c>: N pipelined <c>XADD</c>s to <c>{stream}-warmup</c>, then their <c>XREADGROUP</c> + <c>XACK</c>
+    /// drain in the same group, on the same connection as the measured workloads that follow, so that this tool's
+    /// client code is as warm for Redis as it is for Granary. Returns the warm-up's (messages sent and drained, errors).
+    /// </summary>
+    public static async Task<(long Produced, long Drained, long Errors)> WarmUpAsync(IDatabase db, RedisSettings settings, string server, TextWriter output,
+        CancellationToken cancellationToken)
+    {
+        var warmup = settings.WarmupPhase;
+        var produced = await ProduceAsync(db, warmup, server, output, cancellationToken, "redis produce warm-up");
+        // Drains what was added: waiting for XADDs that failed would never end.
+        var drained = produced.Messages == 0 ? null
+            : await ConsumeAsync(db, warmup with { Messages = produced.Messages }, server, output, cancellationToken, "redis consume warm-up");
+        long drainedMessages = drained?.Messages ?? 0, errors = produced.Errors + (drained?.Errors ?? 0);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"warm-up (not measured): {produced.Messages:N0} of {warmup.Messages:N0} warm-up messages added first to stream {warmup.Stream} in {produced.Seconds:0.00} s, {drainedMessages:N0} drained by group {warmup.Group} in {drained?.Seconds ?? 0:0.00} s, {errors} errors"));
+        return (produced.Messages, drainedMessages, errors);
+    }
+
+    public static async Task<RunReport> ProduceAsync(IDatabase db, RedisSettings settings, string server, TextWriter output, CancellationToken cancellationToken,
+        string label = "redis produce")
     {
         var latency = new LatencyRecorder();
         long confirmed = 0, errors = 0;
@@ -39,7 +63,7 @@ internal static class RedisScenario
         RedisValue value = payload;
         using var window = new SemaphoreSlim(settings.Window);
         var started = Stopwatch.GetTimestamp();
-        await using (new ProgressDisplay("redis produce", () => Volatile.Read(ref confirmed), () => Volatile.Read(ref errors), output))
+        await using (new ProgressDisplay(label, () => Volatile.Read(ref confirmed), () => Volatile.Read(ref errors), output))
         {
             for (long i = 0; i < settings.Messages; i++)
             {
@@ -65,7 +89,8 @@ internal static class RedisScenario
         return RunReport.From("redis-produce", confirmed, confirmed * settings.Size, elapsed, latency, errors, settings.ToDictionary(server));
     }
 
-    public static async Task<RunReport> ConsumeAsync(IDatabase db, RedisSettings settings, string server, TextWriter output, CancellationToken cancellationToken)
+    public static async Task<RunReport> ConsumeAsync(IDatabase db, RedisSettings settings, string server, TextWriter output, CancellationToken cancellationToken,
+        string label = "redis consume")
     {
         try
         {
@@ -79,7 +104,7 @@ internal static class RedisScenario
         long acked = 0, received = 0, errors = 0, bytes = 0;
         using var window = new SemaphoreSlim(settings.Window);
         var started = Stopwatch.GetTimestamp();
-        await using (new ProgressDisplay("redis consume", () => Volatile.Read(ref acked), () => Volatile.Read(ref errors), output))
+        await using (new ProgressDisplay(label, () => Volatile.Read(ref acked), () => Volatile.Read(ref errors), output))
         {
             while (received < settings.Messages)
             {

@@ -15,4 +15,10 @@ internal static class Topics
         {
         }
     }
+
+    /// <summary>
+    /// The topic (or Redis stream) a <c>--warmup</c> phase uses for <paramref name="topic"/>: <c>{topic}-warmup</c>, so that the
+    /// warm-up's messages never count in the measured topic and a later <c>consume --warmup</c> finds them.
+    /// </summary>
+    public static string WarmupName(string topic) => $"{topic}-warmup";
 }

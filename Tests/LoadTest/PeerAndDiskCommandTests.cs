@@ -49,6 +49,36 @@ public sealed class PeerAndDiskCommandTests
     }
 
     [Fact]
+    public async Task Redis_WithWarmup_AddsAndDrainsTheWarmupStreamFirst_AndReportsOnlyTheMeasuredMessages()
+    {
+        Assert.SkipUnless(File.Exists("/usr/bin/redis-server"), "redis-server is not installed");
+        using var data = new TempDirectory();
+        string json = Path.Combine(data.Path, "redis.json");
+        var output = new StringWriter();
+        await using var server = await RedisServer.StartAsync("/usr/bin/redis-server", data.Path, TestContext.Current.CancellationToken);
+
+        int exit = await LoadTestCommands.Build(output)
+            .Parse($"redis --redis {server.Endpoint} --messages 3000 --size 64 --warmup 500 --json {json}").InvokeAsync();
+
+        Assert.True(exit == 0, output.ToString());
+        using var reports = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        Assert.All([reports.RootElement[0], reports.RootElement[1]], r =>
+        {
+            Assert.Equal(3000, r.GetProperty("messages").GetInt64());
+            Assert.Equal(500, r.GetProperty("counts").GetProperty("warm-up messages").GetInt64());
+            Assert.Equal("500", r.GetProperty("settings").GetProperty("warmup").GetString());
+        });
+        Assert.Contains("500 of 500 warm-up messages added first to stream granary-loadtest-warmup", output.ToString(), StringComparison.Ordinal);
+        await using var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(server.Endpoint);
+        var db = connection.GetDatabase();
+        Assert.Equal(500, await db.StreamLengthAsync("granary-loadtest-warmup"));
+        Assert.Equal(3000, await db.StreamLengthAsync("granary-loadtest"));
+        Assert.Equal(0, (await db.StreamPendingAsync("granary-loadtest-warmup", "loadtest")).PendingMessageCount); // drained and acked
+        var group = Assert.Single(await db.StreamGroupInfoAsync("granary-loadtest-warmup"));
+        Assert.Equal(500L, group.EntriesRead);
+    }
+
+    [Fact]
     public async Task DiskProbe_ReportsTheLatencyOfPwritePlusFdatasync()
     {
         using var data = new TempDirectory();
