@@ -38,18 +38,6 @@ internal sealed class PartitionSender : IAsyncDisposable
     // Settles when the batch dispatched last has its outcome: a batch refused as out of order waits for it.
     private Task _lastDispatched = Task.CompletedTask;
 
-    // Guards dispatching (stamping a batch and issuing its call), so batches go out in queue order whichever thread
-    // sends them: the loop, or a caller whose send goes out alone on its own thread (see TryDispatchAlone).
-    private readonly Lock _dispatchGate = new();
-    // True while the loop has taken sends from the queue that it has not dispatched yet. Under _dispatchGate.
-    private bool _loopHolds;
-    private bool _closed; // under _dispatchGate
-    // The loop's own execution context (none of a caller's): a send dispatched on a caller's thread runs in it, as it
-    // would on the loop. Null until the loop has started.
-    private ExecutionContext? _loopContext;
-    private readonly CancellationToken _stopping;
-    private PendingSend? _dispatchingAlone; // the send TryDispatchAlone hands to DispatchAlone; under _dispatchGate
-
     public PartitionSender(IPartitionGrain grain, string topic, int partition, ProducerOptions options, long producerId,
         Func<int, PendingSend[], GranaryException, bool> onRefused, CancellationToken stopping, ILogger? logger = null)
     {
@@ -66,55 +54,14 @@ internal sealed class PartitionSender : IAsyncDisposable
             FullMode = BoundedChannelFullMode.Wait,
         });
         _inFlight = new SemaphoreSlim(options.MaxInFlightBatchesPerPartition);
-        _stopping = stopping;
         // The loop drains what is queued even while stopping, so it does not take the token. It serves every later
         // send, so it must not inherit the context of the send that created it: that send's publish activity (its
         // grain calls would all be traced under it) and whatever else the caller keeps in async locals.
         using (ExecutionContext.SuppressFlow()) _loop = Task.Run(() => RunAsync(stopping), CancellationToken.None);
     }
 
-    /// <summary>
-    /// Queues a send if there is room; false when the queue is full (then <see cref="EnqueueAsync"/> waits for room).
-    /// Calls must come in send order (the producer makes them under its lock).
-    /// </summary>
-    public bool TryEnqueue(PendingSend send) => TryDispatchAlone(send) || _queue.Writer.TryWrite(send);
-
-    /// <summary>
-    /// Sends <paramref name="send"/> as a batch of its own on the calling thread, when it could not join a batch anyway:
-    /// no linger, nothing queued or held by the loop, and no batch in flight. It then goes out without waking the loop
-    /// (a thread hand-off that costs about as much as the network hop on a busy machine). Otherwise false: queue it.
-    /// </summary>
-    private bool TryDispatchAlone(PendingSend send)
-    {
-        if (_options.LingerMs > 0 || Volatile.Read(ref _loopContext) is not { } context) return false;
-        lock (_dispatchGate)
-        {
-            if (_closed || _loopHolds || _queue.Reader.Count > 0 || _inFlight.CurrentCount < _options.MaxInFlightBatchesPerPartition) return false;
-            if (!_inFlight.Wait(0)) return false;
-            // In the loop's context, not the caller's: the caller's async locals (its publish activity, Orleans request
-            // context) do not go with the call, exactly as when the loop sends it.
-            _dispatchingAlone = send;
-            ExecutionContext.Run(context, static state => ((PartitionSender)state!).DispatchAlone(), this);
-        }
-        return true;
-    }
-
-    private void DispatchAlone()
-    {
-        var send = _dispatchingAlone!;
-        _dispatchingAlone = null;
-        var (stamp, previous, settled) = BeginDispatchLocked(1);
-        _ = SendAsync([send], stamp, previous, settled, _stopping);
-    }
-
-    /// <summary>Stamps the next batch of <paramref name="count"/> sends and makes it the last dispatched. Under _dispatchGate.</summary>
-    private (BatchStamp Stamp, Task Previous, TaskCompletionSource Settled) BeginDispatchLocked(int count)
-    {
-        var settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var previous = _lastDispatched;
-        _lastDispatched = settled.Task;
-        return (Stamp(count, settled.Task), previous, settled);
-    }
+    /// <summary>Queues a send if there is room; false when the queue is full (then <see cref="EnqueueAsync"/> waits for room).</summary>
+    public bool TryEnqueue(PendingSend send) => _queue.Writer.TryWrite(send);
 
     /// <summary>Queues a send, waiting for room; writers waiting for room are served in the order they came.</summary>
     public ValueTask EnqueueAsync(PendingSend send, CancellationToken cancellationToken) => _queue.Writer.WriteAsync(send, cancellationToken);
@@ -122,7 +69,6 @@ internal sealed class PartitionSender : IAsyncDisposable
     /// <summary>Sends what is queued, waits for the batches in flight, then stops.</summary>
     public async ValueTask DisposeAsync()
     {
-        lock (_dispatchGate) _closed = true;
         _queue.Writer.TryComplete();
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         for (int i = 0; i < _options.MaxInFlightBatchesPerPartition; i++) await _inFlight.WaitAsync().ConfigureAwait(false);
@@ -131,13 +77,10 @@ internal sealed class PartitionSender : IAsyncDisposable
 
     private async Task RunAsync(CancellationToken stopping)
     {
-        Volatile.Write(ref _loopContext, ExecutionContext.Capture());
         var reader = _queue.Reader;
         var batch = new List<PendingSend>();
         while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
-            // From taking the first send until its batch is dispatched, no send may go out alone ahead of it.
-            lock (_dispatchGate) _loopHolds = true;
             int bytes = 0;
             // A message that would take a non-empty batch past BatchBytes waits for the next batch, so a batch is
             // either within BatchBytes or a single message (which the topic's size limit already bounds).
@@ -148,17 +91,16 @@ internal sealed class PartitionSender : IAsyncDisposable
                 bytes += send!.Size;
             }
             if (_options.LingerMs > 0 && bytes < _options.BatchBytes) bytes = await LingerAsync(reader, batch, bytes).ConfigureAwait(false);
-            if (batch.Count > 0)
-            {
-                await _inFlight.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-                var sending = batch.ToArray();
-                batch.Clear();
-                (BatchStamp stamp, Task previous, TaskCompletionSource settled) dispatch;
-                lock (_dispatchGate) dispatch = BeginDispatchLocked(sending.Length);
-                // Issued outside the lock (nothing dispatches while the loop holds sends), and only then released.
-                _ = SendAsync(sending, dispatch.stamp, dispatch.previous, dispatch.settled, stopping);
-            }
-            lock (_dispatchGate) _loopHolds = false;
+            if (batch.Count == 0) continue;
+
+            await _inFlight.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            var sending = batch.ToArray();
+            batch.Clear();
+            var settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var previous = _lastDispatched;
+            _lastDispatched = settled.Task;
+            var stamp = Stamp(sending.Length, settled.Task);
+            _ = SendAsync(sending, stamp, previous, settled, stopping);
         }
     }
 
@@ -261,7 +203,6 @@ internal sealed class PartitionSender : IAsyncDisposable
         BatchStamp encodedFor = default;
         bool mayBeInUse = false;
         bool unanswered = false; // some call with the current buffer ended without the partition's answer
-        bool inFlightEnded = false;
         try
         {
             for (int attempt = 0; ;)
@@ -284,9 +225,6 @@ internal sealed class PartitionSender : IAsyncDisposable
                     mayBeInUse = true;
                     var result = await _grain.AppendAsync(batch).ConfigureAwait(false);
                     mayBeInUse = unanswered;
-                    // The batch has its outcome: the next one may go before these callers resume (one of them may be
-                    // about to send it, alone on its own thread, which needs this batch out of flight).
-                    EndInFlight(settled, ref inFlightEnded);
                     var timestamp = DateTimeOffset.FromUnixTimeMilliseconds(result.TimestampMs);
                     for (int i = 0; i < sends.Length; i++)
                     {
@@ -324,7 +262,6 @@ internal sealed class PartitionSender : IAsyncDisposable
         catch (Exception e)
         {
             AbandonProducerId(stamp.ProducerId);
-            EndInFlight(settled, ref inFlightEnded);
             var error = e as GranaryException ?? Errors.Translate(e);
             // Refused, not stored: the topic may have been re-created with fewer partitions since the sends were routed.
             if (error.Code is GranaryErrorCode.TopicNotFound or GranaryErrorCode.InvalidArgument && _onRefused(_partition, sends, error)) return;
@@ -334,17 +271,9 @@ internal sealed class PartitionSender : IAsyncDisposable
         finally
         {
             if (!mayBeInUse) encoded?.Dispose();
-            EndInFlight(settled, ref inFlightEnded);
+            settled.TrySetResult();
+            _inFlight.Release();
         }
-    }
-
-    /// <summary>Marks a batch settled and out of flight, once.</summary>
-    private void EndInFlight(TaskCompletionSource settled, ref bool ended)
-    {
-        if (ended) return;
-        ended = true;
-        settled.TrySetResult();
-        _inFlight.Release();
     }
 
     /// <summary>
