@@ -20,7 +20,7 @@ public sealed partial class PartitionLog
     // Flushes between their capture and their end (the loop's, and a lone append's on its own thread). Write lock held.
     private int _flushesRunning;
 
-    /// <summary>Number of fsyncs the group-commit loop has issued since the log was opened.</summary>
+    /// <summary>Number of flushes (the group-commit loop's, and lone appends' own) that completed since the log was opened.</summary>
     public long FlushCount => Interlocked.Read(ref _flushCount);
 
     // Reused under the write lock: the stamped base offset and the gather list for one positional write.
@@ -80,8 +80,8 @@ public sealed partial class PartitionLog
     private ValueTask<LogAppendResult> AppendTrustedAsync(ReadOnlyMemory<byte> batch, bool flushOnCallerThreadWhenIdle = false)
     {
         LogAppendResult result;
-        TaskCompletionSource flush;
-        FlushTarget target;
+        TaskCompletionSource? flush = null;
+        FlushTarget alone = default;
         lock (_writeLock)
         {
             ThrowIfNotWritable();
@@ -91,17 +91,11 @@ public sealed partial class PartitionLog
                 if (_options.FlushPolicy == FlushPolicy.Interval) RequestFlush();
                 return ValueTask.FromResult(result);
             }
-            if (!flushOnCallerThreadWhenIdle || _pendingFlush is not null || _flushesRunning > 0)
-            {
-                flush = _pendingFlush ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                goto Join;
-            }
-            // Nothing waits for a flush and none runs: this append is alone, and flushes on its own thread.
-            target = BeginFlushLocked();
+            // Nothing waits for a flush and none runs: this append is alone, and may flush on its own thread.
+            if (flushOnCallerThreadWhenIdle && _pendingFlush is null && _flushesRunning == 0) alone = BeginFlushLocked();
+            else flush = _pendingFlush ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
-        return FlushOnCallerThread(target, result);
-
-    Join:
+        if (flush is null) return FlushOnCallerThread(alone, result);
         RequestFlush();
         return WaitForFlushAsync(flush.Task, result);
     }
