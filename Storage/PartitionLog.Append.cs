@@ -17,8 +17,10 @@ public sealed partial class PartitionLog
     // Bumped by every TruncateTo that removes something (write lock held). The flush loop fsyncs outside the lock; if
     // this changed meanwhile, what it captured may have been cut and rewritten, so the fsync proves nothing.
     private long _truncations;
+    // Flushes between their capture and their end (the loop's, and a lone append's on its own thread). Write lock held.
+    private int _flushesRunning;
 
-    /// <summary>Number of fsyncs the group-commit loop has issued since the log was opened.</summary>
+    /// <summary>Number of flushes (the group-commit loop's, and lone appends' own) that completed since the log was opened.</summary>
     public long FlushCount => Interlocked.Read(ref _flushCount);
 
     // Reused under the write lock: the stamped base offset and the gather list for one positional write.
@@ -47,12 +49,24 @@ public sealed partial class PartitionLog
     /// <see cref="AppendAsync(ReadOnlyMemory{byte}, CancellationToken)"/>.
     /// </summary>
     /// <exception cref="ArgumentException">The batch is larger than the log accepts.</exception>
-    public ValueTask<LogAppendResult> AppendValidatedAsync(ReadOnlyMemory<byte> batch, CancellationToken cancellationToken = default)
+    public ValueTask<LogAppendResult> AppendValidatedAsync(ReadOnlyMemory<byte> batch, CancellationToken cancellationToken = default) =>
+        AppendValidatedAsync(batch, flushOnCallerThreadWhenIdle: false, cancellationToken);
+
+    /// <summary>
+    /// <see cref="AppendValidatedAsync(ReadOnlyMemory{byte}, CancellationToken)"/>; with <paramref name="flushOnCallerThreadWhenIdle"/>,
+    /// under <see cref="FlushPolicy.Always"/> an append that finds no flush running or waited for (nor, with a
+    /// <see cref="PartitionLogOptions.SharedFlusher"/>, a syncfs) flushes on the calling thread before this returns, and
+    /// the returned task is then complete: a lone writer's confirm waits for the fsync only, not for thread hand-offs.
+    /// Appends that come while it runs join the next flush as usual. Only for a caller that has nothing to do until the
+    /// append is durable (its thread is blocked for the fsync).
+    /// </summary>
+    /// <exception cref="ArgumentException">The batch is larger than the log accepts.</exception>
+    public ValueTask<LogAppendResult> AppendValidatedAsync(ReadOnlyMemory<byte> batch, bool flushOnCallerThreadWhenIdle, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         if (batch.Length > _options.EffectiveMaxBatchBytes)
             throw new ArgumentException($"Invalid record batch: batch length {batch.Length} exceeds the limit {_options.EffectiveMaxBatchBytes}.", nameof(batch));
-        return AppendTrustedAsync(batch);
+        return AppendTrustedAsync(batch, flushOnCallerThreadWhenIdle);
     }
 
     private ValueTask<LogAppendResult> AppendAsync(ReadOnlyMemory<byte> batch, int maxBatchBytes, CancellationToken cancellationToken)
@@ -63,10 +77,11 @@ public sealed partial class PartitionLog
         return AppendTrustedAsync(batch);
     }
 
-    private ValueTask<LogAppendResult> AppendTrustedAsync(ReadOnlyMemory<byte> batch)
+    private ValueTask<LogAppendResult> AppendTrustedAsync(ReadOnlyMemory<byte> batch, bool flushOnCallerThreadWhenIdle = false)
     {
         LogAppendResult result;
-        TaskCompletionSource flush;
+        TaskCompletionSource? flush = null;
+        FlushTarget alone = default;
         lock (_writeLock)
         {
             ThrowIfNotWritable();
@@ -76,16 +91,108 @@ public sealed partial class PartitionLog
                 if (_options.FlushPolicy == FlushPolicy.Interval) RequestFlush();
                 return ValueTask.FromResult(result);
             }
-            flush = _pendingFlush ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            // Nothing waits for a flush and none runs: this append is alone, and may flush on its own thread.
+            if (flushOnCallerThreadWhenIdle && _pendingFlush is null && _flushesRunning == 0) alone = BeginFlushLocked();
+            else flush = _pendingFlush ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
+        if (flush is null) return FlushOnCallerThread(alone, result);
         RequestFlush();
         return WaitForFlushAsync(flush.Task, result);
+    }
+
+    /// <summary>
+    /// The flush of a lone append, on the appender's thread: with the shared flusher idle too, the append is confirmed
+    /// without a thread hand-off (the flush loop's wake, the flusher's thread and the completions' continuations cost
+    /// about as much as the syscall itself on a busy machine). With the shared flusher busy it joins its next syncfs.
+    /// A failure comes back in the returned task, never thrown: the bytes were written, as with a flush that failed later.
+    /// </summary>
+    private ValueTask<LogAppendResult> FlushOnCallerThread(FlushTarget target, LogAppendResult result)
+    {
+        try
+        {
+            if (_options.SharedFlusher is { } shared)
+            {
+                if (!shared.TryFlushOnCallerThread()) return FinishSharedFlushAsync(shared.FlushAsync(), target, result);
+            }
+            else
+            {
+                target.Segment.Flush();
+            }
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException<LogAppendResult>(EndFlush(target, e)!); // non-null after an error
+        }
+        return EndFlush(target, null) is { } failure ? ValueTask.FromException<LogAppendResult>(failure) : ValueTask.FromResult(result);
+    }
+
+    private async ValueTask<LogAppendResult> FinishSharedFlushAsync(Task sharedFlush, FlushTarget target, LogAppendResult result)
+    {
+        Exception? error = null;
+        try
+        {
+            await sharedFlush.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            error = e;
+        }
+        if (EndFlush(target, error) is { } failure) throw failure;
+        return result;
     }
 
     private static async ValueTask<LogAppendResult> WaitForFlushAsync(Task flush, LogAppendResult result)
     {
         await flush.ConfigureAwait(false);
         return result;
+    }
+
+    /// <summary>What one flush covers, captured under the write lock before the fsync (which runs outside it).</summary>
+    private readonly record struct FlushTarget(LogSegment Segment, long EndOffset, long Position, long Truncations);
+
+    /// <summary>Captures what a flush starting now covers and counts it as running. Write lock held.</summary>
+    private FlushTarget BeginFlushLocked()
+    {
+        var segment = _segments[^1];
+        // Cannot fail: the segment is in the list, which holds a reference, and the lock is held.
+        segment.TryAcquire();
+        _flushesRunning++;
+        return new FlushTarget(segment, _endOffset, segment.Size, _truncations);
+    }
+
+    /// <summary>
+    /// After the fsync of <paramref name="target"/> (<paramref name="error"/>: it failed): marks what it made durable and
+    /// returns null, or returns the failure its waiters get (the log's failure, or a truncation that came meanwhile).
+    /// </summary>
+    private LogWriteException? EndFlush(FlushTarget target, Exception? error)
+    {
+        try
+        {
+            lock (_writeLock)
+            {
+                _flushesRunning--;
+                // After a failed fsync the kernel may have dropped the dirty pages: nothing it covered may be confirmed.
+                if (error is not null) return FailLocked(error);
+                Interlocked.Increment(ref _flushCount);
+                // Their batches were cut, or rewritten after the cut: the fsync may have run before the new bytes.
+                if (target.Truncations != _truncations) return TruncatedBeforeFlush();
+                if (target.EndOffset > _flushedOffset) Volatile.Write(ref _flushedOffset, Math.Min(target.EndOffset, _endOffset));
+                try
+                {
+                    if (!_closed) MaybeCheckpointLocked(target.Segment, target.Position, target.EndOffset);
+                }
+                catch (Exception e)
+                {
+                    // Not only I/O errors: the checkpoint write can also throw UnauthorizedAccessException.
+                    return FailLocked(e);
+                }
+                return null;
+            }
+        }
+        finally
+        {
+            target.Segment.Release();
+        }
     }
 
     /// <inheritdoc />
@@ -232,8 +339,7 @@ public sealed partial class PartitionLog
             Volatile.Write(ref _flushRequested, 0);
 
             TaskCompletionSource? waiters;
-            LogSegment segment;
-            long target, position, truncations;
+            FlushTarget target;
             lock (_writeLock)
             {
                 if (_closed && _pendingFlush is null) return;
@@ -246,53 +352,28 @@ public sealed partial class PartitionLog
                 }
                 waiters = _pendingFlush;
                 _pendingFlush = null;
-                target = _endOffset;
-                truncations = _truncations;
-                segment = _segments[^1];
-                position = segment.Size;
-                if (target == Volatile.Read(ref _flushedOffset))
+                if (_endOffset == Volatile.Read(ref _flushedOffset))
                 {
                     waiters?.TrySetResult();
                     continue;
                 }
-                // Cannot fail: the segment is in the list, which holds a reference, and the lock is held.
-                segment.TryAcquire();
+                target = BeginFlushLocked();
             }
 
+            Exception? error = null;
             try
             {
                 if (_options.SharedFlusher is { } shared) await shared.FlushAsync().ConfigureAwait(false);
-                else segment.Flush();
-                Interlocked.Increment(ref _flushCount);
-                bool truncatedMeanwhile;
-                lock (_writeLock)
-                {
-                    truncatedMeanwhile = truncations != _truncations;
-                    if (!truncatedMeanwhile)
-                    {
-                        if (target > _flushedOffset) Volatile.Write(ref _flushedOffset, Math.Min(target, _endOffset));
-                        MaybeCheckpointLocked(segment, position, target);
-                    }
-                }
-                // Their batches were cut, or rewritten after the cut: the fsync may have run before the new bytes.
-                if (truncatedMeanwhile) waiters?.TrySetException(TruncatedBeforeFlush());
-                else waiters?.TrySetResult();
+                else target.Segment.Flush();
             }
             catch (Exception e)
             {
-                // After a failed fsync the kernel may have dropped the dirty pages: nothing it covered may be confirmed.
-                // Not only I/O errors: the checkpoint write can also throw UnauthorizedAccessException, and whatever
-                // escapes ends this loop, after which every append under Always would wait forever.
-                lock (_writeLock)
-                {
-                    var failure = FailLocked(e);
-                    waiters?.TrySetException(failure);
-                }
+                error = e;
             }
-            finally
-            {
-                segment.Release();
-            }
+            // Whatever escapes ends this loop, after which every append under Always would wait forever: EndFlush
+            // turns every failure into the log's own.
+            if (EndFlush(target, error) is { } failure) waiters?.TrySetException(failure);
+            else waiters?.TrySetResult();
         }
     }
 

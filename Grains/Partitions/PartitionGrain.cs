@@ -137,8 +137,10 @@ internal sealed partial class PartitionGrain(PartitionLogManager logs, IOptions<
         ValueTask<LogAppendResult> pending;
         try
         {
-            // Validated above, byte for byte what is appended (the stamp rewrote only header fields and the CRC).
-            pending = log.AppendValidatedAsync(encoded);
+            // Validated above, byte for byte what is appended (the stamp rewrote only header fields and the CRC). A lone
+            // append flushes in this turn when nothing else flushes (no thread hand-off before the confirm), unless
+            // followers must copy it: they are told below, and copy while the local fsync runs.
+            pending = log.AppendValidatedAsync(encoded, flushOnCallerThreadWhenIdle: config.Replicas <= 1);
         }
         catch (Exception e) when (e is LogWriteException or ArgumentException)
         {
