@@ -27,16 +27,20 @@ public sealed class DeliveryAllocationTests(ITestOutputHelper output)
     // The batches' arrays come from here and go back here (poisoned: a delivery over one given back early would fail the test).
     private static readonly PoisoningPool Pool = new();
 
-    [Fact]
-    public void PullAndAckByRuns_AllocateAtMost2BytesPerMessage()
+    /// <summary>An empty shared-mode state, the batches of two drains (a warm-up and the counted one) and the drains' lists.</summary>
+    private static (DeliveryState State, (byte[] Bytes, long Base)[] Batches, List<BufferedMessage> Taken, List<LeasedRecord> Leases, LeaseRun[] Runs) EmptyStateAndTwoRoundsOfBatches()
     {
         var state = new DeliveryState(new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddDays(20_000)));
         state.Configure(DeliveryMode.Shared, 20, owner: null);
         state.Restore(0, [], new Dictionary<long, int>(), new Dictionary<long, long>(), 0, 0, 0);
         var batches = Enumerable.Range(0, 2 * Batches).Select(b => Batch(b * (long)PerBatch)).ToArray();
-        var taken = new List<BufferedMessage>(PerPull);
-        var leases = new List<LeasedRecord>(PerPull);
-        var runs = new LeaseRun[1];
+        return (state, batches, new List<BufferedMessage>(PerPull), new List<LeasedRecord>(PerPull), new LeaseRun[1]);
+    }
+
+    [Fact]
+    public void PullAndAckByRuns_AllocateAtMost2BytesPerMessage()
+    {
+        var (state, batches, taken, leases, runs) = EmptyStateAndTwoRoundsOfBatches();
 
         // One round to warm up (pages, lists, the member table), then the counted one over fresh offsets.
         var parts = new long[4];
@@ -68,13 +72,7 @@ public sealed class DeliveryAllocationTests(ITestOutputHelper output)
     [Fact]
     public void ChangesBetweenSaves_FarApart_AllocateNothingPerMessage()
     {
-        var state = new DeliveryState(new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddDays(20_000)));
-        state.Configure(DeliveryMode.Shared, 20, owner: null);
-        state.Restore(0, [], new Dictionary<long, int>(), new Dictionary<long, long>(), 0, 0, 0);
-        var batches = Enumerable.Range(0, 2 * Batches).Select(b => Batch(b * (long)PerBatch)).ToArray();
-        var taken = new List<BufferedMessage>(PerPull);
-        var leases = new List<LeasedRecord>(PerPull);
-        var runs = new LeaseRun[1];
+        var (state, batches, taken, leases, runs) = EmptyStateAndTwoRoundsOfBatches();
         var parts = new long[4];
         Drain(state, batches.AsSpan(0, Batches), taken, leases, runs, parts, SaveEveryPulls);
         state.TakeChanges();
