@@ -57,7 +57,11 @@ static int Fail(StartupFailure failure)
 
 static async Task<WebApplication> BuildAsync(string[] args)
 {
-    var builder = WebApplication.CreateBuilder(args);
+    // No reload of appsettings on change: its file watcher watches the content root recursively (the working directory,
+    // where the default data directory lives), so it took one inotify watch per partition directory (157 for 100
+    // partitions; the per-user limit can be 8,192) and woke a thread on every segment write. The silo reads its settings
+    // once at start. Given first, so that an explicit --hostBuilder:reloadConfigOnChange=true still wins.
+    var builder = WebApplication.CreateBuilder(["--hostBuilder:reloadConfigOnChange=false", .. args]);
     var granary = builder.Configuration.GetSection(GranaryOptions.SectionName);
     int siloPort = granary.GetValue("SiloPort", 11111);
     int gatewayPort = granary.GetValue("GatewayPort", 30000);

@@ -25,6 +25,9 @@ internal sealed class SiloProcess(string dataDirectory, IReadOnlyList<string>? s
     /// <summary>Base URL of its admin HTTP API, console and health probes.</summary>
     public Uri AdminUrl => new($"http://127.0.0.1:{AdminPort}/");
 
+    /// <summary>The silo process's id while it runs (null before Start and after a kill).</summary>
+    public int? ProcessId => _process?.Id;
+
     /// <summary>The process runs (started and not killed).</summary>
     public bool IsRunning => _process is { HasExited: false };
 
