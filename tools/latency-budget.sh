@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Latency budget of W3 (end to end at a fixed rate) and W4 (serial sends) for issue 18, measured with the silo's own
 # histograms: a silo process of a Release build, the Prometheus /metrics read before and after each measured phase
-# (after a warm-up), and the tool's end-to-end (W3) and send-to-confirm (W4) latencies, mean included.
+# (after a warm-up), and the tool's end-to-end (W3) and send-to-confirm (W4) latencies, mean included; then W4 once
+# more with the tool warm as well (--warmup in its own process).
 #
 #   tools/latency-budget.sh BUILD_DIR OUT_DIR [W3_SECONDS]
 #
@@ -40,3 +41,9 @@ scrape "$out/w4-after.prom"
 echo "== W4: produce --partitions 1 --window 1 --messages 3000 --size 100"
 grep -E '^  (messages |messages/s|latency|errors)' "$out/w4.txt"
 python3 "$here/metrics-delta.py" "$out/w4-before.prom" "$out/w4-after.prom" w4
+
+# W4 again with the tool's own code warm too (--warmup in the same process, on w4warm-warmup): the phase above starts a
+# fresh tool process, whose first thousands of sends run before the JIT has optimized the SDK and Orleans' client.
+$tool produce --gateway "127.0.0.1:$gw" --topic w4warm --messages 3000 --size 100 --partitions 1 --window 1 --warmup 3000 > "$out/w4-warm.txt" 2>&1
+echo "== W4, tool warm too: produce --partitions 1 --window 1 --messages 3000 --warmup 3000"
+grep -E '^  (messages |messages/s|latency|errors)' "$out/w4-warm.txt"
