@@ -103,25 +103,12 @@ public sealed class DeliveryLatencyMetricsTests
     public async Task MetricsEndpoint_ConsumeSideTimings_ServedUnderTheirPrometheusNames()
     {
         string topic = $"prometheus-{Guid.NewGuid():N}";
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddGranaryTelemetry(includeOrleansMetrics: false);
-        await using var app = builder.Build();
-        app.MapGranaryMetrics();
-        await app.StartAsync();
-        using var http = new HttpClient { BaseAddress = new Uri(app.Urls.Single()) };
+        await using var metrics = await MetricsEndpoint.StartAsync();
 
         GranaryMetrics.RecordDeliveryDelay(topic, "g", oldestMs: 3, summedMs: 5, messages: 2);
         GranaryMetrics.RecordFetchWake(topic, TimeSpan.FromMilliseconds(0.25));
 
-        string? text = null;
-        // The exporter caches a scrape briefly: ask until the new series show.
-        await Eventually.UntilAsync(async () =>
-        {
-            text = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
-            return text.Contains($"topic=\"{topic}\"", StringComparison.Ordinal);
-        });
-        var lines = text!.Split('\n').Where(l => l.Contains($"topic=\"{topic}\"", StringComparison.Ordinal)).ToList();
+        var (_, lines) = await metrics.ScrapeUntilTopicShowsAsync(topic);
         static bool Is(string line, string series, double value) => line.StartsWith(series + "{", StringComparison.Ordinal)
             && Math.Abs(double.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) - value) < 1e-12;
         Assert.Contains(lines, l => Is(l, "granary_delivery_delay_seconds_count", 1));
@@ -130,6 +117,5 @@ public sealed class DeliveryLatencyMetricsTests
         Assert.Contains(lines, l => Is(l, "granary_delivery_age_messages_total", 2));
         Assert.Contains(lines, l => Is(l, "granary_fetch_wake_seconds_count", 1));
         Assert.Contains(lines, l => Is(l, "granary_fetch_wake_seconds_sum", 0.00025));
-        await app.StopAsync();
     }
 }

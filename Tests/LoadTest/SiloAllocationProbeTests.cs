@@ -35,13 +35,8 @@ public sealed class SiloAllocationProbeTests
     [Fact]
     public async Task AgainstTheSilosMetricsEndpoint_TheFigureRises_ByWhatTheProcessAllocated()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddGranaryTelemetry(includeOrleansMetrics: false); // as the silo registers it
-        await using var app = builder.Build();
-        app.MapGranaryMetrics();
-        await app.StartAsync();
-        using var probe = new SiloAllocationProbe(new Uri(new Uri(app.Urls.Single()), "/metrics"), apiKey: null) { Settle = TimeSpan.FromMilliseconds(500) };
+        await using var metrics = await MetricsEndpoint.StartAsync(); // as the silo registers it
+        using var probe = new SiloAllocationProbe(metrics.Url, apiKey: null) { Settle = TimeSpan.FromMilliseconds(500) };
 
         await probe.StartAsync(TestContext.Current.CancellationToken);
         const int allocated = 64 << 20;
@@ -53,7 +48,6 @@ public sealed class SiloAllocationProbeTests
         Assert.NotNull(figure);
         Assert.InRange(figure.Bytes, allocated, allocated + (256L << 20)); // plus the test host's and the scrapes' own
         Assert.Equal(figure.Bytes / 1000.0, figure.BytesPerMessage);
-        await app.StopAsync();
     }
 
     [Fact]
